@@ -1,0 +1,286 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/guard"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
+)
+
+// planInventoryMaxAge bounds how old a shared inventory may be for checks that
+// only inform the plan. Apply-time checks always read a fresh one.
+const planInventoryMaxAge = 2 * time.Minute
+
+// providerData is what Configure hands to resources and data sources. One
+// instance lives for one Terraform operation (plan, apply, refresh).
+type providerData struct {
+	client      *pve.Client
+	onExisting  guard.Policy
+	defaultNode string
+
+	inventory *inventoryCache
+	// names planned by proxmoxsafe_vm instances in this run, to catch two
+	// resources with one name before anything is created.
+	planned *plannedNames
+	// VMIDs that instances of this run hold in their state: a VM with our
+	// name that one of them owns is being replaced, not a stranger.
+	owned *ownedVMs
+}
+
+func newProviderData(client *pve.Client, s providerSettings) *providerData {
+	return &providerData{
+		client:      client,
+		onExisting:  s.onExisting,
+		defaultNode: s.defaultNode,
+		inventory:   newInventoryCache(client),
+		planned:     &plannedNames{byName: map[string][]plannedName{}},
+		owned:       &ownedVMs{vmids: map[int]string{}},
+	}
+}
+
+// providerDataFrom converts the opaque ProviderData of a Configure request.
+// It returns nil without error when the provider is not configured yet, as
+// happens during validation.
+func providerDataFrom(data any, diags *diag.Diagnostics) *providerData {
+	if data == nil {
+		return nil
+	}
+	pd, ok := data.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data",
+			fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider; please report it.", data))
+		return nil
+	}
+	return pd
+}
+
+// clusterView is one read of the cluster: every VM with its name resolved as
+// far as possible, plus what could not be checked.
+type clusterView struct {
+	vms        []pve.InventoryVM
+	unresolved []int
+	complete   bool
+	readAt     time.Time
+}
+
+// guardInventory converts the view for the pure guard. Only QEMU VMs carry
+// the names we protect; containers share the VMID space but not names.
+func (v *clusterView) guardInventory(createdAt map[int]int64) guard.Inventory {
+	inv := guard.Inventory{Unresolved: v.unresolved, Complete: v.complete}
+	for _, vm := range v.vms {
+		if vm.Type != "" && vm.Type != "qemu" {
+			continue
+		}
+		inv.VMs = append(inv.VMs, guardVM(vm, createdAt[vm.VMID]))
+	}
+	return inv
+}
+
+func guardVM(vm pve.InventoryVM, createdAt int64) guard.VM {
+	return guard.VM{
+		VMID: vm.VMID, Node: vm.Node, Name: vm.Name, NameKnown: vm.NameKnown,
+		Status: vm.Status, Template: vm.Template, CreatedAt: createdAt, Tags: vm.Tags, Uptime: vm.Uptime,
+	}
+}
+
+// find returns the inventory entry with the VMID.
+func (v *clusterView) find(vmid int) (pve.InventoryVM, bool) {
+	for _, vm := range v.vms {
+		if vm.VMID == vmid {
+			return vm, true
+		}
+	}
+	return pve.InventoryVM{}, false
+}
+
+// inventoryCache shares cluster reads between the resources of one run, so
+// the cost of a plan does not grow with (managed VMs × cluster size).
+type inventoryCache struct {
+	client *pve.Client
+
+	mu       sync.Mutex
+	last     *clusterView
+	inflight *inventoryRead
+	// whether the token sees every VM does not change within a run
+	visibility *bool
+}
+
+type inventoryRead struct {
+	started time.Time
+	done    chan struct{}
+	view    *clusterView
+	err     error
+}
+
+func newInventoryCache(client *pve.Client) *inventoryCache {
+	return &inventoryCache{client: client}
+}
+
+// get returns a view read no earlier than notBefore, joining a read already
+// under way when it started late enough.
+func (c *inventoryCache) get(ctx context.Context, notBefore time.Time) (*clusterView, error) {
+	c.mu.Lock()
+	if c.last != nil && !c.last.readAt.Before(notBefore) {
+		view := c.last
+		c.mu.Unlock()
+		return view, nil
+	}
+	read := c.inflight
+	if read == nil || read.started.Before(notBefore) {
+		read = &inventoryRead{started: time.Now(), done: make(chan struct{})}
+		c.inflight = read
+		go c.fill(context.WithoutCancel(ctx), read)
+	}
+	c.mu.Unlock()
+
+	select {
+	case <-read.done:
+		return read.view, read.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// fresh returns a view read after the call began.
+func (c *inventoryCache) fresh(ctx context.Context) (*clusterView, error) {
+	return c.get(ctx, time.Now())
+}
+
+// recent returns a view at most planInventoryMaxAge old.
+func (c *inventoryCache) recent(ctx context.Context) (*clusterView, error) {
+	return c.get(ctx, time.Now().Add(-planInventoryMaxAge))
+}
+
+// invalidate forgets the last view after this run changed the cluster.
+func (c *inventoryCache) invalidate() {
+	c.mu.Lock()
+	c.last = nil
+	c.mu.Unlock()
+}
+
+func (c *inventoryCache) fill(ctx context.Context, read *inventoryRead) {
+	defer close(read.done)
+	view, err := c.read(ctx, read.started)
+	read.view, read.err = view, err
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inflight == read {
+		c.inflight = nil
+	}
+	if err == nil && (c.last == nil || c.last.readAt.Before(view.readAt)) {
+		c.last = view
+	}
+}
+
+func (c *inventoryCache) read(ctx context.Context, started time.Time) (*clusterView, error) {
+	inv, err := c.client.Inventory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	unresolved, err := c.client.ResolveNames(ctx, inv)
+	if err != nil {
+		return nil, err
+	}
+	complete, err := c.canSeeAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &clusterView{vms: inv.VMs, unresolved: unresolved, complete: complete, readAt: started}, nil
+}
+
+func (c *inventoryCache) canSeeAll(ctx context.Context) (bool, error) {
+	c.mu.Lock()
+	known := c.visibility
+	c.mu.Unlock()
+	if known != nil {
+		return *known, nil
+	}
+	all, err := c.client.CanSeeAllVMs(ctx)
+	if err != nil {
+		return false, err
+	}
+	c.mu.Lock()
+	c.visibility = &all
+	c.mu.Unlock()
+	return all, nil
+}
+
+// plannedNames records the name every proxmoxsafe_vm instance plans in this
+// run. Instances that exist are keyed by VMID; new ones are anonymous, so a
+// replacement (old instance plus its new half) never collides with itself.
+type plannedNames struct {
+	mu     sync.Mutex
+	byName map[string][]plannedName
+}
+
+type plannedName struct {
+	name string
+	vmid int // 0 for an instance that does not exist yet
+}
+
+func (p plannedName) describe() string {
+	if p.vmid == 0 {
+		return fmt.Sprintf("a new VM named %q", p.name)
+	}
+	return fmt.Sprintf("the VM %d, planned with name %q", p.vmid, p.name)
+}
+
+// add records a planned name and returns the earlier plans it collides with.
+func (p *plannedNames) add(entry plannedName) []plannedName {
+	key := strings.ToLower(entry.name)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var clashes []plannedName
+	for _, other := range p.byName[key] {
+		if entry.vmid != 0 && other.vmid == entry.vmid {
+			// The same instance planned again.
+			return nil
+		}
+		// An existing instance and an anonymous new one can be the two
+		// halves of a replacement, which Terraform plans separately.
+		if (other.vmid == 0) == (entry.vmid == 0) {
+			clashes = append(clashes, other)
+		}
+	}
+	p.byName[key] = append(p.byName[key], entry)
+	return clashes
+}
+
+// ownedVMs remembers the VMIDs this run found in the state of some instance.
+type ownedVMs struct {
+	mu    sync.Mutex
+	vmids map[int]string
+}
+
+func (o *ownedVMs) add(vmid int, name string) {
+	if vmid == 0 {
+		return
+	}
+	o.mu.Lock()
+	o.vmids[vmid] = name
+	o.mu.Unlock()
+}
+
+func (o *ownedVMs) has(vmid int) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, ok := o.vmids[vmid]
+	return ok
+}
+
+func (o *ownedVMs) set() map[int]bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make(map[int]bool, len(o.vmids))
+	for id := range o.vmids {
+		out[id] = true
+	}
+	return out
+}

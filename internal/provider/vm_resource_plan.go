@@ -1,0 +1,219 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/guard"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
+)
+
+// ModifyPlan runs the duplicate guard at plan time, so `terraform plan`
+// already shows a refusal or an adoption. Apply checks again.
+func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var state *vmResourceModel
+	if !req.State.Raw.IsNull() {
+		state = &vmResourceModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if req.Plan.Raw.IsNull() {
+		if state != nil && state.Protection.ValueBool() {
+			addProtectedError(&resp.Diagnostics, state.vmid(), state.Name.ValueString())
+		}
+		return
+	}
+	var plan vmResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || r.data == nil {
+		// Without a configured provider (e.g. its settings are unknown) there
+		// is nothing to check against; apply will check.
+		return
+	}
+
+	if plan.OnExisting.IsUnknown() {
+		plan.OnExisting = types.StringValue(string(r.data.onExisting))
+		if state != nil {
+			plan.OnExisting = state.OnExisting
+		}
+	}
+	if plan.Started.IsUnknown() {
+		plan.Status = types.StringUnknown()
+	} else if plan.Started.ValueBool() {
+		plan.Status = types.StringValue("running")
+	} else {
+		plan.Status = types.StringValue("stopped")
+	}
+
+	if state == nil {
+		r.planCreate(ctx, &plan, &resp.Diagnostics)
+	} else {
+		r.data.owned.add(state.vmid(), state.Name.ValueString())
+		r.planUpdate(ctx, state, &plan, resp.RequiresReplace, &resp.Diagnostics)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diags *diag.Diagnostics) {
+	if plan.Node.IsNull() || plan.Node.IsUnknown() && r.data.defaultNode != "" {
+		if r.data.defaultNode == "" {
+			diags.AddAttributeError(pathNode, "Missing node",
+				"Set node on this resource, or default_node (PROXMOX_VE_DEFAULT_NODE) on the provider.")
+			return
+		}
+		plan.Node = types.StringValue(r.data.defaultNode)
+	}
+	if plan.Name.IsUnknown() {
+		return
+	}
+	name := plan.Name.ValueString()
+	if clashes := r.data.planned.add(plannedName{name: name}); len(clashes) > 0 {
+		addPlannedClash(diags, name, append(clashes, plannedName{name: name}))
+		return
+	}
+
+	view, err := r.data.inventory.recent(ctx)
+	if err != nil {
+		addAPIError(diags, "read the cluster inventory to check that "+strconv.Quote(name)+" is free", err)
+		return
+	}
+	if !plan.VMID.IsNull() && !plan.VMID.IsUnknown() {
+		if taken, ok := view.find(plan.vmid()); ok {
+			diags.AddAttributeError(pathVMID, "VMID already in use",
+				fmt.Sprintf("VMID %d is used by %s %q on node %s. Remove vmid to let the provider allocate a "+
+					"free one, or choose another.", taken.VMID, taken.Type, taken.Name, taken.Node))
+			return
+		}
+	}
+	if source := plan.clone(ctx, diags); source != nil && !source.Source.IsUnknown() {
+		if _, problem := resolveCloneSource(view, source.Source.ValueString()); problem != "" {
+			diags.AddAttributeError(path.Root("clone").AtName("source"), "Invalid clone source", problem)
+			return
+		}
+	}
+
+	policy := guard.Policy(plan.OnExisting.ValueString())
+	// VMs that instances of this run hold in state are being replaced:
+	// Terraform destroys them before it creates their successor.
+	decision := r.decide(ctx, view, name, policy, r.data.owned.set(), diags)
+	if diags.HasError() {
+		return
+	}
+	switch decision.Action {
+	case guard.ActionRefuse:
+		addGuardRefusal(diags, name, decision)
+	case guard.ActionAdopt:
+		r.planAdoption(ctx, plan, decision.Target, diags)
+	}
+}
+
+// planAdoption shows which VM apply will adopt, or why it cannot.
+func (r *vmResource) planAdoption(ctx context.Context, plan *vmResourceModel, target *guard.VM, diags *diag.Diagnostics) {
+	vm, err := r.data.client.GetVM(ctx, target.Node, target.VMID)
+	if err != nil {
+		addAPIError(diags, fmt.Sprintf("read VM %d to plan its adoption", target.VMID), err)
+		return
+	}
+	if problems := adoptionProblems(ctx, plan, vm, diags); len(problems) > 0 {
+		addAdoptionRefusal(diags, vm, problems)
+		return
+	}
+	plan.ID = types.StringValue(strconv.Itoa(vm.VMID))
+	plan.VMID = types.Int64Value(int64(vm.VMID))
+	plan.Node = types.StringValue(vm.Node)
+	plan.UUID = stringOrNull(vm.UUID)
+	plan.CreatedAt = types.StringNull()
+	if vm.CreatedAt > 0 {
+		plan.CreatedAt = types.StringValue(formatCreatedAt(vm.CreatedAt))
+	}
+	change := diffConfig(ctx, plan, vm, diags)
+	what := "It already matches this configuration."
+	if !change.empty() {
+		what = "Apply will change: " + describeChange(change) + "."
+	}
+	diags.AddAttributeWarning(pathName, "Existing VM will be adopted",
+		fmt.Sprintf("on_existing = \"adopt\": apply takes %s into state instead of creating a VM. %s",
+			vmLineOf(vm), what))
+}
+
+func describeChange(c configChange) string {
+	var parts []string
+	for _, k := range sortedKeys(c.set) {
+		parts = append(parts, k)
+	}
+	for _, k := range c.remove {
+		parts = append(parts, "remove "+k)
+	}
+	for _, rs := range c.resizes {
+		parts = append(parts, fmt.Sprintf("grow %s to %d GiB", rs.iface, rs.sizeGB))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (r *vmResource) planUpdate(ctx context.Context, state, plan *vmResourceModel, replace path.Paths, diags *diag.Diagnostics) {
+	if len(replace) > 0 {
+		if state.Protection.ValueBool() {
+			diags.AddAttributeError(pathProtection, "The VM is protected and would be replaced",
+				fmt.Sprintf("This change replaces VM %d (%q), which has protection enabled; Proxmox VE refuses to "+
+					"destroy it. Revert the change to %s, or set protection = false first.",
+					state.vmid(), state.Name.ValueString(), replace))
+		}
+		// The new half of the replacement registers its name itself.
+		return
+	}
+	if plan.Name.IsUnknown() {
+		return
+	}
+	name := plan.Name.ValueString()
+	if clashes := r.data.planned.add(plannedName{name: name, vmid: state.vmid()}); len(clashes) > 0 {
+		addPlannedClash(diags, name, append(clashes, plannedName{name: name, vmid: state.vmid()}))
+		return
+	}
+	checkDiskShrink(ctx, state, plan, diags)
+	if !strings.EqualFold(name, state.Name.ValueString()) {
+		current := &pve.VM{VMID: state.vmid(), Node: state.Node.ValueString(), Name: state.Name.ValueString()}
+		r.checkRename(ctx, current, name, r.data.inventory.recent, diags)
+	}
+}
+
+// checkDiskShrink refuses a smaller disk at plan time: PVE cannot shrink.
+func checkDiskShrink(ctx context.Context, state, plan *vmResourceModel, diags *diag.Diagnostics) {
+	if plan.Disks.IsUnknown() || plan.Disks.IsNull() {
+		return
+	}
+	have := state.disks(ctx, diags)
+	for iface, want := range plan.disks(ctx, diags) {
+		cur, ok := have[iface]
+		if ok && !want.Size.IsUnknown() && want.Size.ValueInt64() < cur.Size.ValueInt64() &&
+			want.Storage.ValueString() == cur.Storage.ValueString() {
+			diags.AddAttributeError(pathDisks.AtMapKey(iface).AtName("size"), "Disks cannot shrink",
+				fmt.Sprintf("Disk %s of VM %d is %d GiB; the configuration says %d GiB. Proxmox VE cannot shrink a "+
+					"disk and shrinking a file system loses data. Set size back to %d or more. To start over with a "+
+					"smaller disk, replace the VM on purpose: terraform apply -replace=<resource address>.",
+					iface, state.vmid(), cur.Size.ValueInt64(), want.Size.ValueInt64(), cur.Size.ValueInt64()))
+		}
+	}
+}
+
+func addPlannedClash(diags *diag.Diagnostics, name string, clashes []plannedName) {
+	lines := make([]string, 0, len(clashes))
+	for _, c := range clashes {
+		lines = append(lines, "  - "+c.describe())
+	}
+	diags.AddAttributeError(pathName, "Two proxmoxsafe_vm resources have the same name",
+		fmt.Sprintf("More than one proxmoxsafe_vm in this configuration plans the VM name %q "+
+			"(names are compared case-insensitively):\n%s\n\nVM names must be unique; give each resource its own name.",
+			name, strings.Join(lines, "\n")))
+}

@@ -1,0 +1,693 @@
+package provider_test
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/compare"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
+)
+
+const vmAddr = "proxmoxsafe_vm.test"
+
+// vmHCL is a proxmoxsafe_vm named test with the given attribute lines.
+func vmHCL(name, node string, lines ...string) string {
+	return fmt.Sprintf("resource \"proxmoxsafe_vm\" \"test\" {\n  name = %q\n  node = %q\n  %s\n}\n",
+		name, node, strings.Join(lines, "\n  "))
+}
+
+// forgetVM drops the VM from state without destroying it, as
+// `terraform state rm` did in the incident.
+const forgetVM = `
+removed {
+  from = proxmoxsafe_vm.test
+  lifecycle {
+    destroy = false
+  }
+}
+`
+
+// expectVMCount asserts how many VMs in the simulator carry name.
+func expectVMCount(sim *pvesim.Server, name string, want int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if got := len(sim.VMsNamed(name)); got != want {
+			return fmt.Errorf("%d VMs named %q in the cluster, want %d: %+v", got, name, want, sim.VMsNamed(name))
+		}
+		return nil
+	}
+}
+
+func vmCountIs(t *testing.T, sim *pvesim.Server, name string, want int) {
+	t.Helper()
+	if err := expectVMCount(sim, name, want)(nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func onlyVMNamed(t *testing.T, sim *pvesim.Server, name string) pvesim.VM {
+	t.Helper()
+	vms := sim.VMsNamed(name)
+	if len(vms) != 1 {
+		t.Fatalf("%d VMs named %q, want 1", len(vms), name)
+	}
+	return vms[0]
+}
+
+func checkNoVMNamed(sim *pvesim.Server, name string) resource.TestCheckFunc {
+	return expectVMCount(sim, name, 0)
+}
+
+func TestAccVMResource_lifecycle(t *testing.T) {
+	lab := acctest.NewEmpty(t)
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("web")
+	sameVM := statecheck.CompareValue(compare.ValuesSame())
+	newVM := statecheck.CompareValue(compare.ValuesDiffer())
+
+	base := []string{
+		`description = "managed by terraform"`,
+		`memory = 1024`,
+		`cpu = { cores = 2 }`,
+		`tags = ["Web", "prod"]`,
+		`disks = { scsi0 = { storage = "local-lvm", size = 8 } }`,
+		`networks = { net0 = { bridge = "vmbr0", vlan = 10 } }`,
+	}
+	updated := []string{
+		`description = "resized"`,
+		`memory = 2048`,
+		`cpu = { cores = 4, sockets = 2, type = "host" }`,
+		`tags = ["web", "prod", "db"]`,
+		`disks = { scsi0 = { storage = "local-lvm", size = 16 } }`,
+		`networks = { net0 = { bridge = "vmbr0", vlan = 20, firewall = true } }`,
+		`started = false`,
+	}
+	replaced := append(updated[:4:4],
+		`disks = { scsi0 = { storage = "local", size = 16 } }`,
+		`networks = { net0 = { bridge = "vmbr0", vlan = 20, firewall = true } }`,
+		`started = false`)
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkNoVMNamed(sim, name),
+		Steps: []resource.TestStep{
+			{
+				Config: lab.Config(vmHCL(name, lab.Node, base...)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionCreate),
+					plancheck.ExpectUnknownValue(vmAddr, tfjsonpath.New("vmid")),
+					plancheck.ExpectKnownValue(vmAddr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					sameVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
+					newVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("name"), knownvalue.StringExact(name)),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("node"), knownvalue.StringExact(lab.Node)),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("on_existing"), knownvalue.StringExact("fail")),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("tags"),
+						knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("Web"), knownvalue.StringExact("prod")})),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("created_at"),
+						knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT`))),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("disks").AtMapKey("scsi0").AtMapKey("volume"),
+						knownvalue.StringRegexp(regexp.MustCompile(`^vm-\d+-disk-0$`))),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("networks").AtMapKey("net0").AtMapKey("mac"),
+						knownvalue.StringRegexp(regexp.MustCompile(`^BC:24:11(:[0-9A-F]{2}){3}$`))),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					expectVMCount(sim, name, 1),
+					func(*terraform.State) error {
+						vm := sim.VMsNamed(name)[0]
+						if vm.Config["tags"] != "prod;web" || vm.Config["memory"] != "1024" || vm.Status != "running" {
+							return fmt.Errorf("VM not configured as planned: %+v", vm)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				Config: lab.Config(vmHCL(name, lab.Node, updated...)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					sameVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("disks").AtMapKey("scsi0").AtMapKey("size"), knownvalue.Int64Exact(16)),
+				},
+				Check: func(*terraform.State) error {
+					vm := sim.VMsNamed(name)[0]
+					if vm.Config["cores"] != "4" || vm.Config["sockets"] != "2" || vm.Config["tags"] != "db;prod;web" ||
+						!strings.Contains(vm.Config["scsi0"], "size=16G") || !strings.Contains(vm.Config["net0"], "tag=20") {
+						return fmt.Errorf("VM not updated in place: %+v", vm.Config)
+					}
+					return nil
+				},
+			},
+			{
+				ResourceName:            vmAddr,
+				ImportState:             true,
+				ImportStateId:           name,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				ResourceName: vmAddr,
+				ImportState:  true,
+				ImportStateIdFunc: func(s *terraform.State) (string, error) {
+					return s.RootModule().Resources[vmAddr].Primary.Attributes["vmid"], nil
+				},
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				ResourceName: vmAddr,
+				ImportState:  true,
+				ImportStateIdFunc: func(s *terraform.State) (string, error) {
+					a := s.RootModule().Resources[vmAddr].Primary.Attributes
+					return a["node"] + "/" + a["vmid"], nil
+				},
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				// Another storage cannot be reached in place: replace, and
+				// the guard must not mistake our own VM for a stranger.
+				Config: lab.Config(vmHCL(name, lab.Node, replaced...)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{newVM.AddStateValue(vmAddr, tfjsonpath.New("uuid"))},
+				Check:             expectVMCount(sim, name, 1),
+			},
+		},
+	})
+}
+
+func TestAccVMResource_importBlockAfterStateLoss(t *testing.T) {
+	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("db")
+	vm := vmHCL(name, lab.Node, `memory = 768`, `started = false`)
+	sameVM := statecheck.CompareValue(compare.ValuesSame())
+	importBlock := fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, name)
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkNoVMNamed(sim, name),
+		Steps: []resource.TestStep{
+			{
+				Config:            lab.Config(vm),
+				ConfigStateChecks: []statecheck.StateCheck{sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid"))},
+			},
+			{Config: lab.Config(forgetVM), Check: expectVMCount(sim, name, 1)},
+			{
+				Config: lab.Config(importBlock + vm),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid"))},
+				Check:             expectVMCount(sim, name, 1),
+			},
+		},
+	})
+}
+
+// The incident: state lost, the same configuration applied again.
+func TestAccVMResource_stateLossFails(t *testing.T) {
+	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("monitoring-prometheus")
+	vm := vmHCL(name, lab.Node, `started = false`)
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: lab.Config(vm), Check: expectVMCount(sim, name, 1)},
+			{Config: lab.Config(forgetVM)},
+			{
+				// Names of fresh VMs are missing from /cluster/resources for
+				// a minute here; the guard must still see this one.
+				Config: lab.Config(vm),
+				ExpectError: regexp.MustCompile(`(?s)A VM with this name already exists.*VMID \d+ on node ` + lab.Node +
+					`.*terraform import <resource address> ` + name + `.*import \{.*id = "` + name + `"`),
+			},
+			{Config: lab.Config(forgetVM), Check: expectVMCount(sim, name, 1)},
+		},
+	})
+}
+
+func TestAccVMResource_stateLossAdopts(t *testing.T) {
+	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("monitoring-grafana")
+	sameVM := statecheck.CompareValue(compare.ValuesSame())
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkNoVMNamed(sim, name),
+		Steps: []resource.TestStep{
+			{
+				Config:            lab.Config(vmHCL(name, lab.Node, `memory = 1024`)),
+				ConfigStateChecks: []statecheck.StateCheck{sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid"))},
+			},
+			{Config: lab.Config(forgetVM)},
+			{
+				// Adoption converges what can change without data loss.
+				Config: lab.Config(vmHCL(name, lab.Node, `memory = 2048`, `on_existing = "adopt"`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionCreate),
+					plancheck.ExpectKnownValue(vmAddr, tfjsonpath.New("vmid"), knownvalue.NotNull()),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid")),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
+				},
+				Check: resource.ComposeTestCheckFunc(expectVMCount(sim, name, 1), func(*terraform.State) error {
+					if got := sim.VMsNamed(name)[0].Config["memory"]; got != "2048" {
+						return fmt.Errorf("adopted VM has memory %s, want 2048", got)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+func TestAccVMResource_adoptionRefusesDataLoss(t *testing.T) {
+	lab := acctest.NewEmpty(t)
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("files")
+	disk := func(size int) string {
+		return fmt.Sprintf(`disks = { scsi0 = { storage = "local-lvm", size = %d } }`, size)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: lab.Config(vmHCL(name, lab.Node, disk(20), `started = false`))},
+			{Config: lab.Config(forgetVM)},
+			{
+				Config:      lab.Config(vmHCL(name, lab.Node, disk(10), `started = false`, `on_existing = "adopt"`)),
+				ExpectError: regexp.MustCompile(`(?s)Refusing to adopt the existing VM.*disk scsi0: 20 GiB, configuration says 10 GiB`),
+			},
+			{Config: lab.Config(forgetVM), Check: expectVMCount(sim, name, 1)},
+		},
+	})
+}
+
+// Several VMs with the name: an error whatever on_existing says.
+func TestAccVMResource_incidentDuplicatesRefused(t *testing.T) {
+	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
+	sim := lab.RequireSim(t)
+	for _, policy := range []string{"fail", "adopt"} {
+		t.Run(policy, func(t *testing.T) {
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config: lab.Config(vmHCL("monitoring-prometheus", "pve", fmt.Sprintf("on_existing = %q", policy))),
+					ExpectError: regexp.MustCompile(`(?s)Several VMs already carry this name.*5 VMs named "monitoring-prometheus".*` +
+						`VMID 108 on node pve.*VMID 123 on node pve.*pve/108.*proxmoxsafe_vm_duplicates`),
+				}},
+			})
+			vmCountIs(t, sim, "monitoring-prometheus", 5)
+		})
+	}
+}
+
+func TestAccVMResource_twoResourcesOneName(t *testing.T) {
+	lab := acctest.NewEmpty(t)
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("twin")
+	config := fmt.Sprintf(`
+resource "proxmoxsafe_vm" "a" {
+  name = %[1]q
+  node = %[2]q
+}
+resource "proxmoxsafe_vm" "b" {
+  name = upper(%[1]q)
+  node = %[2]q
+}
+`, name, lab.Node)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      lab.Config(config),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?si)Two proxmoxsafe_vm resources have the same name.*` + name),
+		}},
+	})
+	vmCountIs(t, sim, name, 0)
+}
+
+// Parallel applies with separate states and one VM name end with one VM,
+// whoever wins: the others adopt it.
+func TestAccVMResource_concurrentApplies(t *testing.T) {
+	lab := acctest.New(t, pvesim.Options{StatsLag: 10 * time.Second, TaskDuration: 300 * time.Millisecond})
+	sim := lab.RequireSim(t)
+	const rounds, racers = 3, 4
+	for round := 1; round <= rounds; round++ {
+		name := acctest.RandomName(fmt.Sprintf("race%d", round))
+		var mu sync.Mutex
+		vmids := map[string]bool{}
+		// Parallel subtests: run `go test -parallel` >= racers (make test does).
+		t.Run(name, func(t *testing.T) {
+			for racer := 0; racer < racers; racer++ {
+				t.Run(fmt.Sprintf("racer%d", racer), func(t *testing.T) {
+					t.Parallel()
+					resource.Test(t, resource.TestCase{
+						ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+						Steps: []resource.TestStep{
+							{
+								Config: lab.Config(vmHCL(name, lab.Node, `started = false`, `on_existing = "adopt"`)),
+								Check: func(s *terraform.State) error {
+									mu.Lock()
+									defer mu.Unlock()
+									vmids[s.RootModule().Resources[vmAddr].Primary.Attributes["vmid"]] = true
+									return nil
+								},
+							},
+							// Leave the VM to the other racers' states.
+							{Config: lab.Config(forgetVM)},
+						},
+					})
+				})
+			}
+		})
+		vmCountIs(t, sim, name, 1)
+		if len(vmids) != 1 {
+			t.Fatalf("round %d: the racers' states hold different VMs: %v", round, vmids)
+		}
+		if winner := strconv.Itoa(onlyVMNamed(t, sim, name).VMID); !vmids[winner] {
+			t.Fatalf("round %d: states hold %v, the surviving VM is %s", round, vmids, winner)
+		}
+	}
+}
+
+// A failed step after the VM exists leaves it in state (tainted), never
+// orphaned; the next apply replaces it.
+func TestAccVMResource_failedStartTaints(t *testing.T) {
+	lab := acctest.NewEmpty(t)
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("flaky")
+	vm := vmHCL(name, lab.Node)
+	var firstVMID int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkNoVMNamed(sim, name),
+		Steps: []resource.TestStep{
+			{
+				PreConfig:   func() { sim.FailTasks("qmstart", 1, "start failed: QEMU exited with code 1") },
+				Config:      lab.Config(vm),
+				ExpectError: regexp.MustCompile(`(?s)start VM.*start failed: QEMU exited with code 1`),
+			},
+			{
+				PreConfig: func() { firstVMID = onlyVMNamed(t, sim, name).VMID },
+				Config:    lab.Config(vm),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: resource.ComposeTestCheckFunc(expectVMCount(sim, name, 1), func(*terraform.State) error {
+					if vm := sim.VMsNamed(name)[0]; vm.Status != "running" || vm.UUID == "" {
+						return fmt.Errorf("replacement not running: %+v (first VMID %d)", vm, firstVMID)
+					}
+					return nil
+				}),
+			},
+			{
+				// Tainting by hand plans a replacement of our own VM, which
+				// the guard must not mistake for a stranger.
+				Taint:  []string{vmAddr},
+				Config: lab.Config(vm),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: expectVMCount(sim, name, 1),
+			},
+		},
+	})
+}
+
+func TestAccVMResource_createBeforeDestroyRejected(t *testing.T) {
+	lab := acctest.NewEmpty(t)
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("cbd")
+	config := func(storage string) string {
+		return lab.Config(vmHCL(name, lab.Node, `started = false`,
+			fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = 4 } }`, storage),
+			"lifecycle {\n    create_before_destroy = true\n  }"))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config("local-lvm")},
+			{Config: config("local"), ExpectError: regexp.MustCompile(`(?s)already exists.*create_before_destroy`)},
+			{Config: config("local-lvm"), Check: expectVMCount(sim, name, 1)},
+		},
+	})
+}
+
+func TestAccVMResource_migrationAndRecycledVMID(t *testing.T) {
+	lab := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}})
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("mover")
+	var vmid int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: lab.Config(vmHCL(name, "pve", `started = false`))},
+			{
+				// Moved by an admin: refresh follows it and a configuration
+				// naming the new node has nothing to do.
+				PreConfig: func() {
+					vmid = onlyVMNamed(t, sim, name).VMID
+					if err := sim.MoveVM(vmid, "pve2"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: lab.Config(vmHCL(name, "pve2", `started = false`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("node"), knownvalue.StringExact("pve2")),
+				},
+			},
+			{
+				// Moving it back through Terraform migrates in place.
+				Config: lab.Config(vmHCL(name, "pve", `started = false`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: func(*terraform.State) error {
+					if vm := onlyVMNamed(t, sim, name); vm.Node != "pve" || vm.VMID != vmid {
+						return fmt.Errorf("VM not migrated in place: %+v", vm)
+					}
+					return nil
+				},
+			},
+			{
+				// Someone deleted our VM and a new VM got its VMID. It is not
+				// ours: state forgets our VM, the stranger is left alone and
+				// a new VM is created for the configuration.
+				PreConfig: func() {
+					sim.RemoveVM(vmid)
+					if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: "pve", Name: "someone-else", Status: "stopped"}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: lab.Config(vmHCL(name, "pve", `started = false`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionCreate),
+				}},
+				Check: func(*terraform.State) error {
+					stranger, ok := sim.VM(vmid)
+					if !ok || stranger.Name != "someone-else" {
+						return fmt.Errorf("the VM now holding VMID %d was touched: %+v", vmid, stranger)
+					}
+					if ours := onlyVMNamed(t, sim, name); ours.VMID == vmid {
+						return fmt.Errorf("new VM reuses VMID %d", vmid)
+					}
+					return nil
+				},
+			},
+		},
+	})
+	if vm, ok := sim.VM(vmid); !ok || vm.Name != "someone-else" {
+		t.Fatalf("destroy removed the stranger holding VMID %d", vmid)
+	}
+}
+
+func TestAccVMResource_destroyFailureKeepsState(t *testing.T) {
+	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("orphan")
+	vm := vmHCL(name, "pve", `started = false`)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: lab.Config(vm)},
+			{
+				// A disk on the ZFS pool that cannot be imported.
+				PreConfig: func() {
+					id := onlyVMNamed(t, sim, name).VMID
+					if err := sim.SetVMConfig(id, "scsi1", fmt.Sprintf("downloads:vm-%d-disk-1,size=4G", id)); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:      lab.Config(vm),
+				Destroy:     true,
+				ExpectError: regexp.MustCompile(`(?s)destroy VM \d+.*stays in state.*cannot import 'downloads': no such pool available`),
+			},
+			{
+				// Still in state: refresh finds it and nothing is planned
+				// but detaching the disk the configuration does not list.
+				Config: lab.Config(vm),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("name"), knownvalue.StringExact(name)),
+				},
+				ExpectNonEmptyPlan: true,
+				PlanOnly:           true,
+			},
+			{Config: lab.Config(forgetVM), Check: expectVMCount(sim, name, 1)},
+		},
+	})
+}
+
+func TestAccVMResource_protectionRefusesDestroyAtPlan(t *testing.T) {
+	lab := acctest.NewEmpty(t)
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("precious")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkNoVMNamed(sim, name),
+		Steps: []resource.TestStep{
+			{Config: lab.Config(vmHCL(name, lab.Node, `protection = true`, `started = false`))},
+			{
+				Config:      lab.Config(vmHCL(name, lab.Node, `protection = true`, `started = false`)),
+				Destroy:     true,
+				ExpectError: regexp.MustCompile(`(?s)The VM is protected.*set protection = false`),
+			},
+			{
+				Config: lab.Config(vmHCL(name, lab.Node, `protection = true`, `started = false`,
+					`disks = { scsi0 = { storage = "local-lvm", size = 4 } }`)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)protected and would be replaced|The VM is protected`),
+			},
+			{Config: lab.Config(vmHCL(name, lab.Node, `protection = false`, `started = false`)), Check: expectVMCount(sim, name, 1)},
+		},
+	})
+}
+
+func TestAccVMResource_planTimeRefusals(t *testing.T) {
+	lab := acctest.NewEmpty(t)
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("app")
+	if err := sim.AddVM(pvesim.VM{VMID: 777, Node: "pve", Name: "taken-name", Status: "stopped"}); err != nil {
+		t.Fatal(err)
+	}
+	disk := func(size int) string {
+		return fmt.Sprintf(`disks = { scsi0 = { storage = "local-lvm", size = %d } }`, size)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkNoVMNamed(sim, name),
+		Steps: []resource.TestStep{
+			{Config: lab.Config(vmHCL(name, lab.Node, disk(8), `started = false`))},
+			{
+				Config:      lab.Config(vmHCL(name, lab.Node, disk(4), `started = false`)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Disks cannot shrink.*8 GiB.*4 GiB`),
+			},
+			{
+				Config:      lab.Config(vmHCL("Taken-Name", lab.Node, disk(8), `started = false`)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Another VM already has the new name.*VMID 777`),
+			},
+			{
+				Config:      lab.Config(vmHCL("not_a_dns_name", lab.Node)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`valid DNS name`),
+			},
+		},
+	})
+	if vm, _ := sim.VM(777); vm.Name != "taken-name" {
+		t.Fatalf("the other VM was changed: %+v", vm)
+	}
+}
+
+func TestAccVMResource_vmidTaken(t *testing.T) {
+	lab := acctest.NewEmpty(t)
+	sim := lab.RequireSim(t)
+	if err := sim.AddVM(pvesim.VM{VMID: 4321, Node: "pve", Name: "holder", Status: "stopped"}); err != nil {
+		t.Fatal(err)
+	}
+	name := acctest.RandomName("fixed")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      lab.Config(vmHCL(name, lab.Node, `vmid = 4321`)),
+			ExpectError: regexp.MustCompile(`(?s)VMID already in use.*4321.*holder`),
+		}},
+	})
+	vmCountIs(t, sim, name, 0)
+}
+
+// Refresh cost grows with the managed VMs, not with the cluster: a plan
+// reads each VM where state says it is and never lists the cluster.
+func TestAccVMResource_refreshCost(t *testing.T) {
+	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
+	sim := lab.RequireSim(t)
+	prefix := acctest.RandomName("cost")
+	config := lab.Config(fmt.Sprintf(`
+resource "proxmoxsafe_vm" "test" {
+  count   = 3
+  name    = "%s-${count.index}"
+  node    = "pve2"
+  started = false
+}
+`, prefix))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: sim.ResetRequestCounts,
+				Config:    config,
+				PlanOnly:  true,
+			},
+			{
+				PreConfig: func() {
+					counts := sim.RequestCounts()
+					if n := counts["GET /cluster/resources"]; n != 0 {
+						t.Errorf("refresh listed the whole cluster %d times", n)
+					}
+					cfg, status := counts["GET /nodes/{node}/qemu/{vmid}/config"], counts["GET /nodes/{node}/qemu/{vmid}/status/current"]
+					if cfg == 0 || cfg%3 != 0 || cfg != status {
+						t.Errorf("per-VM reads: %d config, %d status for 3 VMs", cfg, status)
+					}
+					for key, n := range counts {
+						if !strings.Contains(key, "/qemu/{vmid}/config") && !strings.Contains(key, "/status/current") &&
+							key != "GET /version" {
+							t.Errorf("unexpected request during refresh: %s (%d)", key, n)
+						}
+					}
+				},
+				Config:   config,
+				PlanOnly: true,
+			},
+		},
+	})
+}
