@@ -212,9 +212,9 @@ func (c *inventoryCache) canSeeAll(ctx context.Context) (bool, error) {
 	return all, nil
 }
 
-// plannedNames records the name every proxmoxsafe_vm instance plans in this
-// run. Instances that exist are keyed by VMID; new ones are anonymous, so a
-// replacement (old instance plus its new half) never collides with itself.
+// plannedNames records the names this run gives to VMs: new ones, and
+// existing ones being renamed. VMs that already carry their name are left
+// out: several of them are duplicates being cleaned up, not new ones.
 type plannedNames struct {
 	mu     sync.Mutex
 	byName map[string][]plannedName
@@ -222,14 +222,14 @@ type plannedNames struct {
 
 type plannedName struct {
 	name string
-	vmid int // 0 for an instance that does not exist yet
+	vmid int // 0 for a VM that does not exist yet
 }
 
 func (p plannedName) describe() string {
 	if p.vmid == 0 {
 		return fmt.Sprintf("a new VM named %q", p.name)
 	}
-	return fmt.Sprintf("the VM %d, planned with name %q", p.vmid, p.name)
+	return fmt.Sprintf("VM %d, renamed to %q", p.vmid, p.name)
 }
 
 // add records a planned name and returns the earlier plans it collides with.
@@ -240,14 +240,9 @@ func (p *plannedNames) add(entry plannedName) []plannedName {
 	var clashes []plannedName
 	for _, other := range p.byName[key] {
 		if entry.vmid != 0 && other.vmid == entry.vmid {
-			// The same instance planned again.
-			return nil
+			return nil // the same VM planned again
 		}
-		// An existing instance and an anonymous new one can be the two
-		// halves of a replacement, which Terraform plans separately.
-		if (other.vmid == 0) == (entry.vmid == 0) {
-			clashes = append(clashes, other)
-		}
+		clashes = append(clashes, other)
 	}
 	p.byName[key] = append(p.byName[key], entry)
 	return clashes

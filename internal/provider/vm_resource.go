@@ -406,6 +406,10 @@ func (r *vmResource) Read(ctx context.Context, req resource.ReadRequest, resp *r
 	}
 	r.data.owned.add(vm.VMID, vm.Name)
 	state.applyVM(ctx, vm, &resp.Diagnostics)
+	if state.OnExisting.IsNull() {
+		// Imported: the policy it would have been created with.
+		state.OnExisting = types.StringValue(string(r.data.onExisting))
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -624,10 +628,12 @@ func (r *vmResource) ImportState(ctx context.Context, req resource.ImportStateRe
 			fmt.Sprintf("%s is a template. proxmoxsafe_vm manages VMs; use the template as clone.source instead.", vmLineOf(vm)))
 		return
 	}
-	var model vmResourceModel
-	resp.Diagnostics.Append(resp.State.Get(ctx, &model)...)
-	model.applyVM(ctx, vm, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &model)...)
+	// Read fills in the rest.
+	for attr, value := range map[string]any{
+		"id": strconv.Itoa(vm.VMID), "vmid": int64(vm.VMID), "node": vm.Node, "name": vm.Name,
+	} {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(attr), value)...)
+	}
 }
 
 // resolveImportID accepts a VM name, a VMID or node/VMID.

@@ -117,14 +117,10 @@ func (m *vmResourceModel) applyVM(ctx context.Context, vm *pve.VM, diags *diag.D
 		m.Tags = tags
 	}
 
-	cpuType := vm.CPUType
-	if cpuType == "" {
-		cpuType = m.cpu(ctx, diags).Type.ValueString()
-	}
 	cpu, d := types.ObjectValue(cpuAttrTypes, map[string]attr.Value{
 		"cores":   types.Int64Value(orDefault(vm.Cores, 1)),
 		"sockets": types.Int64Value(orDefault(vm.Sockets, 1)),
-		"type":    stringOrNull(cpuType),
+		"type":    types.StringValue(effectiveCPUType(vm)),
 	})
 	diags.Append(d...)
 	m.CPU = cpu
@@ -330,7 +326,7 @@ func diffConfig(ctx context.Context, want *vmResourceModel, have *pve.VM, diags 
 	if v := cpu.Sockets.ValueInt64(); !cpu.Sockets.IsNull() && v != orDefault(have.Sockets, 1) {
 		c.set["sockets"] = strconv.FormatInt(v, 10)
 	}
-	if v := cpu.Type.ValueString(); !cpu.Type.IsNull() && v != have.CPUType {
+	if v := cpu.Type.ValueString(); !cpu.Type.IsNull() && !cpu.Type.IsUnknown() && v != effectiveCPUType(have) {
 		c.set["cpu"] = v
 	}
 	if v := want.Memory.ValueInt64(); !want.Memory.IsNull() && !want.Memory.IsUnknown() && v != have.MemoryMB {
@@ -398,6 +394,16 @@ func diffConfig(ctx context.Context, want *vmResourceModel, have *pve.VM, diags 
 	}
 	sort.Strings(c.remove)
 	return c
+}
+
+// pveDefaultCPUType is what QEMU runs when a VM's config has no cpu key.
+const pveDefaultCPUType = "kvm64"
+
+func effectiveCPUType(vm *pve.VM) string {
+	if vm.CPUType == "" {
+		return pveDefaultCPUType
+	}
+	return vm.CPUType
 }
 
 func boolFlag(b bool) string {

@@ -26,6 +26,9 @@ func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if state != nil && r.data != nil {
+		r.data.owned.add(state.vmid(), state.Name.ValueString())
+	}
 	if req.Plan.Raw.IsNull() {
 		if state != nil && state.Protection.ValueBool() {
 			addProtectedError(&resp.Diagnostics, state.vmid(), state.Name.ValueString())
@@ -57,8 +60,7 @@ func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequ
 	if state == nil {
 		r.planCreate(ctx, &plan, &resp.Diagnostics)
 	} else {
-		r.data.owned.add(state.vmid(), state.Name.ValueString())
-		r.planUpdate(ctx, state, &plan, resp.RequiresReplace, &resp.Diagnostics)
+		r.planUpdate(ctx, state, &plan, &resp.Diagnostics)
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -162,13 +164,13 @@ func describeChange(c configChange) string {
 	return strings.Join(parts, ", ")
 }
 
-func (r *vmResource) planUpdate(ctx context.Context, state, plan *vmResourceModel, replace path.Paths, diags *diag.Diagnostics) {
-	if len(replace) > 0 {
+func (r *vmResource) planUpdate(ctx context.Context, state, plan *vmResourceModel, diags *diag.Diagnostics) {
+	if reasons := replacementReasons(ctx, state, plan, diags); len(reasons) > 0 {
 		if state.Protection.ValueBool() {
 			diags.AddAttributeError(pathProtection, "The VM is protected and would be replaced",
 				fmt.Sprintf("This change replaces VM %d (%q), which has protection enabled; Proxmox VE refuses to "+
-					"destroy it. Revert the change to %s, or set protection = false first.",
-					state.vmid(), state.Name.ValueString(), replace))
+					"destroy it. Replacement is caused by: %s. Revert that, or set protection = false and apply first.",
+					state.vmid(), state.Name.ValueString(), strings.Join(reasons, "; ")))
 		}
 		// The new half of the replacement registers its name itself.
 		return
@@ -177,15 +179,38 @@ func (r *vmResource) planUpdate(ctx context.Context, state, plan *vmResourceMode
 		return
 	}
 	name := plan.Name.ValueString()
-	if clashes := r.data.planned.add(plannedName{name: name, vmid: state.vmid()}); len(clashes) > 0 {
-		addPlannedClash(diags, name, append(clashes, plannedName{name: name, vmid: state.vmid()}))
-		return
-	}
 	checkDiskShrink(ctx, state, plan, diags)
 	if !strings.EqualFold(name, state.Name.ValueString()) {
+		entry := plannedName{name: name, vmid: state.vmid()}
+		if clashes := r.data.planned.add(entry); len(clashes) > 0 {
+			addPlannedClash(diags, name, append(clashes, entry))
+			return
+		}
 		current := &pve.VM{VMID: state.vmid(), Node: state.Node.ValueString(), Name: state.Name.ValueString()}
 		r.checkRename(ctx, current, name, r.data.inventory.recent, diags)
 	}
+}
+
+// replacementReasons lists the changes that make Terraform replace the VM;
+// they mirror the RequiresReplaceIf modifiers of the schema.
+func replacementReasons(ctx context.Context, state, plan *vmResourceModel, diags *diag.Diagnostics) []string {
+	var reasons []string
+	if !plan.VMID.IsUnknown() && !plan.VMID.IsNull() && plan.vmid() != state.vmid() {
+		reasons = append(reasons, fmt.Sprintf("vmid %d -> %d", state.vmid(), plan.vmid()))
+	}
+	if !plan.Disks.IsUnknown() && !plan.Disks.IsNull() {
+		have := state.disks(ctx, diags)
+		for _, iface := range sortedKeys(plan.disks(ctx, diags)) {
+			want := plan.disks(ctx, diags)[iface]
+			if cur, ok := have[iface]; ok && !want.Storage.IsUnknown() && want.Storage.ValueString() != cur.Storage.ValueString() {
+				reasons = append(reasons, fmt.Sprintf("disk %s storage %s -> %s", iface, cur.Storage.ValueString(), want.Storage.ValueString()))
+			}
+		}
+	}
+	if !state.Clone.IsNull() && !plan.Clone.Equal(state.Clone) {
+		reasons = append(reasons, "clone source")
+	}
+	return reasons
 }
 
 // checkDiskShrink refuses a smaller disk at plan time: PVE cannot shrink.

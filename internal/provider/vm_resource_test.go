@@ -453,10 +453,15 @@ func TestAccVMResource_createBeforeDestroyRejected(t *testing.T) {
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{Config: config("local-lvm")},
-			{Config: config("local"), ExpectError: regexp.MustCompile(`(?s)already exists.*create_before_destroy`)},
-			{Config: config("local-lvm"), Check: expectVMCount(sim, name, 1)},
+			{
+				// Refused at apply time: nothing is created.
+				Config:      config("local"),
+				ExpectError: regexp.MustCompile(`(?s)already exists.*create_before_destroy`),
+			},
+			{Config: lab.Config(forgetVM), Check: expectVMCount(sim, name, 1)},
 		},
 	})
+	vmCountIs(t, sim, name, 1)
 }
 
 func TestAccVMResource_migrationAndRecycledVMID(t *testing.T) {
@@ -549,17 +554,15 @@ func TestAccVMResource_destroyFailureKeepsState(t *testing.T) {
 				},
 				Config:      lab.Config(vm),
 				Destroy:     true,
-				ExpectError: regexp.MustCompile(`(?s)destroy VM \d+.*stays in state.*cannot import 'downloads': no such pool available`),
+				ExpectError: regexp.MustCompile(`(?s)destroy VM \d+.*stays in state.*cannot import 'downloads': no such\s+pool\s+available`),
 			},
 			{
-				// Still in state: refresh finds it and nothing is planned
-				// but detaching the disk the configuration does not list.
+				// Still in state: refresh finds it, with nothing to change.
 				Config: lab.Config(vm),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("name"), knownvalue.StringExact(name)),
 				},
-				ExpectNonEmptyPlan: true,
-				PlanOnly:           true,
+				PlanOnly: true,
 			},
 			{Config: lab.Config(forgetVM), Check: expectVMCount(sim, name, 1)},
 		},
@@ -581,10 +584,10 @@ func TestAccVMResource_protectionRefusesDestroyAtPlan(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)The VM is protected.*set protection = false`),
 			},
 			{
-				Config: lab.Config(vmHCL(name, lab.Node, `protection = true`, `started = false`,
-					`disks = { scsi0 = { storage = "local-lvm", size = 4 } }`)),
+				// Another VMID is another VM: a replacement, refused as well.
+				Config:      lab.Config(vmHCL(name, lab.Node, `protection = true`, `started = false`, `vmid = 999`)),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)protected and would be replaced|The VM is protected`),
+				ExpectError: regexp.MustCompile(`(?s)The VM is protected and would be replaced.*set protection = false`),
 			},
 			{Config: lab.Config(vmHCL(name, lab.Node, `protection = false`, `started = false`)), Check: expectVMCount(sim, name, 1)},
 		},
@@ -621,6 +624,7 @@ func TestAccVMResource_planTimeRefusals(t *testing.T) {
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`valid DNS name`),
 			},
+			{Config: lab.Config(vmHCL(name, lab.Node, disk(8), `started = false`))},
 		},
 	})
 	if vm, _ := sim.VM(777); vm.Name != "taken-name" {

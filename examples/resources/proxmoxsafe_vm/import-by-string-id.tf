@@ -1,0 +1,4 @@
+import {
+  to = proxmoxsafe_vm.prometheus
+  id = "monitoring-prometheus"
+}

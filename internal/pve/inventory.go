@@ -1,0 +1,163 @@
+package pve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+)
+
+// InventoryVM is one guest as /cluster/resources lists it.
+type InventoryVM struct {
+	VMID       int
+	Node, Name string
+	// NameKnown is false while PVE's statistics lag behind a new VM or its
+	// node is offline: the list then has no name for it.
+	NameKnown bool
+	Type      string // qemu|lxc
+	Status    string // running|stopped|unknown
+	Template  bool
+	Tags      []string
+	Uptime    int64
+	Lock      string
+}
+
+// Inventory is every guest the caller may see, cluster-wide.
+type Inventory struct {
+	VMs []InventoryVM // sorted by VMID
+	// ReadAt is when the read started: the list is at least this fresh.
+	ReadAt time.Time
+}
+
+type resourceEntry struct {
+	ID       string   `json:"id"`
+	VMID     flexInt  `json:"vmid"`
+	Node     string   `json:"node"`
+	Type     string   `json:"type"`
+	Name     string   `json:"name"`
+	Status   string   `json:"status"`
+	Template flexBool `json:"template"`
+	Tags     string   `json:"tags"`
+	Uptime   flexInt  `json:"uptime"`
+	Lock     string   `json:"lock"`
+}
+
+// Inventory lists every VM and container on every node with one GET
+// /cluster/resources?type=vm. PVE silently leaves out guests the caller
+// may not audit; CanSeeAllVMs tells whether that can happen.
+func (c *Client) Inventory(ctx context.Context) (*Inventory, error) {
+	ctx = c.logCtx(ctx)
+	readAt := time.Now()
+	var entries []resourceEntry
+	if err := c.get(ctx, "/cluster/resources", url.Values{"type": {"vm"}}, &entries); err != nil {
+		return nil, err
+	}
+	inv := &Inventory{ReadAt: readAt, VMs: make([]InventoryVM, 0, len(entries))}
+	for _, e := range entries {
+		vm, ok := inventoryVM(e)
+		if ok {
+			inv.VMs = append(inv.VMs, vm)
+		}
+	}
+	sort.Slice(inv.VMs, func(i, j int) bool { return inv.VMs[i].VMID < inv.VMs[j].VMID })
+	return inv, nil
+}
+
+func inventoryVM(e resourceEntry) (InventoryVM, bool) {
+	typ, idPart, _ := strings.Cut(e.ID, "/")
+	if e.Type != "" {
+		typ = e.Type
+	}
+	if typ != "qemu" && typ != "lxc" {
+		return InventoryVM{}, false
+	}
+	vmid := int(e.VMID)
+	if vmid == 0 {
+		n, err := strconv.Atoi(idPart)
+		if err != nil {
+			return InventoryVM{}, false
+		}
+		vmid = n
+	}
+	return InventoryVM{
+		VMID:      vmid,
+		Node:      e.Node,
+		Name:      e.Name,
+		NameKnown: e.Name != "",
+		Type:      typ,
+		Status:    e.Status,
+		Template:  bool(e.Template),
+		Tags:      ParseTags(e.Tags),
+		Uptime:    int64(e.Uptime),
+		Lock:      e.Lock,
+	}, true
+}
+
+// ResolveNames reads the config of every entry whose name the list did not
+// have (one GET each) and fills Name and NameKnown. It returns the VMIDs it
+// could not read (node offline, VM moved or gone); callers must treat them
+// as possible duplicates. Only a failure that would hit every read
+// (cancelled context, rejected credentials) is returned as an error.
+func (c *Client) ResolveNames(ctx context.Context, inv *Inventory) ([]int, error) {
+	ctx = c.logCtx(ctx)
+	if inv == nil {
+		return nil, nil
+	}
+	var unresolved []int
+	for i := range inv.VMs {
+		vm := &inv.VMs[i]
+		if vm.NameKnown {
+			continue
+		}
+		name, err := c.readGuestName(ctx, vm)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, ErrUnauthorized) {
+				return nil, err
+			}
+			tflog.SubsystemDebug(ctx, logSubsystem, "Could not read the name of a guest", map[string]any{
+				"vmid": vm.VMID, "node": vm.Node, "error": err.Error(),
+			})
+			unresolved = append(unresolved, vm.VMID)
+			continue
+		}
+		vm.Name, vm.NameKnown = name, true
+	}
+	return unresolved, nil
+}
+
+func (c *Client) readGuestName(ctx context.Context, vm *InventoryVM) (string, error) {
+	if vm.Node == "" {
+		return "", fmt.Errorf("guest %d has no node in the inventory", vm.VMID)
+	}
+	kind, key := "qemu", "name"
+	if vm.Type == "lxc" {
+		kind, key = "lxc", "hostname"
+	}
+	cfg, err := c.readConfig(ctx, fmt.Sprintf("/nodes/%s/%s/%d/config", url.PathEscape(vm.Node), kind, vm.VMID))
+	if err != nil {
+		return "", err
+	}
+	return cfg[key], nil
+}
+
+// CanSeeAllVMs reports whether the caller holds VM.Audit on "/" or "/vms",
+// the only way /cluster/resources lists every VM.
+func (c *Client) CanSeeAllVMs(ctx context.Context) (bool, error) {
+	ctx = c.logCtx(ctx)
+	var perms map[string]map[string]flexInt
+	if err := c.get(ctx, "/access/permissions", nil, &perms); err != nil {
+		return false, err
+	}
+	for _, p := range []string{"/", "/vms"} {
+		if perms[p]["VM.Audit"] != 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,85 @@
+package pve
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+)
+
+// logSubsystem is the tflog subsystem of every API call. Its level can be
+// set apart from the provider's with TF_LOG_PROVIDER_PROXMOXSAFE_PROXMOX_API.
+const logSubsystem = "proxmox_api"
+
+var (
+	// reTicketValue matches a PVE auth ticket ("PVE:user@realm:HEX::sig").
+	reTicketValue = regexp.MustCompile(`PVE:[^ ]+`)
+	// reCSRFValue matches a CSRF prevention token ("HEX8:base64 sig").
+	reCSRFValue = regexp.MustCompile(`\b[0-9A-Fa-f]{8}:[A-Za-z0-9+/]{16,}={0,2}`)
+)
+
+// NewLoggingContext returns ctx with the proxmox_api subsystem registered
+// and every secret of cfg masked. The transport logs with the context of
+// each request, so this must wrap the context handed to the API calls.
+// Headers and bodies are never logged; the masks are a second line of
+// defence, including for tickets and CSRF tokens only known after login.
+func NewLoggingContext(ctx context.Context, cfg Config) context.Context {
+	ctx = tflog.NewSubsystem(ctx, logSubsystem,
+		tflog.WithLevelFromEnv("TF_LOG_PROVIDER_PROXMOXSAFE", "PROXMOX_API"),
+		tflog.WithRootFields(),
+	)
+	return maskSecrets(ctx, configSecrets(cfg))
+}
+
+func configSecrets(cfg Config) []string {
+	var out []string
+	if cfg.APIToken != "" {
+		out = append(out, cfg.APIToken)
+		if _, secret, err := ParseAPIToken(cfg.APIToken); err == nil {
+			out = append(out, secret)
+		}
+	}
+	if cfg.Password != "" {
+		out = append(out, cfg.Password)
+	}
+	return out
+}
+
+func maskSecrets(ctx context.Context, secrets []string) context.Context {
+	if len(secrets) > 0 {
+		ctx = tflog.SubsystemMaskAllFieldValuesStrings(ctx, logSubsystem, secrets...)
+		ctx = tflog.SubsystemMaskMessageStrings(ctx, logSubsystem, secrets...)
+	}
+	ctx = tflog.SubsystemMaskAllFieldValuesRegexes(ctx, logSubsystem, reTicketValue, reCSRFValue)
+	return tflog.SubsystemMaskMessageRegexes(ctx, logSubsystem, reTicketValue, reCSRFValue)
+}
+
+// logCtx prepares the context of one exported method: subsystem, masks,
+// and the current ticket and CSRF token if logged in.
+func (c *Client) logCtx(ctx context.Context) context.Context {
+	ctx = NewLoggingContext(ctx, c.cfg)
+	if s := c.api.Session(); s != nil {
+		var known []string
+		for _, v := range []string{s.Ticket, url.QueryEscape(s.Ticket), s.CSRFPreventionToken} {
+			if v != "" {
+				known = append(known, v)
+			}
+		}
+		if len(known) > 0 {
+			ctx = tflog.SubsystemMaskAllFieldValuesStrings(ctx, logSubsystem, known...)
+			ctx = tflog.SubsystemMaskMessageStrings(ctx, logSubsystem, known...)
+		}
+	}
+	return ctx
+}
+
+// logAPICall writes the one line each HTTP request gets: TRACE when it
+// succeeded, DEBUG when it failed.
+func logAPICall(ctx context.Context, ok bool, fields map[string]any) {
+	if ok {
+		tflog.SubsystemTrace(ctx, logSubsystem, "Proxmox VE API call", fields)
+		return
+	}
+	tflog.SubsystemDebug(ctx, logSubsystem, "Proxmox VE API call failed", fields)
+}

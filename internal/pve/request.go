@@ -1,0 +1,268 @@
+package pve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	proxmox "github.com/luthermonson/go-proxmox"
+)
+
+// maxErrorBody bounds how much of an error answer the transport keeps.
+const maxErrorBody = 1 << 20
+
+// exchange is what the transport saw of the last response to one attempt.
+// go-proxmox drops the status of everything but 400/401/403/500/501 (a 503
+// or 595 with a JSON body comes back as success), so the status recorded
+// here is the authority on whether a request failed.
+type exchange struct {
+	mu         sync.Mutex
+	status     int
+	statusLine string
+	body       []byte
+}
+
+func (e *exchange) record(status int, line string, body []byte) {
+	e.mu.Lock()
+	e.status, e.statusLine, e.body = status, line, body
+	e.mu.Unlock()
+}
+
+func (e *exchange) snapshot() (int, string, []byte) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.status, e.statusLine, e.body
+}
+
+type callKey struct{}
+
+// callInfo travels in the request context from call to the transport.
+type callInfo struct {
+	attempt int
+	ex      *exchange
+}
+
+func withCall(ctx context.Context, attempt int) (context.Context, *exchange) {
+	ex := &exchange{}
+	return context.WithValue(ctx, callKey{}, &callInfo{attempt: attempt, ex: ex}), ex
+}
+
+// apiTransport counts and logs every request, including the ones go-proxmox
+// makes on its own (ticket login), and keeps error answers for call.
+type apiTransport struct {
+	base     http.RoundTripper
+	requests *atomic.Int64
+	prefix   string // URL path of the API base, trimmed from logged paths
+}
+
+var _ http.RoundTripper = (*apiTransport)(nil)
+
+func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.requests.Add(1)
+	ctx := req.Context()
+	info, _ := ctx.Value(callKey{}).(*callInfo)
+	attempt := 1
+	if info != nil {
+		attempt = info.attempt
+	}
+	logPath := strings.TrimPrefix(req.URL.Path, t.prefix)
+	if req.URL.RawQuery != "" {
+		logPath += "?" + req.URL.RawQuery
+	}
+
+	start := time.Now()
+	res, err := t.base.RoundTrip(req)
+	fields := map[string]any{
+		"method":      req.Method,
+		"path":        logPath,
+		"attempt":     attempt,
+		"duration_ms": time.Since(start).Milliseconds(),
+	}
+	if err != nil {
+		fields["error"] = err.Error()
+		logAPICall(ctx, false, fields)
+		return nil, err
+	}
+	fields["status_code"] = res.StatusCode
+
+	var body []byte
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		fields["status"] = res.Status
+		// Keep the body for the error (400 parameter errors, newer PVE's
+		// "message") and hand go-proxmox an identical copy.
+		b, readErr := io.ReadAll(io.LimitReader(res.Body, maxErrorBody))
+		_ = res.Body.Close()
+		res.Body = io.NopCloser(bytes.NewReader(b))
+		if readErr == nil && !isTicketPath(req.URL.Path) {
+			body = b
+		}
+	}
+	if info != nil {
+		info.ex.record(res.StatusCode, res.Status, body)
+	}
+	logAPICall(ctx, res.StatusCode >= 200 && res.StatusCode <= 299, fields)
+	return res, nil
+}
+
+func isTicketPath(p string) bool { return strings.HasSuffix(p, "/access/ticket") }
+
+// get, post, put and del send one API request through go-proxmox. GETs are
+// retried; nothing else ever is.
+func (c *Client) get(ctx context.Context, path string, query url.Values, out any) error {
+	return c.call(ctx, http.MethodGet, path, query, out)
+}
+
+func (c *Client) post(ctx context.Context, path string, params url.Values, out any) error {
+	return c.call(ctx, http.MethodPost, path, params, out)
+}
+
+func (c *Client) put(ctx context.Context, path string, params url.Values, out any) error {
+	return c.call(ctx, http.MethodPut, path, params, out)
+}
+
+func (c *Client) del(ctx context.Context, path string, query url.Values, out any) error {
+	return c.call(ctx, http.MethodDelete, path, query, out)
+}
+
+// call sends the request. GET and DELETE parameters go in a query string we
+// build ourselves, POST and PUT parameters in a JSON object of strings, so
+// booleans are always "0"/"1" as PVE wants. out receives "data".
+func (c *Client) call(ctx context.Context, method, path string, params url.Values, out any) error {
+	if err := c.ensureSession(ctx); err != nil {
+		return err
+	}
+	target := path
+	var body []byte
+	switch method {
+	case http.MethodGet, http.MethodDelete:
+		if len(params) > 0 {
+			target += "?" + params.Encode()
+		}
+	default:
+		if len(params) > 0 {
+			m := make(map[string]string, len(params))
+			for k, v := range params {
+				if len(v) > 0 {
+					m[k] = v[0]
+				}
+			}
+			var err error
+			if body, err = json.Marshal(m); err != nil {
+				return err
+			}
+		}
+	}
+
+	attempts := 1
+	if method == http.MethodGet {
+		attempts += c.cfg.MaxRetries
+	}
+	for attempt := 1; ; attempt++ {
+		var raw json.RawMessage
+		actx, ex := withCall(ctx, attempt)
+		err := c.api.Req(actx, method, target, body, &raw)
+		err = classify(ctx, method, path, ex, err)
+		if err == nil {
+			if out == nil || len(raw) == 0 || string(raw) == "null" {
+				return nil
+			}
+			if err := json.Unmarshal(raw, out); err != nil {
+				return fmt.Errorf("Proxmox VE API %s %s: unexpected answer: %w", method, path, err)
+			}
+			return nil
+		}
+		if attempt >= attempts || !retryable(ctx, err) {
+			return err
+		}
+		if serr := sleepCtx(ctx, c.backoff(attempt)); serr != nil {
+			return fmt.Errorf("%w; retry abandoned: %w", err, serr)
+		}
+	}
+}
+
+// classify turns what go-proxmox returned plus what the transport saw into
+// our error: *APIError for every non-2xx answer, the transport error
+// otherwise.
+func classify(ctx context.Context, method, path string, ex *exchange, err error) error {
+	status, line, body := ex.snapshot()
+	if status != 0 && (status < 200 || status > 299) {
+		return newAPIError(method, path, status, line, body)
+	}
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() == nil {
+		if apiErr := parseGoProxmoxError(method, path, err); apiErr != nil {
+			return apiErr
+		}
+	}
+	return fmt.Errorf("Proxmox VE API %s %s: %w", method, path, err)
+}
+
+// retryable reports whether a failed GET may be sent again: the network
+// failed or PVE (or a proxy in front) was briefly unavailable.
+func retryable(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.StatusCode {
+		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+		return false
+	}
+	var urlErr *url.Error
+	return errors.As(err, &urlErr)
+}
+
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.retryBackoff << (attempt - 1)
+	if d > maxRetryBackoff || d <= 0 {
+		d = maxRetryBackoff
+	}
+	// Up to 50% jitter so parallel resources do not retry in lockstep.
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// ensureSession logs in with username and password before the first call,
+// instead of letting go-proxmox send it unauthenticated first (which PVE
+// answers after a 3 s penalty with 401).
+func (c *Client) ensureSession(ctx context.Context) error {
+	if c.cfg.APIToken != "" {
+		return nil
+	}
+	c.loginMu.Lock()
+	defer c.loginMu.Unlock()
+	if c.api.Session() != nil {
+		return nil
+	}
+	actx, ex := withCall(ctx, 1)
+	err := c.api.CreateSession(actx)
+	if err == nil || errors.Is(err, proxmox.ErrSessionExists) {
+		return nil
+	}
+	return classify(ctx, http.MethodPost, "/access/ticket", ex, err)
+}

@@ -1,0 +1,172 @@
+package pve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	// maxTaskPollInterval caps the growing delay between status polls.
+	maxTaskPollInterval = 5 * time.Second
+	// taskLogTail is how many last log lines a TaskError keeps.
+	taskLogTail = 20
+	// taskLogPage and taskLogMaxPages bound the log read of a failed task.
+	taskLogPage     = 1000
+	taskLogMaxPages = 20
+)
+
+// upid is the parsed form of
+// "UPID:<node>:<pid>:<pstart>:<starttime>:<type>:<id>:<user>:".
+type upid struct {
+	node, typ, id, user string
+}
+
+func parseUPID(s string) (upid, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) < 8 || parts[0] != "UPID" || parts[1] == "" || parts[5] == "" {
+		return upid{}, fmt.Errorf("%q is not a Proxmox VE task ID (UPID)", s)
+	}
+	return upid{node: parts[1], typ: parts[5], id: parts[6], user: parts[7]}, nil
+}
+
+type taskStatus struct {
+	Status     string `json:"status"`
+	ExitStatus string `json:"exitstatus"`
+	Type       string `json:"type"`
+	Node       string `json:"node"`
+}
+
+type taskLogLine struct {
+	N flexInt `json:"n"`
+	T string  `json:"t"`
+}
+
+// WaitTask polls the task until it stops. A task that ended with an error
+// is a *TaskError carrying its error line and the last log lines; go-proxmox's
+// Task.Wait would call it a success. Cancelling ctx stops the wait (not the
+// task) at once.
+func (c *Client) WaitTask(ctx context.Context, node, upid string) error {
+	ctx = c.logCtx(ctx)
+	return c.waitTask(ctx, node, upid)
+}
+
+func (c *Client) waitTask(ctx context.Context, node, id string) error {
+	info, err := parseUPID(id)
+	if err != nil {
+		return err
+	}
+	// A task is only known to the node that runs it, which the UPID names.
+	if info.node != "" {
+		node = info.node
+	}
+	statusPath := taskPath(node, id) + "/status"
+	interval := c.cfg.TaskPollInterval
+	maxInterval := max(maxTaskPollInterval, interval)
+	for {
+		var st taskStatus
+		if err := c.get(ctx, statusPath, nil, &st); err != nil {
+			return fmt.Errorf("waiting for task %s: %w", id, err)
+		}
+		if st.Status == "stopped" {
+			if taskSucceeded(st.ExitStatus) {
+				return nil
+			}
+			return c.taskError(ctx, node, id, info, st.ExitStatus)
+		}
+		if err := sleepCtx(ctx, interval); err != nil {
+			return fmt.Errorf("waiting for task %s: %w", id, err)
+		}
+		interval = min(interval*3/2, maxInterval)
+	}
+}
+
+func taskPath(node, id string) string {
+	return fmt.Sprintf("/nodes/%s/tasks/%s", url.PathEscape(node), url.PathEscape(id))
+}
+
+// taskSucceeded: PVE's exit status is "OK", "WARNINGS: <n>" or the error.
+func taskSucceeded(exit string) bool {
+	return exit == "OK" || strings.HasPrefix(exit, "WARNINGS")
+}
+
+// taskError reads the end of the log of a failed task. The log only adds
+// detail: when it cannot be read the exit status still makes the error.
+func (c *Client) taskError(ctx context.Context, node, id string, info upid, exit string) error {
+	te := &TaskError{UPID: id, Node: node, Type: info.typ, ExitStatus: strings.TrimSpace(exit)}
+	if ctx.Err() == nil {
+		te.Log = c.taskLogTail(ctx, node, id)
+	}
+	if te.ExitStatus == "" || te.ExitStatus == "unexpected status" {
+		for i := len(te.Log) - 1; i >= 0; i-- {
+			if msg, ok := strings.CutPrefix(te.Log[i], "TASK ERROR: "); ok {
+				te.ExitStatus = msg
+				break
+			}
+		}
+	}
+	if te.ExitStatus == "" {
+		te.ExitStatus = "unknown error"
+	}
+	return te
+}
+
+func (c *Client) taskLogTail(ctx context.Context, node, id string) []string {
+	var tail []string
+	start := 0
+	for page := 0; page < taskLogMaxPages; page++ {
+		var lines []taskLogLine
+		q := url.Values{"start": {strconv.Itoa(start)}, "limit": {strconv.Itoa(taskLogPage)}}
+		if err := c.get(ctx, taskPath(node, id)+"/log", q, &lines); err != nil {
+			break
+		}
+		for _, l := range lines {
+			tail = append(tail, l.T)
+		}
+		if len(tail) > taskLogTail {
+			tail = append([]string(nil), tail[len(tail)-taskLogTail:]...)
+		}
+		if len(lines) < taskLogPage {
+			break
+		}
+		start += len(lines)
+	}
+	return tail
+}
+
+// startTask sends a request that answers with a task ID and waits for the
+// task. An answer without an ID (go-proxmox would hand out a nil task) is
+// an error, not a success.
+func (c *Client) startTask(ctx context.Context, method, path string, params url.Values, node string) error {
+	id, err := c.taskRequest(ctx, method, path, params)
+	if err != nil {
+		return err
+	}
+	if id == "" {
+		return fmt.Errorf("Proxmox VE API %s %s: the answer has no task ID", method, path)
+	}
+	return c.waitTask(ctx, node, id)
+}
+
+// taskRequest sends the request and returns the task ID it answered with,
+// or "" for a synchronous success (data: null).
+func (c *Client) taskRequest(ctx context.Context, method, path string, params url.Values) (string, error) {
+	var id string
+	var err error
+	switch method {
+	case http.MethodPost:
+		err = c.post(ctx, path, params, &id)
+	case http.MethodPut:
+		err = c.put(ctx, path, params, &id)
+	case http.MethodDelete:
+		err = c.del(ctx, path, params, &id)
+	default:
+		err = errors.New("taskRequest: unsupported method " + method)
+	}
+	return id, err
+}

@@ -1,0 +1,29 @@
+package pve
+
+import "testing"
+
+func TestParseUPID(t *testing.T) {
+	got, err := parseUPID("UPID:pve1:0000ABCD:0012F00D:66A1B2C3:qmcreate:100:root@pam!tf:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (upid{node: "pve1", typ: "qmcreate", id: "100", user: "root@pam!tf"}); got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	for _, bad := range []string{"", "null", "UPID:pve1", "TASK:pve1:1:2:3:qmcreate:100:root@pam:", "UPID::1:2:3:qmcreate:100:root@pam:"} {
+		if _, err := parseUPID(bad); err == nil {
+			t.Errorf("parseUPID(%q) accepted", bad)
+		}
+	}
+}
+
+func TestTaskSucceeded(t *testing.T) {
+	for exit, want := range map[string]bool{
+		"OK": true, "WARNINGS: 2": true, "": false, "unexpected status": false,
+		"cannot import 'downloads': no such pool available": false, "VM is locked (clone)": false,
+	} {
+		if got := taskSucceeded(exit); got != want {
+			t.Errorf("taskSucceeded(%q) = %v", exit, got)
+		}
+	}
+}

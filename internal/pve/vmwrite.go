@@ -1,0 +1,324 @@
+package pve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+)
+
+// defaultShutdownTimeout is used when ShutdownVM gets no timeout.
+const defaultShutdownTimeout = 3 * time.Minute
+
+// defaultShutdownGrace is how long after the timeout given to PVE we still
+// wait for its shutdown task before stopping the VM ourselves.
+const defaultShutdownGrace = 15 * time.Second
+
+// minVMID is PVE's lowest guest ID.
+const minVMID = 100
+
+// CreateSpec describes a new VM. The VMID is always explicit: a create
+// that lost its answer can then be told apart from someone else's VM.
+type CreateSpec struct {
+	VMID                    int
+	Node, Name, Description string
+	Tags                    []string
+	Cores, Sockets          int64
+	CPUType                 string
+	MemoryMB                int64
+	Disks                   []Disk
+	Networks                []Network
+	OnBoot, Protection      bool
+}
+
+// createParams is the POST /nodes/{node}/qemu body for spec.
+func createParams(spec CreateSpec) (url.Values, error) {
+	if spec.VMID < minVMID {
+		return nil, fmt.Errorf("create VM: the VMID must be at least %d, got %d", minVMID, spec.VMID)
+	}
+	if spec.Node == "" {
+		return nil, errors.New("create VM: the node is not set")
+	}
+	p := url.Values{}
+	p.Set("vmid", strconv.Itoa(spec.VMID))
+	if spec.Name != "" {
+		p.Set("name", spec.Name)
+	}
+	if spec.Description != "" {
+		p.Set("description", spec.Description)
+	}
+	if tags := FormatTags(spec.Tags); tags != "" {
+		p.Set("tags", tags)
+	}
+	if spec.Cores > 0 {
+		p.Set("cores", strconv.FormatInt(spec.Cores, 10))
+	}
+	if spec.Sockets > 0 {
+		p.Set("sockets", strconv.FormatInt(spec.Sockets, 10))
+	}
+	if spec.CPUType != "" {
+		p.Set("cpu", spec.CPUType)
+	}
+	if spec.MemoryMB > 0 {
+		p.Set("memory", strconv.FormatInt(spec.MemoryMB, 10))
+	}
+	for _, d := range spec.Disks {
+		if !IsDiskInterface(d.Interface) {
+			return nil, fmt.Errorf("create VM: %q is not a disk interface (scsiN, virtioN, sataN, ideN)", d.Interface)
+		}
+		if p.Has(d.Interface) {
+			return nil, fmt.Errorf("create VM: disk interface %s is used twice", d.Interface)
+		}
+		if d.Volume == "" && (d.Storage == "" || d.SizeGB <= 0) {
+			return nil, fmt.Errorf("create VM: disk %s needs a storage and a size", d.Interface)
+		}
+		p.Set(d.Interface, FormatDisk(d))
+	}
+	for _, n := range spec.Networks {
+		if !IsNetworkInterface(n.Interface) {
+			return nil, fmt.Errorf("create VM: %q is not a network interface (netN)", n.Interface)
+		}
+		if p.Has(n.Interface) {
+			return nil, fmt.Errorf("create VM: network interface %s is used twice", n.Interface)
+		}
+		if n.Model == "" {
+			return nil, fmt.Errorf("create VM: network %s needs a model", n.Interface)
+		}
+		p.Set(n.Interface, FormatNetwork(n))
+	}
+	p.Set("onboot", pveBool(spec.OnBoot))
+	p.Set("protection", pveBool(spec.Protection))
+	return p, nil
+}
+
+// CreateVM creates the VM and waits for its qmcreate task. A taken VMID is
+// ErrAlreadyExists. The request is never retried: if its answer is lost,
+// look the VMID up before trying again.
+func (c *Client) CreateVM(ctx context.Context, spec CreateSpec) error {
+	ctx = c.logCtx(ctx)
+	params, err := createParams(spec)
+	if err != nil {
+		return err
+	}
+	return c.startTask(ctx, http.MethodPost, fmt.Sprintf("/nodes/%s/qemu", url.PathEscape(spec.Node)), params, spec.Node)
+}
+
+// CloneSpec describes a clone. NewID is explicit for the same reason as
+// CreateSpec.VMID.
+type CloneSpec struct {
+	SourceNode                    string
+	SourceVMID                    int
+	NewID                         int
+	TargetNode, Name, Description string
+	Full                          bool
+	Storage                       string // target storage, full clones only
+}
+
+func cloneParams(spec CloneSpec) (url.Values, error) {
+	if spec.SourceNode == "" || spec.SourceVMID < minVMID {
+		return nil, errors.New("clone VM: the source node and VMID are required")
+	}
+	if spec.NewID < minVMID {
+		return nil, fmt.Errorf("clone VM: the new VMID must be at least %d, got %d", minVMID, spec.NewID)
+	}
+	if spec.Storage != "" && !spec.Full {
+		return nil, errors.New("clone VM: a target storage needs a full clone")
+	}
+	p := url.Values{}
+	p.Set("newid", strconv.Itoa(spec.NewID))
+	if spec.Name != "" {
+		p.Set("name", spec.Name)
+	}
+	if spec.Description != "" {
+		p.Set("description", spec.Description)
+	}
+	if spec.TargetNode != "" && spec.TargetNode != spec.SourceNode {
+		p.Set("target", spec.TargetNode)
+	}
+	p.Set("full", pveBool(spec.Full))
+	if spec.Storage != "" {
+		p.Set("storage", spec.Storage)
+	}
+	return p, nil
+}
+
+// CloneVM clones a VM or template and waits for the qmclone task, which
+// runs on the source node.
+func (c *Client) CloneVM(ctx context.Context, spec CloneSpec) error {
+	ctx = c.logCtx(ctx)
+	params, err := cloneParams(spec)
+	if err != nil {
+		return err
+	}
+	return c.startTask(ctx, http.MethodPost, vmPath(spec.SourceNode, spec.SourceVMID)+"/clone", params, spec.SourceNode)
+}
+
+// configParams is the PUT .../config body. Keys of set are PVE config keys
+// with PVE-formatted values (use FormatDisk, FormatNetwork, FormatTags).
+func configParams(set map[string]string, remove []string, digest string) (url.Values, error) {
+	p := url.Values{}
+	for k, v := range set {
+		switch k {
+		case "", "delete", "digest", "revert", "skiplock", "vmid", "node":
+			return nil, fmt.Errorf("update config: %q cannot be set as a config key", k)
+		}
+		p.Set(k, v)
+	}
+	var del []string
+	for _, k := range remove {
+		if k == "" {
+			continue
+		}
+		if _, ok := set[k]; ok {
+			return nil, fmt.Errorf("update config: %q is both set and removed", k)
+		}
+		del = append(del, k)
+	}
+	if len(del) > 0 {
+		p.Set("delete", strings.Join(del, ","))
+	}
+	if len(p) > 0 && digest != "" {
+		p.Set("digest", digest)
+	}
+	return p, nil
+}
+
+// UpdateConfig changes config keys with a synchronous PUT. With a digest,
+// PVE refuses the change if the config changed since it was read.
+func (c *Client) UpdateConfig(ctx context.Context, node string, vmid int, set map[string]string, remove []string, digest string) error {
+	ctx = c.logCtx(ctx)
+	params, err := configParams(set, remove, digest)
+	if err != nil {
+		return err
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	id, err := c.taskRequest(ctx, http.MethodPut, vmPath(node, vmid)+"/config", params)
+	if err != nil || id == "" {
+		return err
+	}
+	// PUT is documented as synchronous; wait should PVE hand out a task.
+	return c.waitTask(ctx, node, id)
+}
+
+// ResizeDisk grows disk to sizeGB. PVE refuses to shrink; the same size is
+// a no-op. Newer PVE answers with a task, older ones synchronously.
+func (c *Client) ResizeDisk(ctx context.Context, node string, vmid int, disk string, sizeGB int64) error {
+	ctx = c.logCtx(ctx)
+	if !IsDiskInterface(disk) {
+		return fmt.Errorf("resize disk: %q is not a disk interface", disk)
+	}
+	if sizeGB <= 0 {
+		return fmt.Errorf("resize disk: invalid size %d GB", sizeGB)
+	}
+	params := url.Values{"disk": {disk}, "size": {strconv.FormatInt(sizeGB, 10) + "G"}}
+	id, err := c.taskRequest(ctx, http.MethodPut, vmPath(node, vmid)+"/resize", params)
+	if err != nil || id == "" {
+		return err
+	}
+	return c.waitTask(ctx, node, id)
+}
+
+var (
+	reAlreadyRunning = regexp.MustCompile(`(?i)already running`)
+	reNotRunning     = regexp.MustCompile(`(?i)\bnot running\b`)
+)
+
+// StartVM starts the VM and waits for the qmstart task. A VM that already
+// runs is left alone.
+func (c *Client) StartVM(ctx context.Context, node string, vmid int) error {
+	ctx = c.logCtx(ctx)
+	err := c.startTask(ctx, http.MethodPost, vmPath(node, vmid)+"/status/start", nil, node)
+	if err != nil && reAlreadyRunning.MatchString(err.Error()) {
+		return nil
+	}
+	return err
+}
+
+// StopVM stops the VM at once (power off) and waits. A stopped VM is left
+// alone.
+func (c *Client) StopVM(ctx context.Context, node string, vmid int) error {
+	ctx = c.logCtx(ctx)
+	return c.stopVM(ctx, node, vmid)
+}
+
+func (c *Client) stopVM(ctx context.Context, node string, vmid int) error {
+	err := c.startTask(ctx, http.MethodPost, vmPath(node, vmid)+"/status/stop", nil, node)
+	if err != nil && reNotRunning.MatchString(err.Error()) {
+		return nil
+	}
+	return err
+}
+
+// ShutdownVM asks the guest to shut down and waits up to timeout (0 means
+// 3 minutes). If the guest does not stop in time, or the shutdown fails,
+// the VM is stopped.
+func (c *Client) ShutdownVM(ctx context.Context, node string, vmid int, timeout time.Duration) error {
+	ctx = c.logCtx(ctx)
+	if timeout <= 0 {
+		timeout = defaultShutdownTimeout
+	}
+	secs := int64(math.Ceil(timeout.Seconds()))
+	params := url.Values{"timeout": {strconv.FormatInt(secs, 10)}}
+	id, err := c.taskRequest(ctx, http.MethodPost, vmPath(node, vmid)+"/status/shutdown", params)
+	if err != nil {
+		if reNotRunning.MatchString(err.Error()) {
+			return nil
+		}
+		return err
+	}
+	if id == "" {
+		return fmt.Errorf("Proxmox VE API POST %s/status/shutdown: the answer has no task ID", vmPath(node, vmid))
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout+c.shutdownGrace)
+	shutdownErr := c.waitTask(wctx, node, id)
+	cancel()
+	switch {
+	case shutdownErr == nil:
+		return nil
+	case ctx.Err() != nil:
+		return shutdownErr
+	case reNotRunning.MatchString(shutdownErr.Error()):
+		return nil
+	}
+	tflog.SubsystemDebug(ctx, logSubsystem, "Graceful shutdown failed, stopping the VM", map[string]any{
+		"node": node, "vmid": vmid, "error": shutdownErr.Error(),
+	})
+	if err := c.stopVM(ctx, node, vmid); err != nil {
+		return fmt.Errorf("graceful shutdown failed (%v), and stopping the VM failed too: %w", shutdownErr, err)
+	}
+	return nil
+}
+
+// MigrateVM moves the VM to target and waits. Running VMs migrate online;
+// PVE falls back to an offline migration for stopped ones.
+func (c *Client) MigrateVM(ctx context.Context, node string, vmid int, target string) error {
+	ctx = c.logCtx(ctx)
+	if target == "" {
+		return errors.New("migrate VM: the target node is not set")
+	}
+	if target == node {
+		return nil
+	}
+	params := url.Values{"target": {target}, "online": {pveBool(true)}, "with-local-disks": {pveBool(true)}}
+	return c.startTask(ctx, http.MethodPost, vmPath(node, vmid)+"/migrate", params, node)
+}
+
+// DestroyVM deletes the VM with its disks, firewall, backup and HA
+// entries (purge=1, destroy-unreferenced-disks=1) and waits. PVE refuses
+// protected (ErrProtected) and running (ErrRunning) VMs at once; storage
+// trouble fails the task (*TaskError) and the VM stays.
+func (c *Client) DestroyVM(ctx context.Context, node string, vmid int) error {
+	ctx = c.logCtx(ctx)
+	q := url.Values{"purge": {pveBool(true)}, "destroy-unreferenced-disks": {pveBool(true)}}
+	return c.startTask(ctx, http.MethodDelete, vmPath(node, vmid), q, node)
+}

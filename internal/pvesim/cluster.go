@@ -1,0 +1,202 @@
+package pvesim
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+func init() {
+	addRoute("/version", map[string]handlerFunc{"GET": func(s *Server, r *request) *resp {
+		return ok(map[string]any{"version": "8.2.4", "release": "8.2", "repoid": "faa83925c9641325"})
+	}})
+	addRoute("/cluster/status", map[string]handlerFunc{"GET": (*Server).clusterStatus})
+	addRoute("/cluster/resources", map[string]handlerFunc{"GET": (*Server).clusterResources})
+	addRoute("/cluster/nextid", map[string]handlerFunc{"GET": (*Server).nextID})
+	addRoute("/nodes", map[string]handlerFunc{"GET": (*Server).listNodes})
+	addRoute("/nodes/{node}", map[string]handlerFunc{"GET": (*Server).nodeIndex})
+	addRoute("/nodes/{node}/status", map[string]handlerFunc{"GET": (*Server).nodeStatus})
+}
+
+var bootTime = time.Now().Add(-72 * time.Hour)
+
+func nodeIP(i int) string { return fmt.Sprintf("192.0.2.%d", 10+i) }
+
+func (s *Server) clusterStatus(r *request) *resp {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []map[string]any
+	if len(s.nodes) > 1 {
+		out = append(out, map[string]any{
+			"type": "cluster", "id": "cluster", "name": "pvesim", "nodes": len(s.nodes),
+			"quorate": 1, "version": len(s.nodes) + 2,
+		})
+	}
+	for i, n := range s.nodes {
+		out = append(out, map[string]any{
+			"type": "node", "id": "node/" + n, "name": n, "nodeid": i + 1, "ip": nodeIP(i),
+			"online": boolInt(!s.offline[n]), "local": boolInt(i == 0), "level": "",
+		})
+	}
+	return ok(out)
+}
+
+func (s *Server) nodeEntryLocked(i int, n string) map[string]any {
+	e := map[string]any{"id": "node/" + n, "type": "node", "node": n}
+	if s.offline[n] {
+		e["status"] = "offline"
+		return e
+	}
+	e["status"] = "online"
+	e["level"] = ""
+	e["maxcpu"] = 16
+	e["maxmem"] = int64(64) << 30
+	e["mem"] = int64(12) << 30
+	e["maxdisk"] = int64(100) << 30
+	e["disk"] = int64(9) << 30
+	e["cpu"] = 0.031
+	e["uptime"] = int64(time.Since(bootTime).Seconds())
+	e["ssl_fingerprint"] = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:" + fmt.Sprintf("%02X", i)
+	return e
+}
+
+func (s *Server) listNodes(r *request) *resp {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []map[string]any{}
+	for i, n := range s.nodes {
+		out = append(out, s.nodeEntryLocked(i, n))
+	}
+	return ok(out)
+}
+
+func (s *Server) nodeIndex(r *request) *resp {
+	var out []map[string]string
+	for _, d := range []string{"apt", "capabilities", "ceph", "certificates", "config", "disks", "dns", "firewall", "hardware", "hosts", "journal", "lxc", "netstat", "network", "qemu", "query-url-metadata", "replication", "report", "rrd", "rrddata", "scan", "sdn", "services", "spiceshell", "status", "storage", "subscription", "syslog", "tasks", "termproxy", "time", "version", "vncshell", "vzdump", "wakeonlan"} {
+		out = append(out, map[string]string{"name": d})
+	}
+	return ok(out)
+}
+
+func (s *Server) nodeStatus(r *request) *resp {
+	up := int64(time.Since(bootTime).Seconds())
+	return ok(map[string]any{
+		"uptime":         up,
+		"kversion":       "Linux 6.8.8-2-pve #1 SMP PREEMPT_DYNAMIC PMX 6.8.8-2 (2024-06-24T09:00Z)",
+		"pveversion":     "pve-manager/8.2.4/faa83925c9641325",
+		"cpu":            0.031,
+		"wait":           0.0004,
+		"idle":           0,
+		"loadavg":        []string{"0.21", "0.18", "0.12"},
+		"cpuinfo":        map[string]any{"cpus": 16, "cores": 8, "sockets": 1, "model": "AMD EPYC 7302P 16-Core Processor", "mhz": "3000.000", "hvm": "1", "user_hz": 100, "flags": "fpu vme de pse"},
+		"memory":         map[string]any{"total": int64(64) << 30, "used": int64(12) << 30, "free": int64(52) << 30},
+		"swap":           map[string]any{"total": int64(8) << 30, "used": 0, "free": int64(8) << 30},
+		"rootfs":         map[string]any{"total": int64(100) << 30, "used": int64(9) << 30, "free": int64(91) << 30, "avail": int64(86) << 30},
+		"ksm":            map[string]any{"shared": 0},
+		"boot-info":      map[string]any{"mode": "efi", "secureboot": 0},
+		"current-kernel": map[string]any{"sysname": "Linux", "release": "6.8.8-2-pve", "machine": "x86_64", "version": "#1 SMP PREEMPT_DYNAMIC PMX 6.8.8-2 (2024-06-24T09:00Z)"},
+	})
+}
+
+// clusterResources is /cluster/resources: names, status and usage come from
+// the stats (pvestatd, ~10 s), lock and tags from the config.
+func (s *Server) clusterResources(r *request) *resp {
+	typ := r.params["type"]
+	switch typ {
+	case "", "vm", "storage", "node", "sdn", "pool":
+	default:
+		return paramErr1("type", fmt.Sprintf("value '%s' does not have a value in the enumeration 'vm, storage, node, sdn'", typ))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []map[string]any{}
+	now := time.Now()
+	if typ == "" || typ == "vm" {
+		for _, id := range s.sortedVMIDs() {
+			v := s.vms[id]
+			if !r.auth.canSee(id) {
+				continue
+			}
+			e := map[string]any{
+				"id": v.Type + "/" + strconv.Itoa(id), "type": v.Type, "vmid": id, "node": v.Node,
+				"template": boolInt(v.Conf["template"] == "1"),
+			}
+			if l := v.Conf["lock"]; l != "" {
+				e["lock"] = l
+			}
+			if t := v.Conf["tags"]; t != "" {
+				e["tags"] = t
+			}
+			if v.Pool != "" {
+				e["pool"] = v.Pool
+			}
+			fresh := now.Sub(v.CreatedAt) < s.opts.StatsLag
+			if s.offline[v.Node] || fresh {
+				e["status"] = "unknown"
+			} else {
+				for k, val := range s.vmStatsLocked(v) {
+					e[k] = val
+				}
+				e["maxcpu"] = e["cpus"]
+				delete(e, "cpus")
+				delete(e, "pid")
+				e["name"] = v.name()
+				e["status"] = v.status()
+			}
+			out = append(out, e)
+		}
+	}
+	if typ == "" || typ == "node" {
+		for i, n := range s.nodes {
+			out = append(out, s.nodeEntryLocked(i, n))
+		}
+	}
+	if typ == "" || typ == "storage" {
+		for _, n := range s.nodes {
+			for i := range s.storages {
+				sd := &s.storages[i]
+				if !sd.onNode(n) {
+					continue
+				}
+				e := map[string]any{
+					"id": "storage/" + n + "/" + sd.ID, "type": "storage", "storage": sd.ID, "node": n,
+					"plugintype": sd.Type, "content": sd.Content, "shared": boolInt(sd.Shared),
+				}
+				if s.offline[n] || sd.Missing {
+					e["status"] = "unknown"
+				} else {
+					e["status"] = "available"
+					e["maxdisk"] = sd.Total
+					e["disk"] = s.diskUsageLocked(sd.ID, n)
+				}
+				out = append(out, e)
+			}
+		}
+	}
+	return ok(out)
+}
+
+func (s *Server) nextID(r *request) *resp {
+	_, errs := checkParams(r.params, map[string]paramSpec{"vmid": {}}, false)
+	vmid, msg := vmidValue("vmid", r.params["vmid"], false)
+	if msg != "" {
+		errs["vmid"] = msg
+	}
+	if len(errs) > 0 {
+		return paramErr(errs)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if vmid != 0 {
+		if s.vms[vmid] != nil {
+			return paramErr1("vmid", fmt.Sprintf("VM %d already exists", vmid))
+		}
+		return ok(strconv.Itoa(vmid))
+	}
+	for id := 100; id <= 999999999; id++ {
+		if s.vms[id] == nil {
+			return ok(strconv.Itoa(id))
+		}
+	}
+	return err500("unable to get any free VMID in range [100, 999999999]")
+}

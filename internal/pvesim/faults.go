@@ -1,0 +1,115 @@
+package pvesim
+
+import (
+	"strings"
+	"time"
+)
+
+// Fault changes how the next matching requests are answered.
+type Fault struct {
+	Method string // "" = any
+	// Path is a route pattern like "/nodes/{node}/qemu/{vmid}/config" or an
+	// exact path below /api2/json; "" = any.
+	Path              string
+	Count             int // how many matching requests; 0 = 1
+	Status            int
+	Message           string        // respond with this status line/message instead of handling
+	Delay             time.Duration // sleep before handling
+	DropAfterHandling bool          // handle the request fully, then close the connection without answering
+}
+
+type faultState struct {
+	Fault
+	left int
+}
+
+// InjectFault queues f; earlier faults match first.
+func (s *Server) InjectFault(f Fault) {
+	n := f.Count
+	if n <= 0 {
+		n = 1
+	}
+	s.mu.Lock()
+	s.faults = append(s.faults, &faultState{Fault: f, left: n})
+	s.mu.Unlock()
+}
+
+func (s *Server) takeFault(method, pattern, rel string) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, f := range s.faults {
+		if f.Method != "" && !strings.EqualFold(f.Method, method) {
+			continue
+		}
+		if f.Path != "" && f.Path != pattern && f.Path != rel {
+			continue
+		}
+		f.left--
+		if f.left <= 0 {
+			s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+		}
+		out := f.Fault
+		return &out
+	}
+	return nil
+}
+
+// FailTasks makes the next count tasks of taskType (e.g. "qmstart",
+// "qmcreate", "qmdestroy") fail with message, undoing their effect.
+func (s *Server) FailTasks(taskType string, count int, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := 0; i < count; i++ {
+		s.failTask[taskType] = append(s.failTask[taskType], message)
+	}
+}
+
+// SetNodeOffline simulates a dead node: its guests stay listed in
+// /cluster/resources with status "unknown" and no name, and every
+// /nodes/<node>/... call answers "595 No route to host" (pveproxy failing to
+// reach the node).
+func (s *Server) SetNodeOffline(node string, offline bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if offline {
+		s.offline[node] = true
+	} else {
+		delete(s.offline, node)
+	}
+}
+
+// ClearFaults drops injected faults, queued task failures and offline nodes.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+	s.failTask = map[string][]string{}
+	s.offline = map[string]bool{}
+}
+
+// RequestCounts returns request counts keyed by METHOD + " " + pattern,
+// e.g. "GET /nodes/{node}/qemu/{vmid}/config".
+func (s *Server) RequestCounts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.counts))
+	for k, v := range s.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// ResetRequestCounts zeroes all counters.
+func (s *Server) ResetRequestCounts() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts = map[string]int{}
+	s.total = 0
+}
+
+// TotalRequests is the number of requests since start or the last reset.
+func (s *Server) TotalRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.total
+}

@@ -1,0 +1,368 @@
+package pvesim
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const apiPrefix = "/api2/json"
+
+// resp is what a handler produces; writing it is separate so that
+// DropAfterHandling can do the work and then drop the connection.
+type resp struct {
+	status int
+	msg    string            // status line reason for errors
+	data   any               // for 200
+	errors map[string]string // for 400
+	total  *int              // optional "total" for lists
+	empty  bool              // error without body (401, 595)
+}
+
+func ok(data any) *resp { return &resp{status: 200, data: data} }
+
+func errResp(status int, format string, a ...any) *resp {
+	return &resp{status: status, msg: fmt.Sprintf(format, a...)}
+}
+
+// err500 is PVE's generic failure: "die" inside an API handler.
+func err500(format string, a ...any) *resp { return errResp(500, format, a...) }
+
+func paramErr(errs map[string]string) *resp {
+	return &resp{status: 400, msg: "Parameter verification failed.", errors: errs}
+}
+
+func paramErr1(param, msg string) *resp { return paramErr(map[string]string{param: msg}) }
+
+func notImplemented(method, rel string) *resp {
+	return errResp(501, "Method '%s %s' not implemented", method, rel)
+}
+
+// request is the parsed call handed to handlers.
+type request struct {
+	method  string
+	rel     string            // path below /api2/json
+	pattern string            // route pattern, e.g. /nodes/{node}/qemu
+	vars    map[string]string // pattern variables
+	params  map[string]string // query + body, PVE style strings
+	auth    *authInfo
+}
+
+type handlerFunc func(s *Server, r *request) *resp
+
+type route struct {
+	pattern  string
+	segs     []string
+	handlers map[string]handlerFunc
+}
+
+var routes []*route
+
+func addRoute(pattern string, handlers map[string]handlerFunc) {
+	routes = append(routes, &route{pattern: pattern, segs: splitPath(pattern), handlers: handlers})
+}
+
+func splitPath(p string) []string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+func matchRoute(rel string) (*route, map[string]string) {
+	segs := splitPath(rel)
+	for _, rt := range routes {
+		if len(rt.segs) != len(segs) {
+			continue
+		}
+		vars := map[string]string{}
+		okm := true
+		for i, ps := range rt.segs {
+			if strings.HasPrefix(ps, "{") {
+				if segs[i] == "" {
+					okm = false
+					break
+				}
+				vars[strings.Trim(ps, "{}")] = segs[i]
+				continue
+			}
+			if ps != segs[i] {
+				okm = false
+				break
+			}
+		}
+		if okm {
+			return rt, vars
+		}
+	}
+	return nil, nil
+}
+
+// ServeHTTP implements the PVE API front end (pveproxy).
+func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
+	if s.opts.Latency > 0 {
+		sleepOrClose(s.opts.Latency, s.closing)
+	}
+	method := hr.Method
+	rel, isAPI := strings.CutPrefix(hr.URL.Path, apiPrefix)
+	if rel == "" {
+		rel = "/"
+	}
+	if len(rel) > 1 {
+		rel = strings.TrimRight(rel, "/")
+	}
+	var rt *route
+	var vars map[string]string
+	if isAPI {
+		rt, vars = matchRoute(rel)
+	}
+	pattern := rel
+	if rt != nil {
+		pattern = rt.pattern
+	}
+
+	params, perr := parseParams(hr)
+
+	s.mu.Lock()
+	s.counts[method+" "+pattern]++
+	s.total++
+	s.mu.Unlock()
+
+	if perr != nil {
+		s.write(w, hr, errResp(400, "%s", perr.Error()), false)
+		return
+	}
+	r := &request{method: method, rel: rel, pattern: pattern, vars: vars, params: params}
+
+	// Authentication comes first, as in pveproxy; /access/ticket is open.
+	if !(rt != nil && rt.pattern == "/access/ticket") {
+		a, res := s.authenticate(hr)
+		if res != nil {
+			s.write(w, hr, res, false)
+			return
+		}
+		r.auth = a
+	}
+
+	fault := s.takeFault(method, pattern, rel)
+	if fault != nil && fault.Delay > 0 {
+		sleepOrClose(fault.Delay, s.closing)
+	}
+	if fault != nil && fault.Status != 0 {
+		s.write(w, hr, errResp(fault.Status, "%s", fault.Message), false)
+		return
+	}
+
+	var res *resp
+	switch {
+	case rt == nil:
+		res = notImplemented(method, rel)
+	case rt.handlers[method] == nil:
+		res = notImplemented(method, rel)
+	default:
+		res = s.precheckNode(r)
+		if res == nil {
+			res = rt.handlers[method](s, r)
+		}
+	}
+	s.write(w, hr, res, fault != nil && fault.DropAfterHandling)
+}
+
+// precheckNode mimics pveproxy's proxying to {node}: unknown names fail the
+// address lookup, dead nodes fail the connection.
+func (s *Server) precheckNode(r *request) *resp {
+	node, has := r.vars["node"]
+	if !has {
+		return nil
+	}
+	s.mu.Lock()
+	known := s.nodeKnown(node)
+	off := s.offline[node]
+	s.mu.Unlock()
+	if !known {
+		if !validNodeName(node) {
+			return paramErr1("node", "invalid format - value does not look like a valid node name")
+		}
+		return err500("hostname lookup '%s' failed - failed to get address info for: %s: Name or service not known", node, node)
+	}
+	if off {
+		return &resp{status: 595, msg: "No route to host", empty: true}
+	}
+	return nil
+}
+
+func sleepOrClose(d time.Duration, closing <-chan struct{}) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-closing:
+	}
+}
+
+// parseParams merges the query string and a form or JSON body into PVE's
+// string parameters. JSON booleans become 0/1, numbers their decimal text.
+func parseParams(hr *http.Request) (map[string]string, error) {
+	out := map[string]string{}
+	for k, v := range hr.URL.Query() {
+		if len(v) > 0 {
+			out[k] = v[len(v)-1]
+		}
+	}
+	if hr.Body == nil {
+		return out, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(hr.Body, 1<<20))
+	if err != nil {
+		return out, nil
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return out, nil
+	}
+	ct, _, _ := mime.ParseMediaType(hr.Header.Get("Content-Type"))
+	if ct == "application/json" || (ct == "" && body[0] == '{') {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			return nil, fmt.Errorf("unable to parse JSON body: %v", err)
+		}
+		for k, v := range m {
+			switch x := v.(type) {
+			case nil:
+			case string:
+				out[k] = x
+			case bool:
+				if x {
+					out[k] = "1"
+				} else {
+					out[k] = "0"
+				}
+			case json.Number:
+				out[k] = x.String()
+			default:
+				b, _ := json.Marshal(x)
+				out[k] = string(b)
+			}
+		}
+		return out, nil
+	}
+	vals, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, fmt.Errorf("unable to parse form body: %v", err)
+	}
+	for k, v := range vals {
+		if len(v) > 0 {
+			out[k] = v[len(v)-1]
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) write(w http.ResponseWriter, hr *http.Request, res *resp, drop bool) {
+	if drop {
+		if hj, okh := w.(http.Hijacker); okh {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
+	}
+	if res.status == 200 {
+		body := map[string]any{"data": res.data}
+		if res.total != nil {
+			body["total"] = *res.total
+		}
+		b, err := json.Marshal(body)
+		if err != nil {
+			res = err500("internal error: %v", err)
+		} else {
+			h := w.Header()
+			h.Set("Content-Type", "application/json;charset=UTF-8")
+			h.Set("Cache-Control", "max-age=0")
+			h.Set("Pragma", "no-cache")
+			h.Set("Server", "pve-api-daemon/3.0")
+			h.Set("Content-Length", strconv.Itoa(len(b)))
+			w.WriteHeader(200)
+			_, _ = w.Write(b)
+			return
+		}
+	}
+	writeRaw(w, res)
+}
+
+// errorBody renders PVE's error body for a response.
+func errorBody(res *resp) []byte {
+	if res.empty || res.status == 401 {
+		return nil
+	}
+	if res.status == 400 && res.errors != nil {
+		b, _ := json.Marshal(struct {
+			Errors map[string]string `json:"errors"`
+			Data   any               `json:"data"`
+		}{res.errors, nil})
+		return b
+	}
+	b, _ := json.Marshal(struct {
+		Message string `json:"message"`
+		Data    any    `json:"data"`
+	}{strings.TrimRight(res.msg, "\n") + "\n", nil})
+	return b
+}
+
+// statusReason is the status line text: PVE's message on one line.
+func statusReason(msg string) string {
+	msg = strings.TrimRight(msg, "\n")
+	msg = strings.ReplaceAll(msg, "\r", " ")
+	return strings.ReplaceAll(msg, "\n", " ")
+}
+
+// writeRaw hijacks the connection to write PVE's status line verbatim,
+// which net/http cannot do (it always uses the standard reason phrase).
+func writeRaw(w http.ResponseWriter, res *resp) {
+	body := errorBody(res)
+	hj, okh := w.(http.Hijacker)
+	if !okh {
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		w.WriteHeader(res.status)
+		_, _ = w.Write(body)
+		return
+	}
+	conn, bufrw, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "HTTP/1.1 %d %s\r\n", res.status, statusReason(res.msg))
+	fmt.Fprintf(&b, "Cache-Control: max-age=0\r\n")
+	fmt.Fprintf(&b, "Connection: close\r\n")
+	fmt.Fprintf(&b, "Date: %s\r\n", time.Now().UTC().Format(http.TimeFormat))
+	fmt.Fprintf(&b, "Pragma: no-cache\r\n")
+	fmt.Fprintf(&b, "Server: pve-api-daemon/3.0\r\n")
+	if len(body) > 0 {
+		fmt.Fprintf(&b, "Content-Type: application/json;charset=UTF-8\r\n")
+	}
+	fmt.Fprintf(&b, "Content-Length: %d\r\n", len(body))
+	fmt.Fprintf(&b, "Expires: %s\r\n\r\n", time.Now().UTC().Format(http.TimeFormat))
+	b.Write(body)
+	var bw *bufio.Writer
+	if bufrw != nil {
+		bw = bufrw.Writer
+	} else {
+		bw = bufio.NewWriter(conn)
+	}
+	_, _ = bw.Write(b.Bytes())
+	_ = bw.Flush()
+}

@@ -1,0 +1,267 @@
+// Package pvesim is an in-memory Proxmox VE API server for tests and local
+// development. It reproduces the parts of the PVE HTTP API that the provider
+// uses, including PVE's quirks (errors in the status line, stats lag, async
+// tasks), so that clients cannot tell it from a real cluster.
+//
+// Choices worth knowing when writing clients against it:
+//   - Errors are written on a hijacked connection ("Connection: close") so the
+//     status line carries PVE's message; 401 and 595 have an empty body.
+//   - A dead node (SetNodeOffline) answers "595 No route to host", as pveproxy
+//     does when it cannot reach the node it proxies to.
+//   - While qmcreate runs the config holds only "lock: create" (qemu-server's
+//     create_and_lock_config); name and options appear when the task ends.
+//   - PUT .../config checks digest and lock synchronously; POST .../config
+//     does so inside its qmconfig task (the POST itself returns a UPID).
+//     The digest error is qemu-server's "checksum missmatch (file change by
+//     other user?)", typo included.
+//   - Checks a PVE worker does first (lock, template, already running) fail a
+//     task at once; the effect of a successful task lands after TaskDuration.
+//   - Tokens added with visible VMIDs also see the VMs they create or clone.
+package pvesim
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DevToken is the API token accepted by default.
+const DevToken = "root@pam!proxmoxsafe=00000000-0000-4000-8000-000000000000"
+
+// Options configures a Server.
+type Options struct {
+	Nodes          []string      // default []string{"pve"}
+	Scenario       string        // "" or "empty" | "incident"
+	Token          string        // full token "user@realm!id=secret"; default DevToken
+	User, Password string        // ticket login; default User "root@pam", Password "" disables ticket login
+	PlainHTTP      bool          // default HTTPS with self-signed cert (CN/SAN 127.0.0.1, localhost)
+	Latency        time.Duration // per request
+	TaskDuration   time.Duration // how long tasks run (default 0: tasks finish "at once" but still async)
+	StatsLag       time.Duration // how long a new VM shows no name / status "unknown" in /cluster/resources
+	StatePath      string        // JSON file persisted atomically (tmp+rename) on change and on Close
+}
+
+// Server is the simulator. All exported methods are safe for concurrent use.
+type Server struct {
+	opts Options
+
+	mu       sync.Mutex
+	nodes    []string
+	offline  map[string]bool
+	vms      map[int]*vmState
+	tasks    map[string]*task
+	taskList []*task // creation order
+	nextPID  int
+	tokens   map[string]*tokenInfo // full token string -> info
+	tickets  map[string]*ticketInfo
+	faults   []*faultState
+	failTask map[string][]string // task type -> queued failure messages
+	counts   map[string]int
+	total    int
+	storages []storageDef
+
+	certPEM []byte
+	tlsCert *tls.Certificate
+
+	ln       net.Listener
+	httpSrv  *http.Server
+	baseURL  string
+	closing  chan struct{}
+	closed   bool
+	taskWG   sync.WaitGroup
+	serveErr chan error
+}
+
+// New builds a server from opts, seeding the scenario or loading the state file.
+func New(opts Options) (*Server, error) {
+	if opts.Token == "" {
+		opts.Token = DevToken
+	}
+	if opts.User == "" {
+		opts.User = "root@pam"
+	}
+	if _, _, err := splitToken(opts.Token); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		opts:     opts,
+		offline:  map[string]bool{},
+		vms:      map[int]*vmState{},
+		tasks:    map[string]*task{},
+		nextPID:  10000,
+		tokens:   map[string]*tokenInfo{},
+		tickets:  map[string]*ticketInfo{},
+		failTask: map[string][]string{},
+		counts:   map[string]int{},
+		closing:  make(chan struct{}),
+	}
+	s.tokens[opts.Token] = &tokenInfo{}
+	nodes := opts.Nodes
+	if len(nodes) == 0 {
+		nodes = []string{"pve"}
+	}
+	switch opts.Scenario {
+	case "", "empty":
+	case "incident":
+		nodes = mergeNodes([]string{"pve", "pve2"}, opts.Nodes)
+	default:
+		return nil, fmt.Errorf("pvesim: unknown scenario %q", opts.Scenario)
+	}
+	for _, n := range nodes {
+		if !validNodeName(n) {
+			return nil, fmt.Errorf("pvesim: invalid node name %q", n)
+		}
+	}
+	s.nodes = nodes
+	s.storages = defaultStorages()
+
+	loaded := false
+	if opts.StatePath != "" {
+		ok, err := s.loadState()
+		if err != nil {
+			return nil, err
+		}
+		loaded = ok
+	}
+	if !loaded && opts.Scenario == "incident" {
+		if err := s.seedIncident(); err != nil {
+			return nil, err
+		}
+	}
+	if !opts.PlainHTTP {
+		certPEM, cert, err := selfSignedCert()
+		if err != nil {
+			return nil, err
+		}
+		s.certPEM, s.tlsCert = certPEM, cert
+	}
+	return s, nil
+}
+
+func mergeNodes(first, more []string) []string {
+	out := append([]string(nil), first...)
+	for _, n := range more {
+		dup := false
+		for _, o := range out {
+			if o == n {
+				dup = true
+			}
+		}
+		if !dup {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Start listens on addr ("127.0.0.1:0" for a free port) and serves in the background.
+func (s *Server) Start(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 30 * time.Second,
+		// pveproxy speaks HTTP/1.1 only, and hijacking needs it.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		// Clients hanging up mid-handshake are normal in tests.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	if !s.opts.PlainHTTP {
+		scheme = "https"
+		ln = tls.NewListener(ln, &tls.Config{
+			Certificates: []tls.Certificate{*s.tlsCert},
+			MinVersion:   tls.VersionTLS12,
+			NextProtos:   []string{"http/1.1"},
+		})
+	}
+	s.mu.Lock()
+	s.ln = ln
+	s.httpSrv = srv
+	s.baseURL = fmt.Sprintf("%s://%s/api2/json", scheme, ln.Addr().String())
+	s.serveErr = make(chan error, 1)
+	s.mu.Unlock()
+	go func() { s.serveErr <- srv.Serve(ln) }()
+	return nil
+}
+
+// URL is the API base URL, e.g. "https://127.0.0.1:41234/api2/json".
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.baseURL
+}
+
+// Token returns the full default API token.
+func (s *Server) Token() string { return s.opts.Token }
+
+// CACertPEM returns the self-signed certificate (nil for plain HTTP).
+func (s *Server) CACertPEM() []byte {
+	if s.certPEM == nil {
+		return nil
+	}
+	return append([]byte(nil), s.certPEM...)
+}
+
+// Close stops serving, lets running tasks finish at once and saves the state.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.closing)
+	srv := s.httpSrv
+	s.mu.Unlock()
+
+	var errs []error
+	if srv != nil {
+		if err := srv.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.taskWG.Wait()
+	if s.opts.StatePath != "" {
+		s.mu.Lock()
+		err := s.saveStateLocked()
+		s.mu.Unlock()
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// nodeKnown reports whether node is a cluster member. Callers hold s.mu.
+func (s *Server) nodeKnown(node string) bool {
+	for _, n := range s.nodes {
+		if n == node {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) sortedVMIDs() []int {
+	ids := make([]int, 0, len(s.vms))
+	for id := range s.vms {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	return ids
+}
+
+func validNodeName(n string) bool {
+	return n != "" && dnsLabelRE.MatchString(n) && !strings.Contains(n, ".")
+}

@@ -1,0 +1,289 @@
+package pvesim
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// task is one PVE worker task.
+type task struct {
+	UPID       string   `json:"upid"`
+	Node       string   `json:"node"`
+	PID        int      `json:"pid"`
+	PStart     int      `json:"pstart"`
+	StartTime  int64    `json:"starttime"`
+	Type       string   `json:"type"`
+	ID         string   `json:"id"`
+	User       string   `json:"user"`
+	Status     string   `json:"status"` // running | stopped
+	ExitStatus string   `json:"exitstatus,omitempty"`
+	EndTime    int64    `json:"endtime,omitempty"`
+	Log        []string `json:"log"`
+
+	// run does the task's work at its end, under s.mu. A non-empty fail
+	// message (FailTasks, task stop) makes it clean up and fail instead.
+	run     func(fail string) ([]string, error)
+	failMsg string
+	preErr  error // a check that failed as the worker started
+	stop    chan struct{}
+}
+
+// newTaskLocked registers a task and schedules its completion. Callers hold s.mu.
+func (s *Server) newTaskLocked(node, typ, id, user string, run func(fail string) ([]string, error)) *task {
+	return s.newCheckedTaskLocked(node, typ, id, user, nil, run)
+}
+
+// newCheckedTaskLocked is newTaskLocked with checks the worker does first
+// (lock, state): when check fails the task fails at once instead of after
+// TaskDuration, as PVE workers do.
+func (s *Server) newCheckedTaskLocked(node, typ, id, user string, check func() error, run func(fail string) ([]string, error)) *task {
+	s.nextPID += 1 + rand.IntN(50)
+	now := time.Now()
+	t := &task{
+		Node: node, PID: s.nextPID, PStart: 1000000 + s.nextPID*7, StartTime: now.Unix(),
+		Type: typ, ID: id, User: user, Status: "running", run: run, stop: make(chan struct{}),
+	}
+	t.UPID = fmt.Sprintf("UPID:%s:%08X:%08X:%08X:%s:%s:%s:", node, t.PID, t.PStart, t.StartTime, typ, id, user)
+	if q := s.failTask[typ]; len(q) > 0 {
+		t.failMsg = q[0]
+		s.failTask[typ] = q[1:]
+	}
+	if check != nil && t.failMsg == "" {
+		t.preErr = check()
+	}
+	s.tasks[t.UPID] = t
+	s.taskList = append(s.taskList, t)
+	if s.closed {
+		s.finishTaskLocked(t)
+		return t
+	}
+	s.taskWG.Add(1)
+	go func() {
+		defer s.taskWG.Done()
+		if d := s.opts.TaskDuration; d > 0 && t.preErr == nil {
+			timer := time.NewTimer(d)
+			select {
+			case <-timer.C:
+			case <-s.closing:
+			case <-t.stop:
+			}
+			timer.Stop()
+		}
+		s.mu.Lock()
+		s.finishTaskLocked(t)
+		s.mu.Unlock()
+	}()
+	return t
+}
+
+func (s *Server) finishTaskLocked(t *task) {
+	if t.Status != "running" {
+		return
+	}
+	var lines []string
+	var err error
+	if t.preErr != nil {
+		err = t.preErr
+	} else if t.run != nil {
+		lines, err = t.run(t.failMsg)
+	} else if t.failMsg != "" {
+		err = errors.New(t.failMsg)
+	}
+	t.Log = append(t.Log, lines...)
+	if err != nil {
+		msg := strings.TrimRight(err.Error(), "\n")
+		t.ExitStatus = msg
+		t.Log = append(t.Log, "TASK ERROR: "+msg)
+	} else {
+		t.ExitStatus = "OK"
+		t.Log = append(t.Log, "TASK OK")
+	}
+	t.Status = "stopped"
+	t.EndTime = time.Now().Unix()
+	t.run = nil
+	s.persistLocked()
+}
+
+// failIf is the common shape of run funcs: injected failures win.
+func failIf(fail string) error {
+	if fail != "" {
+		return errors.New(fail)
+	}
+	return nil
+}
+
+func init() {
+	addRoute("/nodes/{node}/tasks", map[string]handlerFunc{"GET": (*Server).listTasks})
+	addRoute("/nodes/{node}/tasks/{upid}", map[string]handlerFunc{
+		"GET":    (*Server).taskIndex,
+		"DELETE": (*Server).stopTask,
+	})
+	addRoute("/nodes/{node}/tasks/{upid}/status", map[string]handlerFunc{"GET": (*Server).taskStatus})
+	addRoute("/nodes/{node}/tasks/{upid}/log", map[string]handlerFunc{"GET": (*Server).taskLog})
+}
+
+func (s *Server) lookupTaskLocked(r *request) (*task, *resp) {
+	t := s.tasks[r.vars["upid"]]
+	if t == nil || t.Node != r.vars["node"] {
+		if !strings.HasPrefix(r.vars["upid"], "UPID:") {
+			return nil, paramErr1("upid", "unable to parse worker upid '"+r.vars["upid"]+"'")
+		}
+		return nil, paramErr1("upid", "no such task")
+	}
+	return t, nil
+}
+
+func taskJSON(t *task) map[string]any {
+	m := map[string]any{
+		"upid": t.UPID, "node": t.Node, "pid": t.PID, "pstart": t.PStart,
+		"starttime": t.StartTime, "type": t.Type, "id": t.ID, "user": t.User,
+		"status": t.Status,
+	}
+	if u, tok, has := strings.Cut(t.User, "!"); has {
+		m["user"] = u
+		m["tokenid"] = tok
+	}
+	if t.Status == "stopped" {
+		m["exitstatus"] = t.ExitStatus
+	}
+	return m
+}
+
+func (s *Server) taskStatus(r *request) *resp {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, res := s.lookupTaskLocked(r)
+	if res != nil {
+		return res
+	}
+	return ok(taskJSON(t))
+}
+
+func (s *Server) taskIndex(r *request) *resp {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, res := s.lookupTaskLocked(r); res != nil {
+		return res
+	}
+	return ok([]map[string]string{{"name": "log"}, {"name": "status"}})
+}
+
+func (s *Server) stopTask(r *request) *resp {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, res := s.lookupTaskLocked(r)
+	if res != nil {
+		return res
+	}
+	if t.Status == "running" {
+		if t.failMsg == "" {
+			t.failMsg = "interrupted by signal"
+		}
+		select {
+		case <-t.stop:
+		default:
+			close(t.stop)
+		}
+	}
+	return ok(nil)
+}
+
+func optInt(r *request, key string, def int) (int, *resp) {
+	v, has := r.params[key]
+	if !has || v == "" {
+		return def, nil
+	}
+	if !intRE.MatchString(v) {
+		return 0, paramErr1(key, fmt.Sprintf("type check ('integer') failed - got '%s'", v))
+	}
+	n, _ := strconv.Atoi(v)
+	if n < 0 {
+		return 0, paramErr1(key, "value must have a minimum value of 0")
+	}
+	return n, nil
+}
+
+func (s *Server) taskLog(r *request) *resp {
+	start, res := optInt(r, "start", 0)
+	if res != nil {
+		return res
+	}
+	limit, res := optInt(r, "limit", 50)
+	if res != nil {
+		return res
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, res := s.lookupTaskLocked(r)
+	if res != nil {
+		return res
+	}
+	lines := []map[string]any{}
+	for i := start; i < len(t.Log) && len(lines) < limit; i++ {
+		lines = append(lines, map[string]any{"n": i + 1, "t": t.Log[i]})
+	}
+	total := len(t.Log)
+	out := ok(lines)
+	out.total = &total
+	return out
+}
+
+func (s *Server) listTasks(r *request) *resp {
+	for _, k := range []string{"errors"} {
+		if v, has := r.params[k]; has {
+			if _, msg := checkValue(paramSpec{kind: kBool}, v); msg != "" {
+				return paramErr1(k, msg)
+			}
+		}
+	}
+	start, res := optInt(r, "start", 0)
+	if res != nil {
+		return res
+	}
+	limit, res := optInt(r, "limit", 50)
+	if res != nil {
+		return res
+	}
+	node := r.vars["node"]
+	typ, vmid, user, source := r.params["typefilter"], r.params["vmid"], r.params["userfilter"], r.params["source"]
+	onlyErrors := r.params["errors"] == "1"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var sel []*task
+	for _, t := range s.taskList {
+		if t.Node != node || (typ != "" && t.Type != typ) || (vmid != "" && t.ID != vmid) ||
+			(user != "" && !strings.Contains(t.User, user)) {
+			continue
+		}
+		if source == "active" && t.Status != "running" || source == "archive" && t.Status == "running" {
+			continue
+		}
+		if onlyErrors && (t.Status == "running" || t.ExitStatus == "OK") {
+			continue
+		}
+		sel = append(sel, t)
+	}
+	sort.SliceStable(sel, func(i, j int) bool { return sel[i].StartTime > sel[j].StartTime })
+	total := len(sel)
+	out := []map[string]any{}
+	for i := start; i < len(sel) && len(out) < limit; i++ {
+		t := sel[i]
+		m := taskJSON(t)
+		delete(m, "exitstatus")
+		if t.Status == "stopped" {
+			m["status"] = t.ExitStatus
+			m["endtime"] = t.EndTime
+		} else {
+			delete(m, "status")
+		}
+		out = append(out, m)
+	}
+	res = ok(out)
+	res.total = &total
+	return res
+}
