@@ -43,7 +43,6 @@ type Lab struct {
 	endpoint string
 	token    string
 	caPEM    string
-	insecure bool
 }
 
 // New starts a simulator with opts for this test (or uses the real lab) and

@@ -89,7 +89,7 @@ func (d *demo) actInventory(ctx context.Context) error {
 	if err := json.Unmarshal(outs["totals"], &totals); err != nil {
 		return fmt.Errorf("reading output totals: %w", err)
 	}
-	fmt.Fprintln(d.out)
+	printf(d.out, "\n")
 	d.show(formatGroups(groups))
 	d.say("  %d VMs scanned, %d names duplicated, %d VMs in excess.\n", totals.Scanned, totals.Duplicated, totals.Excess)
 	d.checkIncidentGroups(groups)
@@ -236,7 +236,7 @@ func (d *demo) actStateLost(ctx context.Context) error {
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(webHCL("adopt")), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, "\n  act3/main.tf:\n")
+	printf(d.out, "\n  act3/main.tf:\n")
 	d.show(webHCL("adopt"))
 	adopted, err := d.applyVMID(ctx, dir, "terraform apply adopts the existing VM")
 	if err != nil || adopted == 0 {
@@ -263,7 +263,7 @@ func (d *demo) applyVMID(ctx context.Context, dir, format string, args ...any) (
 	}
 	d.lastWarning = diagnostic(res.Output, "Warning: ")
 	if d.lastWarning != "" {
-		fmt.Fprintln(d.out)
+		printf(d.out, "\n")
 		d.show(d.lastWarning)
 	}
 	outs, err := d.tf.outputs(ctx, dir)

@@ -34,12 +34,19 @@ type act struct {
 	play  func(ctx context.Context) error
 }
 
+// printf writes the demo's narration to w (the terminal). A failed write
+// cannot be reported anywhere better and must not stop the demo, so its
+// error is deliberately dropped.
+func printf(w io.Writer, format string, args ...any) {
+	_, _ = fmt.Fprintf(w, format, args...)
+}
+
 func (d *demo) header(title string) {
-	fmt.Fprintf(d.out, "\n\n=== %s ===\n", title)
+	printf(d.out, "\n\n=== %s ===\n", title)
 }
 
 func (d *demo) say(format string, args ...any) {
-	fmt.Fprintf(d.out, "\n"+format+"\n", args...)
+	printf(d.out, "\n"+format+"\n", args...)
 }
 
 // show prints text indented under the command that produced it.
@@ -50,10 +57,10 @@ func (d *demo) show(text string) {
 	}
 	for _, l := range strings.Split(text, "\n") {
 		if l == "" {
-			fmt.Fprintln(d.out)
+			printf(d.out, "\n")
 			continue
 		}
-		fmt.Fprintf(d.out, "    %s\n", l)
+		printf(d.out, "    %s\n", l)
 	}
 }
 
@@ -62,7 +69,7 @@ func (d *demo) expect(ok bool, format string, args ...any) bool {
 	msg := fmt.Sprintf(format, args...)
 	if ok {
 		d.passed++
-		fmt.Fprintf(d.out, "  [ok] %s\n", msg)
+		printf(d.out, "  [ok] %s\n", msg)
 		return true
 	}
 	d.fail("%s", msg)
@@ -72,7 +79,7 @@ func (d *demo) expect(ok bool, format string, args ...any) bool {
 func (d *demo) fail(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	d.failed = append(d.failed, msg)
-	fmt.Fprintf(d.out, "  [FAIL] %s\n", msg)
+	printf(d.out, "  [FAIL] %s\n", msg)
 }
 
 // summary ends the run: an error unless every expectation held.
@@ -82,13 +89,13 @@ func (d *demo) summary(ctx context.Context, elapsed time.Duration) error {
 		d.failed = append(d.failed, "interrupted: "+context.Cause(ctx).Error())
 	}
 	if len(d.failed) > 0 {
-		fmt.Fprintf(d.out, "\n%d of %d expectations failed (%s):\n", len(d.failed), d.passed+len(d.failed), elapsed.Round(time.Second))
+		printf(d.out, "\n%d of %d expectations failed (%s):\n", len(d.failed), d.passed+len(d.failed), elapsed.Round(time.Second))
 		for _, f := range d.failed {
-			fmt.Fprintf(d.out, "  - %s\n", f)
+			printf(d.out, "  - %s\n", f)
 		}
 		return fmt.Errorf("%d expectation(s) failed", len(d.failed))
 	}
-	fmt.Fprintf(d.out, "\nAll %d expectations met in %s: Terraform never created a second VM with an existing name.\n",
+	printf(d.out, "\nAll %d expectations met in %s: Terraform never created a second VM with an existing name.\n",
 		d.passed, elapsed.Round(time.Second))
 	return nil
 }
@@ -110,7 +117,7 @@ func (d *demo) writeConfig(name, body string) (string, error) {
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(body), 0o644); err != nil {
 		return "", err
 	}
-	fmt.Fprintf(d.out, "\n  %s/main.tf:\n", name)
+	printf(d.out, "\n  %s/main.tf:\n", name)
 	d.show(body)
 	return dir, nil
 }
@@ -153,7 +160,7 @@ func (d *demo) acts() []act {
 	if versionAtLeast(d.tfVersion, 1, 7) {
 		acts = append(acts, act{"Act 4: Clean up the incident with Terraform", d.actCleanup})
 	} else {
-		fmt.Fprintf(d.out, "\n  (Act 4 needs Terraform 1.7 or newer for import blocks with for_each; skipped with %s.)\n", d.tfVersion)
+		printf(d.out, "\n  (Act 4 needs Terraform 1.7 or newer for import blocks with for_each; skipped with %s.)\n", d.tfVersion)
 	}
 	return acts
 }

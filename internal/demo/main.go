@@ -49,7 +49,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "demo: unexpected arguments: %v\n", fs.Args())
+		printf(stderr, "demo: unexpected arguments: %v\n", fs.Args())
 		return 2
 	}
 
@@ -59,7 +59,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 
 	if err := run(ctx, opts, stdout); err != nil {
-		fmt.Fprintf(stderr, "\ndemo: %s\n", err)
+		printf(stderr, "\ndemo: %s\n", err)
 		return 1
 	}
 	return 0
@@ -78,7 +78,7 @@ func run(ctx context.Context, opts options, out io.Writer) (err error) {
 			err = cerr
 		}
 		if opts.keep {
-			fmt.Fprintf(out, "\nWork directory kept: %s\n", workdir)
+			printf(out, "\nWork directory kept: %s\n", workdir)
 		}
 	}()
 
@@ -105,14 +105,14 @@ func run(ctx context.Context, opts options, out io.Writer) (err error) {
 	}
 	if ctx.Err() == nil {
 		d.header("The cluster after the demo")
-		fmt.Fprintln(out)
+		printf(out, "\n")
 		d.checkCluster(initial)
 	}
 	return d.summary(ctx, time.Since(start))
 }
 
 func printIntro(out io.Writer) {
-	fmt.Fprint(out, `terraform-provider-proxmoxsafe demo
+	printf(out, "%s", `terraform-provider-proxmoxsafe demo
 ===================================
 
 The incident: a team's Terraform state was reset. Proxmox VE does not enforce

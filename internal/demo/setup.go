@@ -75,7 +75,7 @@ func moduleName(gomod string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // opened read-only: a close error loses nothing
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module "); ok {
@@ -104,12 +104,12 @@ func setUp(ctx context.Context, workdir string, statsLag time.Duration, out io.W
 		return nil, nil, err
 	}
 
-	fmt.Fprintf(out, "\n=== Setting the stage ===\n\n")
+	printf(out, "\n=== Setting the stage ===\n\n")
 	sim, err := startSimulator(workdir, statsLag)
 	if err != nil {
 		return nil, nil, err
 	}
-	fmt.Fprintf(out, "  Simulated Proxmox VE cluster (scenario \"incident\"): %s, %d VMs\n", sim.URL(), len(sim.VMs()))
+	printf(out, "  Simulated Proxmox VE cluster (scenario \"incident\"): %s, %d VMs\n", sim.URL(), len(sim.VMs()))
 
 	ok := false
 	defer func() {
@@ -129,7 +129,7 @@ func setUp(ctx context.Context, workdir string, statsLag time.Duration, out io.W
 	if err != nil {
 		return nil, nil, err
 	}
-	fmt.Fprintf(out, "  Terraform %s, provider installed through dev_overrides (%s)\n", version, cliConfig)
+	printf(out, "  Terraform %s, provider installed through dev_overrides (%s)\n", version, cliConfig)
 
 	ok = true
 	return &demo{out: out, sim: sim, tf: tf, workdir: workdir, tfVersion: version, statsLag: statsLag}, sim.Close, nil
@@ -161,14 +161,14 @@ func buildProvider(ctx context.Context, root, workdir string, out io.Writer) err
 	if runtime.GOOS == "windows" {
 		bin += ".exe"
 	}
-	fmt.Fprintf(out, "  $ go build -o %s .\n", bin)
+	printf(out, "  $ go build -o %s .\n", bin)
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, goBin, "build", "-o", bin, ".")
 	cmd.Dir = root
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("building the provider: %w\n%s", err, msg)
 	}
-	fmt.Fprintf(out, "  Provider built in %s\n", time.Since(start).Round(100*time.Millisecond))
+	printf(out, "  Provider built in %s\n", time.Since(start).Round(100*time.Millisecond))
 	return nil
 }
 

@@ -33,7 +33,7 @@ func (r tfResult) ok() bool { return r.ExitCode == 0 }
 // run prints the command, runs it in dir and returns its output. An error
 // means terraform could not run at all; a failing command is a result.
 func (tf *terraform) run(ctx context.Context, dir string, args ...string) (tfResult, error) {
-	fmt.Fprintf(tf.out, "\n  $ terraform %s\n", strings.Join(args, " "))
+	printf(tf.out, "\n  $ terraform %s\n", strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, tf.bin, args...)
 	cmd.Dir = dir
 	cmd.Env = tf.env

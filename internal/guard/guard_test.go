@@ -210,10 +210,10 @@ func TestDecide(t *testing.T) {
 			case c.want.target != 0 && d.Target.VMID != c.want.target:
 				t.Errorf("Target = %d, want %d", d.Target.VMID, c.want.target)
 			}
-			if !slices.Equal(ids(d.Matches), c.want.matches) && !(len(d.Matches) == 0 && len(c.want.matches) == 0) {
+			if !slices.Equal(ids(d.Matches), c.want.matches) { // slices.Equal treats nil and empty as equal
 				t.Errorf("Matches = %v, want %v", ids(d.Matches), c.want.matches)
 			}
-			if !slices.Equal(d.Unchecked, c.want.unchecked) && !(len(d.Unchecked) == 0 && len(c.want.unchecked) == 0) {
+			if !slices.Equal(d.Unchecked, c.want.unchecked) {
 				t.Errorf("Unchecked = %v, want %v", d.Unchecked, c.want.unchecked)
 			}
 			if d.Incomplete != c.want.incomplete {

@@ -159,10 +159,9 @@ func resolveSettings(cfg providerModel, env func(string) string) (providerSettin
 		c.APIToken = ""
 	}
 
-	switch {
-	case c.Endpoint == "":
+	if c.Endpoint == "" {
 		addSettingError(&diags, settingEndpoint, fmt.Errorf("the Proxmox VE API endpoint is not set"))
-	default:
+	} else {
 		endpoint, err := pve.NormalizeEndpoint(c.Endpoint)
 		if err != nil {
 			addSettingError(&diags, settingEndpoint, err)

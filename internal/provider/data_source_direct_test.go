@@ -20,6 +20,7 @@ import (
 
 type directProvider struct {
 	t      *testing.T
+	ctx    context.Context
 	server tfprotov6.ProviderServer
 	schema *tfprotov6.GetProviderSchemaResponse
 }
@@ -28,16 +29,6 @@ type directProvider struct {
 // token instead of the lab's own when token is not empty.
 func configureDirect(t *testing.T, lab *acctest.Lab, token string) *directProvider {
 	t.Helper()
-	ctx := context.Background()
-	server, err := providerserver.NewProtocol6WithError(provider.New("test")())()
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	requireNoErrors(t, "GetProviderSchema", schema.Diagnostics)
 	if token == "" {
 		token = lab.Token()
 	}
@@ -48,13 +39,29 @@ func configureDirect(t *testing.T, lab *acctest.Lab, token string) *directProvid
 	if lab.CACertPEM() != "" {
 		cfg["ca_certificate"] = tftypes.NewValue(tftypes.String, lab.CACertPEM())
 	}
+	return configureDirectWith(t, context.Background(), cfg)
+}
+
+// configureDirectWith serves a fresh provider instance configured with cfg;
+// every call to it uses ctx (e.g. one that captures logs).
+func configureDirectWith(t *testing.T, ctx context.Context, cfg map[string]tftypes.Value) *directProvider {
+	t.Helper()
+	server, err := providerserver.NewProtocol6WithError(provider.New("test")())()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireNoErrors(t, "GetProviderSchema", schema.Diagnostics)
 	dv := dynamicValue(t, schema.Provider.ValueType(), cfg)
 	resp, err := server.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.11.0", Config: &dv})
 	if err != nil {
 		t.Fatal(err)
 	}
 	requireNoErrors(t, "ConfigureProvider", resp.Diagnostics)
-	return &directProvider{t: t, server: server, schema: schema}
+	return &directProvider{t: t, ctx: ctx, server: server, schema: schema}
 }
 
 // read reads a data source with the given configuration attributes (the rest
@@ -68,7 +75,7 @@ func (p *directProvider) read(typeName string, cfg map[string]tftypes.Value) (ma
 	}
 	typ := ds.ValueType()
 	dv := dynamicValue(p.t, typ, cfg)
-	resp, err := p.server.ReadDataSource(context.Background(), &tfprotov6.ReadDataSourceRequest{TypeName: typeName, Config: &dv})
+	resp, err := p.server.ReadDataSource(p.ctx, &tfprotov6.ReadDataSourceRequest{TypeName: typeName, Config: &dv})
 	if err != nil {
 		p.t.Fatal(err)
 	}

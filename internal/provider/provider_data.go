@@ -89,6 +89,18 @@ func guardVM(vm pve.InventoryVM, createdAt int64) guard.VM {
 	}
 }
 
+// pendingCreations lists the VMs, other than except, that a create or clone
+// task still holds and whose name is not published yet.
+func (v *clusterView) pendingCreations(except int) []int {
+	var ids []int
+	for _, vm := range v.vms {
+		if vm.VMID != except && (vm.Lock == "create" || vm.Lock == "clone") && (!vm.NameKnown || vm.Name == "") {
+			ids = append(ids, vm.VMID)
+		}
+	}
+	return ids
+}
+
 // find returns the inventory entry with the VMID.
 func (v *clusterView) find(vmid int) (pve.InventoryVM, bool) {
 	for _, vm := range v.vms {
@@ -261,13 +273,6 @@ func (o *ownedVMs) add(vmid int, name string) {
 	o.mu.Lock()
 	o.vmids[vmid] = name
 	o.mu.Unlock()
-}
-
-func (o *ownedVMs) has(vmid int) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	_, ok := o.vmids[vmid]
-	return ok
 }
 
 func (o *ownedVMs) set() map[int]bool {

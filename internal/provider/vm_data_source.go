@@ -287,8 +287,8 @@ func (m *vmDataSourceModel) fill(ctx context.Context, vm *pve.VM, diags *diag.Di
 	m.Tags = tagsValue(ctx, vm.Tags, diags)
 	m.Description = types.StringValue(vm.Description)
 	cpu, d := types.ObjectValue(cpuAttrTypes, map[string]attr.Value{
-		"cores":   types.Int64Value(orDefault(vm.Cores, 1)),
-		"sockets": types.Int64Value(orDefault(vm.Sockets, 1)),
+		"cores":   types.Int64Value(atLeastOne(vm.Cores)),
+		"sockets": types.Int64Value(atLeastOne(vm.Sockets)),
 		"type":    stringOrNull(vm.CPUType),
 	})
 	diags.Append(d...)

@@ -139,7 +139,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	if err != nil {
 		// The VM can exist although the call failed: a task that timed out,
 		// or an answer lost on the way back. Keep it in state then.
-		if r.saveIfExists(ctx, plan, node, spec.VMID, state, diags) {
+		if r.saveIfExists(ctx, plan, node, spec.VMID, state) {
 			addAPIError(diags, fmt.Sprintf("finish creating VM %d (%q); it exists and is kept in state as tainted", spec.VMID, name), err)
 			return
 		}
@@ -156,7 +156,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	vm, err := client.GetVM(ctx, node, spec.VMID)
 	if err != nil {
 		addAPIError(diags, fmt.Sprintf("read VM %d after creating it", spec.VMID), err)
-		r.saveIfExists(ctx, plan, node, spec.VMID, state, diags)
+		r.saveIfExists(ctx, plan, node, spec.VMID, state)
 		return
 	}
 	r.saveVM(ctx, plan, vm, state, diags)
@@ -208,10 +208,23 @@ func (r *vmResource) verifyUnique(ctx context.Context, ours *pve.VM) (guard.VM, 
 			return guard.VM{}, err
 		}
 	}
-	r.data.inventory.invalidate()
-	view, err := r.data.inventory.fresh(ctx)
-	if err != nil {
-		return guard.VM{}, err
+	// PVE publishes a new VM's name only when its create task ends; a VM
+	// still being created could turn out to carry our name, so wait for it.
+	var view *clusterView
+	for {
+		r.data.inventory.invalidate()
+		var err error
+		if view, err = r.data.inventory.fresh(ctx); err != nil {
+			return guard.VM{}, err
+		}
+		pending := view.pendingCreations(ours.VMID)
+		if len(pending) == 0 {
+			break
+		}
+		tflog.Debug(ctx, "waiting for VMs still being created", map[string]any{"vmids": pending})
+		if err := sleepUntil(ctx, time.Now().Add(lockPollInterval)); err != nil {
+			return guard.VM{}, fmt.Errorf("VMs %s are still being created: %w", joinInts(pending), err)
+		}
 	}
 	inv, err := r.withCreationTimes(ctx, view, ours.Name, map[int]int64{ours.VMID: ours.CreatedAt})
 	if err != nil {
@@ -372,7 +385,7 @@ func (r *vmResource) refreshState(ctx context.Context, plan *vmResourceModel, no
 
 // saveIfExists stores the VM in state when it exists despite an error, so it
 // is never orphaned. It reports whether it did.
-func (r *vmResource) saveIfExists(ctx context.Context, plan *vmResourceModel, node string, vmid int, state *tfsdk.State, diags *diag.Diagnostics) bool {
+func (r *vmResource) saveIfExists(ctx context.Context, plan *vmResourceModel, node string, vmid int, state *tfsdk.State) bool {
 	if vmid == 0 {
 		return false
 	}

@@ -118,8 +118,8 @@ func (m *vmResourceModel) applyVM(ctx context.Context, vm *pve.VM, diags *diag.D
 	}
 
 	cpu, d := types.ObjectValue(cpuAttrTypes, map[string]attr.Value{
-		"cores":   types.Int64Value(orDefault(vm.Cores, 1)),
-		"sockets": types.Int64Value(orDefault(vm.Sockets, 1)),
+		"cores":   types.Int64Value(atLeastOne(vm.Cores)),
+		"sockets": types.Int64Value(atLeastOne(vm.Sockets)),
 		"type":    types.StringValue(effectiveCPUType(vm)),
 	})
 	diags.Append(d...)
@@ -173,55 +173,6 @@ func (m *vmResourceModel) applyVM(ctx context.Context, vm *pve.VM, diags *diag.D
 	}
 }
 
-// nullUnknowns makes a planned model storable as state when the VM could not
-// be read back: unknown values are not allowed in state.
-func (m *vmResourceModel) nullUnknowns() {
-	for _, s := range []*types.String{&m.ID, &m.Node, &m.OnExisting, &m.Description, &m.Status, &m.CreatedAt, &m.UUID} {
-		if s.IsUnknown() {
-			*s = types.StringNull()
-		}
-	}
-	if m.VMID.IsUnknown() {
-		m.VMID = types.Int64Null()
-	}
-	if m.Tags.IsUnknown() {
-		m.Tags = types.SetNull(types.StringType)
-	}
-	if m.Disks.IsUnknown() {
-		m.Disks = types.MapNull(types.ObjectType{AttrTypes: diskAttrTypes})
-	}
-	if m.Networks.IsUnknown() {
-		m.Networks = types.MapNull(types.ObjectType{AttrTypes: networkAttrTypes})
-	}
-	if m.CPU.IsUnknown() {
-		m.CPU = types.ObjectNull(cpuAttrTypes)
-	}
-	// Nested unknowns (a new disk's volume, a new NIC's MAC) are replaced
-	// by the whole map's null: the next refresh fills them in.
-	if !mapFullyKnown(m.Disks) {
-		m.Disks = types.MapNull(types.ObjectType{AttrTypes: diskAttrTypes})
-	}
-	if !mapFullyKnown(m.Networks) {
-		m.Networks = types.MapNull(types.ObjectType{AttrTypes: networkAttrTypes})
-	}
-}
-
-// mapFullyKnown reports whether no attribute of a map of objects is unknown.
-func mapFullyKnown(m types.Map) bool {
-	for _, elem := range m.Elements() {
-		obj, ok := elem.(types.Object)
-		if !ok {
-			continue
-		}
-		for _, v := range obj.Attributes() {
-			if v.IsUnknown() {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 func formatCreatedAt(ctime int64) string { return time.Unix(ctime, 0).UTC().Format(time.RFC3339) }
 
 func parseCreatedAt(s types.String) int64 {
@@ -242,9 +193,10 @@ func stringOrNull(s string) types.String {
 	return types.StringValue(s)
 }
 
-func orDefault(v, def int64) int64 {
+// atLeastOne reads PVE's implicit default of 1 core or socket.
+func atLeastOne(v int64) int64 {
 	if v == 0 {
-		return def
+		return 1
 	}
 	return v
 }
@@ -320,10 +272,10 @@ func diffConfig(ctx context.Context, want *vmResourceModel, have *pve.VM, diags 
 		}
 	}
 	cpu := want.cpu(ctx, diags)
-	if v := cpu.Cores.ValueInt64(); !cpu.Cores.IsNull() && v != orDefault(have.Cores, 1) {
+	if v := cpu.Cores.ValueInt64(); !cpu.Cores.IsNull() && v != atLeastOne(have.Cores) {
 		c.set["cores"] = strconv.FormatInt(v, 10)
 	}
-	if v := cpu.Sockets.ValueInt64(); !cpu.Sockets.IsNull() && v != orDefault(have.Sockets, 1) {
+	if v := cpu.Sockets.ValueInt64(); !cpu.Sockets.IsNull() && v != atLeastOne(have.Sockets) {
 		c.set["sockets"] = strconv.FormatInt(v, 10)
 	}
 	if v := cpu.Type.ValueString(); !cpu.Type.IsNull() && !cpu.Type.IsUnknown() && v != effectiveCPUType(have) {

@@ -49,11 +49,12 @@ func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequ
 			plan.OnExisting = state.OnExisting
 		}
 	}
-	if plan.Started.IsUnknown() {
+	switch {
+	case plan.Started.IsUnknown():
 		plan.Status = types.StringUnknown()
-	} else if plan.Started.ValueBool() {
+	case plan.Started.ValueBool():
 		plan.Status = types.StringValue("running")
-	} else {
+	default:
 		plan.Status = types.StringValue("stopped")
 	}
 
@@ -151,10 +152,7 @@ func (r *vmResource) planAdoption(ctx context.Context, plan *vmResourceModel, ta
 }
 
 func describeChange(c configChange) string {
-	var parts []string
-	for _, k := range sortedKeys(c.set) {
-		parts = append(parts, k)
-	}
+	parts := sortedKeys(c.set)
 	for _, k := range c.remove {
 		parts = append(parts, "remove "+k)
 	}

@@ -104,8 +104,8 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 			},
 			"node": schema.StringAttribute{
 				MarkdownDescription: "Node the VM runs on. Required unless the provider sets `default_node`. " +
-					"Changing it migrates a stopped VM offline; refresh follows a VM that was migrated " +
-					"outside Terraform.",
+					"Changing it migrates the VM offline: a running VM is shut down, moved and started again. " +
+					"Refresh follows a VM that was migrated outside Terraform.",
 				Optional:      true,
 				Computed:      true,
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},

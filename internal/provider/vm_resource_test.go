@@ -76,6 +76,8 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 	name := acctest.RandomName("web")
 	sameVM := statecheck.CompareValue(compare.ValuesSame())
 	newVM := statecheck.CompareValue(compare.ValuesDiffer())
+	sameMAC := statecheck.CompareValue(compare.ValuesSame())
+	macPath := tfjsonpath.New("networks").AtMapKey("net0").AtMapKey("mac")
 
 	base := []string{
 		`description = "managed by terraform"`,
@@ -94,10 +96,12 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 		`networks = { net0 = { bridge = "vmbr0", vlan = 20, firewall = true } }`,
 		`started = false`,
 	}
-	replaced := append(updated[:4:4],
+	replaced := []string{
+		updated[0], updated[1], updated[2], updated[3],
 		`disks = { scsi0 = { storage = "local", size = 16 } }`,
 		`networks = { net0 = { bridge = "vmbr0", vlan = 20, firewall = true } }`,
-		`started = false`)
+		`started = false`,
+	}
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -113,6 +117,7 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
 					newVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
+					sameMAC.AddStateValue(vmAddr, macPath),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("name"), knownvalue.StringExact(name)),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("node"), knownvalue.StringExact(lab.Node)),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
@@ -144,6 +149,7 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
+					sameMAC.AddStateValue(vmAddr, macPath),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("disks").AtMapKey("scsi0").AtMapKey("size"), knownvalue.Int64Exact(16)),
@@ -693,5 +699,125 @@ resource "proxmoxsafe_vm" "test" {
 				PlanOnly: true,
 			},
 		},
+	})
+}
+
+func TestAccVMResource_clone(t *testing.T) {
+	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("clone")
+	clone := func(source string, lines ...string) string {
+		return lab.Config(vmHCL(name, "pve", append([]string{
+			fmt.Sprintf("clone = { source = %q }", source), `memory = 1024`, `started = false`,
+		}, lines...)...))
+	}
+	// A second VM named like a source makes the name ambiguous.
+	if err := sim.AddVM(pvesim.VM{VMID: 9100, Node: "pve2", Name: "base-image", Status: "stopped", Template: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.AddVM(pvesim.VM{VMID: 9101, Node: "pve", Name: "base-image", Status: "stopped", Template: true}); err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkNoVMNamed(sim, name),
+		Steps: []resource.TestStep{
+			{
+				Config:      clone("base-image"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)clone source "base-image" is ambiguous.*VMID 9100.*VMID 9101`),
+			},
+			{
+				Config: clone("debian-12-template"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(1024)),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("clone").AtMapKey("full"), knownvalue.Bool(true)),
+				},
+				Check: func(*terraform.State) error {
+					vm := onlyVMNamed(t, sim, name)
+					tmpl, _ := sim.VM(9000)
+					if vm.Template || vm.Config["memory"] != "1024" || vm.UUID == tmpl.UUID {
+						return fmt.Errorf("clone not converged or shares the template's identity: %+v", vm)
+					}
+					return nil
+				},
+			},
+			{
+				// Another source is another VM: replaced, still one VM.
+				Config: clone("9101"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: expectVMCount(sim, name, 1),
+			},
+		},
+	})
+}
+
+func TestAccVMResource_neverAdoptsTemplate(t *testing.T) {
+	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
+	sim := lab.RequireSim(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      lab.Config(vmHCL("debian-12-template", "pve", `on_existing = "adopt"`)),
+			ExpectError: regexp.MustCompile(`(?s)Refusing to adopt a template.*VMID 9000`),
+		}},
+	})
+	if vm, _ := sim.VM(9000); !vm.Template || len(sim.VMsNamed("debian-12-template")) != 1 {
+		t.Fatalf("the template was changed or duplicated: %+v", vm)
+	}
+}
+
+// When the guard cannot see every VM it refuses to create, and says why.
+func TestAccVMResource_failsClosed(t *testing.T) {
+	t.Run("name unreadable on an offline node", func(t *testing.T) {
+		lab := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}, StatsLag: time.Hour})
+		sim := lab.RequireSim(t)
+		if err := sim.AddVM(pvesim.VM{VMID: 321, Node: "pve2", Name: "fresh", Status: "running", CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		sim.SetNodeOffline("pve2", true)
+		name := acctest.RandomName("blind")
+		resource.Test(t, resource.TestCase{
+			ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+			Steps: []resource.TestStep{{
+				Config:      lab.Config(vmHCL(name, "pve")),
+				ExpectError: regexp.MustCompile(`(?s)Cannot verify that the VM name is unique.*VMIDs 321`),
+			}},
+		})
+		vmCountIs(t, sim, name, 0)
+	})
+	t.Run("token without VM.Audit on /vms", func(t *testing.T) {
+		lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
+		sim := lab.RequireSim(t)
+		const limited = "ci@pve!narrow=99999999-0000-4000-8000-000000000000"
+		sim.AddToken(limited, []int{100, 101})
+		name := acctest.RandomName("partial")
+		config := strings.Replace(lab.Config(vmHCL(name, "pve")), strconv.Quote(lab.Token()), strconv.Quote(limited), 1)
+		resource.Test(t, resource.TestCase{
+			ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+			Steps: []resource.TestStep{{
+				Config:      config,
+				ExpectError: regexp.MustCompile(`(?s)cannot see every VM.*VM\.Audit on /vms`),
+			}},
+		})
+		vmCountIs(t, sim, name, 0)
+	})
+}
+
+func TestAccVMResource_importAmbiguousName(t *testing.T) {
+	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
+	lab.RequireSim(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:        lab.Config(vmHCL("monitoring-grafana", "pve", `started = false`)),
+			ResourceName:  vmAddr,
+			ImportState:   true,
+			ImportStateId: "monitoring-grafana",
+			ExpectError: regexp.MustCompile(`(?s)"monitoring-grafana" is ambiguous: 6 VMs carry it.*` +
+				`pve/110,\s+pve/111,\s+pve/115,\s+pve/117,\s+pve/122,\s+pve/126`),
+		}},
 	})
 }

@@ -329,7 +329,7 @@ func (c *Client) Ping(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if v.Version == "" {
-		return "", errors.New("Proxmox VE API GET /version: the answer has no version")
+		return "", errors.New("Proxmox VE API GET /version: the answer has no version") //nolint:staticcheck // ST1005: starts with the product name "Proxmox VE", a proper noun
 	}
 	return v.Version, nil
 }

@@ -177,7 +177,7 @@ func (c *Client) call(ctx context.Context, method, path string, params url.Value
 				return nil
 			}
 			if err := json.Unmarshal(raw, out); err != nil {
-				return fmt.Errorf("Proxmox VE API %s %s: unexpected answer: %w", method, path, err)
+				return fmt.Errorf("Proxmox VE API %s %s: unexpected answer: %w", method, path, err) //nolint:staticcheck // ST1005: starts with the product name "Proxmox VE", a proper noun
 			}
 			return nil
 		}
@@ -206,7 +206,7 @@ func classify(ctx context.Context, method, path string, ex *exchange, err error)
 			return apiErr
 		}
 	}
-	return fmt.Errorf("Proxmox VE API %s %s: %w", method, path, err)
+	return fmt.Errorf("Proxmox VE API %s %s: %w", method, path, err) //nolint:staticcheck // ST1005: starts with the product name "Proxmox VE", a proper noun
 }
 
 // retryable reports whether a failed GET may be sent again: the network

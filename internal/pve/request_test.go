@@ -60,12 +60,12 @@ func (f *fakePVE) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	writeRaw(buf, status, reason, body)
 }
 
 func writeRaw(buf *bufio.ReadWriter, status int, reason, body string) {
-	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+	_, _ = fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
 		status, reason, len(body), body)
 	_ = buf.Flush()
 }

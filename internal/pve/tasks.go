@@ -148,7 +148,7 @@ func (c *Client) startTask(ctx context.Context, method, path string, params url.
 		return err
 	}
 	if id == "" {
-		return fmt.Errorf("Proxmox VE API %s %s: the answer has no task ID", method, path)
+		return fmt.Errorf("Proxmox VE API %s %s: the answer has no task ID", method, path) //nolint:staticcheck // ST1005: starts with the product name "Proxmox VE", a proper noun
 	}
 	return c.waitTask(ctx, node, id)
 }

@@ -105,7 +105,7 @@ func (c *Client) vmStatus(ctx context.Context, node string, vmid int) (*vmStatus
 		return nil, err
 	}
 	if st.Status == "" {
-		return nil, fmt.Errorf("Proxmox VE API GET %s/status/current: the answer has no status", vmPath(node, vmid))
+		return nil, fmt.Errorf("Proxmox VE API GET %s/status/current: the answer has no status", vmPath(node, vmid)) //nolint:staticcheck // ST1005: starts with the product name "Proxmox VE", a proper noun
 	}
 	return &st, nil
 }
@@ -275,7 +275,7 @@ func (c *Client) NextID(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	if id < 100 {
-		return 0, fmt.Errorf("Proxmox VE API GET /cluster/nextid: unexpected VMID %d", id)
+		return 0, fmt.Errorf("Proxmox VE API GET /cluster/nextid: unexpected VMID %d", id) //nolint:staticcheck // ST1005: starts with the product name "Proxmox VE", a proper noun
 	}
 	return int(id), nil
 }

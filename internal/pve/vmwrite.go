@@ -277,7 +277,7 @@ func (c *Client) ShutdownVM(ctx context.Context, node string, vmid int, timeout 
 		return err
 	}
 	if id == "" {
-		return fmt.Errorf("Proxmox VE API POST %s/status/shutdown: the answer has no task ID", vmPath(node, vmid))
+		return fmt.Errorf("Proxmox VE API POST %s/status/shutdown: the answer has no task ID", vmPath(node, vmid)) //nolint:staticcheck // ST1005: starts with the product name "Proxmox VE", a proper noun
 	}
 	wctx, cancel := context.WithTimeout(ctx, timeout+c.shutdownGrace)
 	shutdownErr := c.waitTask(wctx, node, id)

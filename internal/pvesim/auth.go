@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -125,12 +124,6 @@ func (s *Server) authenticate(hr *http.Request) (*authInfo, *resp) {
 	return &authInfo{user: ti.user}, nil
 }
 
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 func randB64(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
@@ -211,11 +204,8 @@ func (s *Server) createTicket(r *request) *resp {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	valid := false
-	if s.opts.Password != "" && user == s.opts.User &&
-		subtle.ConstantTimeCompare([]byte(pw), []byte(s.opts.Password)) == 1 {
-		valid = true
-	}
+	valid := s.opts.Password != "" && user == s.opts.User &&
+		subtle.ConstantTimeCompare([]byte(pw), []byte(s.opts.Password)) == 1
 	// A still valid ticket works as password (ticket renewal).
 	if ti := s.tickets[pw]; ti != nil && ti.user == user && time.Now().Before(ti.expires) {
 		valid = true

@@ -49,7 +49,7 @@ func TestTicketLoginGoProxmox(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
+	_ = res.Body.Close()
 	if res.Status != "401 Permission denied - invalid csrf token" || len(b) != 0 {
 		t.Fatalf("no csrf: %q %q", res.Status, b)
 	}
@@ -60,7 +60,7 @@ func TestTicketLoginGoProxmox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res.Body.Close()
+	_ = res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Fatalf("GET with cookie: %s", res.Status)
 	}

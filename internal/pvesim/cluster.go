@@ -178,7 +178,7 @@ func (s *Server) clusterResources(r *request) *resp {
 
 func (s *Server) nextID(r *request) *resp {
 	_, errs := checkParams(r.params, map[string]paramSpec{"vmid": {}}, false)
-	vmid, msg := vmidValue("vmid", r.params["vmid"], false)
+	vmid, msg := vmidValue(r.params["vmid"], false)
 	if msg != "" {
 		errs["vmid"] = msg
 	}

@@ -138,16 +138,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	s.mu.Unlock()
 
 	if perr != nil {
-		s.write(w, hr, errResp(400, "%s", perr.Error()), false)
+		s.write(w, errResp(400, "%s", perr.Error()), false)
 		return
 	}
 	r := &request{method: method, rel: rel, pattern: pattern, vars: vars, params: params}
 
 	// Authentication comes first, as in pveproxy; /access/ticket is open.
-	if !(rt != nil && rt.pattern == "/access/ticket") {
+	if rt == nil || rt.pattern != "/access/ticket" {
 		a, res := s.authenticate(hr)
 		if res != nil {
-			s.write(w, hr, res, false)
+			s.write(w, res, false)
 			return
 		}
 		r.auth = a
@@ -158,7 +158,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		sleepOrClose(fault.Delay, s.closing)
 	}
 	if fault != nil && fault.Status != 0 {
-		s.write(w, hr, errResp(fault.Status, "%s", fault.Message), false)
+		s.write(w, errResp(fault.Status, "%s", fault.Message), false)
 		return
 	}
 
@@ -174,7 +174,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 			res = rt.handlers[method](s, r)
 		}
 	}
-	s.write(w, hr, res, fault != nil && fault.DropAfterHandling)
+	s.write(w, res, fault != nil && fault.DropAfterHandling)
 }
 
 // precheckNode mimics pveproxy's proxying to {node}: unknown names fail the
@@ -223,7 +223,7 @@ func parseParams(hr *http.Request) (map[string]string, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(hr.Body, 1<<20))
 	if err != nil {
-		return out, nil
+		return nil, fmt.Errorf("unable to read request body: %v", err)
 	}
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
@@ -269,7 +269,7 @@ func parseParams(hr *http.Request) (map[string]string, error) {
 	return out, nil
 }
 
-func (s *Server) write(w http.ResponseWriter, hr *http.Request, res *resp, drop bool) {
+func (s *Server) write(w http.ResponseWriter, res *resp, drop bool) {
 	if drop {
 		if hj, okh := w.(http.Hijacker); okh {
 			if conn, _, err := hj.Hijack(); err == nil {
@@ -343,7 +343,7 @@ func writeRaw(w http.ResponseWriter, res *resp) {
 	if err != nil {
 		return
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "HTTP/1.1 %d %s\r\n", res.status, statusReason(res.msg))
 	fmt.Fprintf(&b, "Cache-Control: max-age=0\r\n")

@@ -34,7 +34,7 @@ func call(t *testing.T, s *Server, method, path, token string, form url.Values) 
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func TestStatusLineBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	body := "vmid=100&name=b"
 	req := "POST /api2/json/nodes/pve/qemu HTTP/1.1\r\nHost: " + host +
 		"\r\nAuthorization: PVEAPIToken=" + DevToken +
@@ -161,7 +161,7 @@ func TestErrorFormats(t *testing.T) {
 		Data string `json:"data"`
 	}
 	_ = json.NewDecoder(res.Body).Decode(&env)
-	res.Body.Close()
+	_ = res.Body.Close()
 	if res.StatusCode != 200 || !strings.HasPrefix(env.Data, "UPID:pve:") || !strings.HasSuffix(env.Data, ":qmcreate:201:root@pam!proxmoxsafe:") {
 		t.Fatalf("json create: %d %q", res.StatusCode, env.Data)
 	}

@@ -35,7 +35,7 @@ func init() {
 }
 
 // vmidValue validates a vmid like PVE's pve-vmid option.
-func vmidValue(key, v string, required bool) (int, string) {
+func vmidValue(v string, required bool) (int, string) {
 	if v == "" {
 		if required {
 			return 0, missingParam
@@ -56,7 +56,7 @@ func vmidValue(key, v string, required bool) (int, string) {
 }
 
 func pathVMID(r *request) (int, *resp) {
-	n, msg := vmidValue("vmid", r.vars["vmid"], true)
+	n, msg := vmidValue(r.vars["vmid"], true)
 	if msg != "" {
 		return 0, paramErr1("vmid", msg)
 	}
@@ -317,7 +317,7 @@ func mergeSpec(extra map[string]paramSpec) map[string]paramSpec {
 
 func (s *Server) createQemu(r *request) *resp {
 	vals, errs := checkParams(r.params, mergeSpec(createExtras), true, "vmid")
-	vmid, msg := vmidValue("vmid", r.params["vmid"], true)
+	vmid, msg := vmidValue(r.params["vmid"], true)
 	if msg != "" {
 		errs["vmid"] = msg
 	}
@@ -836,7 +836,7 @@ func (s *Server) cloneQemu(r *request) *resp {
 		"storage": {}, "target": {}, "full": boolSpec, "format": {enum: []string{"raw", "qcow2", "vmdk"}},
 		"bwlimit": intSpec(0, 0),
 	}, false, "newid")
-	newid, msg := vmidValue("newid", r.params["newid"], true)
+	newid, msg := vmidValue(r.params["newid"], true)
 	if msg != "" {
 		errs["newid"] = msg
 	}

@@ -16,7 +16,6 @@ func (s *Server) seedIncident() error {
 		name    string
 		node    string
 		running bool
-		extra   map[string]string
 		tmpl    bool
 	}
 	net := func() string { return "virtio,bridge=vmbr0,firewall=1" }

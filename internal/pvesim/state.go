@@ -47,9 +47,11 @@ func (s *Server) saveStateLocked() error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	// Gone after a successful rename; otherwise the temporary file is
+	// cleaned up and the error that matters is returned below.
+	defer func() { _ = os.Remove(tmp.Name()) }()
 	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the write error is the one to report
 		return err
 	}
 	if err := tmp.Close(); err != nil {

@@ -87,11 +87,12 @@ func (s *Server) finishTaskLocked(t *task) {
 	}
 	var lines []string
 	var err error
-	if t.preErr != nil {
+	switch {
+	case t.preErr != nil:
 		err = t.preErr
-	} else if t.run != nil {
+	case t.run != nil:
 		lines, err = t.run(t.failMsg)
-	} else if t.failMsg != "" {
+	case t.failMsg != "":
 		err = errors.New(t.failMsg)
 	}
 	t.Log = append(t.Log, lines...)
@@ -107,14 +108,6 @@ func (s *Server) finishTaskLocked(t *task) {
 	t.EndTime = time.Now().Unix()
 	t.run = nil
 	s.persistLocked()
-}
-
-// failIf is the common shape of run funcs: injected failures win.
-func failIf(fail string) error {
-	if fail != "" {
-		return errors.New(fail)
-	}
-	return nil
 }
 
 func init() {

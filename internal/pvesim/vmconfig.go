@@ -157,8 +157,8 @@ type paramSpec struct {
 	maxLen   int
 }
 
-func intSpec(min, max int64) paramSpec {
-	return paramSpec{kind: kInt, min: min, max: max, hasMin: true, hasMax: max > 0}
+func intSpec(lo, hi int64) paramSpec {
+	return paramSpec{kind: kInt, min: lo, max: hi, hasMin: true, hasMax: hi > 0}
 }
 
 // qemuConfigSpec lists the qemu config options the simulator knows.

@@ -18,8 +18,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop() // before os.Exit, which skips deferred calls
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "pvesim:", err)
 		os.Exit(1)
 	}
@@ -73,7 +74,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := s.Start(*listen); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "pvesim listening on %s token %s\n", s.URL(), s.Token())
+	// The ready line is how a caller learns the address: without it the
+	// simulator is of no use, so a failed write stops it.
+	if _, err := fmt.Fprintf(stdout, "pvesim listening on %s token %s\n", s.URL(), s.Token()); err != nil {
+		return errors.Join(fmt.Errorf("writing the ready line: %w", err), s.Close())
+	}
 	<-ctx.Done()
 	return s.Close()
 }

@@ -23,7 +23,7 @@ func TestRunPrintsReadyLineAndSavesState(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-plain-http", "-scenario", "incident",
 			"-nodes", "pve,pve3", "-state", state, "-stats-lag", "0"}, pw, io.Discard)
-		pw.Close()
+		_ = pw.Close() // always nil for an io.PipeWriter
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
@@ -45,7 +45,7 @@ func TestRunPrintsReadyLineAndSavesState(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
+	_ = res.Body.Close()
 	if res.StatusCode != 200 || !strings.Contains(string(b), `"name":"pve3"`) || !strings.Contains(string(b), `"name":"pve2"`) {
 		t.Fatalf("%s %s", res.Status, b)
 	}
@@ -70,7 +70,7 @@ func TestRunCertOut(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-cert-out", cert}, pw, io.Discard)
-		pw.Close()
+		_ = pw.Close() // always nil for an io.PipeWriter
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
