@@ -139,32 +139,17 @@ func (d *vmDuplicatesDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 							MarkdownDescription: "Every VM carrying the name, oldest first.",
 							Computed:            true,
 							NestedObject: schema.NestedAttributeObject{
-								Attributes: map[string]schema.Attribute{
-									"vmid": schema.Int64Attribute{Computed: true, MarkdownDescription: "VMID."},
-									"name": schema.StringAttribute{Computed: true, MarkdownDescription: "Name as this VM spells it."},
-									"node": schema.StringAttribute{Computed: true, MarkdownDescription: "Node the VM is on."},
-									"status": schema.StringAttribute{
-										Computed:            true,
-										MarkdownDescription: "Status: `running`, `stopped`, or `unknown` for a VM created seconds ago.",
-									},
-									"template": schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the VM is a template."},
-									"tags": schema.SetAttribute{
-										Computed: true, ElementType: types.StringType,
-										MarkdownDescription: "Tags, lowercased.",
-									},
+								Attributes: vmSummaryAttributes("Name as this VM spells it.", map[string]schema.Attribute{
 									"created_at": schema.StringAttribute{
 										Computed: true,
 										MarkdownDescription: "When Proxmox VE created the VM (RFC 3339); null when the VM has no " +
 											"recorded creation time.",
 									},
 									"uptime": schema.Int64Attribute{Computed: true, MarkdownDescription: "Uptime in seconds; 0 when stopped."},
-									"import_id": schema.StringAttribute{
-										Computed: true, MarkdownDescription: "Import ID (`node/vmid`) for `proxmoxsafe_vm`.",
-									},
 									"keep": schema.BoolAttribute{
 										Computed: true, MarkdownDescription: "Whether this is the member to keep.",
 									},
-								},
+								}),
 							},
 						},
 					},

@@ -198,3 +198,29 @@ func tagsValue(ctx context.Context, tags []string, diags *diag.Diagnostics) type
 	diags.Append(d...)
 	return v
 }
+
+// vmSummaryAttributes are the computed attributes every VM listing shares
+// (proxmoxsafe_vms entries, proxmoxsafe_vm_duplicates members), plus extra.
+func vmSummaryAttributes(nameDescription string, extra map[string]schema.Attribute) map[string]schema.Attribute {
+	attrs := map[string]schema.Attribute{
+		"vmid": schema.Int64Attribute{Computed: true, MarkdownDescription: "VMID."},
+		"name": schema.StringAttribute{Computed: true, MarkdownDescription: nameDescription},
+		"node": schema.StringAttribute{Computed: true, MarkdownDescription: "Node the VM is on."},
+		"status": schema.StringAttribute{
+			Computed:            true,
+			MarkdownDescription: "Status: `running`, `stopped`, or `unknown` for a VM created seconds ago.",
+		},
+		"template": schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the VM is a template."},
+		"tags": schema.SetAttribute{
+			Computed: true, ElementType: types.StringType,
+			MarkdownDescription: "Tags, lowercased.",
+		},
+		"import_id": schema.StringAttribute{
+			Computed: true, MarkdownDescription: "Import ID (`node/vmid`) for `proxmoxsafe_vm`.",
+		},
+	}
+	for k, v := range extra {
+		attrs[k] = v
+	}
+	return attrs
+}

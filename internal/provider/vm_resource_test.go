@@ -364,6 +364,7 @@ func TestAccVMResource_concurrentApplies(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{StatsLag: 10 * time.Second, TaskDuration: 300 * time.Millisecond})
 	sim := lab.RequireSim(t)
 	const rounds, racers = 3, 4
+	sim.ResetRequestCounts()
 	for round := 1; round <= rounds; round++ {
 		name := acctest.RandomName(fmt.Sprintf("race%d", round))
 		var mu sync.Mutex
@@ -392,6 +393,9 @@ func TestAccVMResource_concurrentApplies(t *testing.T) {
 				})
 			}
 		})
+		creates := sim.RequestCounts()["POST /nodes/{node}/qemu"]
+		sim.ResetRequestCounts()
+		t.Logf("round %d: %d racers, %d VMs created, 1 survives (VMID %v)", round, racers, creates, vmids)
 		vmCountIs(t, sim, name, 1)
 		if len(vmids) != 1 {
 			t.Fatalf("round %d: the racers' states hold different VMs: %v", round, vmids)

@@ -76,26 +76,7 @@ func (d *vmsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, re
 				MarkdownDescription: "The VMs that pass every filter, sorted by VMID.",
 				Computed:            true,
 				NestedObject: schema.NestedAttributeObject{
-					Attributes: map[string]schema.Attribute{
-						"vmid": schema.Int64Attribute{Computed: true, MarkdownDescription: "VMID."},
-						"name": schema.StringAttribute{
-							Computed:            true,
-							MarkdownDescription: "Name; null when it could not be read (see the warning).",
-						},
-						"node": schema.StringAttribute{Computed: true, MarkdownDescription: "Node the VM is on."},
-						"status": schema.StringAttribute{
-							Computed:            true,
-							MarkdownDescription: "Status: `running`, `stopped`, or `unknown` for a VM created seconds ago.",
-						},
-						"template": schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the VM is a template."},
-						"tags": schema.SetAttribute{
-							Computed: true, ElementType: types.StringType,
-							MarkdownDescription: "Tags, lowercased.",
-						},
-						"import_id": schema.StringAttribute{
-							Computed: true, MarkdownDescription: "Import ID (`node/vmid`) for `proxmoxsafe_vm`.",
-						},
-					},
+					Attributes: vmSummaryAttributes("Name; null when it could not be read (see the warning).", nil),
 				},
 			},
 		},

@@ -3,12 +3,14 @@ package pvesim
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -164,6 +166,21 @@ func TestErrorFormats(t *testing.T) {
 	_ = res.Body.Close()
 	if res.StatusCode != 200 || !strings.HasPrefix(env.Data, "UPID:pve:") || !strings.HasSuffix(env.Data, ":qmcreate:201:root@pam!proxmoxsafe:") {
 		t.Fatalf("json create: %d %q", res.StatusCode, env.Data)
+	}
+}
+
+// A body that cannot be read fails the request (answered with 400) instead
+// of running the handler with the query parameters alone.
+func TestParseParamsUnreadableBody(t *testing.T) {
+	hr, err := http.NewRequest("POST", "http://pve/api2/json/nodes/pve/qemu?vmid=100",
+		io.MultiReader(strings.NewReader("name=a"), iotest.ErrReader(errors.New("connection reset"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	params, err := parseParams(hr)
+	if err == nil || !strings.Contains(err.Error(), "unable to read request body") || params != nil {
+		t.Fatalf("parseParams = %v, %v", params, err)
 	}
 }
 

@@ -71,6 +71,12 @@ func noConfig(node string, vmid int, typ string) *resp {
 	return err500("Configuration file 'nodes/%s/%s/%d.conf' does not exist", node, dir, vmid)
 }
 
+// errNoConfig is the task error for a guest whose config vanished while the
+// task ran, worded like PVE's.
+func errNoConfig(confPath string) error {
+	return fmt.Errorf("Configuration file '%s' does not exist", confPath) //nolint:staticcheck // ST1005: reproduces PVE's message text
+}
+
 // guestLocked finds a guest of type typ on node, answering like PVE when it
 // is absent or the caller may not see it (priv is checked first, as PVE
 // checks permissions before running the handler).
@@ -569,7 +575,7 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 		}
 		cur := s.vms[vmid]
 		if cur == nil {
-			return nil, fmt.Errorf("Configuration file '%s' does not exist", v.confPath())
+			return nil, errNoConfig(v.confPath())
 		}
 		return s.applyConfigLocked(cur, vals, del, digest, skiplock)
 	})
@@ -710,7 +716,7 @@ func (s *Server) qemuAction(r *request) *resp {
 	t := s.newCheckedTaskLocked(v.Node, typ, strconv.Itoa(vmid), r.auth.user, check, func(fail string) ([]string, error) {
 		cur := s.vms[vmid]
 		if cur == nil {
-			return nil, fmt.Errorf("Configuration file '%s' does not exist", v.confPath())
+			return nil, errNoConfig(v.confPath())
 		}
 		if fail != "" {
 			return nil, errors.New(fail)
@@ -784,7 +790,7 @@ func (s *Server) destroyQemu(r *request) *resp {
 	t := s.newCheckedTaskLocked(v.Node, "qmdestroy", strconv.Itoa(vmid), r.auth.user, check, func(fail string) ([]string, error) {
 		cur := s.vms[vmid]
 		if cur == nil {
-			return nil, fmt.Errorf("Configuration file '%s' does not exist", v.confPath())
+			return nil, errNoConfig(v.confPath())
 		}
 		if fail != "" {
 			return nil, errors.New(fail)
@@ -917,7 +923,7 @@ func (s *Server) cloneQemu(r *request) *resp {
 		srcNow := s.vms[vmid]
 		if srcNow == nil {
 			remove()
-			return nil, fmt.Errorf("Configuration file '%s' does not exist", src.confPath())
+			return nil, errNoConfig(src.confPath())
 		}
 		var lines []string
 		newConf := copyConf(cur.Conf)
@@ -1046,7 +1052,7 @@ func (s *Server) resizeQemu(r *request) *resp {
 		}
 		curVM := s.vms[vmid]
 		if curVM == nil {
-			return nil, fmt.Errorf("Configuration file '%s' does not exist", v.confPath())
+			return nil, errNoConfig(v.confPath())
 		}
 		cd := parseDisk(curVM.Conf[disk])
 		if sd := s.storageLocked(cd.store); sd != nil && sd.Missing {
@@ -1136,7 +1142,7 @@ func (s *Server) migrateQemu(r *request) *resp {
 	t := s.newTaskLocked(node, "qmigrate", strconv.Itoa(vmid), r.auth.user, func(fail string) ([]string, error) {
 		cur := s.vms[vmid]
 		if cur == nil {
-			return nil, fmt.Errorf("Configuration file '%s' does not exist", v.confPath())
+			return nil, errNoConfig(v.confPath())
 		}
 		delete(cur.Conf, "lock")
 		start := time.Now().Format("2006-01-02 15:04:05")
