@@ -136,6 +136,10 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		tflog.Debug(ctx, "VMID taken meanwhile, allocating another", map[string]any{"vmid": spec.VMID})
 	}
 	r.data.inventory.invalidate()
+	if err != nil && answerLost(ctx, err) && r.createdDespiteLostAnswer(ctx, node, spec.VMID, name) {
+		tflog.Warn(ctx, "the answer to the create request was lost, but the VM exists", map[string]any{"vmid": spec.VMID})
+		err = nil
+	}
 	if err != nil {
 		// The VM can exist although the call failed: a task that timed out,
 		// or an answer lost on the way back. Keep it in state then.
@@ -393,7 +397,7 @@ func (r *vmResource) saveIfExists(ctx context.Context, plan *vmResourceModel, no
 	probeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	vm, err := r.data.client.GetVMConfig(probeCtx, node, vmid)
-	if err != nil || !strings.EqualFold(vm.Name, plan.Name.ValueString()) {
+	if err != nil || !isOurNewVM(vm, plan.Name.ValueString()) {
 		return false
 	}
 	vm.Node = node
@@ -768,6 +772,34 @@ func resolveCloneSource(view *clusterView, source string) (*guard.VM, string) {
 	}
 	return nil, fmt.Sprintf("The clone source %q is ambiguous; %d VMs carry that name:\n%s\n\nSet clone.source to "+
 		"the VMID of the one to clone.", source, len(matches), vmList(matches))
+}
+
+// isOurNewVM tells whether the VM at a VMID we just asked to create is ours:
+// it carries our name, or PVE is still creating it and has not written the
+// name yet (a VMID taken by someone else fails the request at once).
+func isOurNewVM(vm *pve.VM, name string) bool {
+	if vm.Name == "" {
+		return vm.Lock == "create" || vm.Lock == "clone"
+	}
+	return strings.EqualFold(vm.Name, name)
+}
+
+// answerLost reports whether a request failed on the way back rather than
+// being refused by Proxmox VE: PVE may have done the work.
+func answerLost(ctx context.Context, err error) bool {
+	var apiErr *pve.APIError
+	var taskErr *pve.TaskError
+	return ctx.Err() == nil && !errors.As(err, &apiErr) && !errors.As(err, &taskErr)
+}
+
+// createdDespiteLostAnswer waits for the create task behind a lost answer
+// and reports whether it made our VM.
+func (r *vmResource) createdDespiteLostAnswer(ctx context.Context, node string, vmid int, name string) bool {
+	if vmid == 0 || r.waitUnlocked(ctx, node, vmid) != nil {
+		return false
+	}
+	vm, err := r.data.client.GetVMConfig(ctx, node, vmid)
+	return err == nil && strings.EqualFold(vm.Name, name)
 }
 
 // waitUnlocked polls until no task holds the VM's lock.

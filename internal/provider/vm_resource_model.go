@@ -105,7 +105,8 @@ func (m *vmResourceModel) applyVM(ctx context.Context, vm *pve.VM, diags *diag.D
 	m.ID = types.StringValue(strconv.Itoa(vm.VMID))
 	m.VMID = types.Int64Value(int64(vm.VMID))
 	m.Node = types.StringValue(vm.Node)
-	if !strings.EqualFold(m.Name.ValueString(), vm.Name) || m.Name.IsNull() || m.Name.IsUnknown() {
+	// A VM still being created has no name yet; keep the planned one.
+	if vm.Name != "" || m.Name.IsNull() || m.Name.IsUnknown() {
 		m.Name = types.StringValue(vm.Name)
 	}
 	m.Description = types.StringValue(vm.Description)

@@ -59,6 +59,16 @@ func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequ
 	}
 
 	if state == nil {
+		var configNode types.String
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, pathNode, &configNode)...)
+		if configNode.IsNull() {
+			if r.data.defaultNode == "" {
+				resp.Diagnostics.AddAttributeError(pathNode, "Missing node",
+					"Set node on this resource, or default_node (PROXMOX_VE_DEFAULT_NODE) on the provider.")
+				return
+			}
+			plan.Node = types.StringValue(r.data.defaultNode)
+		}
 		r.planCreate(ctx, &plan, &resp.Diagnostics)
 	} else {
 		r.planUpdate(ctx, state, &plan, &resp.Diagnostics)
@@ -70,14 +80,6 @@ func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequ
 }
 
 func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diags *diag.Diagnostics) {
-	if plan.Node.IsNull() || plan.Node.IsUnknown() && r.data.defaultNode != "" {
-		if r.data.defaultNode == "" {
-			diags.AddAttributeError(pathNode, "Missing node",
-				"Set node on this resource, or default_node (PROXMOX_VE_DEFAULT_NODE) on the provider.")
-			return
-		}
-		plan.Node = types.StringValue(r.data.defaultNode)
-	}
 	if plan.Name.IsUnknown() {
 		return
 	}

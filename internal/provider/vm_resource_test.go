@@ -825,3 +825,97 @@ func TestAccVMResource_importAmbiguousName(t *testing.T) {
 		}},
 	})
 }
+
+// The answer to the create request is lost after PVE did the work: the
+// provider finds the VM it asked for and carries on, creating nothing twice.
+func TestAccVMResource_lostCreateAnswer(t *testing.T) {
+	lab := acctest.NewEmpty(t)
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("unheard")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkNoVMNamed(sim, name),
+		Steps: []resource.TestStep{{
+			PreConfig: func() {
+				sim.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu", DropAfterHandling: true})
+			},
+			Config: lab.Config(vmHCL(name, lab.Node, `started = false`)),
+			Check: resource.ComposeTestCheckFunc(expectVMCount(sim, name, 1), func(s *terraform.State) error {
+				want := strconv.Itoa(onlyVMNamed(t, sim, name).VMID)
+				if got := s.RootModule().Resources[vmAddr].Primary.Attributes["vmid"]; got != want {
+					return fmt.Errorf("state holds VMID %s, the VM is %s", got, want)
+				}
+				if n := sim.RequestCounts()["POST /nodes/{node}/qemu"]; n != 1 {
+					return fmt.Errorf("create sent %d times, want once", n)
+				}
+				return nil
+			}),
+		}},
+	})
+}
+
+// A create that outlives its timeout leaves the VM in state as tainted,
+// even while PVE is still creating it; the next apply replaces it.
+func TestAccVMResource_createTimeoutKeepsVM(t *testing.T) {
+	lab := acctest.New(t, pvesim.Options{TaskDuration: 3 * time.Second})
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("slow")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkNoVMNamed(sim, name),
+		Steps: []resource.TestStep{
+			{
+				Config:      lab.Config(vmHCL(name, lab.Node, `started = false`, `timeouts = { create = "1s" }`)),
+				ExpectError: regexp.MustCompile(`(?s)finish creating VM \d+.*kept in state as tainted`),
+			},
+			{
+				PreConfig: func() {
+					// Let PVE finish the first create before replacing it.
+					deadline := time.Now().Add(20 * time.Second)
+					for time.Now().Before(deadline) {
+						if vms := sim.VMsNamed(name); len(vms) == 1 && vms[0].Lock == "" {
+							return
+						}
+						time.Sleep(200 * time.Millisecond)
+					}
+					t.Fatalf("the first VM never finished: %+v", sim.VMs())
+				},
+				Config: lab.Config(vmHCL(name, lab.Node, `started = false`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: expectVMCount(sim, name, 1),
+			},
+		},
+	})
+}
+
+func TestAccVMResource_defaultNode(t *testing.T) {
+	lab := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}})
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("nodeless")
+	body := fmt.Sprintf("resource \"proxmoxsafe_vm\" \"test\" {\n  name = %q\n  started = false\n}\n", name)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkNoVMNamed(sim, name),
+		Steps: []resource.TestStep{
+			{
+				Config:      lab.Config(body),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Missing node.*default_node`),
+			},
+			{
+				Config: lab.Config(body, `default_node = "pve2"`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("node"), knownvalue.StringExact("pve2")),
+				},
+				Check: func(*terraform.State) error {
+					if vm := onlyVMNamed(t, sim, name); vm.Node != "pve2" {
+						return fmt.Errorf("VM created on %s, want pve2", vm.Node)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
