@@ -919,3 +919,37 @@ func TestAccVMResource_defaultNode(t *testing.T) {
 		},
 	})
 }
+
+// Another apply creates the same name while ours is creating it, and its VM
+// is older: ours loses, removes only its own VM and fails with on_existing
+// = "fail". The competitor is untouched.
+func TestAccVMResource_raceLoserRemovesOwnVM(t *testing.T) {
+	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("contested")
+	const rival = 4000
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			PreConfig: func() {
+				sim.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu", Delay: 3 * time.Second})
+				go func() {
+					// As soon as our create request arrives, the rival appears.
+					for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+						if sim.RequestCounts()["POST /nodes/{node}/qemu"] > 0 {
+							_ = sim.AddVM(pvesim.VM{VMID: rival, Node: "pve", Name: name, Status: "stopped",
+								CTime: time.Now().Unix() - 60, CreatedAt: time.Now()})
+							return
+						}
+					}
+				}()
+			},
+			Config: lab.Config(vmHCL(name, lab.Node, `started = false`)),
+			ExpectError: regexp.MustCompile(`(?s)A concurrent apply created this VM name first.*VMID 4000.*removed its own VM \d+`),
+		}},
+	})
+	vms := sim.VMsNamed(name)
+	if len(vms) != 1 || vms[0].VMID != rival {
+		t.Fatalf("want only the rival %d named %q, got %+v", rival, name, vms)
+	}
+}
