@@ -81,7 +81,9 @@ func addGuardRefusal(diags *diag.Diagnostics, name string, d guard.Decision) {
 		detail = fmt.Sprintf("Proxmox VE already has a VM named %q that is not in this Terraform state:\n%s\n\n"+
 			"Creating another would leave two VMs with one name, so nothing was created.\n\n%s\n\n"+
 			"If this resource sets create_before_destroy, remove it: VM names must stay unique, so the old "+
-			"VM has to be destroyed before its replacement is created.",
+			"VM has to be destroyed before its replacement is created. If the VM listed is that old VM, "+
+			"Terraform now holds it as a deposed object: remove the resource from state (a removed block "+
+			"with destroy = false, or terraform state rm) and import the VM again.",
 			name, vmList([]guard.VM{*d.Target}), importAdvice(d.Target.Name))
 	case guard.ReasonDuplicates:
 		summary = "Several VMs already carry this name"

@@ -466,12 +466,21 @@ func TestAccVMResource_createBeforeDestroyRejected(t *testing.T) {
 			{
 				// Refused at apply time: nothing is created.
 				Config:      config("local"),
-				ExpectError: regexp.MustCompile(`(?s)already exists.*create_before_destroy`),
+				ExpectError: regexp.MustCompile(`(?s)already exists.*create_before_destroy.*deposed object`),
 			},
+			// The recovery the error describes: forget the deposed VM, import it.
 			{Config: lab.Config(forgetVM), Check: expectVMCount(sim, name, 1)},
+			{
+				Config: lab.Config(fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, name) +
+					vmHCL(name, lab.Node, `started = false`, `disks = { scsi0 = { storage = "local-lvm", size = 4 } }`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
+				}},
+				Check: expectVMCount(sim, name, 1),
+			},
 		},
 	})
-	vmCountIs(t, sim, name, 1)
+	vmCountIs(t, sim, name, 0)
 }
 
 func TestAccVMResource_migrationAndRecycledVMID(t *testing.T) {
@@ -944,7 +953,7 @@ func TestAccVMResource_raceLoserRemovesOwnVM(t *testing.T) {
 					}
 				}()
 			},
-			Config: lab.Config(vmHCL(name, lab.Node, `started = false`)),
+			Config:      lab.Config(vmHCL(name, lab.Node, `started = false`)),
 			ExpectError: regexp.MustCompile(`(?s)A concurrent apply created this VM name first.*VMID 4000.*removed its own VM \d+`),
 		}},
 	})
