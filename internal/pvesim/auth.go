@@ -130,21 +130,17 @@ func randB64(n int) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-var fullPrivs = []string{
-	"Datastore.Allocate", "Datastore.AllocateSpace", "Datastore.AllocateTemplate", "Datastore.Audit",
-	"Pool.Allocate", "Pool.Audit", "Sys.Audit", "Sys.Console", "Sys.Modify", "Sys.PowerMgmt",
-	"VM.Allocate", "VM.Audit", "VM.Backup", "VM.Clone", "VM.Config.CDROM", "VM.Config.CPU",
-	"VM.Config.Cloudinit", "VM.Config.Disk", "VM.Config.HWType", "VM.Config.Memory",
-	"VM.Config.Network", "VM.Config.Options", "VM.Console", "VM.Migrate", "VM.Monitor",
-	"VM.PowerMgmt", "VM.Snapshot", "VM.Snapshot.Rollback",
-}
-
 var vmPrivs = []string{
 	"VM.Allocate", "VM.Audit", "VM.Backup", "VM.Clone", "VM.Config.CDROM", "VM.Config.CPU",
 	"VM.Config.Cloudinit", "VM.Config.Disk", "VM.Config.HWType", "VM.Config.Memory",
 	"VM.Config.Network", "VM.Config.Options", "VM.Console", "VM.Migrate", "VM.Monitor",
 	"VM.PowerMgmt", "VM.Snapshot", "VM.Snapshot.Rollback",
 }
+
+var fullPrivs = append([]string{
+	"Datastore.Allocate", "Datastore.AllocateSpace", "Datastore.AllocateTemplate", "Datastore.Audit",
+	"Pool.Allocate", "Pool.Audit", "Sys.Audit", "Sys.Console", "Sys.Modify", "Sys.PowerMgmt",
+}, vmPrivs...)
 
 func privMap(privs []string) map[string]int {
 	m := map[string]int{}

@@ -71,11 +71,7 @@ func (s *Server) listNodes(r *request) *resp {
 }
 
 func (s *Server) nodeIndex(r *request) *resp {
-	var out []map[string]string
-	for _, d := range []string{"apt", "capabilities", "ceph", "certificates", "config", "disks", "dns", "firewall", "hardware", "hosts", "journal", "lxc", "netstat", "network", "qemu", "query-url-metadata", "replication", "report", "rrd", "rrddata", "scan", "sdn", "services", "spiceshell", "status", "storage", "subscription", "syslog", "tasks", "termproxy", "time", "version", "vncshell", "vzdump", "wakeonlan"} {
-		out = append(out, map[string]string{"name": d})
-	}
-	return ok(out)
+	return dirIndex("name", "apt", "capabilities", "ceph", "certificates", "config", "disks", "dns", "firewall", "hardware", "hosts", "journal", "lxc", "netstat", "network", "qemu", "query-url-metadata", "replication", "report", "rrd", "rrddata", "scan", "sdn", "services", "spiceshell", "status", "storage", "subscription", "syslog", "tasks", "termproxy", "time", "version", "vncshell", "vzdump", "wakeonlan")
 }
 
 func (s *Server) nodeStatus(r *request) *resp {
@@ -178,10 +174,7 @@ func (s *Server) clusterResources(r *request) *resp {
 
 func (s *Server) nextID(r *request) *resp {
 	_, errs := checkParams(r.params, map[string]paramSpec{"vmid": {}}, false)
-	vmid, msg := vmidValue(r.params["vmid"], false)
-	if msg != "" {
-		errs["vmid"] = msg
-	}
+	vmid := vmidParam(r, "vmid", false, errs)
 	if len(errs) > 0 {
 		return paramErr(errs)
 	}

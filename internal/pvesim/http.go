@@ -42,6 +42,15 @@ func paramErr(errs map[string]string) *resp {
 
 func paramErr1(param, msg string) *resp { return paramErr(map[string]string{param: msg}) }
 
+// dirIndex is a directory listing as PVE's index endpoints answer it.
+func dirIndex(key string, names ...string) *resp {
+	out := make([]map[string]string, 0, len(names))
+	for _, n := range names {
+		out = append(out, map[string]string{key: n})
+	}
+	return ok(out)
+}
+
 func notImplemented(method, rel string) *resp {
 	return errResp(501, "Method '%s %s' not implemented", method, rel)
 }

@@ -190,61 +190,62 @@ func (s *Server) RemoveVM(vmid int) bool {
 	return true
 }
 
-// MoveVM migrates a guest out of band.
-func (s *Server) MoveVM(vmid int, node string) error {
+// editVM runs an out-of-band edit on guest vmid under s.mu and persists the
+// state unless edit fails.
+func (s *Server) editVM(vmid int, edit func(v *vmState) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v := s.vms[vmid]
 	if v == nil {
 		return fmt.Errorf("pvesim: no VM %d", vmid)
 	}
-	if !s.nodeKnown(node) {
-		return fmt.Errorf("pvesim: unknown node %q", node)
+	if err := edit(v); err != nil {
+		return err
 	}
-	v.Node = node
 	s.persistLocked()
 	return nil
+}
+
+// MoveVM migrates a guest out of band.
+func (s *Server) MoveVM(vmid int, node string) error {
+	return s.editVM(vmid, func(v *vmState) error {
+		if !s.nodeKnown(node) {
+			return fmt.Errorf("pvesim: unknown node %q", node)
+		}
+		v.Node = node
+		return nil
+	})
 }
 
 // SetVMConfig edits one raw config key out of band; an empty value deletes it.
 func (s *Server) SetVMConfig(vmid int, key, value string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v := s.vms[vmid]
-	if v == nil {
-		return fmt.Errorf("pvesim: no VM %d", vmid)
-	}
-	if value == "" {
-		delete(v.Conf, key)
-	} else {
-		v.Conf[key] = value
-	}
-	s.persistLocked()
-	return nil
+	return s.editVM(vmid, func(v *vmState) error {
+		if value == "" {
+			delete(v.Conf, key)
+		} else {
+			v.Conf[key] = value
+		}
+		return nil
+	})
 }
 
 // SetVMStatus starts or stops a guest out of band ("running" | "stopped").
 func (s *Server) SetVMStatus(vmid int, status string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v := s.vms[vmid]
-	if v == nil {
-		return fmt.Errorf("pvesim: no VM %d", vmid)
-	}
-	switch status {
-	case "running":
-		if !v.Running {
-			v.Running = true
-			v.StartedAt = time.Now()
-			s.nextPID++
-			v.PID = s.nextPID
+	return s.editVM(vmid, func(v *vmState) error {
+		switch status {
+		case "running":
+			if !v.Running {
+				v.Running = true
+				v.StartedAt = time.Now()
+				s.nextPID++
+				v.PID = s.nextPID
+			}
+		case "stopped":
+			v.Running = false
+			v.PID = 0
+		default:
+			return fmt.Errorf("pvesim: bad status %q", status)
 		}
-	case "stopped":
-		v.Running = false
-		v.PID = 0
-	default:
-		return fmt.Errorf("pvesim: bad status %q", status)
-	}
-	s.persistLocked()
-	return nil
+		return nil
+	})
 }

@@ -63,6 +63,15 @@ func pathVMID(r *request) (int, *resp) {
 	return n, nil
 }
 
+// vmidParam validates the vmid-typed parameter key, adding its error to errs.
+func vmidParam(r *request, key string, required bool, errs map[string]string) int {
+	n, msg := vmidValue(r.params[key], required)
+	if msg != "" {
+		errs[key] = msg
+	}
+	return n
+}
+
 func noConfig(node string, vmid int, typ string) *resp {
 	dir := "qemu-server"
 	if typ == "lxc" {
@@ -89,6 +98,28 @@ func (s *Server) guestLocked(r *request, vmid int, typ, priv string) (*vmState, 
 		return nil, noConfig(r.vars["node"], vmid, typ)
 	}
 	return v, nil
+}
+
+// withGuest serves a handler whose whole body runs under s.mu on the guest
+// named by the path's {vmid}.
+func (s *Server) withGuest(r *request, typ, priv string, fn func(v *vmState) *resp) *resp {
+	vmid, res := pathVMID(r)
+	if res != nil {
+		return res
+	}
+	return s.withGuestID(r, vmid, typ, priv, fn)
+}
+
+// withGuestID is withGuest for handlers that validate more parameters
+// between parsing {vmid} and looking the guest up.
+func (s *Server) withGuestID(r *request, vmid int, typ, priv string, fn func(v *vmState) *resp) *resp {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, res := s.guestLocked(r, vmid, typ, priv)
+	if res != nil {
+		return res
+	}
+	return fn(v)
 }
 
 func lockErr(v *vmState) error {
@@ -145,6 +176,18 @@ func checkParams(params map[string]string, spec map[string]paramSpec, allowConfi
 }
 
 var boolSpec = paramSpec{kind: kBool}
+
+// checkBoolParams rejects optional boolean parameters that are not 0 or 1.
+func checkBoolParams(r *request, keys ...string) *resp {
+	for _, k := range keys {
+		if v, has := r.params[k]; has {
+			if _, msg := checkValue(boolSpec, v); msg != "" {
+				return paramErr1(k, msg)
+			}
+		}
+	}
+	return nil
+}
 
 // ---- list / index / status ----------------------------------------------------
 
@@ -221,86 +264,62 @@ func (s *Server) vmEntryLocked(v *vmState) map[string]any {
 	return m
 }
 
-func (s *Server) listQemu(r *request) *resp {
-	if v, has := r.params["full"]; has {
-		if _, msg := checkValue(boolSpec, v); msg != "" {
-			return paramErr1("full", msg)
-		}
-	}
+// listGuests lists the caller-visible guests of type typ on {node}, letting
+// decorate add the type's own fields.
+func (s *Server) listGuests(r *request, typ string, decorate func(v *vmState, e map[string]any)) *resp {
 	node := r.vars["node"]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []map[string]any{}
 	for _, id := range s.sortedVMIDs() {
 		v := s.vms[id]
-		if v.Node != node || v.Type != "qemu" || !r.auth.canSee(id) {
+		if v.Node != node || v.Type != typ || !r.auth.canSee(id) {
 			continue
 		}
 		e := s.vmEntryLocked(v)
-		if v.Running {
-			e["qmpstatus"] = "running"
-		}
+		decorate(v, e)
 		out = append(out, e)
 	}
 	return ok(out)
 }
 
+func (s *Server) listQemu(r *request) *resp {
+	if res := checkBoolParams(r, "full"); res != nil {
+		return res
+	}
+	return s.listGuests(r, "qemu", func(v *vmState, e map[string]any) {
+		if v.Running {
+			e["qmpstatus"] = "running"
+		}
+	})
+}
+
 func (s *Server) qemuIndex(r *request) *resp {
-	vmid, res := pathVMID(r)
-	if res != nil {
-		return res
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, res := s.guestLocked(r, vmid, "qemu", "VM.Audit"); res != nil {
-		return res
-	}
-	var out []map[string]string
-	for _, d := range []string{"config", "pending", "status", "unlink", "vncproxy", "termproxy", "migrate", "resize", "move", "rrd", "rrddata", "monitor", "agent", "snapshot", "spiceproxy", "sendkey", "firewall", "mtunnel", "remote_migrate"} {
-		out = append(out, map[string]string{"subdir": d})
-	}
-	return ok(out)
+	return s.withGuest(r, "qemu", "VM.Audit", func(*vmState) *resp {
+		return dirIndex("subdir", "config", "pending", "status", "unlink", "vncproxy", "termproxy", "migrate", "resize", "move", "rrd", "rrddata", "monitor", "agent", "snapshot", "spiceproxy", "sendkey", "firewall", "mtunnel", "remote_migrate")
+	})
 }
 
 func (s *Server) qemuStatusIndex(r *request) *resp {
-	vmid, res := pathVMID(r)
-	if res != nil {
-		return res
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, res := s.guestLocked(r, vmid, "qemu", "VM.Audit"); res != nil {
-		return res
-	}
-	var out []map[string]string
-	for _, d := range []string{"current", "start", "stop", "reset", "shutdown", "suspend", "reboot"} {
-		out = append(out, map[string]string{"subdir": d})
-	}
-	return ok(out)
+	return s.withGuest(r, "qemu", "VM.Audit", func(*vmState) *resp {
+		return dirIndex("subdir", "current", "start", "stop", "reset", "shutdown", "suspend", "reboot")
+	})
 }
 
 func (s *Server) qemuStatusCurrent(r *request) *resp {
-	vmid, res := pathVMID(r)
-	if res != nil {
-		return res
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, res := s.guestLocked(r, vmid, "qemu", "VM.Audit")
-	if res != nil {
-		return res
-	}
-	m := s.vmEntryLocked(v)
-	m["qmpstatus"] = v.status()
-	m["ha"] = map[string]any{"managed": 0}
-	if a := v.Conf["agent"]; a != "" {
-		m["agent"] = boolInt(strings.HasPrefix(a, "1") || strings.Contains(a, "enabled=1"))
-	}
-	if v.Running {
-		m["running-machine"] = "pc-i440fx-9.0+pve0"
-		m["running-qemu"] = qemuVersion
-	}
-	return ok(m)
+	return s.withGuest(r, "qemu", "VM.Audit", func(v *vmState) *resp {
+		m := s.vmEntryLocked(v)
+		m["qmpstatus"] = v.status()
+		m["ha"] = map[string]any{"managed": 0}
+		if a := v.Conf["agent"]; a != "" {
+			m["agent"] = boolInt(strings.HasPrefix(a, "1") || strings.Contains(a, "enabled=1"))
+		}
+		if v.Running {
+			m["running-machine"] = "pc-i440fx-9.0+pve0"
+			m["running-qemu"] = qemuVersion
+		}
+		return ok(m)
+	})
 }
 
 // ---- create -------------------------------------------------------------------
@@ -323,10 +342,7 @@ func mergeSpec(extra map[string]paramSpec) map[string]paramSpec {
 
 func (s *Server) createQemu(r *request) *resp {
 	vals, errs := checkParams(r.params, mergeSpec(createExtras), true, "vmid")
-	vmid, msg := vmidValue(r.params["vmid"], true)
-	if msg != "" {
-		errs["vmid"] = msg
-	}
+	vmid := vmidParam(r, "vmid", true, errs)
 	if len(errs) > 0 {
 		return paramErr(errs)
 	}
@@ -492,20 +508,12 @@ func (s *Server) getQemuConfig(r *request) *resp {
 	if res != nil {
 		return res
 	}
-	for _, k := range []string{"current"} {
-		if v, has := r.params[k]; has {
-			if _, msg := checkValue(boolSpec, v); msg != "" {
-				return paramErr1(k, msg)
-			}
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, res := s.guestLocked(r, vmid, "qemu", "VM.Audit")
-	if res != nil {
+	if res := checkBoolParams(r, "current"); res != nil {
 		return res
 	}
-	return ok(typedConfig("qemu", v.Conf))
+	return s.withGuestID(r, vmid, "qemu", "VM.Audit", func(v *vmState) *resp {
+		return ok(typedConfig("qemu", v.Conf))
+	})
 }
 
 var updateExtras = map[string]paramSpec{
@@ -547,39 +555,35 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 	if len(vals) == 0 && len(del) == 0 {
 		return err500("no options specified")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, res := s.guestLocked(r, vmid, "qemu", "VM.Config.Options")
-	if res != nil {
-		return res
-	}
-	if sync {
-		if _, err := s.applyConfigLocked(v, vals, del, digest, skiplock); err != nil {
-			return err500("%s", err.Error())
+	return s.withGuestID(r, vmid, "qemu", "VM.Config.Options", func(v *vmState) *resp {
+		if sync {
+			if _, err := s.applyConfigLocked(v, vals, del, digest, skiplock); err != nil {
+				return err500("%s", err.Error())
+			}
+			s.persistLocked()
+			return ok(nil)
 		}
-		s.persistLocked()
-		return ok(nil)
-	}
-	check := func() error {
-		if digest != "" && digest != configDigest(v.Conf) {
-			return errors.New(digestMismatch)
+		check := func() error {
+			if digest != "" && digest != configDigest(v.Conf) {
+				return errors.New(digestMismatch)
+			}
+			if !skiplock {
+				return lockErr(v)
+			}
+			return nil
 		}
-		if !skiplock {
-			return lockErr(v)
-		}
-		return nil
-	}
-	t := s.newCheckedTaskLocked(v.Node, "qmconfig", strconv.Itoa(vmid), r.auth.user, check, func(fail string) ([]string, error) {
-		if fail != "" {
-			return nil, errors.New(fail)
-		}
-		cur := s.vms[vmid]
-		if cur == nil {
-			return nil, errNoConfig(v.confPath())
-		}
-		return s.applyConfigLocked(cur, vals, del, digest, skiplock)
+		t := s.newCheckedTaskLocked(v.Node, "qmconfig", strconv.Itoa(vmid), r.auth.user, check, func(fail string) ([]string, error) {
+			if fail != "" {
+				return nil, errors.New(fail)
+			}
+			cur := s.vms[vmid]
+			if cur == nil {
+				return nil, errNoConfig(v.confPath())
+			}
+			return s.applyConfigLocked(cur, vals, del, digest, skiplock)
+		})
+		return ok(t.UPID)
 	})
-	return ok(t.UPID)
 }
 
 // applyConfigLocked is qemu-server's update function: digest, lock, then
@@ -690,66 +694,62 @@ func (s *Server) qemuAction(r *request) *resp {
 		return paramErr(errs)
 	}
 	skiplock := vals["skiplock"] == "1"
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, res := s.guestLocked(r, vmid, "qemu", "VM.PowerMgmt")
-	if res != nil {
-		return res
-	}
-	if (action == "reboot" || action == "reset") && !v.Running {
-		return err500("VM %d not running", vmid)
-	}
-	check := func() error {
-		if action == "start" && v.Conf["template"] == "1" {
-			return errors.New("you can't start a vm if it's a template")
+	return s.withGuestID(r, vmid, "qemu", "VM.PowerMgmt", func(v *vmState) *resp {
+		if (action == "reboot" || action == "reset") && !v.Running {
+			return err500("VM %d not running", vmid)
 		}
-		if !skiplock {
-			if err := lockErr(v); err != nil {
-				return err
+		check := func() error {
+			if action == "start" && v.Conf["template"] == "1" {
+				return errors.New("you can't start a vm if it's a template")
 			}
-		}
-		if action == "start" && v.Running {
-			return fmt.Errorf("VM %d already running", vmid)
-		}
-		return nil
-	}
-	t := s.newCheckedTaskLocked(v.Node, typ, strconv.Itoa(vmid), r.auth.user, check, func(fail string) ([]string, error) {
-		cur := s.vms[vmid]
-		if cur == nil {
-			return nil, errNoConfig(v.confPath())
-		}
-		if fail != "" {
-			return nil, errors.New(fail)
-		}
-		if action == "start" && cur.Conf["template"] == "1" {
-			return nil, errors.New("you can't start a vm if it's a template")
-		}
-		if !skiplock {
-			if err := lockErr(cur); err != nil {
-				return nil, err
+			if !skiplock {
+				if err := lockErr(v); err != nil {
+					return err
+				}
 			}
-		}
-		switch action {
-		case "start":
-			if cur.Running {
-				return nil, fmt.Errorf("VM %d already running", vmid)
+			if action == "start" && v.Running {
+				return fmt.Errorf("VM %d already running", vmid)
 			}
-			cur.Running = true
-			cur.StartedAt = time.Now()
-			s.nextPID++
-			cur.PID = s.nextPID
-		case "stop", "shutdown":
-			cur.Running = false
-			cur.PID = 0
-		case "reboot", "reset":
-			if !cur.Running {
-				return nil, fmt.Errorf("VM %d not running", vmid)
-			}
-			cur.StartedAt = time.Now()
+			return nil
 		}
-		return nil, nil
+		t := s.newCheckedTaskLocked(v.Node, typ, strconv.Itoa(vmid), r.auth.user, check, func(fail string) ([]string, error) {
+			cur := s.vms[vmid]
+			if cur == nil {
+				return nil, errNoConfig(v.confPath())
+			}
+			if fail != "" {
+				return nil, errors.New(fail)
+			}
+			if action == "start" && cur.Conf["template"] == "1" {
+				return nil, errors.New("you can't start a vm if it's a template")
+			}
+			if !skiplock {
+				if err := lockErr(cur); err != nil {
+					return nil, err
+				}
+			}
+			switch action {
+			case "start":
+				if cur.Running {
+					return nil, fmt.Errorf("VM %d already running", vmid)
+				}
+				cur.Running = true
+				cur.StartedAt = time.Now()
+				s.nextPID++
+				cur.PID = s.nextPID
+			case "stop", "shutdown":
+				cur.Running = false
+				cur.PID = 0
+			case "reboot", "reset":
+				if !cur.Running {
+					return nil, fmt.Errorf("VM %d not running", vmid)
+				}
+				cur.StartedAt = time.Now()
+			}
+			return nil, nil
+		})
+		return ok(t.UPID)
 	})
-	return ok(t.UPID)
 }
 
 // ---- destroy -------------------------------------------------------------------
@@ -769,65 +769,61 @@ func (s *Server) destroyQemu(r *request) *resp {
 	if skiplock && !strings.HasPrefix(r.auth.user, "root@pam") {
 		return paramErr1("skiplock", "Only root may use this option.")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, res := s.guestLocked(r, vmid, "qemu", "VM.Allocate")
-	if res != nil {
-		return res
-	}
-	if v.Conf["protection"] == "1" {
-		return err500("can't remove VM %d - protection mode enabled", vmid)
-	}
-	if v.Running {
-		return err500("VM %d is running - destroy failed", vmid)
-	}
-	check := func() error {
-		if !skiplock {
-			return lockErr(v)
+	return s.withGuestID(r, vmid, "qemu", "VM.Allocate", func(v *vmState) *resp {
+		if v.Conf["protection"] == "1" {
+			return err500("can't remove VM %d - protection mode enabled", vmid)
 		}
-		return nil
-	}
-	t := s.newCheckedTaskLocked(v.Node, "qmdestroy", strconv.Itoa(vmid), r.auth.user, check, func(fail string) ([]string, error) {
-		cur := s.vms[vmid]
-		if cur == nil {
-			return nil, errNoConfig(v.confPath())
+		if v.Running {
+			return err500("VM %d is running - destroy failed", vmid)
 		}
-		if fail != "" {
-			return nil, errors.New(fail)
-		}
-		if !skiplock {
-			if err := lockErr(cur); err != nil {
-				return nil, err
+		check := func() error {
+			if !skiplock {
+				return lockErr(v)
 			}
+			return nil
 		}
-		if cur.Running {
-			return nil, fmt.Errorf("VM %d is running - destroy failed", vmid)
-		}
-		if cur.Conf["protection"] == "1" {
-			return nil, fmt.Errorf("can't remove VM %d - protection mode enabled", vmid)
-		}
-		var lines []string
-		for _, k := range sortedKeys(cur.Conf) {
-			if !isDiskKey(k) && !strings.HasPrefix(k, "unused") {
-				continue
+		t := s.newCheckedTaskLocked(v.Node, "qmdestroy", strconv.Itoa(vmid), r.auth.user, check, func(fail string) ([]string, error) {
+			cur := s.vms[vmid]
+			if cur == nil {
+				return nil, errNoConfig(v.confPath())
 			}
-			d := parseDisk(cur.Conf[k])
-			if !d.isVolume() {
-				continue
+			if fail != "" {
+				return nil, errors.New(fail)
 			}
-			if sd := s.storageLocked(d.store); sd != nil {
-				if sd.Missing {
-					return lines, sd.missingErr()
-				}
-				if l := freeLog(sd, d.volume); l != "" {
-					lines = append(lines, l)
+			if !skiplock {
+				if err := lockErr(cur); err != nil {
+					return nil, err
 				}
 			}
-		}
-		delete(s.vms, vmid)
-		return lines, nil
+			if cur.Running {
+				return nil, fmt.Errorf("VM %d is running - destroy failed", vmid)
+			}
+			if cur.Conf["protection"] == "1" {
+				return nil, fmt.Errorf("can't remove VM %d - protection mode enabled", vmid)
+			}
+			var lines []string
+			for _, k := range sortedKeys(cur.Conf) {
+				if !isDiskKey(k) && !strings.HasPrefix(k, "unused") {
+					continue
+				}
+				d := parseDisk(cur.Conf[k])
+				if !d.isVolume() {
+					continue
+				}
+				if sd := s.storageLocked(d.store); sd != nil {
+					if sd.Missing {
+						return lines, sd.missingErr()
+					}
+					if l := freeLog(sd, d.volume); l != "" {
+						lines = append(lines, l)
+					}
+				}
+			}
+			delete(s.vms, vmid)
+			return lines, nil
+		})
+		return ok(t.UPID)
 	})
-	return ok(t.UPID)
 }
 
 // ---- clone ---------------------------------------------------------------------
@@ -842,130 +838,123 @@ func (s *Server) cloneQemu(r *request) *resp {
 		"storage": {}, "target": {}, "full": boolSpec, "format": {enum: []string{"raw", "qcow2", "vmdk"}},
 		"bwlimit": intSpec(0, 0),
 	}, false, "newid")
-	newid, msg := vmidValue(r.params["newid"], true)
-	if msg != "" {
-		errs["newid"] = msg
-	}
+	newid := vmidParam(r, "newid", true, errs)
 	if len(errs) > 0 {
 		return paramErr(errs)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	src, res := s.guestLocked(r, vmid, "qemu", "VM.Clone")
-	if res != nil {
-		return res
-	}
-	target := src.Node
-	if tn := vals["target"]; tn != "" {
-		if !s.nodeKnown(tn) {
-			return err500("no such cluster node '%s'", tn)
+	return s.withGuestID(r, vmid, "qemu", "VM.Clone", func(src *vmState) *resp {
+		target := src.Node
+		if tn := vals["target"]; tn != "" {
+			if !s.nodeKnown(tn) {
+				return err500("no such cluster node '%s'", tn)
+			}
+			target = tn
 		}
-		target = tn
-	}
-	if st := vals["storage"]; st != "" {
-		if sd := s.storageLocked(st); sd == nil || !sd.onNode(target) {
-			return err500("storage '%s' does not exist", st)
+		if st := vals["storage"]; st != "" {
+			if sd := s.storageLocked(st); sd == nil || !sd.onNode(target) {
+				return err500("storage '%s' does not exist", st)
+			}
 		}
-	}
-	if err := lockErr(src); err != nil {
-		return err500("%s", err.Error())
-	}
-	if s.vms[newid] != nil {
-		return err500("unable to create VM %d: config file already exists", newid)
-	}
-	conf := map[string]string{}
-	for k, val := range src.Conf {
-		switch {
-		case k == "lock" || k == "template" || strings.HasPrefix(k, "unused"):
-			continue
-		case isDiskKey(k) && parseDisk(val).isVolume():
-			continue // cloned by the task
-		case netKeyRE.MatchString(k):
-			nv, _ := normalizeNet(k, stripMAC(val), "")
-			conf[k] = nv
-		default:
-			conf[k] = val
+		if err := lockErr(src); err != nil {
+			return err500("%s", err.Error())
 		}
-	}
-	if n := vals["name"]; n != "" {
-		conf["name"] = n
-	} else if sn := src.Conf["name"]; sn != "" {
-		conf["name"] = "Copy-of-VM-" + sn
-	} else {
-		conf["name"] = fmt.Sprintf("Copy-of-VM-%d", vmid)
-	}
-	if d, has := vals["description"]; has {
-		conf["description"] = d
-	}
-	conf["smbios1"] = replaceSMBIOSUUID(src.Conf["smbios1"], newUUID())
-	if _, has := src.Conf["vmgenid"]; has {
-		conf["vmgenid"] = newUUID()
-	}
-	conf["lock"] = "clone"
-	nv := &vmState{VMID: newid, Node: target, Type: "qemu", Conf: conf, CreatedAt: time.Now(), Pool: vals["pool"]}
-	s.vms[newid] = nv
-	if !r.auth.full() {
-		r.auth.token.visible[newid] = true
-	}
-	s.persistLocked()
-	storeOverride := vals["storage"]
-	format := vals["format"]
-	t := s.newTaskLocked(src.Node, "qmclone", strconv.Itoa(vmid), r.auth.user, func(fail string) ([]string, error) {
-		cur := s.vms[newid]
-		if cur != nv {
-			return nil, fmt.Errorf("clone failed: config file of VM %d vanished", newid)
+		if s.vms[newid] != nil {
+			return err500("unable to create VM %d: config file already exists", newid)
 		}
-		remove := func() { delete(s.vms, newid); s.persistLocked() }
-		if fail != "" {
-			remove()
-			return nil, errors.New(fail)
-		}
-		srcNow := s.vms[vmid]
-		if srcNow == nil {
-			remove()
-			return nil, errNoConfig(src.confPath())
-		}
-		var lines []string
-		newConf := copyConf(cur.Conf)
-		for _, k := range sortedKeys(srcNow.Conf) {
-			if !isDiskKey(k) {
+		conf := map[string]string{}
+		for k, val := range src.Conf {
+			switch {
+			case k == "lock" || k == "template" || strings.HasPrefix(k, "unused"):
 				continue
-			}
-			d := parseDisk(srcNow.Conf[k])
-			if !d.isVolume() {
-				continue
-			}
-			srcSD := s.storageLocked(d.store)
-			dstID := d.store
-			if storeOverride != "" {
-				dstID = storeOverride
-			}
-			dst := s.storageLocked(dstID)
-			if srcSD == nil || dst == nil {
-				remove()
-				return lines, fmt.Errorf("storage '%s' does not exist", dstID)
-			}
-			if srcSD.Missing {
-				remove()
-				return lines, srcSD.missingErr()
-			}
-			if dst.Missing {
-				remove()
-				return lines, dst.missingErr()
-			}
-			lines = append(lines, fmt.Sprintf("create full clone of drive %s (%s)", k, d.volume))
-			idx := s.nextDiskIndexLocked(newid, newConf)
-			nd := diskSpec{volume: volumeName(dst, newid, idx, format), opts: copyConf(d.opts)}
-			newConf[k] = nd.String()
-			if l := allocLog(dst, nd.volume); l != "" {
-				lines = append(lines, l)
+			case isDiskKey(k) && parseDisk(val).isVolume():
+				continue // cloned by the task
+			case netKeyRE.MatchString(k):
+				nv, _ := normalizeNet(k, stripMAC(val), "")
+				conf[k] = nv
+			default:
+				conf[k] = val
 			}
 		}
-		delete(newConf, "lock")
-		cur.Conf = newConf
-		return lines, nil
+		if n := vals["name"]; n != "" {
+			conf["name"] = n
+		} else if sn := src.Conf["name"]; sn != "" {
+			conf["name"] = "Copy-of-VM-" + sn
+		} else {
+			conf["name"] = fmt.Sprintf("Copy-of-VM-%d", vmid)
+		}
+		if d, has := vals["description"]; has {
+			conf["description"] = d
+		}
+		conf["smbios1"] = replaceSMBIOSUUID(src.Conf["smbios1"], newUUID())
+		if _, has := src.Conf["vmgenid"]; has {
+			conf["vmgenid"] = newUUID()
+		}
+		conf["lock"] = "clone"
+		nv := &vmState{VMID: newid, Node: target, Type: "qemu", Conf: conf, CreatedAt: time.Now(), Pool: vals["pool"]}
+		s.vms[newid] = nv
+		if !r.auth.full() {
+			r.auth.token.visible[newid] = true
+		}
+		s.persistLocked()
+		storeOverride := vals["storage"]
+		format := vals["format"]
+		t := s.newTaskLocked(src.Node, "qmclone", strconv.Itoa(vmid), r.auth.user, func(fail string) ([]string, error) {
+			cur := s.vms[newid]
+			if cur != nv {
+				return nil, fmt.Errorf("clone failed: config file of VM %d vanished", newid)
+			}
+			remove := func() { delete(s.vms, newid); s.persistLocked() }
+			if fail != "" {
+				remove()
+				return nil, errors.New(fail)
+			}
+			srcNow := s.vms[vmid]
+			if srcNow == nil {
+				remove()
+				return nil, errNoConfig(src.confPath())
+			}
+			var lines []string
+			newConf := copyConf(cur.Conf)
+			for _, k := range sortedKeys(srcNow.Conf) {
+				if !isDiskKey(k) {
+					continue
+				}
+				d := parseDisk(srcNow.Conf[k])
+				if !d.isVolume() {
+					continue
+				}
+				srcSD := s.storageLocked(d.store)
+				dstID := d.store
+				if storeOverride != "" {
+					dstID = storeOverride
+				}
+				dst := s.storageLocked(dstID)
+				if srcSD == nil || dst == nil {
+					remove()
+					return lines, fmt.Errorf("storage '%s' does not exist", dstID)
+				}
+				if srcSD.Missing {
+					remove()
+					return lines, srcSD.missingErr()
+				}
+				if dst.Missing {
+					remove()
+					return lines, dst.missingErr()
+				}
+				lines = append(lines, fmt.Sprintf("create full clone of drive %s (%s)", k, d.volume))
+				idx := s.nextDiskIndexLocked(newid, newConf)
+				nd := diskSpec{volume: volumeName(dst, newid, idx, format), opts: copyConf(d.opts)}
+				newConf[k] = nd.String()
+				if l := allocLog(dst, nd.volume); l != "" {
+					lines = append(lines, l)
+				}
+			}
+			delete(newConf, "lock")
+			cur.Conf = newConf
+			return lines, nil
+		})
+		return ok(t.UPID)
 	})
-	return ok(t.UPID)
 }
 
 func stripMAC(val string) string {
@@ -1013,93 +1002,81 @@ func (s *Server) resizeQemu(r *request) *resp {
 		return paramErr(errs)
 	}
 	disk := vals["disk"]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, res := s.guestLocked(r, vmid, "qemu", "VM.Config.Disk")
-	if res != nil {
-		return res
-	}
-	if dg := vals["digest"]; dg != "" && dg != configDigest(v.Conf) {
-		return err500("%s", digestMismatch)
-	}
-	if vals["skiplock"] != "1" {
-		if err := lockErr(v); err != nil {
-			return err500("%s", err.Error())
+	return s.withGuestID(r, vmid, "qemu", "VM.Config.Disk", func(v *vmState) *resp {
+		if dg := vals["digest"]; dg != "" && dg != configDigest(v.Conf) {
+			return err500("%s", digestMismatch)
 		}
-	}
-	val, has := v.Conf[disk]
-	if !has {
-		return err500("disk '%s' does not exist", disk)
-	}
-	d := parseDisk(val)
-	if d.opts["media"] == "cdrom" {
-		return err500("you can't resize a cdrom")
-	}
-	if !d.isVolume() {
-		return err500("disk '%s' has no associated volume", disk)
-	}
-	_, cur, _ := parseSize(d.opts["size"])
-	newSize := bytes
-	if plus {
-		newSize = cur + bytes
-	}
-	if newSize < cur {
-		return err500("shrinking disks is not supported")
-	}
-	t := s.newTaskLocked(v.Node, "resize", strconv.Itoa(vmid), r.auth.user, func(fail string) ([]string, error) {
-		if fail != "" {
-			return nil, errors.New(fail)
+		if vals["skiplock"] != "1" {
+			if err := lockErr(v); err != nil {
+				return err500("%s", err.Error())
+			}
 		}
-		curVM := s.vms[vmid]
-		if curVM == nil {
-			return nil, errNoConfig(v.confPath())
+		val, has := v.Conf[disk]
+		if !has {
+			return err500("disk '%s' does not exist", disk)
 		}
-		cd := parseDisk(curVM.Conf[disk])
-		if sd := s.storageLocked(cd.store); sd != nil && sd.Missing {
-			return nil, sd.missingErr()
+		d := parseDisk(val)
+		if d.opts["media"] == "cdrom" {
+			return err500("you can't resize a cdrom")
 		}
-		if newSize == cur {
-			return nil, nil
+		if !d.isVolume() {
+			return err500("disk '%s' has no associated volume", disk)
 		}
-		cd.opts["size"] = formatSize(newSize)
-		curVM.Conf[disk] = cd.String()
-		var lines []string
-		if curVM.Running {
-			lines = append(lines, fmt.Sprintf("resize: block_resize %s to %d", disk, newSize))
+		_, cur, _ := parseSize(d.opts["size"])
+		newSize := bytes
+		if plus {
+			newSize = cur + bytes
 		}
-		return lines, nil
+		if newSize < cur {
+			return err500("shrinking disks is not supported")
+		}
+		t := s.newTaskLocked(v.Node, "resize", strconv.Itoa(vmid), r.auth.user, func(fail string) ([]string, error) {
+			if fail != "" {
+				return nil, errors.New(fail)
+			}
+			curVM := s.vms[vmid]
+			if curVM == nil {
+				return nil, errNoConfig(v.confPath())
+			}
+			cd := parseDisk(curVM.Conf[disk])
+			if sd := s.storageLocked(cd.store); sd != nil && sd.Missing {
+				return nil, sd.missingErr()
+			}
+			if newSize == cur {
+				return nil, nil
+			}
+			cd.opts["size"] = formatSize(newSize)
+			curVM.Conf[disk] = cd.String()
+			var lines []string
+			if curVM.Running {
+				lines = append(lines, fmt.Sprintf("resize: block_resize %s to %d", disk, newSize))
+			}
+			return lines, nil
+		})
+		return ok(t.UPID)
 	})
-	return ok(t.UPID)
 }
 
 // ---- migrate -------------------------------------------------------------------
 
 func (s *Server) migratePreconditions(r *request) *resp {
-	vmid, res := pathVMID(r)
-	if res != nil {
-		return res
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, res := s.guestLocked(r, vmid, "qemu", "VM.Migrate")
-	if res != nil {
-		return res
-	}
-	allowed := []string{}
-	notAllowed := map[string]any{}
-	for _, n := range s.nodes {
-		if n == v.Node {
-			continue
+	return s.withGuest(r, "qemu", "VM.Migrate", func(v *vmState) *resp {
+		allowed := []string{}
+		notAllowed := map[string]any{}
+		for _, n := range s.nodes {
+			if n == v.Node {
+				continue
+			}
+			if s.offline[n] {
+				notAllowed[n] = map[string]any{"unavailable_storages": []string{}}
+				continue
+			}
+			allowed = append(allowed, n)
 		}
-		if s.offline[n] {
-			notAllowed[n] = map[string]any{"unavailable_storages": []string{}}
-			continue
-		}
-		allowed = append(allowed, n)
-	}
-	return ok(map[string]any{
-		"running": boolInt(v.Running), "allowed_nodes": allowed, "not_allowed_nodes": notAllowed,
-		"local_disks": []any{}, "local_resources": []any{}, "mapped-resources": []any{},
+		return ok(map[string]any{
+			"running": boolInt(v.Running), "allowed_nodes": allowed, "not_allowed_nodes": notAllowed,
+			"local_disks": []any{}, "local_resources": []any{}, "mapped-resources": []any{},
+		})
 	})
 }
 

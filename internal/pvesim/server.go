@@ -27,6 +27,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -149,13 +150,7 @@ func New(opts Options) (*Server, error) {
 func mergeNodes(first, more []string) []string {
 	out := append([]string(nil), first...)
 	for _, n := range more {
-		dup := false
-		for _, o := range out {
-			if o == n {
-				dup = true
-			}
-		}
-		if !dup {
+		if !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}
@@ -245,12 +240,7 @@ func (s *Server) Close() error {
 
 // nodeKnown reports whether node is a cluster member. Callers hold s.mu.
 func (s *Server) nodeKnown(node string) bool {
-	for _, n := range s.nodes {
-		if n == node {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(s.nodes, node)
 }
 
 func (s *Server) sortedVMIDs() []int {

@@ -3,6 +3,7 @@ package pvesim
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,15 +34,7 @@ func downloadsStorage() storageDef {
 }
 
 func (sd *storageDef) onNode(node string) bool {
-	if sd.Nodes == nil {
-		return true
-	}
-	for _, n := range sd.Nodes {
-		if n == node {
-			return true
-		}
-	}
-	return false
+	return sd.Nodes == nil || slices.Contains(sd.Nodes, node)
 }
 
 func (sd *storageDef) missingErr() error {

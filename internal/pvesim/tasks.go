@@ -131,6 +131,18 @@ func (s *Server) lookupTaskLocked(r *request) (*task, *resp) {
 	return t, nil
 }
 
+// withTask serves a handler whose whole body runs under s.mu on the task
+// named by the path's {upid}.
+func (s *Server) withTask(r *request, fn func(t *task) *resp) *resp {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, res := s.lookupTaskLocked(r)
+	if res != nil {
+		return res
+	}
+	return fn(t)
+}
+
 func taskJSON(t *task) map[string]any {
 	m := map[string]any{
 		"upid": t.UPID, "node": t.Node, "pid": t.PID, "pstart": t.PStart,
@@ -148,42 +160,31 @@ func taskJSON(t *task) map[string]any {
 }
 
 func (s *Server) taskStatus(r *request) *resp {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, res := s.lookupTaskLocked(r)
-	if res != nil {
-		return res
-	}
-	return ok(taskJSON(t))
+	return s.withTask(r, func(t *task) *resp {
+		return ok(taskJSON(t))
+	})
 }
 
 func (s *Server) taskIndex(r *request) *resp {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, res := s.lookupTaskLocked(r); res != nil {
-		return res
-	}
-	return ok([]map[string]string{{"name": "log"}, {"name": "status"}})
+	return s.withTask(r, func(*task) *resp {
+		return dirIndex("name", "log", "status")
+	})
 }
 
 func (s *Server) stopTask(r *request) *resp {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, res := s.lookupTaskLocked(r)
-	if res != nil {
-		return res
-	}
-	if t.Status == "running" {
-		if t.failMsg == "" {
-			t.failMsg = "interrupted by signal"
+	return s.withTask(r, func(t *task) *resp {
+		if t.Status == "running" {
+			if t.failMsg == "" {
+				t.failMsg = "interrupted by signal"
+			}
+			select {
+			case <-t.stop:
+			default:
+				close(t.stop)
+			}
 		}
-		select {
-		case <-t.stop:
-		default:
-			close(t.stop)
-		}
-	}
-	return ok(nil)
+		return ok(nil)
+	})
 }
 
 func optInt(r *request, key string, def int) (int, *resp) {
@@ -201,44 +202,39 @@ func optInt(r *request, key string, def int) (int, *resp) {
 	return n, nil
 }
 
+// pageParams reads the start/limit paging parameters of the task endpoints.
+func pageParams(r *request) (start, limit int, res *resp) {
+	if start, res = optInt(r, "start", 0); res != nil {
+		return 0, 0, res
+	}
+	if limit, res = optInt(r, "limit", 50); res != nil {
+		return 0, 0, res
+	}
+	return start, limit, nil
+}
+
 func (s *Server) taskLog(r *request) *resp {
-	start, res := optInt(r, "start", 0)
+	start, limit, res := pageParams(r)
 	if res != nil {
 		return res
 	}
-	limit, res := optInt(r, "limit", 50)
-	if res != nil {
-		return res
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, res := s.lookupTaskLocked(r)
-	if res != nil {
-		return res
-	}
-	lines := []map[string]any{}
-	for i := start; i < len(t.Log) && len(lines) < limit; i++ {
-		lines = append(lines, map[string]any{"n": i + 1, "t": t.Log[i]})
-	}
-	total := len(t.Log)
-	out := ok(lines)
-	out.total = &total
-	return out
+	return s.withTask(r, func(t *task) *resp {
+		lines := []map[string]any{}
+		for i := start; i < len(t.Log) && len(lines) < limit; i++ {
+			lines = append(lines, map[string]any{"n": i + 1, "t": t.Log[i]})
+		}
+		total := len(t.Log)
+		out := ok(lines)
+		out.total = &total
+		return out
+	})
 }
 
 func (s *Server) listTasks(r *request) *resp {
-	for _, k := range []string{"errors"} {
-		if v, has := r.params[k]; has {
-			if _, msg := checkValue(paramSpec{kind: kBool}, v); msg != "" {
-				return paramErr1(k, msg)
-			}
-		}
-	}
-	start, res := optInt(r, "start", 0)
-	if res != nil {
+	if res := checkBoolParams(r, "errors"); res != nil {
 		return res
 	}
-	limit, res := optInt(r, "limit", 50)
+	start, limit, res := pageParams(r)
 	if res != nil {
 		return res
 	}

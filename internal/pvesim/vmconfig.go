@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -252,16 +253,8 @@ func checkValue(sp paramSpec, val string) (string, string) {
 		}
 		val = norm
 	}
-	if len(sp.enum) > 0 {
-		found := false
-		for _, e := range sp.enum {
-			if e == val {
-				found = true
-			}
-		}
-		if !found {
-			return "", fmt.Sprintf("value '%s' does not have a value in the enumeration '%s'", val, strings.Join(sp.enum, ", "))
-		}
+	if len(sp.enum) > 0 && !slices.Contains(sp.enum, val) {
+		return "", fmt.Sprintf("value '%s' does not have a value in the enumeration '%s'", val, strings.Join(sp.enum, ", "))
 	}
 	if sp.maxLen > 0 && len(val) > sp.maxLen {
 		return "", fmt.Sprintf("value may only be %d characters long", sp.maxLen)
@@ -324,14 +317,8 @@ func normalizeNet(key, val string, keepMAC string) (string, string) {
 		if !has {
 			return "", fmt.Sprintf("invalid format - format error %s.%s: value without key, but schema does not define a default key", key, k)
 		}
-		isModel := false
-		for _, m := range netModels {
-			if m == k {
-				isModel = true
-			}
-		}
 		switch {
-		case isModel:
+		case slices.Contains(netModels, k):
 			model, mac = k, v
 		case k == "model":
 			model = v
@@ -344,13 +331,7 @@ func normalizeNet(key, val string, keepMAC string) (string, string) {
 	if model == "" {
 		return "", fmt.Sprintf("invalid format - format error %s.model: property is missing and it is not optional", key)
 	}
-	validModel := false
-	for _, m := range netModels {
-		if m == model {
-			validModel = true
-		}
-	}
-	if !validModel {
+	if !slices.Contains(netModels, model) {
 		return "", fmt.Sprintf("invalid format - format error %s.model: value '%s' does not have a value in the enumeration '%s'", key, model, strings.Join(netModels, ", "))
 	}
 	if mac == "" {
