@@ -1,14 +1,7 @@
 package provider
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/guard"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
 )
 
 const testToken = "root@pam!ci=11111111-2222-3333-4444-555555555555"
@@ -37,7 +31,11 @@ func envOf(vars map[string]string) func(string) string {
 
 func TestResolveSettings(t *testing.T) {
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, selfSignedPEM(t), 0o600); err != nil {
+	ca, err := pvesim.NewCertificatePEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(caFile, ca, 0o600); err != nil {
 		t.Fatal(err)
 	}
 
@@ -158,23 +156,4 @@ func TestResolveSettings(t *testing.T) {
 			}
 		})
 	}
-}
-
-// selfSignedPEM makes a throwaway CA certificate.
-func selfSignedPEM(t *testing.T) []byte {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }

@@ -2,18 +2,14 @@ package pve
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
-	"math/big"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
 )
 
 func TestNormalizeEndpoint(t *testing.T) {
@@ -123,23 +119,14 @@ func TestParseAPIToken(t *testing.T) {
 	}
 }
 
-// testCA returns a self-signed CA certificate in PEM.
+// testCA returns a fresh self-signed CA certificate in PEM.
 func testCA(t *testing.T) []byte {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := pvesim.NewCertificatePEM()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	return ca
 }
 
 func TestCheckCACertificate(t *testing.T) {

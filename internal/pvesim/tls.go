@@ -52,3 +52,10 @@ func selfSignedCert() ([]byte, *tls.Certificate, error) {
 	}
 	return certPEM, &cert, nil
 }
+
+// NewCertificatePEM returns a fresh self-signed CA certificate like the one a
+// simulator serves, for tests that need a certificate to pin or to distrust.
+func NewCertificatePEM() ([]byte, error) {
+	certPEM, _, err := selfSignedCert()
+	return certPEM, err
+}
