@@ -126,6 +126,16 @@ func (l *Lab) Config(body string, providerExtra ...string) string {
 	return l.ProviderBlock(providerExtra...) + "\n" + body
 }
 
+// DataSourceHCL returns a writer of typeName data blocks (a block name and
+// its body) and the address of such a block.
+func DataSourceHCL(typeName string) (block func(name, body string) string, addr func(name string) string) {
+	block = func(name, body string) string {
+		return fmt.Sprintf("data %q %q {\n%s\n}\n", typeName, name, body)
+	}
+	addr = func(name string) string { return "data." + typeName + "." + name }
+	return block, addr
+}
+
 // RandomName is a VM name no other test uses.
 func RandomName(prefix string) string {
 	return sdkacctest.RandomWithPrefix(prefix)

@@ -182,10 +182,7 @@ func TestAccVMDuplicatesDataSource_filters(t *testing.T) {
 	prometheus := func(keep int) knownvalue.Check {
 		return groupCheck("monitoring-prometheus", keep, nil, incidentPrometheus...)
 	}
-	ds := func(name, body string) string {
-		return fmt.Sprintf("data \"proxmoxsafe_vm_duplicates\" %q {\n%s\n}\n", name, body)
-	}
-	addr := func(name string) string { return "data.proxmoxsafe_vm_duplicates." + name }
+	ds, addr := acctest.DataSourceHCL("proxmoxsafe_vm_duplicates")
 
 	config := strings.Join([]string{
 		ds("all", ""),

@@ -1,7 +1,6 @@
 package provider_test
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -33,10 +32,7 @@ func TestAccVMsDataSource(t *testing.T) {
 	if err := sim.AddVM(pvesim.VM{VMID: 150, Node: "pve2", Name: "web", Type: "lxc", Status: "running"}); err != nil {
 		t.Fatal(err)
 	}
-	ds := func(name, body string) string {
-		return fmt.Sprintf("data \"proxmoxsafe_vms\" %q {\n%s\n}\n", name, body)
-	}
-	addr := func(name string) string { return "data.proxmoxsafe_vms." + name }
+	ds, addr := acctest.DataSourceHCL("proxmoxsafe_vms")
 	config := strings.Join([]string{
 		ds("all", ""),
 		ds("web", `name_regex = "^web$"`),
