@@ -289,7 +289,7 @@ func (r *vmResource) adopt(ctx context.Context, plan *vmResourceModel, target *g
 		addAPIError(diags, fmt.Sprintf("read VM %d to adopt it", target.VMID), err)
 		return
 	}
-	if problems := adoptionProblems(ctx, plan, vm, diags); len(problems) > 0 {
+	if problems, _ := adoptionProblems(ctx, plan, vm, diags); len(problems) > 0 {
 		addAdoptionRefusal(diags, vm, problems)
 		return
 	}
@@ -302,8 +302,9 @@ func (r *vmResource) adopt(ctx context.Context, plan *vmResourceModel, target *g
 	r.refreshState(ctx, plan, vm.Node, vm.VMID, state, diags)
 }
 
-// adoptionProblems lists what adopting vm for plan would destroy or cannot do.
-func adoptionProblems(ctx context.Context, plan *vmResourceModel, vm *pve.VM, diags *diag.Diagnostics) []string {
+// adoptionProblems lists what adopting vm for plan would destroy or cannot do,
+// with the configuration change adoption would make.
+func adoptionProblems(ctx context.Context, plan *vmResourceModel, vm *pve.VM, diags *diag.Diagnostics) ([]string, configChange) {
 	var problems []string
 	if vm.Template {
 		problems = append(problems, "it is a template; templates are never adopted")
@@ -313,15 +314,14 @@ func adoptionProblems(ctx context.Context, plan *vmResourceModel, vm *pve.VM, di
 			vm.Node, node, vm.Node))
 	}
 	change := diffConfig(ctx, plan, vm, diags)
-	return append(problems, change.destructive...)
+	return append(problems, change.destructive...), change
 }
 
 func addAdoptionRefusal(diags *diag.Diagnostics, vm *pve.VM, problems []string) {
 	diags.AddAttributeError(pathName, "Refusing to adopt the existing VM",
 		fmt.Sprintf("%s exists, but adopting it would need changes that lose data or that Proxmox VE cannot make:\n"+
 			"  - %s\n\nChange the configuration to match the VM, or import it and decide yourself:\n\n%s",
-			vmLine(guard.VM{VMID: vm.VMID, Node: vm.Node, Name: vm.Name, Status: vm.Status, Template: vm.Template, CreatedAt: vm.CreatedAt}),
-			strings.Join(problems, "\n  - "), importAdvice(vm.Name)))
+			vmLineOf(vm), strings.Join(problems, "\n  - "), importAdvice(vm.Name)))
 }
 
 // applyChange sends the configuration differences and disk growth.
@@ -524,9 +524,7 @@ func (r *vmResource) Update(ctx context.Context, req resource.UpdateRequest, res
 		}
 	}
 	if r.applyChange(ctx, &plan, vm, &resp.Diagnostics) {
-		if vm.Status == "running" && !plan.Started.ValueBool() || vm.Status != "running" && plan.Started.ValueBool() {
-			r.applyPower(ctx, &plan, vm, &resp.Diagnostics)
-		}
+		r.applyPower(ctx, &plan, vm, &resp.Diagnostics)
 	}
 	r.data.inventory.invalidate()
 	// Always record what the VM looks like now, even after a failed step.

@@ -76,8 +76,9 @@ func (m *vmResourceModel) createSpec(ctx context.Context, node string, vmid int,
 		// Protection is set only after the duplicate check passed, so a VM
 		// that lost a race can still be removed.
 	}
-	for _, iface := range sortedKeys(m.disks(ctx, diags)) {
-		d := m.disks(ctx, diags)[iface]
+	disks := m.disks(ctx, diags)
+	for _, iface := range sortedKeys(disks) {
+		d := disks[iface]
 		spec.Disks = append(spec.Disks, pve.Disk{Interface: iface, Storage: d.Storage.ValueString(), SizeGB: d.Size.ValueInt64()})
 	}
 	nets := m.networks(ctx, diags)

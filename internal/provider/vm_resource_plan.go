@@ -131,7 +131,8 @@ func (r *vmResource) planAdoption(ctx context.Context, plan *vmResourceModel, ta
 		addAPIError(diags, fmt.Sprintf("read VM %d to plan its adoption", target.VMID), err)
 		return
 	}
-	if problems := adoptionProblems(ctx, plan, vm, diags); len(problems) > 0 {
+	problems, change := adoptionProblems(ctx, plan, vm, diags)
+	if len(problems) > 0 {
 		addAdoptionRefusal(diags, vm, problems)
 		return
 	}
@@ -143,7 +144,6 @@ func (r *vmResource) planAdoption(ctx context.Context, plan *vmResourceModel, ta
 	if vm.CreatedAt > 0 {
 		plan.CreatedAt = types.StringValue(formatCreatedAt(vm.CreatedAt))
 	}
-	change := diffConfig(ctx, plan, vm, diags)
 	what := "It already matches this configuration."
 	if !change.empty() {
 		what = "Apply will change: " + describeChange(change) + "."
@@ -199,9 +199,9 @@ func replacementReasons(ctx context.Context, state, plan *vmResourceModel, diags
 		reasons = append(reasons, fmt.Sprintf("vmid %d -> %d", state.vmid(), plan.vmid()))
 	}
 	if !plan.Disks.IsUnknown() && !plan.Disks.IsNull() {
-		have := state.disks(ctx, diags)
-		for _, iface := range sortedKeys(plan.disks(ctx, diags)) {
-			want := plan.disks(ctx, diags)[iface]
+		have, planned := state.disks(ctx, diags), plan.disks(ctx, diags)
+		for _, iface := range sortedKeys(planned) {
+			want := planned[iface]
 			if cur, ok := have[iface]; ok && !want.Storage.IsUnknown() && want.Storage.ValueString() != cur.Storage.ValueString() {
 				reasons = append(reasons, fmt.Sprintf("disk %s storage %s -> %s", iface, cur.Storage.ValueString(), want.Storage.ValueString()))
 			}
