@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	sdkacctest "github.com/hashicorp/terraform-plugin-testing/helper/acctest"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/provider"
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
@@ -28,6 +29,16 @@ const ProviderName = "proxmoxsafe"
 // ProtoV6ProviderFactories serves the provider in-process to terraform.
 var ProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
 	ProviderName: providerserver.NewProtocol6WithError(provider.New("test")()),
+}
+
+// SkipUnlessAcceptance skips a test that runs terraform unless TF_ACC is
+// set, as resource.Test does: for tests that run terraform themselves or
+// start several resource.Test runs at once.
+func SkipUnlessAcceptance(t testing.TB) {
+	t.Helper()
+	if os.Getenv(resource.EnvTfAcc) == "" {
+		t.Skipf("acceptance test: set %s=1 to run it", resource.EnvTfAcc)
+	}
 }
 
 // TargetLab reports whether tests run against a real cluster.

@@ -12,11 +12,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
 )
 
 // TestDemo plays the whole demo with the real Terraform CLI and checks the
 // lines the README promises.
 func TestDemo(t *testing.T) {
+	// It runs terraform against the simulator, like the acceptance tests.
+	acctest.SkipUnlessAcceptance(t)
 	if _, err := exec.LookPath("terraform"); err != nil {
 		t.Skip("the terraform CLI is not on PATH")
 	}

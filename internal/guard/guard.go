@@ -128,6 +128,10 @@ type Decision struct {
 // SameName reports whether two VM names are the same to PVE users.
 func SameName(a, b string) bool { return strings.EqualFold(a, b) }
 
+// NameKey maps a name to a key that is equal for exactly the names SameName
+// treats as equal, for maps keyed by name.
+func NameKey(name string) string { return foldKey(name) }
+
 // compareAge orders older VMs first: known CreatedAt ascending, unknown
 // (<= 0) after every known one, then lowest VMID.
 func compareAge(a, b VM) int {

@@ -74,9 +74,8 @@ func BenchmarkRefresh(b *testing.B) {
 			for n := 0; n < b.N; n++ {
 				r := newBenchResource(client) // one Terraform run
 				for i := range states {
-					var diags diag.Diagnostics
-					if _, gone := r.locate(ctx, &states[i], &diags); gone != "" || diags.HasError() {
-						b.Fatalf("VM %s not found: %s %v", states[i].Name.ValueString(), gone, diags)
+					if _, err := r.locate(ctx, &states[i]); err != nil {
+						b.Fatalf("VM %s not found: %s", states[i].Name.ValueString(), err)
 					}
 				}
 			}

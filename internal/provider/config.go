@@ -2,6 +2,7 @@ package provider
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -27,11 +28,6 @@ const (
 	envCACertificate = "PROXMOX_VE_CA_CERTIFICATE"
 	envMinTLS        = "PROXMOX_VE_MIN_TLS"
 	envDefaultNode   = "PROXMOX_VE_DEFAULT_NODE"
-)
-
-const (
-	defaultRequestTimeout = 30 * time.Second
-	defaultMaxRetries     = 3
 )
 
 var tlsVersions = map[string]uint16{"1.2": tls.VersionTLS12, "1.3": tls.VersionTLS13}
@@ -83,26 +79,25 @@ var (
 )
 
 // validateKnownSettings checks the values written in the provider block,
-// without looking at the environment.
+// without looking at the environment, with the validators Config.Validate
+// uses.
 func validateKnownSettings(cfg providerModel, diags *diag.Diagnostics) {
-	if v := cfg.Endpoint; knownString(v) {
+	if v := cfg.Endpoint; known(v) {
 		if _, err := pve.NormalizeEndpoint(v.ValueString()); err != nil {
 			addSettingError(diags, settingEndpoint, err)
 		}
 	}
-	if v := cfg.APIToken; knownString(v) {
+	if v := cfg.APIToken; known(v) {
 		if _, _, err := pve.ParseAPIToken(v.ValueString()); err != nil {
 			addSettingError(diags, settingAPIToken, err)
 		}
 	}
-	if v := cfg.CACertificate; knownString(v) {
+	if v := cfg.CACertificate; known(v) {
 		if err := pve.CheckCACertificate([]byte(v.ValueString())); err != nil {
 			addSettingError(diags, settingCACertificate, err)
 		}
 	}
 }
-
-func knownString(v types.String) bool { return !v.IsNull() && !v.IsUnknown() }
 
 // resolveSettings merges the provider block with the environment (the block
 // wins) and validates the result.
@@ -159,34 +154,6 @@ func resolveSettings(cfg providerModel, env func(string) string) (providerSettin
 		c.APIToken = ""
 	}
 
-	if c.Endpoint == "" {
-		addSettingError(&diags, settingEndpoint, fmt.Errorf("the Proxmox VE API endpoint is not set"))
-	} else {
-		endpoint, err := pve.NormalizeEndpoint(c.Endpoint)
-		if err != nil {
-			addSettingError(&diags, settingEndpoint, err)
-		}
-		c.Endpoint = endpoint
-	}
-
-	switch {
-	case c.APIToken != "" && (c.Username != "" || c.Password != ""):
-		diags.AddAttributeError(settingAPIToken.path(), "Conflicting Proxmox VE credentials",
-			fmt.Sprintf("Both an API token and a username/password are set. Use exactly one: %s, or %s with %s.",
-				settingAPIToken.describe(), settingUsername.describe(), settingPassword.describe()))
-	case c.APIToken != "":
-		if _, _, err := pve.ParseAPIToken(c.APIToken); err != nil {
-			addSettingError(&diags, settingAPIToken, err)
-		}
-	case c.Username != "" && c.Password != "":
-	case c.Username != "":
-		addSettingError(&diags, settingPassword, fmt.Errorf("username %q is set but no password", c.Username))
-	default:
-		diags.AddAttributeError(settingAPIToken.path(), "Missing Proxmox VE credentials",
-			fmt.Sprintf("Set %s, or %s with %s.",
-				settingAPIToken.describe(), settingUsername.describe(), settingPassword.describe()))
-	}
-
 	if v := cfg.Insecure; !v.IsNull() {
 		c.Insecure = v.ValueBool()
 	} else if raw := strings.TrimSpace(env(envInsecure)); raw != "" {
@@ -206,13 +173,6 @@ func resolveSettings(cfg providerModel, env func(string) string) (providerSettin
 		}
 		c.CACertificatePEM = pem
 	}
-	if len(c.CACertificatePEM) > 0 {
-		if err := pve.CheckCACertificate(c.CACertificatePEM); err != nil {
-			addSettingError(&diags, settingCACertificate, err)
-		}
-	}
-
-	c.MinTLS = tls.VersionTLS12
 	if raw := pick(cfg.MinTLS, settingMinTLS); raw != "" {
 		v, ok := tlsVersions[raw]
 		if !ok {
@@ -221,21 +181,75 @@ func resolveSettings(cfg providerModel, env func(string) string) (providerSettin
 		c.MinTLS = v
 	}
 
-	out.onExisting = guard.PolicyFail
-	if v := cfg.OnExisting; !v.IsNull() {
-		out.onExisting = guard.Policy(v.ValueString())
+	// Null is "", which the guard reads as its safe default.
+	policy, err := guard.ParsePolicy(cfg.OnExisting.ValueString())
+	if err != nil {
+		addSettingError(&diags, setting{attr: "on_existing"}, err)
 	}
-	c.RequestTimeout = defaultRequestTimeout
+	out.onExisting = policy
 	if v := cfg.RequestTimeout; !v.IsNull() {
 		c.RequestTimeout = time.Duration(v.ValueInt64()) * time.Second
 	}
-	c.MaxRetries = defaultMaxRetries
+	c.MaxRetries = pve.DefaultMaxRetries
 	if v := cfg.MaxRetries; !v.IsNull() {
 		c.MaxRetries = int(v.ValueInt64())
 	}
-	c.UserAgent = "terraform-provider-proxmoxsafe"
 
+	// The client's own validation and defaults, the same NewClient applies.
+	resolved, err := out.client.Resolve()
+	addConfigErrors(&diags, err)
+	out.client = resolved
 	return out, diags
+}
+
+// configSettings maps the fields of the client configuration to the
+// provider settings they come from.
+var configSettings = map[pve.ConfigField]setting{
+	pve.FieldEndpoint:       settingEndpoint,
+	pve.FieldAPIToken:       settingAPIToken,
+	pve.FieldUsername:       settingUsername,
+	pve.FieldPassword:       settingPassword,
+	pve.FieldCACertificate:  settingCACertificate,
+	pve.FieldMinTLS:         settingMinTLS,
+	pve.FieldRequestTimeout: {attr: "request_timeout"},
+	pve.FieldMaxRetries:     {attr: "max_retries"},
+}
+
+// addConfigErrors reports the problems pve.Config.Validate found, each on
+// the provider setting it comes from.
+func addConfigErrors(diags *diag.Diagnostics, err error) {
+	if err == nil {
+		return
+	}
+	var problems []error
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		problems = joined.Unwrap()
+	} else {
+		problems = []error{err}
+	}
+	for _, p := range problems {
+		var ce *pve.ConfigError
+		if !errors.As(p, &ce) {
+			diags.AddError("Invalid provider configuration", p.Error())
+			continue
+		}
+		s, ok := configSettings[ce.Field]
+		if !ok {
+			s = setting{attr: string(ce.Field)}
+		}
+		switch {
+		case errors.Is(ce, pve.ErrConflictingCredentials):
+			diags.AddAttributeError(settingAPIToken.path(), "Conflicting Proxmox VE credentials",
+				fmt.Sprintf("Both an API token and a username/password are set. Use exactly one: %s, or %s with %s.",
+					settingAPIToken.describe(), settingUsername.describe(), settingPassword.describe()))
+		case errors.Is(ce, pve.ErrNoCredentials):
+			diags.AddAttributeError(settingAPIToken.path(), "Missing Proxmox VE credentials",
+				fmt.Sprintf("Set %s, or %s with %s.",
+					settingAPIToken.describe(), settingUsername.describe(), settingPassword.describe()))
+		default:
+			addSettingError(diags, s, ce.Err)
+		}
+	}
 }
 
 // readCACertificate accepts PEM text or the path of a PEM file, as the

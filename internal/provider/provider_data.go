@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -74,7 +73,7 @@ type clusterView struct {
 func (v *clusterView) guardInventory(createdAt map[int]int64) guard.Inventory {
 	inv := guard.Inventory{Unresolved: v.unresolved, Complete: v.complete}
 	for _, vm := range v.vms {
-		if vm.Type != "" && vm.Type != "qemu" {
+		if !vm.IsQEMU() {
 			continue
 		}
 		inv.VMs = append(inv.VMs, guardVM(vm, createdAt[vm.VMID]))
@@ -94,7 +93,7 @@ func guardVM(vm pve.InventoryVM, createdAt int64) guard.VM {
 func (v *clusterView) pendingCreations(except int) []int {
 	var ids []int
 	for _, vm := range v.vms {
-		if vm.VMID != except && (vm.Lock == "create" || vm.Lock == "clone") && (!vm.NameKnown || vm.Name == "") {
+		if vm.VMID != except && vm.BeingCreated() {
 			ids = append(ids, vm.VMID)
 		}
 	}
@@ -246,7 +245,7 @@ func (p plannedName) describe() string {
 
 // add records a planned name and returns the earlier plans it collides with.
 func (p *plannedNames) add(entry plannedName) []plannedName {
-	key := strings.ToLower(entry.name)
+	key := guard.NameKey(entry.name)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var clashes []plannedName

@@ -18,7 +18,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/guard"
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
 )
 
@@ -149,12 +148,11 @@ func (d *vmDataSource) Read(ctx context.Context, req datasource.ReadRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	var vm *pve.VM
+	ref := vmRef{name: model.Name.ValueString()}
 	if !model.VMID.IsNull() {
-		vm = d.byVMID(ctx, int(model.VMID.ValueInt64()), &resp.Diagnostics)
-	} else {
-		vm = d.byName(ctx, model.Name.ValueString(), &resp.Diagnostics)
+		ref = vmRef{vmid: int(model.VMID.ValueInt64())}
 	}
+	vm := d.lookup(ctx, ref, &resp.Diagnostics)
 	if vm == nil || resp.Diagnostics.HasError() {
 		return
 	}
@@ -162,114 +160,84 @@ func (d *vmDataSource) Read(ctx context.Context, req datasource.ReadRequest, res
 	resp.Diagnostics.Append(resp.State.Set(ctx, &model)...)
 }
 
-// byVMID finds the node in the inventory, then reads the VM there.
-func (d *vmDataSource) byVMID(ctx context.Context, vmid int, diags *diag.Diagnostics) *pve.VM {
-	view, err := d.data.inventory.recent(ctx)
-	if err != nil {
-		addAPIError(diags, "read the cluster inventory", err)
-		return nil
+// lookup finds the VM that ref names, exactly one, and explains why not.
+func (d *vmDataSource) lookup(ctx context.Context, ref vmRef, diags *diag.Diagnostics) *pve.VM {
+	at := pathName
+	if ref.vmid != 0 {
+		at = pathVMID
 	}
-	entry, ok := view.find(vmid)
-	if !ok {
-		// A shared view may predate a VM created earlier in this run.
-		if view, err = d.data.inventory.fresh(ctx); err != nil {
-			addAPIError(diags, "read the cluster inventory", err)
-			return nil
-		}
-		entry, ok = view.find(vmid)
-	}
+	vm, view, err := d.data.findVM(ctx, ref, lookupOptions{templates: true})
+	var (
+		notFound  *vmNotFoundError
+		ambiguous *vmAmbiguousError
+		notQEMU   *notQEMUError
+		readErr   *vmReadError
+	)
 	switch {
-	case !ok && !view.complete:
-		diags.AddAttributeError(pathVMID, "VM not found",
-			fmt.Sprintf("No VM with VMID %d is visible to the provider's credentials. The token or user lacks "+
-				"VM.Audit on /vms, so Proxmox VE may hide it: grant VM.Audit on the VM or on /vms.", vmid))
-		return nil
-	case !ok:
-		diags.AddAttributeError(pathVMID, "VM not found", fmt.Sprintf("There is no VM with VMID %d in the cluster.", vmid))
-		return nil
-	case entry.Type != "" && entry.Type != "qemu":
-		diags.AddAttributeError(pathVMID, "Not a QEMU VM",
-			fmt.Sprintf("VMID %d on node %s is a container (%s), not a QEMU VM.", vmid, entry.Node, entry.Type))
-		return nil
-	}
-	vm, err := d.data.client.GetVM(ctx, entry.Node, vmid)
-	if errors.Is(err, pve.ErrNotFound) {
-		diags.AddAttributeError(pathVMID, "VM not found",
-			fmt.Sprintf("VM %d was listed on node %s but is gone; it was deleted or migrated meanwhile. Retry.", vmid, entry.Node))
-		return nil
-	}
-	if err != nil {
-		addAPIError(diags, fmt.Sprintf("read VM %d on node %s", vmid, entry.Node), err)
-		return nil
-	}
-	return vm
-}
-
-// byName resolves a name that exactly one VM must carry. Creation times are
-// read only to explain an ambiguous name.
-func (d *vmDataSource) byName(ctx context.Context, name string, diags *diag.Diagnostics) *pve.VM {
-	view, err := d.data.inventory.recent(ctx)
-	if err != nil {
-		addAPIError(diags, "read the cluster inventory", err)
-		return nil
-	}
-	inv := view.guardInventory(nil)
-	matches := guard.Matches(inv, name)
-	unchecked := vmFilter{}.uncheckedVMIDs(inv)
-	switch len(matches) {
-	case 0:
-		detail := fmt.Sprintf("No VM named %q exists in the cluster.", name)
-		if len(unchecked) > 0 {
-			detail = fmt.Sprintf("No VM named %q was found, but the names of VMIDs %s could not be read: their "+
-				"node may be offline. Retry when every node is online, or look the VM up by vmid.", name, joinInts(unchecked))
-		} else if !view.complete {
-			detail += " The provider's credentials lack VM.Audit on /vms, so Proxmox VE may hide it."
-		}
-		diags.AddAttributeError(pathName, "VM not found", detail)
-		return nil
-	case 1:
-	default:
-		inv, err = inventoryWithCreationTimes(ctx, d.data.client, view, nil, func(vm pve.InventoryVM) bool {
-			return vm.NameKnown && guard.SameName(vm.Name, name)
-		})
-		if err != nil {
-			addAPIError(diags, "read the VMs named "+strconv.Quote(name), err)
-			return nil
-		}
-		matches = guard.Matches(inv, name)
-		ids := make([]string, 0, len(matches))
-		for _, m := range matches {
+	case err == nil:
+	case errors.As(err, &notFound):
+		diags.AddAttributeError(at, "VM not found", notFoundDetail(notFound))
+	case errors.As(err, &notQEMU):
+		diags.AddAttributeError(at, "Not a QEMU VM", notQEMU.Error()+".")
+	case errors.As(err, &ambiguous):
+		ids := make([]string, 0, len(ambiguous.matches))
+		for _, m := range ambiguous.matches {
 			ids = append(ids, strconv.Itoa(m.VMID))
 		}
-		diags.AddAttributeError(pathName, "Several VMs carry this name",
+		diags.AddAttributeError(at, "Several VMs carry this name",
 			fmt.Sprintf("%d VMs are named %q, oldest first:\n%s\n\nLook the one you mean up by vmid (one of %s) "+
-				"instead.\n\n%s", len(matches), name, vmList(matches), strings.Join(ids, ", "), duplicatesHint))
-		return nil
+				"instead.\n\n%s", len(ambiguous.matches), ref.name, vmList(ambiguous.matches), strings.Join(ids, ", "), duplicatesHint))
+	case errors.As(err, &readErr) && errors.Is(err, pve.ErrNotFound):
+		diags.AddAttributeError(at, "VM not found",
+			fmt.Sprintf("VM %d%s was listed on node %s but is gone; it was deleted or migrated meanwhile. Retry.",
+				readErr.listed.VMID, quotedName(ref), readErr.listed.Node))
+	case errors.As(err, &readErr):
+		addAPIError(diags, fmt.Sprintf("read VM %d%s on node %s", readErr.listed.VMID, quotedName(ref), readErr.listed.Node), readErr.err)
+	default:
+		addAPIError(diags, "read the cluster inventory", err)
 	}
-
-	if len(unchecked) > 0 {
+	if err != nil || ref.vmid != 0 {
+		return vm
+	}
+	if unchecked := (vmFilter{}).uncheckedVMIDs(view.guardInventory(nil)); len(unchecked) > 0 {
 		diags.AddAttributeWarning(pathName, "The name may be ambiguous",
 			fmt.Sprintf("The names of VMIDs %s could not be read, so another VM named %q may exist. Their node "+
-				"may be offline.", joinInts(unchecked), name))
+				"may be offline.", joinInts(unchecked), ref.name))
 	}
 	if !view.complete {
 		diags.AddAttributeWarning(pathName, "The name may be ambiguous",
 			fmt.Sprintf("The provider's credentials lack VM.Audit on /vms, so Proxmox VE may hide another VM "+
-				"named %q. Grant VM.Audit on /vms (for example the PVEAuditor role) to be sure.", name))
-	}
-	m := matches[0]
-	vm, err := d.data.client.GetVM(ctx, m.Node, m.VMID)
-	if errors.Is(err, pve.ErrNotFound) {
-		diags.AddAttributeError(pathName, "VM not found",
-			fmt.Sprintf("VM %d (%q) was listed on node %s but is gone; it was deleted or migrated meanwhile. Retry.",
-				m.VMID, name, m.Node))
-		return nil
-	}
-	if err != nil {
-		addAPIError(diags, fmt.Sprintf("read VM %d (%q) on node %s", m.VMID, name, m.Node), err)
-		return nil
+				"named %q. Grant VM.Audit on /vms (for example the PVEAuditor role) to be sure.", ref.name))
 	}
 	return vm
+}
+
+// quotedName is ` ("name")` for a lookup by name, else empty.
+func quotedName(ref vmRef) string {
+	if ref.vmid != 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%q)", ref.name)
+}
+
+// notFoundDetail explains a failed lookup for the data source.
+func notFoundDetail(e *vmNotFoundError) string {
+	if e.ref.vmid != 0 {
+		if !e.complete {
+			return fmt.Sprintf("No VM with VMID %d is visible to the provider's credentials. The token or user lacks "+
+				"VM.Audit on /vms, so Proxmox VE may hide it: grant VM.Audit on the VM or on /vms.", e.ref.vmid)
+		}
+		return fmt.Sprintf("There is no VM with VMID %d in the cluster.", e.ref.vmid)
+	}
+	if len(e.unchecked) > 0 {
+		return fmt.Sprintf("No VM named %q was found, but the names of VMIDs %s could not be read: their "+
+			"node may be offline. Retry when every node is online, or look the VM up by vmid.", e.ref.name, joinInts(e.unchecked))
+	}
+	detail := fmt.Sprintf("No VM named %q exists in the cluster.", e.ref.name)
+	if !e.complete {
+		detail += " The provider's credentials lack VM.Audit on /vms, so Proxmox VE may hide it."
+	}
+	return detail
 }
 
 func (m *vmDataSourceModel) fill(ctx context.Context, vm *pve.VM, diags *diag.Diagnostics) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -16,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/guard"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
 )
 
 // The filters proxmoxsafe_vms and proxmoxsafe_vm_duplicates share. They
@@ -102,9 +102,8 @@ func newVMFilter(ctx context.Context, nameRegex, node types.String, tags types.S
 	if !tags.IsNull() && !tags.IsUnknown() {
 		var raw []string
 		diags.Append(tags.ElementsAs(ctx, &raw, false)...)
-		for _, t := range raw {
-			f.tags = append(f.tags, strings.ToLower(t))
-		}
+		// PVE's tag rule, as vm.Tags were read with it.
+		f.tags = pve.NormalizeTags(raw)
 	}
 	return f
 }
@@ -125,7 +124,7 @@ func (f vmFilter) matches(vm guard.VM) bool {
 		return false
 	}
 	for _, want := range f.tags {
-		if !slices.ContainsFunc(vm.Tags, func(have string) bool { return strings.EqualFold(have, want) }) {
+		if !slices.Contains(vm.Tags, want) {
 			return false
 		}
 	}

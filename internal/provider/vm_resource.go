@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -14,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/guard"
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
 )
 
@@ -79,12 +79,12 @@ func (r *vmResource) Read(ctx context.Context, req resource.ReadRequest, resp *r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	vm, gone := r.locate(ctx, &state, &resp.Diagnostics)
+	vm, gone := r.locateOrReport(ctx, &state, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if gone != "" {
-		resp.Diagnostics.AddWarning("VM no longer exists", gone)
+	if gone != nil {
+		resp.Diagnostics.AddWarning("VM no longer exists", gone.Error())
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -109,16 +109,16 @@ func (r *vmResource) Update(ctx context.Context, req resource.UpdateRequest, res
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	vm, gone := r.locate(ctx, &state, &resp.Diagnostics)
+	vm, gone := r.locateOrReport(ctx, &state, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if gone != "" {
-		resp.Diagnostics.AddError("VM no longer exists", gone+" Run terraform apply again to create it.")
+	if gone != nil {
+		resp.Diagnostics.AddError("VM no longer exists", gone.Error()+" Run terraform apply again to create it.")
 		return
 	}
 
-	if newName := plan.Name.ValueString(); !strings.EqualFold(newName, vm.Name) {
+	if newName := plan.Name.ValueString(); !guard.SameName(newName, vm.Name) {
 		if !r.checkRename(ctx, vm, newName, r.data.inventory.fresh, &resp.Diagnostics) {
 			return
 		}
@@ -151,13 +151,13 @@ func (r *vmResource) Delete(ctx context.Context, req resource.DeleteRequest, res
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	vm, gone := r.locate(ctx, &state, &resp.Diagnostics)
+	vm, gone := r.locateOrReport(ctx, &state, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if gone != "" {
+	if gone != nil {
 		// Nothing of ours is left to delete; a stranger's VM is not touched.
-		resp.Diagnostics.AddWarning("VM already gone", gone)
+		resp.Diagnostics.AddWarning("VM already gone", gone.Error())
 		return
 	}
 	if vm.Protection {
@@ -192,17 +192,9 @@ func (r *vmResource) ImportState(ctx context.Context, req resource.ImportStateRe
 		resp.Diagnostics.AddError("Provider not configured", "The provider must be configured to import a VM.")
 		return
 	}
-	vm, problem := r.resolveImportID(ctx, req.ID, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if problem != "" {
-		resp.Diagnostics.AddError("Cannot import VM "+strconv.Quote(req.ID), problem)
-		return
-	}
-	if vm.Template {
-		resp.Diagnostics.AddError("Cannot import a template",
-			fmt.Sprintf("%s is a template. proxmoxsafe_vm manages VMs; use the template as clone.source instead.", vmLineOf(vm)))
+	vm, err := r.resolveImportID(ctx, req.ID)
+	if err != nil {
+		addImportError(&resp.Diagnostics, req.ID, err)
 		return
 	}
 	// Read fills in the rest.

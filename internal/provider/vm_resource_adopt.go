@@ -51,7 +51,7 @@ func (r *vmResource) adopt(ctx context.Context, plan *vmResourceModel, target *g
 
 // adoptionProblems lists what adopting vm for plan would destroy or cannot do,
 // with the configuration change adoption would make.
-func adoptionProblems(ctx context.Context, plan *vmResourceModel, vm *pve.VM, diags *diag.Diagnostics) ([]string, configChange) {
+func adoptionProblems(ctx context.Context, plan *vmResourceModel, vm *pve.VM, diags *diag.Diagnostics) ([]string, vmChange) {
 	var problems []string
 	if vm.Template {
 		problems = append(problems, "it is a template; templates are never adopted")

@@ -27,17 +27,9 @@ func (r *vmResource) applyChange(ctx context.Context, plan *vmResourceModel, vm 
 				vm.VMID, vm.Name, strings.Join(change.destructive, "\n  - ")))
 		return false
 	}
-	if len(change.set) > 0 || len(change.remove) > 0 {
-		if err := r.data.client.UpdateConfig(ctx, vm.Node, vm.VMID, change.set, change.remove, vm.Digest); err != nil {
-			addAPIError(diags, fmt.Sprintf("update the configuration of VM %d (%q)", vm.VMID, vm.Name), err)
-			return false
-		}
-	}
-	for _, rs := range change.resizes {
-		if err := r.data.client.ResizeDisk(ctx, vm.Node, vm.VMID, rs.iface, rs.sizeGB); err != nil {
-			addAPIError(diags, fmt.Sprintf("grow disk %s of VM %d to %d GiB", rs.iface, vm.VMID, rs.sizeGB), err)
-			return false
-		}
+	if err := r.data.client.ApplyConfigChange(ctx, vm.Node, vm.VMID, change.config, vm.Digest); err != nil {
+		addAPIError(diags, fmt.Sprintf("update the configuration of VM %d (%q)", vm.VMID, vm.Name), err)
+		return false
 	}
 	return true
 }

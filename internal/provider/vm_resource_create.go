@@ -9,11 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -67,14 +65,13 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	if diags.HasError() {
 		return
 	}
-	var sourceVM *guard.VM
+	var sourceVM guard.VM
 	if source != nil {
-		vm, problem := resolveCloneSource(view, source.Source.ValueString())
-		if problem != "" {
-			diags.AddAttributeError(path.Root("clone").AtName("source"), "Invalid clone source", problem)
+		var err error
+		if sourceVM, err = view.findOne(parseVMRef(source.Source.ValueString())); err != nil {
+			addCloneSourceError(diags, source.Source.ValueString(), err)
 			return
 		}
-		sourceVM = vm
 	}
 
 	autoID := plan.VMID.IsNull() || plan.VMID.IsUnknown()
@@ -86,7 +83,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 			return
 		}
 		tflog.Info(ctx, "creating VM", map[string]any{"name": name, "vmid": spec.VMID, "node": node})
-		if sourceVM != nil {
+		if source != nil {
 			err = client.CloneVM(ctx, pve.CloneSpec{
 				SourceNode: sourceVM.Node, SourceVMID: sourceVM.VMID, NewID: spec.VMID, TargetNode: node,
 				Name: name, Description: spec.Description, Full: source.Full.ValueBool(), Storage: source.Storage.ValueString(),
@@ -146,7 +143,8 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		}
 	}
 	if plan.Protection.ValueBool() {
-		if err := client.UpdateConfig(ctx, node, vm.VMID, map[string]string{"protection": "1"}, nil, ""); err != nil {
+		protect := pve.ConfigChange{Protection: plan.Protection.ValueBoolPointer()}
+		if err := client.ApplyConfigChange(ctx, node, vm.VMID, protect, ""); err != nil {
 			addAPIError(diags, fmt.Sprintf("protect VM %d", vm.VMID), err)
 			return
 		}
@@ -258,9 +256,9 @@ func (r *vmResource) saveIfExists(ctx context.Context, plan *vmResourceModel, no
 // name yet (a VMID taken by someone else fails the request at once).
 func isOurNewVM(vm *pve.VM, name string) bool {
 	if vm.Name == "" {
-		return vm.Lock == "create" || vm.Lock == "clone"
+		return vm.BeingCreated()
 	}
-	return strings.EqualFold(vm.Name, name)
+	return guard.SameName(vm.Name, name)
 }
 
 // answerLost reports whether a request failed on the way back rather than
@@ -278,7 +276,7 @@ func (r *vmResource) createdDespiteLostAnswer(ctx context.Context, node string, 
 		return false
 	}
 	vm, err := r.data.client.GetVMConfig(ctx, node, vmid)
-	return err == nil && strings.EqualFold(vm.Name, name)
+	return err == nil && guard.SameName(vm.Name, name)
 }
 
 // waitUnlocked polls until no task holds the VM's lock.

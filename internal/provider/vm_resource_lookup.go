@@ -17,56 +17,61 @@ import (
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
 )
 
+// vmGoneError: the VM of a state no longer exists, and why.
+type vmGoneError struct{ detail string }
+
+func (e *vmGoneError) Error() string { return e.detail }
+
 // locate finds the VM of a state: where state says it is (two requests),
 // else by VMID anywhere in the cluster, and checks it is still the same VM.
-// A non-empty reason means the VM is gone and why.
-func (r *vmResource) locate(ctx context.Context, state *vmResourceModel, diags *diag.Diagnostics) (*pve.VM, string) {
+// A VM that is gone is a *vmGoneError; any other error is a failed read.
+func (r *vmResource) locate(ctx context.Context, state *vmResourceModel) (*pve.VM, error) {
 	vmid := state.vmid()
 	vm, err := r.data.client.GetVM(ctx, state.Node.ValueString(), vmid)
 	if errors.Is(err, pve.ErrNotFound) {
 		vm, err = r.findMoved(ctx, vmid)
 	}
 	if errors.Is(err, pve.ErrNotFound) {
-		return nil, fmt.Sprintf("VM %d (%q) was deleted outside Terraform; it is removed from state.",
-			vmid, state.Name.ValueString())
+		return nil, &vmGoneError{fmt.Sprintf("VM %d (%q) was deleted outside Terraform; it is removed from state.",
+			vmid, state.Name.ValueString())}
 	}
-	if err != nil {
-		addAPIError(diags, fmt.Sprintf("read VM %d (%q)", vmid, state.Name.ValueString()), err)
-		return nil, ""
-	}
-	if reason := identityMismatch(state, vm); reason != "" {
-		return nil, fmt.Sprintf("VMID %d now belongs to a different VM (%s): %s. The VM this resource managed is "+
-			"gone; it is removed from state, and VM %d is left alone.", vmid, vmLineOf(vm), reason, vmid)
-	}
-	return vm, ""
-}
-
-// findMoved looks a VMID up cluster-wide, for a VM migrated outside Terraform.
-func (r *vmResource) findMoved(ctx context.Context, vmid int) (*pve.VM, error) {
-	view, err := r.data.inventory.recent(ctx)
 	if err != nil {
 		return nil, err
 	}
-	entry, ok := view.find(vmid)
-	if !ok {
-		// Never conclude "gone" from a view another resource read earlier.
-		if view, err = r.data.inventory.fresh(ctx); err != nil {
-			return nil, err
-		}
-		if entry, ok = view.find(vmid); !ok {
-			return nil, pve.ErrNotFound
-		}
+	if reason := identityMismatch(state, vm); reason != "" {
+		return nil, &vmGoneError{fmt.Sprintf("VMID %d now belongs to a different VM (%s): %s. The VM this resource managed is "+
+			"gone; it is removed from state, and VM %d is left alone.", vmid, vmLineOf(vm), reason, vmid)}
 	}
-	if entry.Type != "" && entry.Type != "qemu" {
-		return nil, pve.ErrNotFound
+	return vm, nil
+}
+
+// locateOrReport is locate for CRUD: a failed read is reported in diags,
+// a VM that is gone is returned for the caller to react.
+func (r *vmResource) locateOrReport(ctx context.Context, state *vmResourceModel, diags *diag.Diagnostics) (*pve.VM, *vmGoneError) {
+	vm, err := r.locate(ctx, state)
+	var gone *vmGoneError
+	if errors.As(err, &gone) {
+		return nil, gone
 	}
-	tflog.Info(ctx, "VM found on another node", map[string]any{"vmid": vmid, "node": entry.Node})
-	return r.data.client.GetVM(ctx, entry.Node, vmid)
+	if err != nil {
+		addAPIError(diags, "read "+state.describe(), err)
+	}
+	return vm, nil
+}
+
+// findMoved looks a VMID up cluster-wide, for a VM migrated outside
+// Terraform. A VMID that is gone or now a container is pve.ErrNotFound.
+func (r *vmResource) findMoved(ctx context.Context, vmid int) (*pve.VM, error) {
+	vm, _, err := r.data.findVM(ctx, vmRef{vmid: vmid}, lookupOptions{templates: true})
+	if err == nil {
+		tflog.Info(ctx, "VM found on another node", map[string]any{"vmid": vmid, "node": vm.Node})
+	}
+	return vm, err
 }
 
 // identityMismatch tells why vm is not the VM recorded in state, if it is not.
 func identityMismatch(state *vmResourceModel, vm *pve.VM) string {
-	if uuid := state.UUID.ValueString(); uuid != "" && vm.UUID != "" && !strings.EqualFold(uuid, vm.UUID) {
+	if uuid := state.UUID.ValueString(); uuid != "" && vm.UUID != "" && !pve.SameUUID(uuid, vm.UUID) {
 		return fmt.Sprintf("its SMBIOS UUID is %s, not %s", vm.UUID, uuid)
 	}
 	if created := parseCreatedAt(state.CreatedAt); created > 0 && vm.CreatedAt > 0 && created != vm.CreatedAt {
@@ -79,62 +84,62 @@ func vmLineOf(vm *pve.VM) string {
 	return vmLine(guard.VM{VMID: vm.VMID, Node: vm.Node, Name: vm.Name, Status: vm.Status, Template: vm.Template, CreatedAt: vm.CreatedAt})
 }
 
-// resolveImportID accepts a VM name, a VMID or node/VMID.
-func (r *vmResource) resolveImportID(ctx context.Context, id string, diags *diag.Diagnostics) (*pve.VM, string) {
-	client := r.data.client
-	if m := nodeVMIDRegexp.FindStringSubmatch(id); m != nil {
-		vmid, _ := strconv.Atoi(m[2])
-		vm, err := client.GetVM(ctx, m[1], vmid)
-		if errors.Is(err, pve.ErrNotFound) {
-			return nil, fmt.Sprintf("There is no VM %d on node %s.", vmid, m[1])
-		}
-		if err != nil {
-			addAPIError(diags, "read VM "+id, err)
-		}
-		return vm, ""
+// resolveImportID finds the VM an import ID names: a VM name, a VMID or
+// node/VMID. Its errors are those of findVM.
+func (r *vmResource) resolveImportID(ctx context.Context, id string) (*pve.VM, error) {
+	m := nodeVMIDRegexp.FindStringSubmatch(id)
+	if m == nil {
+		vm, _, err := r.data.findVM(ctx, parseVMRef(id), lookupOptions{fresh: true})
+		return vm, err
 	}
-	view, err := r.data.inventory.fresh(ctx)
-	if err != nil {
-		addAPIError(diags, "read the cluster inventory", err)
-		return nil, ""
+	vmid, _ := strconv.Atoi(m[2])
+	vm, err := r.data.client.GetVM(ctx, m[1], vmid)
+	switch {
+	case errors.Is(err, pve.ErrNotFound):
+		return nil, &vmNotFoundError{ref: vmRef{vmid: vmid}, node: m[1]}
+	case err != nil:
+		return nil, err
+	case vm.Template:
+		return nil, &templateError{vm: vm}
 	}
-	if vmid, err := strconv.Atoi(id); err == nil {
-		entry, ok := view.find(vmid)
-		if !ok || (entry.Type != "" && entry.Type != "qemu") {
-			return nil, fmt.Sprintf("There is no VM with VMID %d in the cluster.", vmid)
+	return vm, nil
+}
+
+// addImportError explains why an import ID names no VM that can be imported.
+func addImportError(diags *diag.Diagnostics, id string, err error) {
+	var (
+		notFound  *vmNotFoundError
+		notQEMU   *notQEMUError
+		ambiguous *vmAmbiguousError
+		template  *templateError
+	)
+	problem := ""
+	switch {
+	case errors.As(err, &template):
+		diags.AddError("Cannot import a template",
+			fmt.Sprintf("%s is a template. proxmoxsafe_vm manages VMs; use the template as clone.source instead.", vmLineOf(template.vm)))
+		return
+	case errors.As(err, &notFound) && notFound.node != "":
+		problem = fmt.Sprintf("There is no VM %d on node %s.", notFound.ref.vmid, notFound.node)
+	case errors.As(err, &notQEMU), errors.As(err, &notFound) && notFound.ref.vmid != 0:
+		problem = fmt.Sprintf("There is no VM with VMID %s in the cluster.", id)
+	case errors.As(err, &notFound) && len(notFound.unchecked) > 0:
+		problem = fmt.Sprintf("No VM named %q was found, but the names of VMIDs %s could not be read. Retry "+
+			"when every node is online, or import by node/VMID.", id, joinInts(notFound.unchecked))
+	case errors.As(err, &notFound):
+		problem = fmt.Sprintf("No VM named %q exists in the cluster. Import IDs are a VM name, a VMID or node/VMID.", id)
+	case errors.As(err, &ambiguous):
+		ids := make([]string, 0, len(ambiguous.matches))
+		for _, m := range ambiguous.matches {
+			ids = append(ids, fmt.Sprintf("%s/%d", m.Node, m.VMID))
 		}
-		vm, err := client.GetVM(ctx, entry.Node, vmid)
-		if err != nil {
-			addAPIError(diags, "read VM "+id, err)
-		}
-		return vm, ""
+		problem = fmt.Sprintf("The name %q is ambiguous: %d VMs carry it:\n%s\n\nImport one of them by node/VMID "+
+			"instead: %s.\n\n%s", id, len(ambiguous.matches), vmList(ambiguous.matches), strings.Join(ids, ", "), duplicatesHint)
+	default:
+		addAPIError(diags, "read VM "+id, err)
+		return
 	}
-	inv, err := r.withCreationTimes(ctx, view, id, nil)
-	if err != nil {
-		addAPIError(diags, "read the VMs named "+strconv.Quote(id), err)
-		return nil, ""
-	}
-	matches := guard.Matches(inv, id)
-	switch len(matches) {
-	case 0:
-		if len(view.unresolved) > 0 {
-			return nil, fmt.Sprintf("No VM named %q was found, but the names of VMIDs %s could not be read. Retry "+
-				"when every node is online, or import by node/VMID.", id, joinInts(view.unresolved))
-		}
-		return nil, fmt.Sprintf("No VM named %q exists in the cluster. Import IDs are a VM name, a VMID or node/VMID.", id)
-	case 1:
-		vm, err := client.GetVM(ctx, matches[0].Node, matches[0].VMID)
-		if err != nil {
-			addAPIError(diags, "read VM "+id, err)
-		}
-		return vm, ""
-	}
-	ids := make([]string, 0, len(matches))
-	for _, m := range matches {
-		ids = append(ids, fmt.Sprintf("%s/%d", m.Node, m.VMID))
-	}
-	return nil, fmt.Sprintf("The name %q is ambiguous: %d VMs carry it:\n%s\n\nImport one of them by node/VMID "+
-		"instead: %s.\n\n%s", id, len(matches), vmList(matches), strings.Join(ids, ", "), duplicatesHint)
+	diags.AddError("Cannot import VM "+strconv.Quote(id), problem)
 }
 
 // decide runs the guard for a name, reading the creation time of each VM
@@ -178,24 +183,22 @@ func inventoryWithCreationTimes(ctx context.Context, client *pve.Client, view *c
 	return view.guardInventory(created), nil
 }
 
-// resolveCloneSource finds the one VM a clone source names, by VMID or name.
-func resolveCloneSource(view *clusterView, source string) (*guard.VM, string) {
-	inv := view.guardInventory(nil)
-	if vmid, err := strconv.Atoi(source); err == nil {
-		for _, vm := range inv.VMs {
-			if vm.VMID == vmid {
-				return &vm, ""
-			}
-		}
-		return nil, fmt.Sprintf("There is no VM or template with VMID %d to clone.", vmid)
+// addCloneSourceError explains why a clone source names no VM or template
+// (an error of clusterView.findOne).
+func addCloneSourceError(diags *diag.Diagnostics, source string, err error) {
+	var (
+		notFound  *vmNotFoundError
+		ambiguous *vmAmbiguousError
+	)
+	var problem string
+	switch {
+	case errors.As(err, &ambiguous):
+		problem = fmt.Sprintf("The clone source %q is ambiguous; %d VMs carry that name:\n%s\n\nSet clone.source to "+
+			"the VMID of the one to clone.", source, len(ambiguous.matches), vmList(ambiguous.matches))
+	case errors.As(err, &notFound) && notFound.ref.vmid == 0:
+		problem = fmt.Sprintf("There is no VM or template named %q to clone.", source)
+	default: // no such VMID, or a container's
+		problem = fmt.Sprintf("There is no VM or template with VMID %s to clone.", source)
 	}
-	matches := guard.Matches(inv, source)
-	switch len(matches) {
-	case 0:
-		return nil, fmt.Sprintf("There is no VM or template named %q to clone.", source)
-	case 1:
-		return &matches[0], ""
-	}
-	return nil, fmt.Sprintf("The clone source %q is ambiguous; %d VMs carry that name:\n%s\n\nSet clone.source to "+
-		"the VMID of the one to clone.", source, len(matches), vmList(matches))
+	diags.AddAttributeError(pathClone.AtName("source"), "Invalid clone source", problem)
 }

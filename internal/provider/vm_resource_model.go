@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -17,6 +16,11 @@ import (
 )
 
 func (m *vmResourceModel) vmid() int { return int(m.VMID.ValueInt64()) }
+
+// describe names the VM of a state in errors: VM 100 ("web").
+func (m *vmResourceModel) describe() string {
+	return fmt.Sprintf("VM %d (%q)", m.vmid(), m.Name.ValueString())
+}
 
 func (m *vmResourceModel) cpu(ctx context.Context, diags *diag.Diagnostics) cpuModel {
 	var c cpuModel
@@ -93,7 +97,7 @@ func networkFromModel(iface string, n networkModel) pve.Network {
 		Interface: iface,
 		Model:     n.Model.ValueString(),
 		Bridge:    n.Bridge.ValueString(),
-		MAC:       strings.ToUpper(n.MAC.ValueString()),
+		MAC:       pve.NormalizeMAC(n.MAC.ValueString()),
 		VLAN:      n.VLAN.ValueInt64(),
 		Firewall:  n.Firewall.ValueBool(),
 	}
@@ -231,125 +235,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// configChange is what an update or an adoption sends to Proxmox VE.
-type configChange struct {
-	set     map[string]string
-	remove  []string
-	resizes []diskResize
-	// destructive changes refuse an adoption; an update plans them as
-	// replacements or rejects them in ModifyPlan.
-	destructive []string
-}
-
-type diskResize struct {
-	iface  string
-	sizeGB int64
-}
-
-func (c configChange) empty() bool {
-	return len(c.set) == 0 && len(c.remove) == 0 && len(c.resizes) == 0
-}
-
-// diffConfig compares the desired model with the VM as it is.
-func diffConfig(ctx context.Context, want *vmResourceModel, have *pve.VM, diags *diag.Diagnostics) configChange {
-	c := configChange{set: map[string]string{}}
-	if !want.Name.IsUnknown() && want.Name.ValueString() != have.Name {
-		c.set["name"] = want.Name.ValueString()
-	}
-	if !want.Description.IsNull() && !want.Description.IsUnknown() && want.Description.ValueString() != have.Description {
-		if want.Description.ValueString() == "" {
-			c.remove = append(c.remove, "description")
-		} else {
-			c.set["description"] = want.Description.ValueString()
-		}
-	}
-	if !want.Tags.IsNull() && !want.Tags.IsUnknown() {
-		tags := pve.NormalizeTags(want.tags(ctx, diags))
-		if !equalStrings(tags, have.Tags) {
-			if len(tags) == 0 {
-				c.remove = append(c.remove, "tags")
-			} else {
-				c.set["tags"] = strings.Join(tags, ";")
-			}
-		}
-	}
-	cpu := want.cpu(ctx, diags)
-	if v := cpu.Cores.ValueInt64(); !cpu.Cores.IsNull() && v != atLeastOne(have.Cores) {
-		c.set["cores"] = strconv.FormatInt(v, 10)
-	}
-	if v := cpu.Sockets.ValueInt64(); !cpu.Sockets.IsNull() && v != atLeastOne(have.Sockets) {
-		c.set["sockets"] = strconv.FormatInt(v, 10)
-	}
-	if v := cpu.Type.ValueString(); !cpu.Type.IsNull() && !cpu.Type.IsUnknown() && v != effectiveCPUType(have) {
-		c.set["cpu"] = v
-	}
-	if v := want.Memory.ValueInt64(); !want.Memory.IsNull() && !want.Memory.IsUnknown() && v != have.MemoryMB {
-		c.set["memory"] = strconv.FormatInt(v, 10)
-	}
-	if v := want.OnBoot.ValueBool(); !want.OnBoot.IsNull() && v != have.OnBoot {
-		c.set["onboot"] = boolFlag(v)
-	}
-	if v := want.Protection.ValueBool(); !want.Protection.IsNull() && v != have.Protection {
-		c.set["protection"] = boolFlag(v)
-	}
-
-	if !want.Disks.IsNull() && !want.Disks.IsUnknown() {
-		wantDisks := want.disks(ctx, diags)
-		haveDisks := map[string]pve.Disk{}
-		for _, d := range have.Disks {
-			haveDisks[d.Interface] = d
-		}
-		for _, iface := range sortedKeys(wantDisks) {
-			w := wantDisks[iface]
-			h, ok := haveDisks[iface]
-			switch {
-			case !ok:
-				c.set[iface] = pve.FormatDisk(pve.Disk{Interface: iface, Storage: w.Storage.ValueString(), SizeGB: w.Size.ValueInt64()})
-			case h.Storage != w.Storage.ValueString():
-				c.destructive = append(c.destructive, fmt.Sprintf("disk %s: on storage %s, configuration says %s (moving it would replace the disk)",
-					iface, h.Storage, w.Storage.ValueString()))
-			case w.Size.ValueInt64() > h.SizeGB:
-				c.resizes = append(c.resizes, diskResize{iface: iface, sizeGB: w.Size.ValueInt64()})
-			case w.Size.ValueInt64() < h.SizeGB:
-				c.destructive = append(c.destructive, fmt.Sprintf("disk %s: %d GiB, configuration says %d GiB (Proxmox VE cannot shrink a disk)",
-					iface, h.SizeGB, w.Size.ValueInt64()))
-			}
-		}
-		for _, h := range have.Disks {
-			if _, ok := wantDisks[h.Interface]; !ok {
-				c.remove = append(c.remove, h.Interface)
-				c.destructive = append(c.destructive, fmt.Sprintf("disk %s (%s, %d GiB): not in the configuration (it would be detached)",
-					h.Interface, h.Volume, h.SizeGB))
-			}
-		}
-	}
-
-	if !want.Networks.IsNull() && !want.Networks.IsUnknown() {
-		wantNets := want.networks(ctx, diags)
-		haveNets := map[string]pve.Network{}
-		for _, n := range have.Networks {
-			haveNets[n.Interface] = n
-		}
-		for _, iface := range sortedKeys(wantNets) {
-			w := networkFromModel(iface, wantNets[iface])
-			h, ok := haveNets[iface]
-			if w.MAC == "" && ok {
-				w.MAC = h.MAC
-			}
-			if !ok || w != h {
-				c.set[iface] = pve.FormatNetwork(w)
-			}
-		}
-		for _, h := range have.Networks {
-			if _, ok := wantNets[h.Interface]; !ok {
-				c.remove = append(c.remove, h.Interface)
-			}
-		}
-	}
-	sort.Strings(c.remove)
-	return c
-}
-
 // pveDefaultCPUType is what QEMU runs when a VM's config has no cpu key.
 const pveDefaultCPUType = "kvm64"
 
@@ -358,11 +243,4 @@ func effectiveCPUType(vm *pve.VM) string {
 		return pveDefaultCPUType
 	}
 	return vm.CPUType
-}
-
-func boolFlag(b bool) string {
-	if b {
-		return "1"
-	}
-	return "0"
 }

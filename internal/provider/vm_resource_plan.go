@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -37,6 +36,13 @@ func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequ
 	}
 	var plan vmResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	var reps []replacement
+	if state != nil {
+		reps = replacements(ctx, state, &plan, &resp.Diagnostics)
+		for _, rep := range reps {
+			resp.RequiresReplace = append(resp.RequiresReplace, rep.path)
+		}
+	}
 	if resp.Diagnostics.HasError() || r.data == nil {
 		// Without a configured provider (e.g. its settings are unknown) there
 		// is nothing to check against; apply will check.
@@ -71,7 +77,7 @@ func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequ
 		}
 		r.planCreate(ctx, &plan, &resp.Diagnostics)
 	} else {
-		r.planUpdate(ctx, state, &plan, &resp.Diagnostics)
+		r.planUpdate(ctx, state, &plan, reps, &resp.Diagnostics)
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -103,8 +109,8 @@ func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diag
 		}
 	}
 	if source := plan.clone(ctx, diags); source != nil && !source.Source.IsUnknown() {
-		if _, problem := resolveCloneSource(view, source.Source.ValueString()); problem != "" {
-			diags.AddAttributeError(path.Root("clone").AtName("source"), "Invalid clone source", problem)
+		if _, err := view.findOne(parseVMRef(source.Source.ValueString())); err != nil {
+			addCloneSourceError(diags, source.Source.ValueString(), err)
 			return
 		}
 	}
@@ -145,28 +151,23 @@ func (r *vmResource) planAdoption(ctx context.Context, plan *vmResourceModel, ta
 		plan.CreatedAt = types.StringValue(formatCreatedAt(vm.CreatedAt))
 	}
 	what := "It already matches this configuration."
-	if !change.empty() {
-		what = "Apply will change: " + describeChange(change) + "."
+	if !change.config.Empty() {
+		what = "Apply will change: " + change.config.Describe() + "."
 	}
 	diags.AddAttributeWarning(pathName, "Existing VM will be adopted",
 		fmt.Sprintf("on_existing = \"adopt\": apply takes %s into state instead of creating a VM. %s",
 			vmLineOf(vm), what))
 }
 
-func describeChange(c configChange) string {
-	parts := sortedKeys(c.set)
-	for _, k := range c.remove {
-		parts = append(parts, "remove "+k)
-	}
-	for _, rs := range c.resizes {
-		parts = append(parts, fmt.Sprintf("grow %s to %d GiB", rs.iface, rs.sizeGB))
-	}
-	return strings.Join(parts, ", ")
-}
-
-func (r *vmResource) planUpdate(ctx context.Context, state, plan *vmResourceModel, diags *diag.Diagnostics) {
-	if reasons := replacementReasons(ctx, state, plan, diags); len(reasons) > 0 {
+// planUpdate checks an in-place change; reps are the changes that replace
+// the VM instead.
+func (r *vmResource) planUpdate(ctx context.Context, state, plan *vmResourceModel, reps []replacement, diags *diag.Diagnostics) {
+	if len(reps) > 0 {
 		if state.Protection.ValueBool() {
+			reasons := make([]string, 0, len(reps))
+			for _, rep := range reps {
+				reasons = append(reasons, rep.reason)
+			}
 			diags.AddAttributeError(pathProtection, "The VM is protected and would be replaced",
 				fmt.Sprintf("This change replaces VM %d (%q), which has protection enabled; Proxmox VE refuses to "+
 					"destroy it. Replacement is caused by: %s. Revert that, or set protection = false and apply first.",
@@ -180,7 +181,7 @@ func (r *vmResource) planUpdate(ctx context.Context, state, plan *vmResourceMode
 	}
 	name := plan.Name.ValueString()
 	checkDiskShrink(ctx, state, plan, diags)
-	if !strings.EqualFold(name, state.Name.ValueString()) {
+	if !guard.SameName(name, state.Name.ValueString()) {
 		entry := plannedName{name: name, vmid: state.vmid()}
 		if clashes := r.data.planned.add(entry); len(clashes) > 0 {
 			addPlannedClash(diags, name, append(clashes, entry))
@@ -188,47 +189,6 @@ func (r *vmResource) planUpdate(ctx context.Context, state, plan *vmResourceMode
 		}
 		current := &pve.VM{VMID: state.vmid(), Node: state.Node.ValueString(), Name: state.Name.ValueString()}
 		r.checkRename(ctx, current, name, r.data.inventory.recent, diags)
-	}
-}
-
-// replacementReasons lists the changes that make Terraform replace the VM;
-// they mirror the RequiresReplaceIf modifiers of the schema.
-func replacementReasons(ctx context.Context, state, plan *vmResourceModel, diags *diag.Diagnostics) []string {
-	var reasons []string
-	if !plan.VMID.IsUnknown() && !plan.VMID.IsNull() && plan.vmid() != state.vmid() {
-		reasons = append(reasons, fmt.Sprintf("vmid %d -> %d", state.vmid(), plan.vmid()))
-	}
-	if !plan.Disks.IsUnknown() && !plan.Disks.IsNull() {
-		have, planned := state.disks(ctx, diags), plan.disks(ctx, diags)
-		for _, iface := range sortedKeys(planned) {
-			want := planned[iface]
-			if cur, ok := have[iface]; ok && !want.Storage.IsUnknown() && want.Storage.ValueString() != cur.Storage.ValueString() {
-				reasons = append(reasons, fmt.Sprintf("disk %s storage %s -> %s", iface, cur.Storage.ValueString(), want.Storage.ValueString()))
-			}
-		}
-	}
-	if !state.Clone.IsNull() && !plan.Clone.Equal(state.Clone) {
-		reasons = append(reasons, "clone source")
-	}
-	return reasons
-}
-
-// checkDiskShrink refuses a smaller disk at plan time: PVE cannot shrink.
-func checkDiskShrink(ctx context.Context, state, plan *vmResourceModel, diags *diag.Diagnostics) {
-	if plan.Disks.IsUnknown() || plan.Disks.IsNull() {
-		return
-	}
-	have := state.disks(ctx, diags)
-	for iface, want := range plan.disks(ctx, diags) {
-		cur, ok := have[iface]
-		if ok && !want.Size.IsUnknown() && want.Size.ValueInt64() < cur.Size.ValueInt64() &&
-			want.Storage.ValueString() == cur.Storage.ValueString() {
-			diags.AddAttributeError(pathDisks.AtMapKey(iface).AtName("size"), "Disks cannot shrink",
-				fmt.Sprintf("Disk %s of VM %d is %d GiB; the configuration says %d GiB. Proxmox VE cannot shrink a "+
-					"disk and shrinking a file system loses data. Set size back to %d or more. To start over with a "+
-					"smaller disk, replace the VM on purpose: terraform apply -replace=<resource address>.",
-					iface, state.vmid(), cur.Size.ValueInt64(), want.Size.ValueInt64(), cur.Size.ValueInt64()))
-		}
 	}
 }
 

@@ -17,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -45,6 +44,7 @@ var (
 	pathVMID       = path.Root("vmid")
 	pathProtection = path.Root("protection")
 	pathDisks      = path.Root("disks")
+	pathClone      = path.Root("clone")
 )
 
 func nameValidators() []validator.String {
@@ -117,9 +117,6 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 				Computed: true,
 				PlanModifiers: []planmodifier.Int64{
 					int64planmodifier.UseStateForUnknown(),
-					int64planmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.Int64Request, resp *int64planmodifier.RequiresReplaceIfFuncResponse) {
-						resp.RequiresReplace = !req.ConfigValue.IsNull() && !req.StateValue.IsNull()
-					}, "A different VMID is a different VM.", "A different VMID is a different VM."),
 				},
 				Validators: []validator.Int64{int64validator.Between(100, 999999999)},
 			},
@@ -199,10 +196,6 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 						"storage": schema.StringAttribute{
 							MarkdownDescription: "Storage to allocate the disk on, e.g. `local-lvm`.",
 							Required:            true,
-							PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(
-								func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
-									resp.RequiresReplace = !req.StateValue.IsNull() && !req.PlanValue.IsUnknown()
-								}, "Moving a disk to another storage replaces the VM.", "Moving a disk to another storage replaces the VM.")},
 						},
 						"size": schema.Int64Attribute{
 							MarkdownDescription: "Size in GiB.",
@@ -261,12 +254,6 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 				MarkdownDescription: "Create the VM as a clone of a template or VM instead of empty. The source " +
 					"must be unambiguous: a name carried by several VMs is an error. Changing it replaces the VM.",
 				Optional: true,
-				PlanModifiers: []planmodifier.Object{objectplanmodifier.RequiresReplaceIf(
-					func(_ context.Context, req planmodifier.ObjectRequest, resp *objectplanmodifier.RequiresReplaceIfFuncResponse) {
-						// An imported or adopted VM has no recorded source;
-						// recording one is not a reason to replace it.
-						resp.RequiresReplace = !req.StateValue.IsNull()
-					}, "A different clone source is a different VM.", "A different clone source is a different VM.")},
 				Attributes: map[string]schema.Attribute{
 					"source": schema.StringAttribute{
 						MarkdownDescription: "Name or VMID of the template or VM to clone.",

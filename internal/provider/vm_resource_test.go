@@ -358,15 +358,21 @@ resource "proxmoxsafe_vm" "b" {
 	vmCountIs(t, sim, name, 0)
 }
 
-// Parallel applies with separate states and one VM name end with one VM,
-// whoever wins: the others adopt it.
+// Parallel applies with separate states and one VM name end with one VM:
+// the earliest created wins, the others remove their own and adopt it.
+//
+// The simulator holds every racer's create request until all racers sent
+// one, so each of them passed its apply-time check and creates a VM, however
+// busy the machine is: the test never depends on who happens to be first.
 func TestAccVMResource_concurrentApplies(t *testing.T) {
+	acctest.SkipUnlessAcceptance(t)
 	lab := acctest.New(t, pvesim.Options{StatsLag: 10 * time.Second, TaskDuration: 300 * time.Millisecond})
 	sim := lab.RequireSim(t)
 	const rounds, racers = 3, 4
 	sim.ResetRequestCounts()
 	for round := 1; round <= rounds; round++ {
 		name := acctest.RandomName(fmt.Sprintf("race%d", round))
+		sim.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu", Count: racers, Gather: racers})
 		var mu sync.Mutex
 		vmids := map[string]bool{}
 		// Parallel subtests: run `go test -parallel` >= racers (make test does).
@@ -378,7 +384,8 @@ func TestAccVMResource_concurrentApplies(t *testing.T) {
 						ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 						Steps: []resource.TestStep{
 							{
-								Config: lab.Config(vmHCL(name, lab.Node, `started = false`, `on_existing = "adopt"`)),
+								// The held create must not time out while the others start.
+								Config: lab.Config(vmHCL(name, lab.Node, `started = false`, `on_existing = "adopt"`), "request_timeout = 300"),
 								Check: func(s *terraform.State) error {
 									mu.Lock()
 									defer mu.Unlock()
@@ -396,6 +403,9 @@ func TestAccVMResource_concurrentApplies(t *testing.T) {
 		creates := sim.RequestCounts()["POST /nodes/{node}/qemu"]
 		sim.ResetRequestCounts()
 		t.Logf("round %d: %d racers, %d VMs created, 1 survives (VMID %v)", round, racers, creates, vmids)
+		if creates < racers {
+			t.Fatalf("round %d: %d create requests, want one per racer at least: the racers did not all race", round, creates)
+		}
 		vmCountIs(t, sim, name, 1)
 		if len(vmids) != 1 {
 			t.Fatalf("round %d: the racers' states hold different VMs: %v", round, vmids)

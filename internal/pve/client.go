@@ -7,14 +7,10 @@ package pve
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,210 +24,11 @@ const (
 	apiPath = "/api2/json"
 
 	defaultRequestTimeout   = 30 * time.Second
-	defaultMaxRetries       = 3
 	defaultTaskPollInterval = 500 * time.Millisecond
 	defaultUserAgent        = "terraform-provider-proxmoxsafe"
 	defaultRetryBackoff     = 250 * time.Millisecond
 	maxRetryBackoff         = 5 * time.Second
 )
-
-// Config is everything needed to reach one PVE cluster.
-type Config struct {
-	// Endpoint with or without /api2/json, with or without a trailing slash.
-	Endpoint string
-	// APIToken is "user@realm!tokenid=secret".
-	APIToken           string
-	Username, Password string
-	Insecure           bool
-	CACertificatePEM   []byte
-	// MinTLS is a tls.VersionTLS* constant; 0 means TLS 1.2.
-	MinTLS uint16
-	// RequestTimeout bounds one HTTP request; 0 means 30s.
-	RequestTimeout time.Duration
-	// MaxRetries is how often a failed GET is retried; 0 means never.
-	// Requests that change something are never retried.
-	MaxRetries int
-	// TaskPollInterval is the first delay between task status polls; 0
-	// means 500ms.
-	TaskPollInterval time.Duration
-	UserAgent        string
-}
-
-// Validate checks the configuration without touching the network. Its
-// messages never contain the token secret or the password.
-func (c Config) Validate() error {
-	var errs []error
-	if strings.TrimSpace(c.Endpoint) == "" {
-		errs = append(errs, errors.New("the endpoint is not set"))
-	} else if _, err := NormalizeEndpoint(c.Endpoint); err != nil {
-		errs = append(errs, err)
-	}
-	switch {
-	case c.APIToken != "" && (c.Username != "" || c.Password != ""):
-		errs = append(errs, errors.New("both an API token and a username/password are set; use exactly one"))
-	case c.APIToken != "":
-		if _, _, err := ParseAPIToken(c.APIToken); err != nil {
-			errs = append(errs, err)
-		}
-	case c.Username != "" && c.Password != "":
-	case c.Username != "":
-		errs = append(errs, errors.New("a username is set but no password"))
-	case c.Password != "":
-		errs = append(errs, errors.New("a password is set but no username"))
-	default:
-		errs = append(errs, errors.New("no credentials: set an API token or a username and password"))
-	}
-	if len(c.CACertificatePEM) > 0 {
-		if err := CheckCACertificate(c.CACertificatePEM); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	switch c.MinTLS {
-	case 0, tls.VersionTLS12, tls.VersionTLS13:
-	default:
-		errs = append(errs, fmt.Errorf("the minimum TLS version 0x%04x is not supported; use TLS 1.2 or 1.3", c.MinTLS))
-	}
-	if c.RequestTimeout < 0 {
-		errs = append(errs, errors.New("the request timeout must not be negative"))
-	}
-	if c.MaxRetries < 0 {
-		errs = append(errs, errors.New("the number of retries must not be negative"))
-	}
-	if c.TaskPollInterval < 0 {
-		errs = append(errs, errors.New("the task poll interval must not be negative"))
-	}
-	return errors.Join(errs...)
-}
-
-func (c Config) withDefaults() Config {
-	c.Endpoint, _ = NormalizeEndpoint(c.Endpoint)
-	if c.MinTLS == 0 {
-		c.MinTLS = tls.VersionTLS12
-	}
-	if c.RequestTimeout == 0 {
-		c.RequestTimeout = defaultRequestTimeout
-	}
-	if c.TaskPollInterval == 0 {
-		c.TaskPollInterval = defaultTaskPollInterval
-	}
-	if c.UserAgent == "" {
-		c.UserAgent = defaultUserAgent
-	}
-	return c
-}
-
-// NormalizeEndpoint turns every accepted spelling of the API URL into the
-// base go-proxmox needs: "https://host:8006", "https://host:8006/" and
-// "https://host:8006/api2/json/" all become "https://host:8006/api2/json".
-// A path prefix (reverse proxy) is kept.
-func NormalizeEndpoint(raw string) (string, error) {
-	s := strings.TrimSpace(raw)
-	if s == "" {
-		return "", errors.New("the endpoint is empty")
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return "", fmt.Errorf("the endpoint %q is not a valid URL", s)
-	}
-	scheme := strings.ToLower(u.Scheme)
-	if scheme != "https" && scheme != "http" {
-		if u.Scheme == "" || u.Opaque != "" {
-			return "", fmt.Errorf("the endpoint %q needs a scheme and host, e.g. https://pve.example.com:8006", s)
-		}
-		return "", fmt.Errorf("the endpoint %q must use https:// (or http://), not %s://", s, u.Scheme)
-	}
-	if u.Host == "" || u.Hostname() == "" {
-		return "", fmt.Errorf("the endpoint %q has no host", s)
-	}
-	if u.User != nil {
-		return "", errors.New("the endpoint must not contain credentials; use api_token or username/password")
-	}
-	if u.RawQuery != "" || u.ForceQuery {
-		return "", fmt.Errorf("the endpoint %q must not contain a query string", s)
-	}
-	if u.Fragment != "" {
-		return "", fmt.Errorf("the endpoint %q must not contain a fragment", s)
-	}
-	if port := u.Port(); port != "" {
-		if _, err := net.LookupPort("tcp", port); err != nil {
-			return "", fmt.Errorf("the endpoint %q has an invalid port", s)
-		}
-	}
-	p := strings.TrimRight(u.Path, "/")
-	switch {
-	case strings.HasSuffix(p, apiPath):
-	case strings.Contains(p+"/", "/api2/"):
-		return "", fmt.Errorf("the endpoint %q must point at the JSON API (/api2/json) or the server root", s)
-	default:
-		p += apiPath
-	}
-	return scheme + "://" + u.Host + p, nil
-}
-
-var (
-	// PVE: user "[^\s:/]+" (may hold "@"), realm and token ID
-	// "[A-Za-z][A-Za-z0-9.\-_]+".
-	reTokenID     = regexp.MustCompile(`^[^\s:/!=]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]*$`)
-	reTokenSecret = regexp.MustCompile(`^[^\s=]+$`)
-)
-
-// ParseAPIToken splits "user@realm!tokenid=secret" into the token ID and
-// the secret. Its errors never repeat the input, which holds the secret.
-func ParseAPIToken(token string) (tokenID, secret string, err error) {
-	t := strings.TrimSpace(token)
-	t = strings.TrimPrefix(t, "PVEAPIToken=")
-	id, sec, ok := strings.Cut(t, "=")
-	const format = `the API token must look like "user@realm!tokenid=secret"`
-	switch {
-	case !ok:
-		return "", "", errors.New(format + `: the "=" between token ID and secret is missing`)
-	case !strings.Contains(id, "@"):
-		return "", "", errors.New(format + ": the @realm of the user is missing")
-	case !strings.Contains(id, "!"):
-		return "", "", errors.New(format + `: the "!tokenid" part is missing`)
-	case !reTokenID.MatchString(id):
-		return "", "", errors.New(format + ": the token ID contains invalid characters")
-	case sec == "":
-		return "", "", errors.New(format + ": the secret is empty")
-	case !reTokenSecret.MatchString(sec):
-		return "", "", errors.New(format + ": the secret contains spaces or a second \"=\"")
-	}
-	return id, sec, nil
-}
-
-// CheckCACertificate reports whether pemData holds at least one parsable
-// certificate and no other kind of PEM block. Text around the blocks (as in
-// bundles with comments) is ignored.
-func CheckCACertificate(pemData []byte) error {
-	_, err := certPool(pemData)
-	return err
-}
-
-func certPool(pemData []byte) (*x509.CertPool, error) {
-	pool := x509.NewCertPool()
-	rest := pemData
-	n := 0
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("the CA certificate contains a %q PEM block; only CERTIFICATE blocks are allowed", block.Type)
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("the CA certificate could not be parsed: %w", err)
-		}
-		pool.AddCert(cert)
-		n++
-	}
-	if n == 0 {
-		return nil, errors.New("the CA certificate contains no PEM-encoded certificate")
-	}
-	return pool, nil
-}
 
 // Client talks to one PVE cluster. It is safe for concurrent use.
 type Client struct {
@@ -254,10 +51,10 @@ type Client struct {
 // NewClient validates cfg and builds a client. It does not touch the
 // network; Ping proves the endpoint and the credentials.
 func NewClient(ctx context.Context, cfg Config) (*Client, error) {
-	if err := cfg.Validate(); err != nil {
+	cfg, err := cfg.Resolve()
+	if err != nil {
 		return nil, fmt.Errorf("invalid Proxmox VE client configuration: %w", err)
 	}
-	cfg = cfg.withDefaults()
 
 	tlsConfig := &tls.Config{MinVersion: cfg.MinTLS}
 	if cfg.Insecure {

@@ -200,6 +200,10 @@ var networkModels = map[string]bool{
 	"i82551": true, "i82557b": true, "i82559er": true, "ne2k_isa": true, "ne2k_pci": true, "pcnet": true,
 }
 
+// NormalizeMAC spells a MAC address in upper case, as the provider sends
+// and compares it.
+func NormalizeMAC(mac string) string { return strings.ToUpper(mac) }
+
 // FormatNetwork encodes n: "<model>[=<MAC>],bridge=<b>[,firewall=1][,tag=<n>][,<options>]".
 func FormatNetwork(n Network) string {
 	s := n.Model

@@ -28,6 +28,16 @@ type InventoryVM struct {
 	Lock      string
 }
 
+// IsQEMU reports whether the guest is a QEMU VM (not a container). An entry
+// without a type is taken for a VM, as only VMs carry the names we protect.
+func (vm InventoryVM) IsQEMU() bool { return vm.Type == "" || vm.Type == "qemu" }
+
+// BeingCreated reports whether a create or clone task still holds the VM
+// and PVE has not published its name yet.
+func (vm InventoryVM) BeingCreated() bool {
+	return isCreationLock(vm.Lock) && (!vm.NameKnown || vm.Name == "")
+}
+
 // Inventory is every guest the caller may see, cluster-wide.
 type Inventory struct {
 	VMs []InventoryVM // sorted by VMID

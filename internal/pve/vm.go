@@ -32,6 +32,17 @@ type VM struct {
 	Raw                     map[string]string // every config key, values as strings
 }
 
+// BeingCreated reports whether a create or clone task still holds the VM
+// (lock "create" or "clone") and its config carries no name yet.
+func (vm *VM) BeingCreated() bool { return vm.Name == "" && isCreationLock(vm.Lock) }
+
+// isCreationLock reports whether lock is the lock of a create or clone task.
+func isCreationLock(lock string) bool { return lock == "create" || lock == "clone" }
+
+// SameUUID reports whether two SMBIOS UUIDs are the same (hex digits compare
+// case-insensitively).
+func SameUUID(a, b string) bool { return strings.EqualFold(a, b) }
+
 // PVE's schema defaults for keys a config may leave out.
 const (
 	defaultCores    = 1

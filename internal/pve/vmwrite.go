@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -161,59 +160,14 @@ func (c *Client) CloneVM(ctx context.Context, spec CloneSpec) error {
 	return c.startTask(ctx, http.MethodPost, vmPath(spec.SourceNode, spec.SourceVMID)+"/clone", params, spec.SourceNode)
 }
 
-// configParams is the PUT .../config body. Keys of set are PVE config keys
-// with PVE-formatted values (use FormatDisk, FormatNetwork, FormatTags).
-func configParams(set map[string]string, remove []string, digest string) (url.Values, error) {
-	p := url.Values{}
-	for k, v := range set {
-		switch k {
-		case "", "delete", "digest", "revert", "skiplock", "vmid", "node":
-			return nil, fmt.Errorf("update config: %q cannot be set as a config key", k)
-		}
-		p.Set(k, v)
-	}
-	var del []string
-	for _, k := range remove {
-		if k == "" {
-			continue
-		}
-		if _, ok := set[k]; ok {
-			return nil, fmt.Errorf("update config: %q is both set and removed", k)
-		}
-		del = append(del, k)
-	}
-	if len(del) > 0 {
-		p.Set("delete", strings.Join(del, ","))
-	}
-	if len(p) > 0 && digest != "" {
-		p.Set("digest", digest)
-	}
-	return p, nil
-}
-
-// UpdateConfig changes config keys with a synchronous PUT. With a digest,
-// PVE refuses the change if the config changed since it was read.
-func (c *Client) UpdateConfig(ctx context.Context, node string, vmid int, set map[string]string, remove []string, digest string) error {
-	ctx = c.logCtx(ctx)
-	params, err := configParams(set, remove, digest)
-	if err != nil {
-		return err
-	}
-	if len(params) == 0 {
-		return nil
-	}
-	id, err := c.taskRequest(ctx, http.MethodPut, vmPath(node, vmid)+"/config", params)
-	if err != nil || id == "" {
-		return err
-	}
-	// PUT is documented as synchronous; wait should PVE hand out a task.
-	return c.waitTask(ctx, node, id)
-}
-
 // ResizeDisk grows disk to sizeGB. PVE refuses to shrink; the same size is
 // a no-op. Newer PVE answers with a task, older ones synchronously.
 func (c *Client) ResizeDisk(ctx context.Context, node string, vmid int, disk string, sizeGB int64) error {
 	ctx = c.logCtx(ctx)
+	return c.resizeDisk(ctx, node, vmid, disk, sizeGB)
+}
+
+func (c *Client) resizeDisk(ctx context.Context, node string, vmid int, disk string, sizeGB int64) error {
 	if !IsDiskInterface(disk) {
 		return fmt.Errorf("resize disk: %q is not a disk interface", disk)
 	}

@@ -16,11 +16,22 @@ type Fault struct {
 	Message           string        // respond with this status line/message instead of handling
 	Delay             time.Duration // sleep before handling
 	DropAfterHandling bool          // handle the request fully, then close the connection without answering
+	// Gather holds each matching request until Gather of them have
+	// arrived, then lets them all through at once: concurrent clients then
+	// all get past their checks before any of them changes the cluster.
+	// A request waits at most gatherTimeout, then goes on alone.
+	Gather int
 }
+
+// gatherTimeout bounds how long a gathered request waits for the others.
+const gatherTimeout = 2 * time.Minute
 
 type faultState struct {
 	Fault
 	left int
+	// gathered is closed when Gather requests have arrived.
+	gathered chan struct{}
+	arrived  int
 }
 
 // InjectFault queues f; earlier faults match first.
@@ -30,11 +41,13 @@ func (s *Server) InjectFault(f Fault) {
 		n = 1
 	}
 	s.mu.Lock()
-	s.faults = append(s.faults, &faultState{Fault: f, left: n})
+	s.faults = append(s.faults, &faultState{Fault: f, left: n, gathered: make(chan struct{})})
 	s.mu.Unlock()
 }
 
-func (s *Server) takeFault(method, pattern, rel string) *Fault {
+// takeFault returns the first fault matching the request, and a channel to
+// wait on before handling it (closed at once unless the fault gathers).
+func (s *Server) takeFault(method, pattern, rel string) (*Fault, <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, f := range s.faults {
@@ -48,10 +61,14 @@ func (s *Server) takeFault(method, pattern, rel string) *Fault {
 		if f.left <= 0 {
 			s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
 		}
+		f.arrived++
+		if f.arrived == max(f.Gather, 1) {
+			close(f.gathered)
+		}
 		out := f.Fault
-		return &out
+		return &out, f.gathered
 	}
-	return nil
+	return nil, nil
 }
 
 // FailTasks makes the next count tasks of taskType (e.g. "qmstart",

@@ -162,7 +162,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		r.auth = a
 	}
 
-	fault := s.takeFault(method, pattern, rel)
+	fault, gathered := s.takeFault(method, pattern, rel)
+	if fault != nil && fault.Gather > 1 {
+		waitOrClose(gathered, gatherTimeout, s.closing)
+	}
 	if fault != nil && fault.Delay > 0 {
 		sleepOrClose(fault.Delay, s.closing)
 	}
@@ -213,6 +216,18 @@ func sleepOrClose(d time.Duration, closing <-chan struct{}) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
+	case <-t.C:
+	case <-closing:
+	}
+}
+
+// waitOrClose waits until ch is closed, d has passed or the simulator
+// closes.
+func waitOrClose(ch <-chan struct{}, d time.Duration, closing <-chan struct{}) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
 	case <-t.C:
 	case <-closing:
 	}
