@@ -48,6 +48,8 @@ type Options struct {
 	TaskDuration   time.Duration // how long tasks run (default 0: tasks finish "at once" but still async)
 	StatsLag       time.Duration // how long a new VM shows no name / status "unknown" in /cluster/resources
 	StatePath      string        // JSON file persisted atomically (tmp+rename) on change and on Close
+	Locks          LockOptions   // config and storage lock timeouts and hold times (locks.go)
+	ExtraVMs       int           // stopped VMs named other-<i> added on top of the scenario (extravms.go)
 }
 
 // Server is the simulator. All exported methods are safe for concurrent use.
@@ -68,6 +70,7 @@ type Server struct {
 	counts   map[string]int
 	total    int
 	storages []storageDef
+	locks    lockTable
 
 	certPEM []byte
 	tlsCert *tls.Certificate
