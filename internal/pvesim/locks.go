@@ -279,3 +279,11 @@ func (s *Server) createLockSteps(vmid int, node string, conf map[string]string) 
 	}
 	return steps
 }
+
+// lockHeld reports whether anyone holds the lock key (for tests).
+func (s *Server) lockHeld(key string) bool {
+	s.locks.mu.Lock()
+	defer s.locks.mu.Unlock()
+	l := s.locks.locks[key]
+	return l != nil && (l.exclusive || l.shared > 0)
+}
