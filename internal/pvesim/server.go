@@ -71,6 +71,9 @@ type Server struct {
 	total    int
 	storages []storageDef
 	locks    lockTable
+	// labBroken names storages broken through the lab API, which
+	// DELETE /_sim/faults repairs.
+	labBroken map[string]bool
 
 	certPEM []byte
 	tlsCert *tls.Certificate
@@ -137,6 +140,11 @@ func New(opts Options) (*Server, error) {
 	}
 	if !loaded && opts.Scenario == "incident" {
 		if err := s.seedIncident(); err != nil {
+			return nil, err
+		}
+	}
+	if !loaded {
+		if err := s.seedExtraVMsLocked(opts.ExtraVMs); err != nil {
 			return nil, err
 		}
 	}
