@@ -181,6 +181,7 @@ func (s *Server) labState() map[string]any {
 			broken = append(broken, sd.ID)
 		}
 	}
+	slices.Sort(broken)
 	return map[string]any{"requests": reqs, "tasks": tasks, "offline_nodes": offline, "broken_storages": broken}
 }
 
