@@ -103,8 +103,12 @@ func (s *Server) clusterResources(r *request) *resp {
 	default:
 		return paramErr1("type", fmt.Sprintf("value '%s' does not have a value in the enumeration 'vm, storage, node, sdn'", typ))
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	// Built from a copy, without s.mu (snapshot.go); view only holds what
+	// the caller may see.
+	return s.readView(r.auth).clusterResourcesFromView(r, typ)
+}
+
+func (s *Server) clusterResourcesFromView(r *request, typ string) *resp {
 	out := []map[string]any{}
 	now := time.Now()
 	if typ == "" || typ == "vm" {

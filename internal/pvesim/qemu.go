@@ -421,7 +421,7 @@ func (s *Server) createQemu(r *request) *resp {
 			v.PID = 100000 + vmid%100000
 		}
 		return lines, nil
-	})
+	}, s.createLockSteps(vmid, node, vals)...)
 	return ok(t.UPID)
 }
 
@@ -512,7 +512,7 @@ func (s *Server) getQemuConfig(r *request) *resp {
 		return res
 	}
 	return s.withGuestID(r, vmid, "qemu", "VM.Audit", func(v *vmState) *resp {
-		return ok(typedConfig("qemu", v.Conf))
+		return ok(qemuConfigJSON(v, r.params["current"] == "1"))
 	})
 }
 
@@ -555,16 +555,16 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 	if len(vals) == 0 && len(del) == 0 {
 		return err500("no options specified")
 	}
-	return s.withGuestID(r, vmid, "qemu", "VM.Config.Options", func(v *vmState) *resp {
+	update := func(v *vmState) *resp {
 		if sync {
-			if _, err := s.applyConfigLocked(v, vals, del, digest, skiplock); err != nil {
+			if _, err := s.updateVMConfigLocked(v, vals, del, digest, skiplock); err != nil {
 				return err500("%s", err.Error())
 			}
 			s.persistLocked()
 			return ok(nil)
 		}
 		check := func() error {
-			if digest != "" && digest != configDigest(v.Conf) {
+			if digest != "" && digest != v.digest() {
 				return errors.New(digestMismatch)
 			}
 			if !skiplock {
@@ -580,10 +580,28 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 			if cur == nil {
 				return nil, errNoConfig(v.confPath())
 			}
-			return s.applyConfigLocked(cur, vals, del, digest, skiplock)
-		})
+			return s.updateVMConfigLocked(cur, vals, del, digest, skiplock)
+		}, s.configLockSteps(vmid)...)
 		return ok(t.UPID)
-	})
+	}
+	if sync {
+		// Early checks before locking ($load_and_check_config), then again
+		// under lock_config.
+		early := s.withGuestID(r, vmid, "qemu", "VM.Config.Options", func(v *vmState) *resp {
+			if digest != "" && digest != v.digest() {
+				return err500("%s", digestMismatch)
+			}
+			if err := lockErr(v); err != nil && !skiplock {
+				return err500("%s", err.Error())
+			}
+			return nil
+		})
+		if early != nil {
+			return early
+		}
+		return s.withConfigLock(vmid, func() *resp { return s.withGuestID(r, vmid, "qemu", "VM.Config.Options", update) })
+	}
+	return s.withGuestID(r, vmid, "qemu", "VM.Config.Options", update)
 }
 
 // applyConfigLocked is qemu-server's update function: digest, lock, then
@@ -728,11 +746,13 @@ func (s *Server) qemuAction(r *request) *resp {
 					return nil, err
 				}
 			}
+			var lines []string
 			switch action {
 			case "start":
 				if cur.Running {
 					return nil, fmt.Errorf("VM %d already running", vmid)
 				}
+				lines = s.applyPendingLocked(cur) // vm_start_nolock
 				cur.Running = true
 				cur.StartedAt = time.Now()
 				s.nextPID++
@@ -740,14 +760,18 @@ func (s *Server) qemuAction(r *request) *resp {
 			case "stop", "shutdown":
 				cur.Running = false
 				cur.PID = 0
+				lines = s.applyPendingLocked(cur) // vm_stop_cleanup
 			case "reboot", "reset":
 				if !cur.Running {
 					return nil, fmt.Errorf("VM %d not running", vmid)
 				}
+				if action == "reboot" { // a shutdown and a start; a reset keeps the process
+					lines = s.applyPendingLocked(cur)
+				}
 				cur.StartedAt = time.Now()
 			}
-			return nil, nil
-		})
+			return lines, nil
+		}, s.configLockSteps(vmid)...)
 		return ok(t.UPID)
 	})
 }
@@ -952,7 +976,7 @@ func (s *Server) cloneQemu(r *request) *resp {
 			delete(newConf, "lock")
 			cur.Conf = newConf
 			return lines, nil
-		})
+		}, s.cloneLockSteps(src, newid, storeOverride)...)
 		return ok(t.UPID)
 	})
 }
@@ -1003,7 +1027,7 @@ func (s *Server) resizeQemu(r *request) *resp {
 	}
 	disk := vals["disk"]
 	return s.withGuestID(r, vmid, "qemu", "VM.Config.Disk", func(v *vmState) *resp {
-		if dg := vals["digest"]; dg != "" && dg != configDigest(v.Conf) {
+		if dg := vals["digest"]; dg != "" && dg != v.digest() {
 			return err500("%s", digestMismatch)
 		}
 		if vals["skiplock"] != "1" {

@@ -17,6 +17,20 @@
 //   - Checks a PVE worker does first (lock, template, already running) fail a
 //     task at once; the effect of a successful task lands after TaskDuration.
 //   - Tokens added with visible VMIDs also see the VMs they create or clone.
+//   - Changes to a running VM that PVE cannot hotplug wait in the pending
+//     section until the next stop, start or reboot (pending.go).
+//   - Workers take PVE's config and storage locks and give up after PVE's
+//     timeouts with PVE's texts; Options.Locks scales them (locks.go).
+//
+// Lab controls for tools outside the process (admin.go): Options.ExtraVMs
+// (-extra-vms) adds stopped VMs named other-<i>; /_sim/ serves request
+// counters and fault injection with the API's own authentication:
+//
+//	curl -k -H "Authorization: PVEAPIToken=$TOKEN" https://127.0.0.1:8006/_sim/counters
+//	curl -k -H "Authorization: PVEAPIToken=$TOKEN" -X POST https://127.0.0.1:8006/_sim/faults \
+//	  -d '{"requests":[{"method":"POST","path":"/nodes/{node}/qemu","status":500,"message":"boom"}],
+//	       "offline_nodes":["pve2"],"broken_storages":["local-lvm"]}'
+//	curl -k -H "Authorization: PVEAPIToken=$TOKEN" -X DELETE https://127.0.0.1:8006/_sim/faults
 package pvesim
 
 import (
@@ -48,6 +62,8 @@ type Options struct {
 	TaskDuration   time.Duration // how long tasks run (default 0: tasks finish "at once" but still async)
 	StatsLag       time.Duration // how long a new VM shows no name / status "unknown" in /cluster/resources
 	StatePath      string        // JSON file persisted atomically (tmp+rename) on change and on Close
+	Locks          LockOptions   // config and storage lock timeouts and hold times (locks.go)
+	ExtraVMs       int           // stopped VMs named other-<i> added on top of the scenario (extravms.go)
 }
 
 // Server is the simulator. All exported methods are safe for concurrent use.
@@ -68,6 +84,10 @@ type Server struct {
 	counts   map[string]int
 	total    int
 	storages []storageDef
+	locks    lockTable
+	// labBroken names storages broken through the lab API, which
+	// DELETE /_sim/faults repairs.
+	labBroken map[string]bool
 
 	certPEM []byte
 	tlsCert *tls.Certificate
@@ -134,6 +154,11 @@ func New(opts Options) (*Server, error) {
 	}
 	if !loaded && opts.Scenario == "incident" {
 		if err := s.seedIncident(); err != nil {
+			return nil, err
+		}
+	}
+	if !loaded {
+		if err := s.seedExtraVMsLocked(opts.ExtraVMs); err != nil {
 			return nil, err
 		}
 	}

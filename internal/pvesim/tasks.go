@@ -34,14 +34,15 @@ type task struct {
 }
 
 // newTaskLocked registers a task and schedules its completion. Callers hold s.mu.
-func (s *Server) newTaskLocked(node, typ, id, user string, run func(fail string) ([]string, error)) *task {
-	return s.newCheckedTaskLocked(node, typ, id, user, nil, run)
+func (s *Server) newTaskLocked(node, typ, id, user string, run func(fail string) ([]string, error), locks ...lockStep) *task {
+	return s.newCheckedTaskLocked(node, typ, id, user, nil, run, locks...)
 }
 
 // newCheckedTaskLocked is newTaskLocked with checks the worker does first
 // (lock, state): when check fails the task fails at once instead of after
-// TaskDuration, as PVE workers do.
-func (s *Server) newCheckedTaskLocked(node, typ, id, user string, check func() error, run func(fail string) ([]string, error)) *task {
+// TaskDuration, as PVE workers do. The worker then takes locks in order
+// (waiting outside s.mu; a timeout fails the task with PVE's text).
+func (s *Server) newCheckedTaskLocked(node, typ, id, user string, check func() error, run func(fail string) ([]string, error), locks ...lockStep) *task {
 	s.nextPID += 1 + rand.IntN(50)
 	now := time.Now()
 	t := &task{
@@ -53,7 +54,7 @@ func (s *Server) newCheckedTaskLocked(node, typ, id, user string, check func() e
 		t.failMsg = q[0]
 		s.failTask[typ] = q[1:]
 	}
-	if check != nil && t.failMsg == "" {
+	if check != nil && t.failMsg == "" && len(locks) == 0 {
 		t.preErr = check()
 	}
 	s.tasks[t.UPID] = t
@@ -63,9 +64,25 @@ func (s *Server) newCheckedTaskLocked(node, typ, id, user string, check func() e
 		return t
 	}
 	s.taskWG.Add(1)
+	takeLocks := len(locks) > 0 && t.preErr == nil && t.failMsg == ""
 	go func() {
 		defer s.taskWG.Done()
-		if d := s.opts.TaskDuration; d > 0 && t.preErr == nil {
+		lockFailed := false
+		if takeLocks {
+			release, msg := s.runLockSteps(locks, t.stop)
+			defer release() // after the task's effect below
+			s.mu.Lock()
+			if msg != "" {
+				lockFailed = true
+				if t.failMsg == "" {
+					t.failMsg = msg
+				}
+			} else if check != nil && t.failMsg == "" {
+				t.preErr = check() // the worker checks once it holds its locks
+			}
+			s.mu.Unlock()
+		}
+		if d := s.opts.TaskDuration; d > 0 && t.preErr == nil && !lockFailed {
 			timer := time.NewTimer(d)
 			select {
 			case <-timer.C:

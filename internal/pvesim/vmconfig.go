@@ -24,6 +24,10 @@ type vmState struct {
 	PID       int               `json:"pid,omitempty"`
 	CreatedAt time.Time         `json:"created_at"`
 	Pool      string            `json:"pool,omitempty"`
+	// Pending is the config's [PENDING] section (pending.go); PendingDelete
+	// its "delete" list, true for a forced delete ("!key").
+	Pending       map[string]string `json:"pending,omitempty"`
+	PendingDelete map[string]bool   `json:"pending_delete,omitempty"`
 }
 
 func (v *vmState) name() string {

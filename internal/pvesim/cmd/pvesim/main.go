@@ -20,6 +20,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop() // before os.Exit, which skips deferred calls
+	if errors.Is(err, flag.ErrHelp) {
+		return // -h printed the usage
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pvesim:", err)
 		os.Exit(1)
@@ -42,6 +45,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	latency := fs.Duration("latency", 0, "added latency per request")
 	taskDur := fs.Duration("task-duration", 0, "how long tasks run")
 	statsLag := fs.Duration("stats-lag", 10*time.Second, "how long new VMs show no name in /cluster/resources")
+	extraVMs := fs.Int("extra-vms", 0, "add N stopped VMs named other-<i> (VMIDs from 1000, spread over the nodes) on top of the scenario")
+	faults := fs.String("faults", "", "preload faults: a JSON file, or the JSON itself (the document POST /_sim/faults takes)")
+	storageHold := fs.Duration("storage-lock-hold", 500*time.Millisecond, "how long one disk allocation holds its storage lock (parallel creates and clones wait, then time out after 10 s as PVE does)")
+	configHold := fs.Duration("config-lock-hold", 0, "how long a config update holds the VM's config lock")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: pvesim [flags]\n\nAn in-memory Proxmox VE API server for tests and local development.\n\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), labHelp)
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,13 +66,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			nodeList = append(nodeList, n)
 		}
 	}
+	var lab pvesim.LabFaults
+	if *faults != "" {
+		doc := []byte(*faults)
+		if t := strings.TrimSpace(*faults); !strings.HasPrefix(t, "{") {
+			b, err := os.ReadFile(*faults)
+			if err != nil {
+				return fmt.Errorf("-faults: %w", err)
+			}
+			doc = b
+		}
+		var err error
+		if lab, err = pvesim.ParseLabFaults(doc); err != nil {
+			return fmt.Errorf("-faults: %w", err)
+		}
+	}
 	s, err := pvesim.New(pvesim.Options{
 		Nodes: nodeList, Scenario: *scenario, Token: *token, User: *user, Password: *password,
 		PlainHTTP: *plain, Latency: *latency, TaskDuration: *taskDur, StatsLag: *statsLag,
-		StatePath: *state,
+		StatePath: *state, ExtraVMs: *extraVMs,
+		Locks: pvesim.LockOptions{StorageHold: *storageHold, ConfigHold: *configHold},
 	})
 	if err != nil {
 		return err
+	}
+	if err := s.ApplyLabFaults(lab); err != nil {
+		return fmt.Errorf("-faults: %w", err)
 	}
 	if *certOut != "" {
 		pem := s.CACertPEM()
@@ -82,3 +113,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	<-ctx.Done()
 	return s.Close()
 }
+
+// labHelp documents the lab API for -h.
+const labHelp = `
+Lab API (same token or ticket as /api2/json; not counted, no latency):
+  GET    /_sim/counters   request counts {"total":N,"requests":{"GET /cluster/resources":N}}
+  DELETE /_sim/counters   reset them
+  GET    /_sim/faults     queued request and task faults, offline nodes, broken storages
+  POST   /_sim/faults     apply a faults document (JSON body), e.g.
+           {"requests":[{"method":"POST","path":"/nodes/{node}/qemu","status":500,"message":"boom","count":1},
+                        {"path":"/cluster/resources","delay":"3s"},
+                        {"method":"POST","path":"/nodes/{node}/qemu/{vmid}/clone","drop_after_handling":true}],
+            "tasks":[{"type":"qmstart","count":1,"message":"start failed: QEMU exited with code 1"}],
+            "offline_nodes":["pve2"], "online_nodes":[],
+            "broken_storages":["local-lvm"], "repaired_storages":[]}
+  DELETE /_sim/faults     clear faults, bring nodes online, repair storages broken this way
+-faults takes the same document (a file, or the JSON inline) at start.
+
+Example:
+  curl -k -H 'Authorization: PVEAPIToken=` + pvesim.DevToken + `' https://127.0.0.1:8006/_sim/counters
+`

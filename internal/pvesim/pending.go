@@ -1,0 +1,467 @@
+package pvesim
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Pending changes, as qemu-server keeps them in the config's [PENDING]
+// section (qemu-server 8.2.4 and 9.2.6 alike):
+//
+//   - API2/Qemu.pm $update_vm_api writes every change to the pending section
+//     (deletes to pending "delete", except tags and unusedN which go at once),
+//     drops pending values equal to the current ones (AbstractConfig.pm
+//     cleanup_pending), then applies: a stopped VM takes everything
+//     (QemuServer.pm vmconfig_apply_pending), a running one only what
+//     vmconfig_hotplug_pending can hotplug; the rest waits.
+//   - vmconfig_apply_pending runs at the next start (vm_start_nolock) and
+//     stop/shutdown (vm_stop_cleanup with $apply_pending_changes); a reboot
+//     is a shutdown and start (vm_reboot, qmeventd). A reset is neither.
+//   - GET config applies the pending values unless current=1
+//     (AbstractConfig.pm load_current_config); GET pending lists both
+//     (GuestHelpers.pm config_with_pending_array); the digest covers the
+//     whole file, [PENDING] included (QemuServer.pm parse_vm_config, sha1 of
+//     the raw file, written by write_vm_config).
+
+func init() {
+	addRoute("/nodes/{node}/qemu/{vmid}/pending", map[string]handlerFunc{"GET": (*Server).qemuPendingFull})
+}
+
+// fastPlugOptions apply at once even on a running VM (QemuServer.pm
+// $fast_plug_option, plus every cloud-init option of $confdesc_cloudinit).
+var fastPlugOptions = map[string]bool{
+	"description": true, "hookscript": true, "lock": true, "migrate_downtime": true,
+	"migrate_speed": true, "name": true, "onboot": true, "protection": true, "shares": true,
+	"startup": true, "tags": true, "vmstatestorage": true,
+	"citype": true, "ciuser": true, "cipassword": true, "ciupgrade": true, "cicustom": true,
+	"searchdomain": true, "nameserver": true, "sshkeys": true,
+}
+
+var ipconfigKeyRE = regexp.MustCompile(`^ipconfig\d+$`)
+
+func isFastPlug(k string) bool { return fastPlugOptions[k] || ipconfigKeyRE.MatchString(k) }
+
+// hotplugFeatures parses the hotplug option like QemuServer.pm
+// parse_hotplug_features: "0" none, unset or "1" the default
+// "network,disk,usb".
+func hotplugFeatures(val string) map[string]bool {
+	if val == "" || val == "1" {
+		val = "network,disk,usb"
+	}
+	out := map[string]bool{}
+	if val == "0" {
+		return out
+	}
+	for _, f := range strings.FieldsFunc(val, func(r rune) bool { return r == ',' || r == ';' || r == ' ' }) {
+		out[f] = true
+	}
+	return out
+}
+
+func (v *vmState) hasPending() bool { return len(v.Pending) > 0 || len(v.PendingDelete) > 0 }
+
+// pendingDeleteText is AbstractConfig.pm print_pending_delete: sorted keys,
+// "!" before a forced delete.
+func (v *vmState) pendingDeleteText() string {
+	keys := sortedKeys(v.PendingDelete)
+	for i, k := range keys {
+		if v.PendingDelete[k] {
+			keys[i] = "!" + k
+		}
+	}
+	return strings.Join(keys, ",")
+}
+
+// digest is the SHA-1 of the whole config file, [PENDING] section included.
+func (v *vmState) digest() string {
+	text := configText(v.Conf)
+	if v.hasPending() {
+		p := copyConf(v.Pending)
+		if len(v.PendingDelete) > 0 {
+			p["delete"] = v.pendingDeleteText()
+		}
+		text += "\n[PENDING]\n" + configText(p)
+	}
+	sum := sha1.Sum([]byte(text))
+	return hex.EncodeToString(sum[:])
+}
+
+// configView is load_current_config: pending values applied unless current.
+func (v *vmState) configView(current bool) map[string]string {
+	conf := copyConf(v.Conf)
+	if current {
+		return conf
+	}
+	for k, val := range v.Pending {
+		conf[k] = val
+	}
+	for k := range v.PendingDelete {
+		delete(conf, k)
+	}
+	return conf
+}
+
+// qemuConfigJSON is GET .../config: typed values and the file's digest.
+func qemuConfigJSON(v *vmState, current bool) map[string]any {
+	m := typedConfig("qemu", v.configView(current))
+	m["digest"] = v.digest()
+	return m
+}
+
+func typedValue(k, val string) any { return typedConfig("qemu", map[string]string{k: val})[k] }
+
+// qemuPendingFull serves GET .../pending like config_with_pending_array:
+// every current key (digest included) with its pending value or delete
+// flag, then keys that exist only as pending values or deletes.
+func (s *Server) qemuPendingFull(r *request) *resp {
+	return s.withGuest(r, "qemu", "VM.Audit", func(v *vmState) *resp {
+		conf := copyConf(v.Conf)
+		conf["digest"] = v.digest()
+		pending := copyConf(v.Pending)
+		if _, has := conf["cipassword"]; has {
+			conf["cipassword"] = "**********"
+		}
+		if _, has := pending["cipassword"]; has {
+			pending["cipassword"] = "********** "
+		}
+		dels := map[string]bool{}
+		for k, f := range v.PendingDelete {
+			dels[k] = f
+		}
+		out := []map[string]any{}
+		delFlag := func(force bool) int {
+			if force {
+				return 2
+			}
+			return 1
+		}
+		for _, k := range sortedKeys(conf) {
+			item := map[string]any{"key": k, "value": typedValue(k, conf[k])}
+			if p, has := pending[k]; has {
+				item["pending"] = typedValue(k, p)
+				delete(pending, k)
+			}
+			if f, has := dels[k]; has {
+				item["delete"] = delFlag(f)
+				delete(dels, k)
+			}
+			out = append(out, item)
+		}
+		for _, k := range sortedKeys(pending) {
+			out = append(out, map[string]any{"key": k, "pending": typedValue(k, pending[k])})
+		}
+		for _, k := range sortedKeys(dels) {
+			out = append(out, map[string]any{"key": k, "delete": delFlag(dels[k])})
+		}
+		return ok(out)
+	})
+}
+
+// updateVMConfigLocked is $update_vm_api's $updatefn after the early checks:
+// digest and lock, then pending, then apply or hotplug.
+func (s *Server) updateVMConfigLocked(v *vmState, set map[string]string, del []string, digest string, skiplock bool) ([]string, error) {
+	if digest != "" && digest != v.digest() {
+		return nil, errors.New(digestMismatch)
+	}
+	if !skiplock {
+		if err := lockErr(v); err != nil {
+			return nil, err
+		}
+	}
+	if !v.Running && !v.hasPending() {
+		return s.applyConfigLocked(v, set, del, "", true)
+	}
+	var lines []string
+	pending := copyConf(v.Pending)
+	pdel := map[string]bool{}
+	for k, f := range v.PendingDelete {
+		pdel[k] = f
+	}
+	modified := map[string]bool{}
+	var now []string // deletes PVE does at once: tags, unusedN
+	for _, k := range del {
+		_, inConf := v.Conf[k]
+		_, inPending := pending[k]
+		if !inConf && !inPending {
+			continue // "cannot delete '<k>' - not set in current configuration!" (a warning)
+		}
+		modified[k] = true
+		delete(pending, k)
+		if k == "tags" || strings.HasPrefix(k, "unused") {
+			now = append(now, k)
+			continue
+		}
+		pdel[k] = false
+	}
+	if len(now) > 0 {
+		l, err := s.applyConfigLocked(v, nil, now, "", true)
+		lines = append(lines, l...)
+		if err != nil {
+			return lines, err
+		}
+	}
+	newDisks := map[string]string{}
+	for k, val := range set {
+		modified[k] = true
+		if isDiskKey(k) && parseDisk(val).alloc {
+			newDisks[k] = val // create_disks allocates now, the drive waits in pending
+		} else {
+			pending[k] = val
+		}
+		delete(pdel, k)
+	}
+	if len(newDisks) > 0 {
+		// Pending drives count when numbering the new volumes.
+		alloc := copyConf(pending)
+		for k, val := range newDisks {
+			alloc[k] = val
+		}
+		l, err := s.allocDisksLocked(v.VMID, v.Node, alloc, "")
+		lines = append(lines, l...)
+		if err != nil {
+			return lines, err
+		}
+		for k := range newDisks {
+			pending[k] = alloc[k]
+		}
+	}
+	// cleanup_pending
+	for k, val := range pending {
+		if cur, has := v.Conf[k]; has && cur == val {
+			delete(pending, k)
+		}
+	}
+	for k := range pdel {
+		if _, has := v.Conf[k]; !has {
+			delete(pdel, k)
+		}
+	}
+	v.Pending, v.PendingDelete = pending, pdel
+	if !v.Running {
+		return append(lines, s.applyPendingLocked(v)...), nil
+	}
+	l, err := s.hotplugPendingLocked(v, modified)
+	return append(lines, l...), err
+}
+
+// applyPendingLocked is vmconfig_apply_pending: everything pending lands.
+func (s *Server) applyPendingLocked(v *vmState) []string {
+	if !v.hasPending() {
+		return nil
+	}
+	set, del := v.Pending, sortedKeys(v.PendingDelete)
+	v.Pending, v.PendingDelete = nil, nil
+	lines, err := s.applyConfigLocked(v, set, del, "", true)
+	if err != nil {
+		// vmconfig_apply_pending warns "unable to apply pending change ..."
+		lines = append(lines, "unable to apply pending change: "+err.Error())
+	}
+	return lines
+}
+
+// hotplugPendingLocked is vmconfig_hotplug_pending with $selection =
+// the options this update touched: fast-plug options always land, the
+// others only when hotpluggable.
+func (s *Server) hotplugPendingLocked(v *vmState, selection map[string]bool) ([]string, error) {
+	feat := hotplugFeatures(v.Conf["hotplug"])
+	set := map[string]string{}
+	var del []string
+	for _, k := range sortedKeys(v.PendingDelete) {
+		if !selection[k] || !canHotUnplug(v.Conf, feat, k) {
+			continue
+		}
+		del = append(del, k)
+	}
+	for _, k := range sortedKeys(v.Pending) {
+		if isFastPlug(k) || (selection[k] && canHotplug(v.Conf, feat, k, v.Pending[k])) {
+			set[k] = v.Pending[k]
+		}
+	}
+	if len(set) == 0 && len(del) == 0 {
+		return nil, nil
+	}
+	for k := range set {
+		delete(v.Pending, k)
+	}
+	for _, k := range del {
+		delete(v.PendingDelete, k)
+	}
+	return s.applyConfigLocked(v, set, del, "", true)
+}
+
+var noHotUnplugDriveRE = regexp.MustCompile(`^(efidisk|ide|sata|tpmstate)\d+$`)
+
+// canHotUnplug mirrors the delete loop of vmconfig_hotplug_pending.
+func canHotUnplug(conf map[string]string, feat map[string]bool, k string) bool {
+	switch {
+	case k == "hotplug":
+		return !strings.Contains(conf["hotplug"], "cpu") && !strings.Contains(conf["hotplug"], "memory")
+	case k == "tablet":
+		return feat["usb"]
+	case strings.HasPrefix(k, "usb"):
+		return usbHotplug(conf, feat)
+	case k == "vcpus":
+		return feat["cpu"]
+	case k == "balloon":
+		return conf["balloon"] != "0"
+	case isFastPlug(k):
+		return true
+	case netKeyRE.MatchString(k):
+		return feat["network"]
+	case isDiskKey(k):
+		return feat["disk"] && !noHotUnplugDriveRE.MatchString(k)
+	case k == "memory":
+		return memoryHotplug(conf, feat)
+	case k == "cpuunits" || k == "cpulimit":
+		return true // cgroup change
+	}
+	return false
+}
+
+// canHotplug mirrors the add/change loop of vmconfig_hotplug_pending and
+// its helpers vmconfig_update_net, vmconfig_update_disk and
+// vmconfig_update_agent.
+func canHotplug(conf map[string]string, feat map[string]bool, k, val string) bool {
+	switch {
+	case k == "hotplug":
+		return !strings.Contains(val, "memory") && !strings.Contains(val, "cpu") &&
+			!strings.Contains(conf["hotplug"], "memory") && !strings.Contains(conf["hotplug"], "cpu")
+	case k == "tablet":
+		return feat["usb"]
+	case strings.HasPrefix(k, "usb"):
+		return usbHotplug(conf, feat)
+	case k == "vcpus":
+		return feat["cpu"]
+	case k == "balloon":
+		return (conf["balloon"] != "0") == (val != "0") // enabling/disabling is not hotpluggable
+	case netKeyRE.MatchString(k):
+		return netHotplug(conf[k], val, feat["network"])
+	case isDiskKey(k):
+		return diskHotplug(k, conf[k], val, feat["disk"])
+	case k == "memory":
+		return memoryHotplug(conf, feat)
+	case k == "cpuunits" || k == "cpulimit":
+		return true
+	case k == "agent":
+		return agentHotplug(conf[k], val)
+	}
+	return false // cores, sockets, cpu, machine, bios, ostype, scsihw, boot, numa, ...: "skip"
+}
+
+// memoryHotplug: the memory feature, which Memory.pm only allows with NUMA
+// ("NUMA needs to be enabled for memory hotplug").
+func memoryHotplug(conf map[string]string, feat map[string]bool) bool {
+	return feat["memory"] && conf["numa"] == "1"
+}
+
+// usbHotplug: the usb feature with ostype l26 or Windows newer than 7
+// (is_usb_hotplug_supported; the simulator's machine is >= 7.1).
+func usbHotplug(conf map[string]string, feat map[string]bool) bool {
+	return feat["usb"] && slices.Contains([]string{"l26", "win8", "win10", "win11"}, conf["ostype"])
+}
+
+func optsOf(val string) map[string]string {
+	out := map[string]string{}
+	for i, p := range strings.Split(val, ",") {
+		k, v, has := strings.Cut(p, "=")
+		if !has {
+			if i == 0 {
+				out[""] = k
+			}
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// netHotplug is vmconfig_update_net: a model, MAC, queues or MTU change (or
+// a missing bridge) re-plugs the device and needs the network feature; a
+// new device too; bridge, tag, firewall, rate and link_down change online.
+func netHotplug(old, val string, network bool) bool {
+	if old == "" {
+		return network
+	}
+	o, n := optsOf(old), optsOf(val)
+	model := func(m map[string]string) (string, string) {
+		for _, nm := range netModels {
+			if mac, has := m[nm]; has {
+				return nm, mac
+			}
+		}
+		return m["model"], m["macaddr"]
+	}
+	om, omac := model(o)
+	nm, nmac := model(n)
+	if om != nm || !strings.EqualFold(omac, nmac) || o["queues"] != n["queues"] || o["mtu"] != n["mtu"] ||
+		o["bridge"] == "" || n["bridge"] == "" {
+		return network
+	}
+	return true
+}
+
+// diskHotplug is vmconfig_update_disk (efidisk0 and tpmstate0 always wait).
+func diskHotplug(k, old, val string, disk bool) bool {
+	if k == "efidisk0" || k == "tpmstate0" {
+		return false
+	}
+	if old == "" {
+		return disk && !strings.HasPrefix(k, "ide") && !strings.HasPrefix(k, "sata")
+	}
+	od, nd := parseDisk(old), parseDisk(val)
+	if od.opts["media"] == "cdrom" {
+		return true // change_medium
+	}
+	if od.volume != nd.volume {
+		return disk
+	}
+	for _, o := range []string{"aio", "discard", "iothread", "queues", "product", "cache", "ssd", "vendor", "ro"} {
+		if od.opts[o] != nd.opts[o] {
+			return false
+		}
+	}
+	return true // throttling and the rest apply online
+}
+
+// agentHotplug is vmconfig_update_agent: only fstrim_cloned_disks changes
+// online, and only when an agent is configured.
+func agentHotplug(old, val string) bool {
+	if old == "" {
+		return false
+	}
+	o, n := optsOf(old), optsOf(val)
+	norm := func(m map[string]string) map[string]string {
+		if v, has := m[""]; has {
+			m["enabled"] = v
+			delete(m, "")
+		}
+		delete(m, "fstrim_cloned_disks")
+		return m
+	}
+	o, n = norm(o), norm(n)
+	if len(o) != len(n) {
+		return false
+	}
+	for k, v := range o {
+		if n[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// PendingConfig returns the pending values and deletes of a guest, for
+// assertions.
+func (s *Server) PendingConfig(vmid int) (set map[string]string, del []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.vms[vmid]
+	if v == nil {
+		return nil, nil
+	}
+	return copyConf(v.Pending), sortedKeys(v.PendingDelete)
+}

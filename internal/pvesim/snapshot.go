@@ -1,0 +1,31 @@
+package pvesim
+
+// readView copies what a large read needs under s.mu and returns a Server
+// that only holds those copies, so that building and encoding the answer
+// (a 10,000-VM /cluster/resources) runs without s.mu and other requests
+// and tasks go on meanwhile. Only guests the caller may see are copied.
+// The view must only be read: it has no tasks, tokens or listener.
+func (s *Server) readView(a *authInfo) *Server {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	view := &Server{
+		opts:     s.opts,
+		nodes:    append([]string(nil), s.nodes...),
+		offline:  make(map[string]bool, len(s.offline)),
+		vms:      make(map[int]*vmState, len(s.vms)),
+		storages: append([]storageDef(nil), s.storages...),
+	}
+	for n, off := range s.offline {
+		view.offline[n] = off
+	}
+	for id, v := range s.vms {
+		if !a.canSee(id) {
+			continue
+		}
+		c := *v
+		c.Conf = copyConf(v.Conf)
+		c.Pending, c.PendingDelete = nil, nil // not read by list views
+		view.vms[id] = &c
+	}
+	return view
+}
