@@ -1,12 +1,19 @@
 package provider_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/querycheck"
+	"github.com/hashicorp/terraform-plugin-testing/querycheck/queryfilter"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
@@ -188,4 +195,88 @@ func TestVMListResource_generatedResourcePlansNoChangesAfterImport(t *testing.T)
 			t.Errorf("VM %d: the generated configuration plans a replacement: %v", vmid, plan.RequiresReplace)
 		}
 	}
+}
+
+// versionGate skips a test on a Terraform CLI older than a feature, saying
+// which feature and which protocol-level tests cover it there.
+type versionGate struct {
+	check tfversion.TerraformVersionCheck
+	why   string
+}
+
+func (g versionGate) CheckTerraformVersion(ctx context.Context, req tfversion.CheckTerraformVersionRequest, resp *tfversion.CheckTerraformVersionResponse) {
+	g.check.CheckTerraformVersion(ctx, req, resp)
+	if resp.Skip != "" {
+		resp.Skip += ": " + g.why
+	}
+}
+
+var needsTerraformQuery = versionGate{
+	check: tfversion.SkipBelow(tfversion.Version1_14_0),
+	why: "terraform query (list resources) needs Terraform 1.14 or newer; set TF_ACC_TERRAFORM_PATH to one to run " +
+		"this test. TestVMListResource_* cover the list resource through the provider protocol on any version",
+}
+
+// terraform query against the incident: the 11 duplicates, each with its
+// identity and display name, and the resource object generated config uses.
+func TestAccVMListResource_queryFindsTheIncidentDuplicates(t *testing.T) {
+	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
+	sim := lab.RequireSim(t)
+	vm121, _ := sim.VM(121)
+
+	checks := []querycheck.QueryResultCheck{
+		querycheck.ExpectLength("proxmoxsafe_vm.duplicates", len(incidentDuplicates)),
+		querycheck.ExpectLength("proxmoxsafe_vm.grafana", len(incidentGrafana)),
+		querycheck.ExpectIdentity("proxmoxsafe_vm.duplicates", map[string]knownvalue.Check{
+			"vmid": knownvalue.Int64Exact(121), "uuid": knownvalue.StringExact(vm121.UUID),
+		}),
+		querycheck.ExpectResourceDisplayName("proxmoxsafe_vm.duplicates",
+			queryfilter.ByResourceIdentity(map[string]knownvalue.Check{
+				"vmid": knownvalue.Int64Exact(121), "uuid": knownvalue.StringExact(vm121.UUID),
+			}),
+			knownvalue.StringExact("monitoring-prometheus (121 on pve)")),
+	}
+	for _, id := range incidentGrafana {
+		vm, _ := sim.VM(id)
+		checks = append(checks, querycheck.ExpectResourceKnownValues("proxmoxsafe_vm.grafana",
+			queryfilter.ByResourceIdentity(map[string]knownvalue.Check{
+				"vmid": knownvalue.Int64Exact(int64(id)), "uuid": knownvalue.StringExact(vm.UUID),
+			}),
+			[]querycheck.KnownValueCheck{
+				{Path: tfjsonpath.New("name"), KnownValue: knownvalue.StringExact("monitoring-grafana")},
+				{Path: tfjsonpath.New("node"), KnownValue: knownvalue.StringExact("pve")},
+				{Path: tfjsonpath.New("on_existing"), KnownValue: knownvalue.StringExact("adopt")},
+				{Path: tfjsonpath.New("clone"), KnownValue: knownvalue.Null()},
+				{Path: tfjsonpath.New("started"), KnownValue: knownvalue.Bool(vm.Status == "running")},
+			}))
+	}
+
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{needsTerraformQuery},
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			// The list blocks use the provider configured here.
+			{Config: lab.Config("")},
+			{
+				Query: true,
+				Config: `
+list "proxmoxsafe_vm" "duplicates" {
+  provider = proxmoxsafe
+  config {
+    duplicates_only = true
+  }
+}
+
+list "proxmoxsafe_vm" "grafana" {
+  provider         = proxmoxsafe
+  include_resource = true
+  config {
+    name = "monitoring-grafana"
+  }
+}
+`,
+				QueryResultChecks: checks,
+			},
+		},
+	})
 }

@@ -68,22 +68,23 @@ func setVMIdentity(ctx context.Context, state tfsdk.State, identity *tfsdk.Resou
 	if diags.HasError() {
 		return
 	}
+	if !identity.Raw.IsNull() && identity.Raw.IsFullyKnown() {
+		var prior vmIdentityModel
+		diags.Append(identity.Get(ctx, &prior)...)
+		if prior.VMID.ValueInt64() == m.VMID.ValueInt64() &&
+			(prior.UUID.IsNull() || strings.EqualFold(prior.UUID.ValueString(), m.UUID.ValueString())) {
+			return
+		}
+	}
 	writeVMIdentity(ctx, identity, m.vmid(), m.UUID.ValueString(), diags)
 }
 
+// writeVMIdentity sets the identity of a VM just found (import, list).
 func writeVMIdentity(ctx context.Context, identity *tfsdk.ResourceIdentity, vmid int, uuid string, diags *diag.Diagnostics) {
 	if identity == nil {
 		return
 	}
-	want := vmIdentityModel{VMID: types.Int64Value(int64(vmid)), UUID: stringOrNull(uuid)}
-	if !identity.Raw.IsNull() && identity.Raw.IsFullyKnown() {
-		var prior vmIdentityModel
-		diags.Append(identity.Get(ctx, &prior)...)
-		if prior.VMID.ValueInt64() == int64(vmid) && (prior.UUID.IsNull() || strings.EqualFold(prior.UUID.ValueString(), uuid)) {
-			want.UUID = prior.UUID
-		}
-	}
-	diags.Append(identity.Set(ctx, &want)...)
+	diags.Append(identity.Set(ctx, &vmIdentityModel{VMID: types.Int64Value(int64(vmid)), UUID: stringOrNull(uuid)})...)
 }
 
 // importByIdentity imports the VM an identity names: the VM with the VMID,
