@@ -19,8 +19,11 @@ import (
 
 // Resource identity (Terraform 1.12+): what names one proxmoxsafe_vm across
 // migrations and renames. The VMID alone is not enough, because Proxmox VE
-// hands a freed VMID to the next VM created; the SMBIOS UUID tells such a
-// recycled VMID apart. Node and name change, so they are not identity.
+// hands a freed VMID to the next VM created (GET /cluster/nextid returns the
+// lowest free VMID of the next-id range: pve-manager PVE/API2/Cluster.pm,
+// method nextid); the SMBIOS UUID, generated for every new VM and clone,
+// tells such a recycled VMID apart. Node and name change, so they are not
+// identity.
 
 var _ resource.ResourceWithIdentity = (*vmResource)(nil)
 
