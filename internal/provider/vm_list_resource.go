@@ -94,8 +94,9 @@ func (l *vmListResource) ListResourceConfigSchema(_ context.Context, _ list.List
 				Optional: true,
 			},
 			"duplicates_only": schema.BoolAttribute{
-				MarkdownDescription: "Only list VMs whose name another VM (or template) in the cluster also " +
-					"carries, compared case-insensitively: the VMs `proxmoxsafe_vm_duplicates` reports.",
+				MarkdownDescription: "Only list VMs whose name another VM or template in the cluster also " +
+					"carries, compared case-insensitively as the duplicate guard does, wherever that other VM is " +
+					"and whatever the other filters select.",
 				Optional: true,
 			},
 		},
