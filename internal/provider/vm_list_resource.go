@@ -132,14 +132,16 @@ func (l *vmListResource) List(ctx context.Context, req list.ListRequest, stream 
 	warnings := inventoryWarnings(filter.uncheckedVMIDs(inv), view.complete)
 
 	stream.Results = func(push func(list.ListResult) bool) {
-		for i, vm := range vms {
-			if req.Limit > 0 && int64(i) >= req.Limit {
-				return
+		var pushed int64
+		for _, vm := range vms {
+			if req.Limit > 0 && pushed >= req.Limit {
+				break
 			}
 			result, ok := l.result(ctx, req, vm)
 			if !ok {
 				continue // deleted since the inventory was read
 			}
+			pushed++
 			if !push(result) || result.Diagnostics.HasError() {
 				return
 			}

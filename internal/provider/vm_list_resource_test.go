@@ -280,3 +280,19 @@ list "proxmoxsafe_vm" "grafana" {
 		},
 	})
 }
+
+// A VM deleted between the inventory read and its config read is left out,
+// and does not count against the limit.
+func TestVMListResource_skipsAVMDeletedMeanwhile(t *testing.T) {
+	p, sim := incidentProvider(t)
+	// What PVE answers for the config of a VM that no longer exists
+	// (pve-guest-common src/PVE/AbstractConfig.pm, load_config).
+	sim.InjectFault(pvesim.Fault{
+		Method: "GET", Path: "/nodes/pve/qemu/110/config", Status: 500,
+		Message: "Configuration file 'nodes/pve/qemu-server/110.conf' does not exist",
+	})
+	got := resultVMIDs(p, p.listVMs(map[string]tftypes.Value{"duplicates_only": tftypes.NewValue(tftypes.Bool, true)}, false, 3))
+	if want := []int{108, 111, 112}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("VMIDs = %v, want %v", got, want)
+	}
+}
