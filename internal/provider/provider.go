@@ -178,6 +178,7 @@ func (p *proxmoxsafeProvider) Configure(ctx context.Context, req provider.Config
 	data := newProviderData(client, settings)
 	resp.ResourceData = data
 	resp.DataSourceData = data
+	resp.ListResourceData = data
 }
 
 func (p *proxmoxsafeProvider) Resources(context.Context) []func() resource.Resource {

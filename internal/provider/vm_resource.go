@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -85,6 +83,8 @@ func (r *vmResource) Read(ctx context.Context, req resource.ReadRequest, resp *r
 	}
 	if gone != nil {
 		resp.Diagnostics.AddWarning("VM no longer exists", gone.Error())
+		// The framework wants an identity even for a removed resource.
+		setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -95,6 +95,7 @@ func (r *vmResource) Read(ctx context.Context, req resource.ReadRequest, resp *r
 		state.OnExisting = types.StringValue(string(r.data.onExisting))
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
 }
 
 func (r *vmResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -138,6 +139,7 @@ func (r *vmResource) Update(ctx context.Context, req resource.UpdateRequest, res
 	if !resp.Diagnostics.HasError() {
 		resp.Diagnostics.Append(readDiags...)
 	}
+	setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
 }
 
 func (r *vmResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -192,15 +194,15 @@ func (r *vmResource) ImportState(ctx context.Context, req resource.ImportStateRe
 		resp.Diagnostics.AddError("Provider not configured", "The provider must be configured to import a VM.")
 		return
 	}
+	if req.ID == "" && req.Identity != nil {
+		r.importByIdentity(ctx, req, resp)
+		return
+	}
 	vm, err := r.resolveImportID(ctx, req.ID)
 	if err != nil {
 		addImportError(&resp.Diagnostics, req.ID, err)
 		return
 	}
-	// Read fills in the rest.
-	for attr, value := range map[string]any{
-		"id": strconv.Itoa(vm.VMID), "vmid": int64(vm.VMID), "node": vm.Node, "name": vm.Name,
-	} {
-		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(attr), value)...)
-	}
+	setImportedState(ctx, vm, &resp.State, &resp.Diagnostics)
+	writeVMIdentity(ctx, resp.Identity, vm.VMID, vm.UUID, &resp.Diagnostics)
 }

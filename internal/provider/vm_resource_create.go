@@ -52,6 +52,7 @@ func (r *vmResource) Create(ctx context.Context, req resource.CreateRequest, res
 	case guard.ActionCreate:
 		r.create(ctx, &plan, view, &resp.State, &resp.Diagnostics)
 	}
+	setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
 }
 
 // create makes a new VM, records it in state the moment it exists, and then
