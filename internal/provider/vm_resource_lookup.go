@@ -109,7 +109,7 @@ func (r *vmResource) resolveImportID(ctx context.Context, id string, diags *diag
 		}
 		return vm, ""
 	}
-	inv, err := r.withCreationTimes(ctx, view, id, nil)
+	inv, err := r.data.withCreationTimes(ctx, view, id, nil)
 	if err != nil {
 		addAPIError(diags, "read the VMs named "+strconv.Quote(id), err)
 		return nil, ""
@@ -135,47 +135,6 @@ func (r *vmResource) resolveImportID(ctx context.Context, id string, diags *diag
 	}
 	return nil, fmt.Sprintf("The name %q is ambiguous: %d VMs carry it:\n%s\n\nImport one of them by node/VMID "+
 		"instead: %s.\n\n%s", id, len(matches), vmList(matches), strings.Join(ids, ", "), duplicatesHint)
-}
-
-// decide runs the guard for a name, reading the creation time of each VM
-// that carries it (the inventory does not list creation times).
-func (r *vmResource) decide(ctx context.Context, view *clusterView, name string, policy guard.Policy, ignore map[int]bool, diags *diag.Diagnostics) guard.Decision {
-	inv, err := r.withCreationTimes(ctx, view, name, nil)
-	if err != nil {
-		addAPIError(diags, "read the VMs named "+strconv.Quote(name), err)
-		return guard.Decision{Action: guard.ActionRefuse}
-	}
-	return guard.Decide(inv, name, policy, ignore)
-}
-
-// withCreationTimes returns the guard's inventory with creation times for
-// the VMs named name: one config read per such VM, and usually there is none.
-func (r *vmResource) withCreationTimes(ctx context.Context, view *clusterView, name string, known map[int]int64) (guard.Inventory, error) {
-	return inventoryWithCreationTimes(ctx, r.data.client, view, known, func(vm pve.InventoryVM) bool {
-		return vm.NameKnown && guard.SameName(vm.Name, name)
-	})
-}
-
-// inventoryWithCreationTimes reads the creation time of the VMs selected.
-func inventoryWithCreationTimes(ctx context.Context, client *pve.Client, view *clusterView, known map[int]int64, selected func(pve.InventoryVM) bool) (guard.Inventory, error) {
-	created := map[int]int64{}
-	for id, ct := range known {
-		created[id] = ct
-	}
-	for _, vm := range view.vms {
-		if _, ok := created[vm.VMID]; ok || !selected(vm) {
-			continue
-		}
-		cfg, err := client.GetVMConfig(ctx, vm.Node, vm.VMID)
-		if errors.Is(err, pve.ErrNotFound) {
-			continue // deleted since the inventory was read
-		}
-		if err != nil {
-			return guard.Inventory{}, err
-		}
-		created[vm.VMID] = cfg.CreatedAt
-	}
-	return view.guardInventory(created), nil
 }
 
 // resolveCloneSource finds the one VM a clone source names, by VMID or name.
