@@ -25,6 +25,7 @@ type movedSource struct {
 	// provider is the source provider's NAMESPACE/TYPE on any registry host;
 	// Terraform lowercases the namespace in the address it sends.
 	provider string
+	label    string // the provider as its users spell it
 	typeName string
 	// importID is that provider's import ID of a VM.
 	importID func(node string, vmid int) string
@@ -34,6 +35,7 @@ type movedSource struct {
 var (
 	bpgVMSource = movedSource{
 		provider: "bpg/proxmox",
+		label:    "bpg/proxmox",
 		typeName: "proxmox_virtual_environment_vm",
 		// docs/resources/virtual_environment_vm.md, "Import": node_name/vm_id.
 		importID: func(node string, vmid int) string { return fmt.Sprintf("%s/%d", node, vmid) },
@@ -41,6 +43,7 @@ var (
 	}
 	telmateVMSource = movedSource{
 		provider: "telmate/proxmox",
+		label:    "Telmate/proxmox",
 		typeName: "proxmox_vm_qemu",
 		// docs/resources/vm_qemu.md, "Import": <node>/<type>/<vmId>, type qemu.
 		importID: func(node string, vmid int) string { return fmt.Sprintf("%s/qemu/%d", node, vmid) },
