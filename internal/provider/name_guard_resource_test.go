@@ -135,8 +135,8 @@ func TestAccNameGuard_refusesTakenName(t *testing.T) {
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			// Names compare case-insensitively, as for proxmoxsafe_vm.
-			Config:      lab.Config(guardHCL(strings.ToUpper(name), lab.Node)),
-			PlanOnly:    true,
+			Config:   lab.Config(guardHCL(strings.ToUpper(name), lab.Node)),
+			PlanOnly: true,
 			ExpectError: regexp.MustCompile(`(?s)VMID ` + id + ` on node ` + lab.Node + `.*<proxmoxsafe_name_guard address> ` +
 				strings.ToUpper(name) + `\n.* ` + lab.Node + `/` + id + ` .* ` + lab.Node + `/qemu/` + id + ` `),
 		}},

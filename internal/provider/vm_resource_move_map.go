@@ -328,10 +328,12 @@ func asObjects(v any) []map[string]any {
 
 // telmateSizeGB converts Telmate's disk size: a number with an optional
 // K, M, G or T suffix, GiB without one (Internal/helper/size, Parse_Unsafe).
+// A size that is no whole GiB rounds up, as refresh and import round what
+// Proxmox VE reports (pve.ParseDisk).
 func telmateSizeGB(size string) (int64, string) {
-	const kib = int64(1)
-	units := map[byte]int64{'K': kib, 'M': 1024 * kib, 'G': 1024 * 1024 * kib, 'T': 1024 * 1024 * 1024 * kib}
-	number, unit := size, int64(1024*1024)
+	const gib = 1024 * 1024 // in KiB
+	units := map[byte]int64{'K': 1, 'M': 1024, 'G': gib, 'T': 1024 * gib}
+	number, unit := size, int64(gib)
 	if n := len(size); n > 0 {
 		if u, ok := units[size[n-1]]; ok {
 			number, unit = size[:n-1], u
@@ -341,11 +343,7 @@ func telmateSizeGB(size string) (int64, string) {
 	if err != nil || v <= 0 {
 		return 0, fmt.Sprintf("size %q is not a disk size", size)
 	}
-	kibibytes := v * unit
-	if kibibytes%(1024*1024) != 0 {
-		return 0, fmt.Sprintf("size %s is not a whole number of GiB, which proxmoxsafe_vm sizes disks in", size)
-	}
-	return kibibytes / (1024 * 1024), ""
+	return (v*unit + gib - 1) / gib, ""
 }
 
 // splitTelmateTags reads Telmate's tags string, which PVE separates with
