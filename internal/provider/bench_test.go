@@ -105,7 +105,7 @@ func BenchmarkPlanGuard(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					d := r.decide(ctx, view, "new-vm-"+strconv.Itoa(i), guard.PolicyFail, nil, &diags)
+					d := r.data.decide(ctx, view, "new-vm-"+strconv.Itoa(i), guard.PolicyFail, nil, &diags)
 					if d.Action != guard.ActionCreate || diags.HasError() {
 						b.Fatalf("unexpected decision %v %v", d, diags)
 					}

@@ -184,6 +184,7 @@ func (p *proxmoxsafeProvider) Configure(ctx context.Context, req provider.Config
 func (p *proxmoxsafeProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewVMResource,
+		NewNameGuardResource,
 	}
 }
 

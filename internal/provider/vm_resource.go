@@ -20,6 +20,7 @@ var (
 	_ resource.ResourceWithConfigure   = (*vmResource)(nil)
 	_ resource.ResourceWithImportState = (*vmResource)(nil)
 	_ resource.ResourceWithModifyPlan  = (*vmResource)(nil)
+	_ resource.ResourceWithMoveState   = (*vmResource)(nil)
 )
 
 const (

@@ -85,7 +85,7 @@ func (r *vmResource) checkRename(ctx context.Context, vm *pve.VM, newName string
 		addAPIError(diags, "read the cluster inventory before renaming VM "+strconv.Itoa(vm.VMID), err)
 		return false
 	}
-	decision := r.decide(ctx, view, newName, guard.PolicyFail, map[int]bool{vm.VMID: true}, diags)
+	decision := r.data.decide(ctx, view, newName, guard.PolicyFail, map[int]bool{vm.VMID: true}, diags)
 	if decision.Action == guard.ActionCreate {
 		return true
 	}

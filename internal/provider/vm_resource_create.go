@@ -40,7 +40,7 @@ func (r *vmResource) Create(ctx context.Context, req resource.CreateRequest, res
 	}
 	// No VM is ignored here: whatever plan time assumed, a VM with the name
 	// that still exists at apply time blocks the create.
-	decision := r.decide(ctx, view, name, policy, nil, &resp.Diagnostics)
+	decision := r.data.decide(ctx, view, name, policy, nil, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -193,7 +193,7 @@ func (r *vmResource) verifyUnique(ctx context.Context, ours *pve.VM) (guard.VM, 
 			return guard.VM{}, fmt.Errorf("VMs %s are still being created: %w", joinInts(pending), err)
 		}
 	}
-	inv, err := r.withCreationTimes(ctx, view, ours.Name, map[int]int64{ours.VMID: ours.CreatedAt})
+	inv, err := r.data.withCreationTimes(ctx, view, ours.Name, map[int]int64{ours.VMID: ours.CreatedAt})
 	if err != nil {
 		return guard.VM{}, err
 	}

@@ -118,7 +118,7 @@ func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diag
 	policy := guard.Policy(plan.OnExisting.ValueString())
 	// VMs that instances of this run hold in state are being replaced:
 	// Terraform destroys them before it creates their successor.
-	decision := r.decide(ctx, view, name, policy, r.data.owned.set(), diags)
+	decision := r.data.decide(ctx, view, name, policy, r.data.owned.set(), diags)
 	if diags.HasError() {
 		return
 	}

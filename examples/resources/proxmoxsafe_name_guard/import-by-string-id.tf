@@ -1,0 +1,4 @@
+import {
+  to = proxmoxsafe_name_guard.prometheus
+  id = "monitoring-prometheus"
+}

@@ -1,0 +1,2 @@
+# By the VM name the guard claims:
+terraform import proxmoxsafe_name_guard.prometheus monitoring-prometheus

@@ -1,0 +1,57 @@
+package provider
+
+// This file holds the name lookups that proxmoxsafe_vm and
+// proxmoxsafe_name_guard share: one guard decision for a name, with the
+// creation times the guard needs to order the VMs that carry it.
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/guard"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
+)
+
+// decide runs the guard for a name, reading the creation time of each VM
+// that carries it (the inventory does not list creation times).
+func (p *providerData) decide(ctx context.Context, view *clusterView, name string, policy guard.Policy, ignore map[int]bool, diags *diag.Diagnostics) guard.Decision {
+	inv, err := p.withCreationTimes(ctx, view, name, nil)
+	if err != nil {
+		addAPIError(diags, "read the VMs named "+strconv.Quote(name), err)
+		return guard.Decision{Action: guard.ActionRefuse}
+	}
+	return guard.Decide(inv, name, policy, ignore)
+}
+
+// withCreationTimes returns the guard's inventory with creation times for
+// the VMs named name: one config read per such VM, and usually there is none.
+func (p *providerData) withCreationTimes(ctx context.Context, view *clusterView, name string, known map[int]int64) (guard.Inventory, error) {
+	return inventoryWithCreationTimes(ctx, p.client, view, known, func(vm pve.InventoryVM) bool {
+		return vm.NameKnown && guard.SameName(vm.Name, name)
+	})
+}
+
+// inventoryWithCreationTimes reads the creation time of the VMs selected.
+func inventoryWithCreationTimes(ctx context.Context, client *pve.Client, view *clusterView, known map[int]int64, selected func(pve.InventoryVM) bool) (guard.Inventory, error) {
+	created := map[int]int64{}
+	for id, ct := range known {
+		created[id] = ct
+	}
+	for _, vm := range view.vms {
+		if _, ok := created[vm.VMID]; ok || !selected(vm) {
+			continue
+		}
+		cfg, err := client.GetVMConfig(ctx, vm.Node, vm.VMID)
+		if errors.Is(err, pve.ErrNotFound) {
+			continue // deleted since the inventory was read
+		}
+		if err != nil {
+			return guard.Inventory{}, err
+		}
+		created[vm.VMID] = cfg.CreatedAt
+	}
+	return view.guardInventory(created), nil
+}
