@@ -28,6 +28,7 @@ type options struct {
 	short           bool
 	outDir          string
 	provider        string
+	autoVMID        bool
 }
 
 func main() {
@@ -43,6 +44,7 @@ func main() {
 	flag.BoolVar(&o.short, "short", false, "skip the cells that take longest (M=100, K=10000, 20ms)")
 	flag.StringVar(&o.outDir, "out", "bench-results", "folder for the CSV file")
 	flag.StringVar(&o.provider, "provider", "", "provider binary (default: go build into a temporary folder)")
+	flag.BoolVar(&o.autoVMID, "auto-vmid", false, "let the provider allocate VMIDs instead of vmid = 1000 + index")
 	flag.Parse()
 	var err error
 	if o.managed, err = parseInts(managed); err == nil {
@@ -113,7 +115,7 @@ func measureCell(ctx context.Context, o options, c cell, providerDir, dir string
 	if err != nil {
 		return nil, err
 	}
-	if err := tf.writeConfig(cl.url, cl.sim.Token(), c.managed); err != nil {
+	if err := tf.writeConfig(cl.url, cl.sim.Token(), c.managed, o.autoVMID); err != nil {
 		return nil, err
 	}
 	par := "-parallelism=" + strconv.Itoa(o.parallelism)

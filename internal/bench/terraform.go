@@ -45,8 +45,14 @@ func newTerraform(providerDir, dir string) (*terraform, error) {
 
 // writeConfig writes managed VMs named bench-<i> on benchNode. They are not
 // started: the baseline only creates, and starting costs the same requests
-// on both sides.
-func (tf *terraform) writeConfig(endpoint, token string, managed int) error {
+// on both sides. Without autoVMID each VM gets vmid = 1000 + i, as the
+// baseline's VMIDs are explicit too: parallel creates that ask
+// /cluster/nextid collide until the provider allocates VMIDs in-process.
+func (tf *terraform) writeConfig(endpoint, token string, managed int, autoVMID bool) error {
+	vmid := "\n  vmid    = 1000 + count.index"
+	if autoVMID {
+		vmid = ""
+	}
 	hcl := fmt.Sprintf(`terraform {
   required_providers {
     proxmoxsafe = { source = "proxmoxsafe/proxmoxsafe" }
@@ -63,9 +69,9 @@ resource "proxmoxsafe_vm" "bench" {
   count   = %d
   name    = "bench-${count.index}"
   node    = %q
-  started = false
+  started = false%s
 }
-`, endpoint, token, managed, benchNode)
+`, endpoint, token, managed, benchNode, vmid)
 	return os.WriteFile(filepath.Join(tf.dir, "main.tf"), []byte(hcl), 0o600)
 }
 
