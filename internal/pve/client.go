@@ -46,6 +46,8 @@ type Client struct {
 	retryBackoff time.Duration
 	// shutdownGrace is added to a shutdown's timeout before stopping.
 	shutdownGrace time.Duration
+	// pace times the first status poll of each task.
+	pace taskPace
 }
 
 // NewClient validates cfg and builds a client. It does not touch the

@@ -68,12 +68,18 @@ func (c *Client) waitTask(ctx context.Context, node, id string) error {
 	statusPath := taskPath(node, id) + "/status"
 	interval := c.cfg.TaskPollInterval
 	maxInterval := max(maxTaskPollInterval, interval)
-	for {
+	waitStart := time.Now()
+	first := c.pace.firstPoll(node, info.typ)
+	if err := sleepCtx(ctx, first); err != nil {
+		return fmt.Errorf("waiting for task %s: %w", id, err)
+	}
+	for polls := 1; ; polls++ {
 		var st taskStatus
 		if err := c.get(ctx, statusPath, nil, &st); err != nil {
 			return fmt.Errorf("waiting for task %s: %w", id, err)
 		}
 		if st.Status == "stopped" {
+			c.pace.observe(node, info.typ, time.Since(waitStart), polls == 1 && first > 0)
 			if taskSucceeded(st.ExitStatus) {
 				return nil
 			}
