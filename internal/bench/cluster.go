@@ -36,28 +36,16 @@ func (c cell) String() string {
 	return fmt.Sprintf("M=%d K=%d latency=%s", c.managed, c.others, c.latency)
 }
 
-// startCluster starts a simulator with others VMs created long ago (their
-// names are in /cluster/resources), serving plain HTTP on loopback.
+// startCluster starts a simulator with c.others VMs created long ago (their
+// names are in /cluster/resources, VMIDs from 1000 up), serving plain HTTP on
+// loopback.
 func startCluster(c cell, taskDuration, statsLag time.Duration) (*cluster, error) {
 	sim, err := pvesim.New(pvesim.Options{
-		Nodes: benchNodes, PlainHTTP: true,
+		Nodes: benchNodes, PlainHTTP: true, ExtraVMs: c.others,
 		Latency: c.latency, TaskDuration: taskDuration, StatsLag: statsLag,
 	})
 	if err != nil {
 		return nil, err
-	}
-	// Seeded through the simulator's Go API. Once the simulator has its
-	// extra-VMs option, pass it here instead of adding them one by one.
-	created := time.Now().Add(-24 * time.Hour)
-	for i := 0; i < c.others; i++ {
-		vm := pvesim.VM{
-			VMID: 100000 + i, Node: benchNodes[i%len(benchNodes)], Name: fmt.Sprintf("other-%05d", i),
-			Status: "stopped", CreatedAt: created,
-		}
-		if err := sim.AddVM(vm); err != nil {
-			_ = sim.Close()
-			return nil, err
-		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

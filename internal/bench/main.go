@@ -44,7 +44,7 @@ func main() {
 	flag.BoolVar(&o.short, "short", false, "skip the cells that take longest (M=100, K=10000, 20ms)")
 	flag.StringVar(&o.outDir, "out", "bench-results", "folder for the CSV file")
 	flag.StringVar(&o.provider, "provider", "", "provider binary (default: go build into a temporary folder)")
-	flag.BoolVar(&o.autoVMID, "auto-vmid", false, "let the provider allocate VMIDs instead of vmid = 1000 + index")
+	flag.BoolVar(&o.autoVMID, "auto-vmid", false, "let the provider allocate VMIDs instead of vmid = 20000 + index")
 	flag.Parse()
 	var err error
 	if o.managed, err = parseInts(managed); err == nil {

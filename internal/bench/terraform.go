@@ -45,11 +45,11 @@ func newTerraform(providerDir, dir string) (*terraform, error) {
 
 // writeConfig writes managed VMs named bench-<i> on benchNode. They are not
 // started: the baseline only creates, and starting costs the same requests
-// on both sides. Without autoVMID each VM gets vmid = 1000 + i, as the
+// on both sides. Without autoVMID each VM gets vmid = 20000 + i, as the
 // baseline's VMIDs are explicit too: parallel creates that ask
 // /cluster/nextid collide until the provider allocates VMIDs in-process.
 func (tf *terraform) writeConfig(endpoint, token string, managed int, autoVMID bool) error {
-	vmid := "\n  vmid    = 1000 + count.index"
+	vmid := "\n  vmid    = 20000 + count.index"
 	if autoVMID {
 		vmid = ""
 	}

@@ -53,18 +53,45 @@ type knownName struct {
 	// trustedUntil is when the name must be looked up again; zero while
 	// our create task still holds the VM's lock.
 	trustedUntil time.Time
+	// answered is closed once PVE answered the create request; until then
+	// the VM at this VMID may be ours or someone else's.
+	answered chan struct{}
 }
+
+// maxWaitForAnswer bounds how long a cluster read waits for the answer to
+// one of our create requests before it looks the VM up instead.
+const maxWaitForAnswer = 5 * time.Second
 
 func newNameBook() *nameBook {
 	return &nameBook{now: time.Now, creating: map[int]knownName{}, resolved: map[int]knownName{}}
 }
 
-// creating records a VM whose create (or clone) request PVE accepted: it
-// holds the create lock, and the name it gets is ours.
-func (b *nameBook) createStarted(vmid int, node, name string) {
+// createRequested records a create (or clone) request about to be sent. A
+// cluster read that meets the VMID without a name before PVE answers waits
+// for the answer rather than look the VM up: it is ours if PVE accepts.
+func (b *nameBook) createRequested(vmid int, node, name string) {
 	b.mu.Lock()
-	b.creating[vmid] = knownName{node: node, typ: "qemu", name: name}
+	b.creating[vmid] = knownName{node: node, typ: "qemu", name: name, answered: make(chan struct{})}
 	b.mu.Unlock()
+}
+
+// createAnswered records PVE's answer to the create request: accepted, the
+// VM holds the create lock and the name it gets is ours; refused, the VMID
+// is someone else's.
+func (b *nameBook) createAnswered(vmid int, accepted bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	k, ok := b.creating[vmid]
+	if !ok || k.answered == nil {
+		return
+	}
+	close(k.answered)
+	if !accepted {
+		delete(b.creating, vmid)
+		return
+	}
+	k.answered = nil
+	b.creating[vmid] = k
 }
 
 // createEnded starts the trust period of a created VM's name: its lock is
@@ -99,11 +126,19 @@ func (b *nameBook) createdHere(vmid int) bool {
 // without one, while it is trusted.
 func (b *nameBook) lookup(vm pve.InventoryVM) (string, bool) {
 	b.mu.Lock()
+	if k, ok := b.creating[vm.VMID]; ok && k.answered != nil {
+		b.mu.Unlock()
+		select {
+		case <-k.answered:
+		case <-time.After(maxWaitForAnswer):
+		}
+		b.mu.Lock()
+	}
 	defer b.mu.Unlock()
 	now := b.now()
 	for _, book := range []map[int]knownName{b.creating, b.resolved} {
 		k, ok := book[vm.VMID]
-		if !ok || k.node != vm.Node || k.typ != guestType(vm) {
+		if !ok || k.answered != nil || k.node != vm.Node || k.typ != guestType(vm) {
 			continue
 		}
 		if !k.trustedUntil.IsZero() && now.After(k.trustedUntil) {

@@ -12,6 +12,11 @@ import (
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
 )
 
+// gatherWindow is how long a cluster read waits for company before it
+// starts: Terraform starts the resources of a wave within a few
+// milliseconds, and they can all share the read.
+const gatherWindow = 20 * time.Millisecond
+
 // planInventoryMaxAge bounds how old a shared inventory may be for checks that
 // only inform the plan. Apply-time checks always read a fresh one.
 const planInventoryMaxAge = 2 * time.Minute
@@ -152,16 +157,18 @@ func (c *inventoryCache) get(ctx context.Context, notBefore time.Time) (*cluster
 		return view, nil
 	}
 	var read *inventoryRead
-	switch {
-	case c.inflight == nil:
-		read = c.startLocked(&inventoryRead{ctx: context.WithoutCancel(ctx), done: make(chan struct{})})
-	case !c.inflight.started.Before(notBefore):
+	if c.inflight != nil && !c.inflight.started.Before(notBefore) {
 		read = c.inflight
-	default:
-		// The next read starts after the current one ends, so later than
-		// notBefore, which has passed.
+	} else {
+		// The next read starts after the current one ends, or after
+		// gatherWindow when none is under way: later than notBefore, which
+		// has passed, and late enough for the other resources Terraform
+		// starts in the same moment to join it.
 		if c.next == nil {
 			c.next = &inventoryRead{ctx: context.WithoutCancel(ctx), done: make(chan struct{})}
+			if c.inflight == nil {
+				time.AfterFunc(gatherWindow, c.startNext)
+			}
 		}
 		read = c.next
 	}
@@ -172,6 +179,16 @@ func (c *inventoryCache) get(ctx context.Context, notBefore time.Time) (*cluster
 		return read.view, read.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// startNext starts the next read unless one is under way.
+func (c *inventoryCache) startNext() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if next := c.next; next != nil && c.inflight == nil {
+		c.next = nil
+		c.startLocked(next)
 	}
 }
 

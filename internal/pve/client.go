@@ -48,6 +48,8 @@ type Client struct {
 	shutdownGrace time.Duration
 	// pace times the first status poll of each task.
 	pace taskPace
+	// clocks bounds each node's clock from the tasks started there.
+	clocks nodeClocks
 }
 
 // NewClient validates cfg and builds a client. It does not touch the

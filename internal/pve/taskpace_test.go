@@ -49,3 +49,22 @@ func TestStartedTaskClusterNow(t *testing.T) {
 		t.Error("ClusterNow without a start time should not be ok")
 	}
 }
+
+func TestNodeClocksShareTheBestBound(t *testing.T) {
+	var clocks nodeClocks
+	now := time.Now()
+	// Two tasks started in the same second of the node's clock: the one
+	// answered first proves the node's clock is further ahead of ours.
+	early := &StartedTask{Node: "pve", StartTime: 1000, answered: now.Add(-2 * time.Second), clocks: &clocks}
+	late := &StartedTask{Node: "pve", StartTime: 1000, answered: now.Add(-1 * time.Second), clocks: &clocks}
+	clocks.learn(early)
+	clocks.learn(late)
+	a, _ := early.ClusterNow()
+	b, _ := late.ClusterNow()
+	if d := a.Sub(b); d < -50*time.Millisecond || d > 50*time.Millisecond {
+		t.Errorf("tasks of one node disagree on its time by %s", d)
+	}
+	if a.Before(time.Unix(1002, 0)) {
+		t.Errorf("ClusterNow = %s, want at least 2 s after the start", a)
+	}
+}
