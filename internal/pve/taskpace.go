@@ -14,7 +14,7 @@ const maxFirstPoll = 10 * time.Second
 // instead of every few hundred milliseconds: an apply of 100 VMs runs 100
 // tasks of one type on one node. It starts knowing nothing (the first task
 // of a type is polled from the start), moves its estimate up to what a
-// task took when the first poll came too early, and 10 % down when the
+// task took when the first poll came too early, and 5 % down when the
 // first poll found the task done, so it follows tasks that get faster.
 type taskPace struct {
 	mu       sync.Mutex
@@ -39,7 +39,7 @@ func (p *taskPace) observe(node, typ string, took time.Duration, atFirstPoll boo
 	}
 	key := node + " " + typ
 	if atFirstPoll {
-		p.estimate[key] = p.estimate[key] * 9 / 10
+		p.estimate[key] = p.estimate[key] * 19 / 20
 		return
 	}
 	p.estimate[key] = min(took, maxFirstPoll)

@@ -16,7 +16,7 @@ func TestTaskPace(t *testing.T) {
 		want        time.Duration
 	}{
 		{2300 * time.Millisecond, false, 2300 * time.Millisecond}, // learned from the first task
-		{2300 * time.Millisecond, true, 2070 * time.Millisecond},  // done at the first poll: try earlier
+		{2300 * time.Millisecond, true, 2185 * time.Millisecond},  // done at the first poll: try earlier
 		{2600 * time.Millisecond, false, 2600 * time.Millisecond}, // too early: wait as long as it took
 		{time.Hour, false, maxFirstPoll},                          // a long task does not silence the next wait
 	}

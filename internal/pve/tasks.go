@@ -12,6 +12,9 @@ import (
 )
 
 const (
+	// minLearnedPollInterval is the shortest delay between the polls that
+	// follow a first poll timed by taskPace.
+	minLearnedPollInterval = 100 * time.Millisecond
 	// maxTaskPollInterval caps the growing delay between status polls.
 	maxTaskPollInterval = 5 * time.Second
 	// taskLogTail is how many last log lines a TaskError keeps.
@@ -70,6 +73,11 @@ func (c *Client) waitTask(ctx context.Context, node, id string) error {
 	maxInterval := max(maxTaskPollInterval, interval)
 	waitStart := time.Now()
 	first := c.pace.firstPoll(node, info.typ)
+	if first > 0 {
+		// The task is expected to end about now: when the first poll comes
+		// early, the next ones follow closely, then slow down as usual.
+		interval = min(interval, max(first/10, minLearnedPollInterval))
+	}
 	if err := sleepCtx(ctx, first); err != nil {
 		return fmt.Errorf("waiting for task %s: %w", id, err)
 	}
