@@ -33,9 +33,9 @@ func newReport(o options) *report { return &report{opts: o, started: time.Now()}
 const tableFormat = "%-6s %-7s %-5s %-18s %9s %9s %8s %11s %9s %7s %7s %10s %7s\n"
 
 func (r *report) header(w io.Writer) {
-	fmt.Fprintf(w, "proxmoxsafe benchmark: %s, %d CPUs, load %s; simulator tasks %s, stats lag %s, -parallelism=%d\n\n",
+	_, _ = fmt.Fprintf(w, "proxmoxsafe benchmark: %s, %d CPUs, load %s; simulator tasks %s, stats lag %s, -parallelism=%d\n\n",
 		runtime.Version(), runtime.NumCPU(), loadAverage(), r.opts.taskDuration, r.opts.statsLag, r.opts.parallelism)
-	fmt.Fprintf(w, tableFormat, "M", "K", "lat", "operation", "wall", "requests", "req/VM", "KiB", "KiB/VM",
+	_, _ = fmt.Fprintf(w, tableFormat, "M", "K", "lat", "operation", "wall", "requests", "req/VM", "KiB", "KiB/VM",
 		"cl.reads", "configs", "go-proxmox", "ratio")
 }
 
@@ -47,7 +47,7 @@ func (r *report) add(w io.Writer, x row) {
 		base = seconds(x.baseline)
 		ratio = fmt.Sprintf("%.2f", x.wall.Seconds()/x.baseline.Seconds())
 	}
-	fmt.Fprintf(w, tableFormat, strconv.Itoa(x.cell.managed), strconv.Itoa(x.cell.others), latency(x.cell.latency), x.op,
+	_, _ = fmt.Fprintf(w, tableFormat, strconv.Itoa(x.cell.managed), strconv.Itoa(x.cell.others), latency(x.cell.latency), x.op,
 		seconds(x.wall), strconv.Itoa(x.counts.requests), fmt.Sprintf("%.1f", float64(x.counts.requests)/m),
 		fmt.Sprintf("%.0f", float64(x.counts.bytes)/1024), fmt.Sprintf("%.1f", float64(x.counts.bytes)/1024/m),
 		strconv.Itoa(x.counts.clusterReads), strconv.Itoa(x.counts.configReads), base, ratio)
@@ -55,7 +55,7 @@ func (r *report) add(w io.Writer, x row) {
 
 func (r *report) skip(w io.Writer, c cell, why string) {
 	r.rows = append(r.rows, row{cell: c, note: why})
-	fmt.Fprintf(w, "%-6d %-7d %-5s %s\n", c.managed, c.others, latency(c.latency), why)
+	_, _ = fmt.Fprintf(w, "%-6d %-7d %-5s %s\n", c.managed, c.others, latency(c.latency), why)
 }
 
 func (r *report) writeCSV() (string, error) {

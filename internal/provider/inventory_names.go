@@ -114,14 +114,6 @@ func (b *nameBook) forget(vmid int) {
 	b.mu.Unlock()
 }
 
-// createdHere reports whether this process created (or is creating) vmid.
-func (b *nameBook) createdHere(vmid int) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	_, ok := b.creating[vmid]
-	return ok
-}
-
 // lookup is a pve.KnownName: the remembered name of an entry the list shows
 // without one, while it is trusted.
 func (b *nameBook) lookup(vm pve.InventoryVM) (string, bool) {

@@ -25,26 +25,26 @@ func TestNameBookLookup(t *testing.T) {
 		wantOK   bool
 	}{
 		{"unknown VMID", func(*nameBook) {}, 0, entry(100, "pve", "qemu"), "", false},
-		{"own VM while its create task runs", func(b *nameBook) { startCreate(b, 100, "pve", "web") },
+		{"own VM while its create task runs", func(b *nameBook) { startCreate(b, "web") },
 			time.Hour, entry(100, "pve", "qemu"), "web", true},
 		{"own VM within a stats cycle of its create's end", func(b *nameBook) {
-			startCreate(b, 100, "pve", "web")
+			startCreate(b, "web")
 			b.createEnded(100)
 		}, statsCycle, entry(100, "pve", "qemu"), "web", true},
 		{"own VM a stats cycle after its create's end", func(b *nameBook) {
-			startCreate(b, 100, "pve", "web")
+			startCreate(b, "web")
 			b.createEnded(100)
 		}, statsCycle + time.Second, entry(100, "pve", "qemu"), "", false},
-		{"own VM now on another node", func(b *nameBook) { startCreate(b, 100, "pve", "web") },
+		{"own VM now on another node", func(b *nameBook) { startCreate(b, "web") },
 			0, entry(100, "pve2", "qemu"), "", false},
-		{"own VMID now a container", func(b *nameBook) { startCreate(b, 100, "pve", "web") },
+		{"own VMID now a container", func(b *nameBook) { startCreate(b, "web") },
 			0, entry(100, "pve", "lxc"), "", false},
 		{"refused create request", func(b *nameBook) {
 			b.createRequested(100, "pve", "web")
 			b.createAnswered(100, false)
 		}, 0, entry(100, "pve", "qemu"), "", false},
 		{"forgotten after a failed create", func(b *nameBook) {
-			startCreate(b, 100, "pve", "web")
+			startCreate(b, "web")
 			b.forget(100)
 		}, 0, entry(100, "pve", "qemu"), "", false},
 		{"looked-up name within a stats cycle", func(b *nameBook) {
@@ -128,7 +128,7 @@ func TestInventoryCacheNeverLooksUpOwnVMs(t *testing.T) {
 		}
 	}
 	cache := newInventoryCache(client)
-	startCreate(cache.names, 100, "pve", "ours")
+	startCreate(cache.names, "ours")
 	cache.names.createEnded(100)
 	sim.ResetRequestCounts()
 	for i := 0; i < 3; i++ {
@@ -168,9 +168,10 @@ func testCluster(t *testing.T, opts pvesim.Options) (*pvesim.Server, *pve.Client
 	return sim, client
 }
 
-func startCreate(b *nameBook, vmid int, node, name string) {
-	b.createRequested(vmid, node, name)
-	b.createAnswered(vmid, true)
+// startCreate records an accepted create request of VM 100 on node pve.
+func startCreate(b *nameBook, name string) {
+	b.createRequested(100, "pve", name)
+	b.createAnswered(100, true)
 }
 
 // A read that meets our VM before PVE answered our create request waits for

@@ -193,11 +193,10 @@ func (c *inventoryCache) startNext() {
 }
 
 // startLocked starts read now. Callers hold c.mu.
-func (c *inventoryCache) startLocked(read *inventoryRead) *inventoryRead {
+func (c *inventoryCache) startLocked(read *inventoryRead) {
 	read.started = time.Now()
 	c.inflight = read
 	go c.fill(read)
-	return read
 }
 
 // fresh returns a view read after the call began.
