@@ -3,7 +3,11 @@ package provider
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,4 +119,83 @@ func BenchmarkPlanGuard(b *testing.B) {
 			reportRequests(b, client, before)
 		})
 	}
+}
+
+// BenchmarkInventory10000 measures the provider's CPU for one cluster read of
+// a 10,000-VM cluster: decoding /cluster/resources and checking a name with
+// the guard. The answer is recorded from the simulator once and then served
+// as static bytes, so the simulator's own work is not measured.
+func BenchmarkInventory10000(b *testing.B) {
+	sim, _ := benchCluster(b, 10000)
+	body := recordAnswer(b, sim, "/cluster/resources?type=vm")
+	perms := []byte(`{"data":{"/":{"VM.Audit":1}}}`)
+	static := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		switch r.URL.Path {
+		case "/api2/json/cluster/resources":
+			// pveproxy sends the length, as the simulator does.
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			_, _ = w.Write(body)
+		case "/api2/json/access/permissions":
+			_, _ = w.Write(perms)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	b.Cleanup(static.Close)
+	client, err := pve.NewClient(context.Background(), pve.Config{Endpoint: static.URL, APIToken: sim.Token()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := newBenchResource(client)
+	ctx := context.Background()
+	b.SetBytes(int64(len(body)))
+	cpuBefore := processCPU(b)
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		r.data.inventory.invalidate()
+		view, err := r.data.inventory.fresh(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var diags diag.Diagnostics
+		if d := r.decide(ctx, view, "new-vm", guard.PolicyFail, nil, &diags); d.Action != guard.ActionCreate || diags.HasError() {
+			b.Fatalf("unexpected decision %v %v", d, diags)
+		}
+		if len(view.vms) != 10000 {
+			b.Fatalf("%d VMs decoded", len(view.vms))
+		}
+	}
+	b.StopTimer()
+	// CPU time rather than wall time: the machine may be busy with others.
+	// It includes the static server's writes, which only copy bytes.
+	b.ReportMetric(float64((processCPU(b)-cpuBefore).Microseconds())/1000/float64(b.N), "cpu-ms/read")
+}
+
+// processCPU is the user and system CPU time this process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func recordAnswer(b *testing.B, sim *pvesim.Server, path string) []byte {
+	b.Helper()
+	req, err := http.NewRequest(http.MethodGet, sim.URL()+path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Authorization", "PVEAPIToken="+sim.Token())
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = res.Body.Close() }()
+	body, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		b.Fatalf("recording %s: %d %v", path, res.StatusCode, err)
+	}
+	return body
 }

@@ -12,6 +12,11 @@ import (
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
 )
 
+// gatherWindow is how long a cluster read waits for company before it
+// starts: Terraform starts the resources of a wave within a few
+// milliseconds, and they can all share the read.
+const gatherWindow = 20 * time.Millisecond
+
 // planInventoryMaxAge bounds how old a shared inventory may be for checks that
 // only inform the plan. Apply-time checks always read a fresh one.
 const planInventoryMaxAge = 2 * time.Minute
@@ -111,30 +116,39 @@ func (v *clusterView) find(vmid int) (pve.InventoryVM, bool) {
 }
 
 // inventoryCache shares cluster reads between the resources of one run, so
-// the cost of a plan does not grow with (managed VMs × cluster size).
+// the cost of a plan or an apply does not grow with (managed VMs × cluster
+// size).
+//
+// At most one read is under way at a time. A caller that needs a read newer
+// than the one under way joins the next read, which starts the moment the
+// current one ends: a wave of parallel creates shares one read instead of
+// starting one each. Every caller still gets a read that started after it
+// asked (or no older than it allows).
 type inventoryCache struct {
 	client *pve.Client
+	names  *nameBook
 
 	mu       sync.Mutex
 	last     *clusterView
 	inflight *inventoryRead
+	next     *inventoryRead // waits for inflight to end; nil if nobody needs it
 	// whether the token sees every VM does not change within a run
 	visibility *bool
 }
 
 type inventoryRead struct {
-	started time.Time
+	ctx     context.Context // of the caller that asked first, without its cancellation
+	started time.Time       // zero until the read starts
 	done    chan struct{}
 	view    *clusterView
 	err     error
 }
 
 func newInventoryCache(client *pve.Client) *inventoryCache {
-	return &inventoryCache{client: client}
+	return &inventoryCache{client: client, names: newNameBook()}
 }
 
-// get returns a view read no earlier than notBefore, joining a read already
-// under way when it started late enough.
+// get returns a view read no earlier than notBefore.
 func (c *inventoryCache) get(ctx context.Context, notBefore time.Time) (*clusterView, error) {
 	c.mu.Lock()
 	if c.last != nil && !c.last.readAt.Before(notBefore) {
@@ -142,11 +156,21 @@ func (c *inventoryCache) get(ctx context.Context, notBefore time.Time) (*cluster
 		c.mu.Unlock()
 		return view, nil
 	}
-	read := c.inflight
-	if read == nil || read.started.Before(notBefore) {
-		read = &inventoryRead{started: time.Now(), done: make(chan struct{})}
-		c.inflight = read
-		go c.fill(context.WithoutCancel(ctx), read)
+	var read *inventoryRead
+	if c.inflight != nil && !c.inflight.started.Before(notBefore) {
+		read = c.inflight
+	} else {
+		// The next read starts after the current one ends, or after
+		// gatherWindow when none is under way: later than notBefore, which
+		// has passed, and late enough for the other resources Terraform
+		// starts in the same moment to join it.
+		if c.next == nil {
+			c.next = &inventoryRead{ctx: context.WithoutCancel(ctx), done: make(chan struct{})}
+			if c.inflight == nil {
+				time.AfterFunc(gatherWindow, c.startNext)
+			}
+		}
+		read = c.next
 	}
 	c.mu.Unlock()
 
@@ -156,6 +180,23 @@ func (c *inventoryCache) get(ctx context.Context, notBefore time.Time) (*cluster
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// startNext starts the next read unless one is under way.
+func (c *inventoryCache) startNext() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if next := c.next; next != nil && c.inflight == nil {
+		c.next = nil
+		c.startLocked(next)
+	}
+}
+
+// startLocked starts read now. Callers hold c.mu.
+func (c *inventoryCache) startLocked(read *inventoryRead) {
+	read.started = time.Now()
+	c.inflight = read
+	go c.fill(read)
 }
 
 // fresh returns a view read after the call began.
@@ -175,19 +216,21 @@ func (c *inventoryCache) invalidate() {
 	c.mu.Unlock()
 }
 
-func (c *inventoryCache) fill(ctx context.Context, read *inventoryRead) {
-	defer close(read.done)
-	view, err := c.read(ctx, read.started)
+func (c *inventoryCache) fill(read *inventoryRead) {
+	view, err := c.read(read.ctx, read.started)
 	read.view, read.err = view, err
 
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.inflight == read {
-		c.inflight = nil
-	}
+	c.inflight = nil
 	if err == nil && (c.last == nil || c.last.readAt.Before(view.readAt)) {
 		c.last = view
 	}
+	if next := c.next; next != nil {
+		c.next = nil
+		c.startLocked(next)
+	}
+	c.mu.Unlock()
+	close(read.done)
 }
 
 func (c *inventoryCache) read(ctx context.Context, started time.Time) (*clusterView, error) {
@@ -195,10 +238,20 @@ func (c *inventoryCache) read(ctx context.Context, started time.Time) (*clusterV
 	if err != nil {
 		return nil, err
 	}
-	unresolved, err := c.client.ResolveNames(ctx, inv)
+	lookedUp := map[int]bool{}
+	known := func(vm pve.InventoryVM) (string, bool) {
+		name, ok := c.names.lookup(vm)
+		if !ok {
+			lookedUp[vm.VMID] = true // ResolveNames calls known before it starts any lookup
+		}
+		return name, ok
+	}
+	lookupsAt := time.Now()
+	unresolved, err := c.client.ResolveNames(ctx, inv, known)
 	if err != nil {
 		return nil, err
 	}
+	c.names.learn(inv.VMs, lookedUp, lookupsAt)
 	complete, err := c.canSeeAll(ctx)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -154,7 +155,12 @@ func (r *vmResource) Delete(ctx context.Context, req resource.DeleteRequest, res
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	vm, gone := r.locateOrReport(ctx, &state, &resp.Diagnostics)
+	// The config proves the VM is still ours (UUID, creation time) and
+	// tells its protection; its status is not read: PVE refuses at once to
+	// destroy a running VM (qemu-server PVE/API2/Qemu.pm destroy_vm: "VM
+	// is running - destroy failed", before the worker starts), so a VM
+	// that runs is shut down when the state says it runs or PVE says so.
+	vm, gone := r.locateConfigOrReport(ctx, &state, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -168,16 +174,28 @@ func (r *vmResource) Delete(ctx context.Context, req resource.DeleteRequest, res
 		return
 	}
 	client := r.data.client
-	if vm.Status == "running" {
+	shutDown := func() bool {
 		if err := client.ShutdownVM(ctx, vm.Node, vm.VMID, shutdownTimeout); err != nil {
 			addAPIError(&resp.Diagnostics, fmt.Sprintf("shut down VM %d (%q) before destroying it", vm.VMID, vm.Name), err)
+			return false
+		}
+		return true
+	}
+	if state.Status.ValueString() == "running" && !shutDown() {
+		return
+	}
+	err := client.DestroyVM(ctx, vm.Node, vm.VMID)
+	if errors.Is(err, pve.ErrRunning) {
+		if !shutDown() {
 			return
 		}
+		err = client.DestroyVM(ctx, vm.Node, vm.VMID)
 	}
-	if err := client.DestroyVM(ctx, vm.Node, vm.VMID); err != nil {
+	if err != nil {
 		addAPIError(&resp.Diagnostics, fmt.Sprintf("destroy VM %d (%q) on node %s; it stays in state", vm.VMID, vm.Name, vm.Node), err)
 		return
 	}
+	r.data.inventory.names.forget(vm.VMID)
 	r.data.inventory.invalidate()
 }
 

@@ -77,6 +77,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 
 	autoID := plan.VMID.IsNull() || plan.VMID.IsUnknown()
 	var err error
+	var task *pve.StartedTask
 	for attempt := 1; ; attempt++ {
 		spec.VMID, err = r.allocateVMID(ctx, plan, autoID)
 		if err != nil {
@@ -84,13 +85,18 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 			return
 		}
 		tflog.Info(ctx, "creating VM", map[string]any{"name": name, "vmid": spec.VMID, "node": node})
+		r.data.inventory.names.createRequested(spec.VMID, node, name)
 		if source != nil {
-			err = client.CloneVM(ctx, pve.CloneSpec{
+			task, err = client.StartCloneVM(ctx, pve.CloneSpec{
 				SourceNode: sourceVM.Node, SourceVMID: sourceVM.VMID, NewID: spec.VMID, TargetNode: node,
 				Name: name, Description: spec.Description, Full: source.Full.ValueBool(), Storage: source.Storage.ValueString(),
 			})
 		} else {
-			err = client.CreateVM(ctx, spec)
+			task, err = client.StartCreateVM(ctx, spec)
+		}
+		r.data.inventory.names.createAnswered(spec.VMID, err == nil)
+		if err == nil {
+			err = r.waitCreated(ctx, task, spec.VMID)
 		}
 		if !errors.Is(err, pve.ErrAlreadyExists) || !autoID || attempt == maxAllocationAttempts {
 			break
@@ -109,6 +115,9 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 			addAPIError(diags, fmt.Sprintf("finish creating VM %d (%q); it exists and is kept in state as tainted", spec.VMID, name), err)
 			return
 		}
+		// PVE removed the config of a failed create: the VMID is free for
+		// anyone, and its name no longer ours to vouch for.
+		r.data.inventory.names.forget(spec.VMID)
 		if errors.Is(err, pve.ErrAlreadyExists) && !autoID {
 			diags.AddAttributeError(pathVMID, "VMID already in use",
 				fmt.Sprintf("VMID %d is already used by another VM or container in the cluster: %s\n\nRemove vmid "+
@@ -127,7 +136,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	}
 	r.saveVM(ctx, plan, vm, state, diags)
 
-	winner, err := r.verifyUnique(ctx, vm)
+	winner, err := r.verifyUnique(ctx, vm, task)
 	if err != nil {
 		addAPIError(diags, fmt.Sprintf("verify that VM %d is the only VM named %q", vm.VMID, name), err)
 		return
@@ -137,11 +146,15 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		return
 	}
 
+	// The state saved above is what PVE said after the create; it is read
+	// again only when a step below changes the VM.
+	changed := false
 	if source != nil {
 		// A clone starts as a copy of its source; converge it to the plan.
 		if !r.applyChange(ctx, plan, vm, diags) {
 			return
 		}
+		changed = true
 	}
 	if plan.Protection.ValueBool() {
 		protect := pve.ConfigChange{Protection: plan.Protection.ValueBoolPointer()}
@@ -149,11 +162,26 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 			addAPIError(diags, fmt.Sprintf("protect VM %d", vm.VMID), err)
 			return
 		}
+		changed = true
 	}
-	if !r.applyPower(ctx, plan, vm, diags) {
-		return
+	if plan.Started.ValueBool() != (vm.Status == "running") {
+		if !r.applyPower(ctx, plan, vm, diags) {
+			return
+		}
+		changed = true
 	}
-	r.refreshState(ctx, plan, node, vm.VMID, state, diags)
+	if changed {
+		r.refreshState(ctx, plan, node, vm.VMID, state, diags)
+	}
+}
+
+// waitCreated waits for a create or clone task PVE accepted. While it runs,
+// the name book knows the VM's name, so the cluster reads of this run do not
+// look it up (its config has no name until the task ends).
+func (r *vmResource) waitCreated(ctx context.Context, task *pve.StartedTask, vmid int) error {
+	err := r.data.client.Wait(ctx, task)
+	r.data.inventory.names.createEnded(vmid)
+	return err
 }
 
 // allocateVMID returns the configured VMID or a free one.
@@ -167,21 +195,19 @@ func (r *vmResource) allocateVMID(ctx context.Context, plan *vmResourceModel, au
 // verifyUnique waits until every VM created in the same second as ours is
 // visible, then returns the VM that owns the name: the earliest created,
 // then the lowest VMID. Every racer computes the same winner.
-func (r *vmResource) verifyUnique(ctx context.Context, ours *pve.VM) (guard.VM, error) {
-	if ours.CreatedAt > 0 {
-		// A VM with the same ctime existed before that second ended; the
-		// extra second absorbs clock skew between us and the cluster.
-		if err := sleepUntil(ctx, time.Unix(ours.CreatedAt+2, 0)); err != nil {
-			return guard.VM{}, err
-		}
+func (r *vmResource) verifyUnique(ctx context.Context, ours *pve.VM, task *pve.StartedTask) (guard.VM, error) {
+	// Any read that started once the creation second had passed will do,
+	// also one another resource started: the parallel creates of one apply
+	// share their checks.
+	notBefore, err := waitPastCreationSecond(ctx, ours.CreatedAt, task)
+	if err != nil {
+		return guard.VM{}, err
 	}
 	// PVE publishes a new VM's name only when its create task ends; a VM
 	// still being created could turn out to carry our name, so wait for it.
 	var view *clusterView
 	for {
-		r.data.inventory.invalidate()
-		var err error
-		if view, err = r.data.inventory.fresh(ctx); err != nil {
+		if view, err = r.data.inventory.get(ctx, notBefore); err != nil {
 			return guard.VM{}, err
 		}
 		pending := view.pendingCreations(ours.VMID)
@@ -192,6 +218,7 @@ func (r *vmResource) verifyUnique(ctx context.Context, ours *pve.VM) (guard.VM, 
 		if err := sleepUntil(ctx, time.Now().Add(lockPollInterval)); err != nil {
 			return guard.VM{}, fmt.Errorf("VMs %s are still being created: %w", joinInts(pending), err)
 		}
+		notBefore = time.Now()
 	}
 	inv, err := r.data.withCreationTimes(ctx, view, ours.Name, map[int]int64{ours.VMID: ours.CreatedAt})
 	if err != nil {
@@ -207,6 +234,35 @@ func (r *vmResource) verifyUnique(ctx context.Context, ours *pve.VM) (guard.VM, 
 	return guard.Winner(append(matches, guard.VM{VMID: ours.VMID, Node: ours.Node, Name: ours.Name, CreatedAt: ours.CreatedAt})), nil
 }
 
+// creationSkew is the clock difference between cluster nodes the uniqueness
+// check allows for: a racer on another node stamps its ctime by its own
+// clock.
+const creationSkew = time.Second
+
+// waitPastCreationSecond returns once the second of ctime has ended, plus
+// creationSkew, by the clock of the node that created our VM, and when that
+// was by our clock (at the latest): every VM with the same or an earlier
+// ctime exists by then, so a cluster read started since lists it. The node's clock is read from the create task: its
+// start time (from the UPID) plus the time that passed here since PVE
+// answered. qemu-server stamps ctime as the create worker starts (PVE/
+// API2/Qemu.pm create_vm, $createfn: new_meta_info_string), so a create
+// task that took longer than that second and the skew costs no wait at all.
+// Without a task (its answer was lost) our own clock stands in, and the
+// skew also absorbs its offset from the cluster's.
+func waitPastCreationSecond(ctx context.Context, ctime int64, task *pve.StartedTask) (time.Time, error) {
+	now := time.Now()
+	if ctime <= 0 {
+		return now, nil
+	}
+	target := time.Unix(ctime+1, 0).Add(creationSkew)
+	if clusterNow, ok := task.ClusterNow(); ok {
+		// clusterNow is a lower bound, so this is the latest local time at
+		// which the node's clock can have reached target.
+		target = now.Add(target.Sub(clusterNow))
+	}
+	return target, sleepUntil(ctx, target)
+}
+
 // yieldToWinner removes the VM we just created because a concurrent apply
 // created the name first, then adopts or fails.
 func (r *vmResource) yieldToWinner(ctx context.Context, plan *vmResourceModel, ours *pve.VM, winner guard.VM, state *tfsdk.State, diags *diag.Diagnostics) {
@@ -218,6 +274,7 @@ func (r *vmResource) yieldToWinner(ctx context.Context, plan *vmResourceModel, o
 			ours.VMID, ours.Name, winner.VMID), err)
 		return
 	}
+	r.data.inventory.names.forget(ours.VMID)
 	r.data.inventory.invalidate()
 	state.RemoveResource(ctx)
 	if guard.Policy(plan.OnExisting.ValueString()) == guard.PolicyAdopt {

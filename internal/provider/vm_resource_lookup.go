@@ -26,8 +26,18 @@ func (e *vmGoneError) Error() string { return e.detail }
 // else by VMID anywhere in the cluster, and checks it is still the same VM.
 // A VM that is gone is a *vmGoneError; any other error is a failed read.
 func (r *vmResource) locate(ctx context.Context, state *vmResourceModel) (*pve.VM, error) {
+	return r.locateWith(ctx, state, r.data.client.GetVM)
+}
+
+// locateConfig is locate without the status read (one request instead of
+// two); the VM's Status is empty.
+func (r *vmResource) locateConfig(ctx context.Context, state *vmResourceModel) (*pve.VM, error) {
+	return r.locateWith(ctx, state, r.data.client.GetVMConfig)
+}
+
+func (r *vmResource) locateWith(ctx context.Context, state *vmResourceModel, read func(context.Context, string, int) (*pve.VM, error)) (*pve.VM, error) {
 	vmid := state.vmid()
-	vm, err := r.data.client.GetVM(ctx, state.Node.ValueString(), vmid)
+	vm, err := read(ctx, state.Node.ValueString(), vmid)
 	if errors.Is(err, pve.ErrNotFound) {
 		vm, err = r.findMoved(ctx, vmid)
 	}
@@ -49,6 +59,16 @@ func (r *vmResource) locate(ctx context.Context, state *vmResourceModel) (*pve.V
 // a VM that is gone is returned for the caller to react.
 func (r *vmResource) locateOrReport(ctx context.Context, state *vmResourceModel, diags *diag.Diagnostics) (*pve.VM, *vmGoneError) {
 	vm, err := r.locate(ctx, state)
+	return reportLocated(state, diags, vm, err)
+}
+
+// locateConfigOrReport is locateOrReport without the status read.
+func (r *vmResource) locateConfigOrReport(ctx context.Context, state *vmResourceModel, diags *diag.Diagnostics) (*pve.VM, *vmGoneError) {
+	vm, err := r.locateConfig(ctx, state)
+	return reportLocated(state, diags, vm, err)
+}
+
+func reportLocated(state *vmResourceModel, diags *diag.Diagnostics, vm *pve.VM, err error) (*pve.VM, *vmGoneError) {
 	var gone *vmGoneError
 	if errors.As(err, &gone) {
 		return nil, gone

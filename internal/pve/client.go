@@ -46,6 +46,10 @@ type Client struct {
 	retryBackoff time.Duration
 	// shutdownGrace is added to a shutdown's timeout before stopping.
 	shutdownGrace time.Duration
+	// pace times the first status poll of each task.
+	pace taskPace
+	// clocks bounds each node's clock from the tasks started there.
+	clocks nodeClocks
 }
 
 // NewClient validates cfg and builds a client. It does not touch the

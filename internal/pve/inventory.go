@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -109,35 +110,87 @@ func inventoryVM(e resourceEntry) (InventoryVM, bool) {
 	}, true
 }
 
-// ResolveNames reads the config of every entry whose name the list did not
-// have (one GET each) and fills Name and NameKnown. It returns the VMIDs it
-// could not read (node offline, VM moved or gone); callers must treat them
-// as possible duplicates. Only a failure that would hit every read
-// (cancelled context, rejected credentials) is returned as an error.
-func (c *Client) ResolveNames(ctx context.Context, inv *Inventory) ([]int, error) {
+// maxNameLookups bounds the config reads ResolveNames has in flight at once:
+// enough to hide latency, few enough not to flood pveproxy's workers.
+const maxNameLookups = 8
+
+// KnownName returns a name the caller already knows for a guest the list
+// shows without one, and whether it knows one.
+type KnownName func(vm InventoryVM) (string, bool)
+
+// ResolveNames fills Name and NameKnown of every entry the list had no name
+// for: from known when it knows the name, otherwise by reading the guest's
+// config (one GET each, at most maxNameLookups at a time). It returns the
+// VMIDs it could not read (node offline, VM moved or gone), sorted; callers
+// must treat them as possible duplicates. Only a failure that would hit every
+// read (cancelled context, rejected credentials) is returned as an error.
+func (c *Client) ResolveNames(ctx context.Context, inv *Inventory, known KnownName) ([]int, error) {
 	ctx = c.logCtx(ctx)
 	if inv == nil {
 		return nil, nil
 	}
-	var unresolved []int
+	var lookups []*InventoryVM
 	for i := range inv.VMs {
 		vm := &inv.VMs[i]
 		if vm.NameKnown {
 			continue
 		}
-		name, err := c.readGuestName(ctx, vm)
-		if err != nil {
+		if known != nil {
+			if name, ok := known(*vm); ok {
+				vm.Name, vm.NameKnown = name, true
+				continue
+			}
+		}
+		lookups = append(lookups, vm)
+	}
+	if len(lookups) == 0 {
+		return nil, nil
+	}
+
+	var (
+		mu         sync.Mutex
+		unresolved []int
+		fatal      error
+		wg         sync.WaitGroup
+	)
+	sem := make(chan struct{}, maxNameLookups)
+	for _, vm := range lookups {
+		sem <- struct{}{}
+		mu.Lock()
+		stop := fatal != nil
+		mu.Unlock()
+		if stop {
+			<-sem
+			break
+		}
+		wg.Add(1)
+		go func(vm *InventoryVM) {
+			defer func() { <-sem; wg.Done() }()
+			// Each goroutine writes only its own entry.
+			name, err := c.readGuestName(ctx, vm)
+			if err == nil {
+				vm.Name, vm.NameKnown = name, true
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
 			if ctx.Err() != nil || errors.Is(err, ErrUnauthorized) {
-				return nil, err
+				if fatal == nil {
+					fatal = err
+				}
+				return
 			}
 			tflog.SubsystemDebug(ctx, logSubsystem, "Could not read the name of a guest", map[string]any{
 				"vmid": vm.VMID, "node": vm.Node, "error": err.Error(),
 			})
 			unresolved = append(unresolved, vm.VMID)
-			continue
-		}
-		vm.Name, vm.NameKnown = name, true
+		}(vm)
 	}
+	wg.Wait()
+	if fatal != nil {
+		return nil, fatal
+	}
+	sort.Ints(unresolved)
 	return unresolved, nil
 }
 

@@ -493,7 +493,7 @@ func TestSimInventory(t *testing.T) {
 	}
 
 	srv.ResetRequestCounts()
-	unresolved, err := c.ResolveNames(ctx, inv)
+	unresolved, err := c.ResolveNames(ctx, inv, nil)
 	if err != nil || len(unresolved) != 0 {
 		t.Fatalf("ResolveNames = %v, %v", unresolved, err)
 	}
@@ -510,6 +510,24 @@ func TestSimInventory(t *testing.T) {
 		}
 	}
 
+	// A name the caller knows (a VM it created itself) costs no request.
+	if inv, err = c.Inventory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetRequestCounts()
+	known := func(vm InventoryVM) (string, bool) { return "fresh-1", vm.VMID == 200 && vm.Node == "pve" }
+	if unresolved, err = c.ResolveNames(ctx, inv, known); err != nil || len(unresolved) != 0 {
+		t.Fatalf("ResolveNames with a known name = %v, %v", unresolved, err)
+	}
+	if n := srv.RequestCounts()["GET /nodes/{node}/qemu/{vmid}/config"]; n != 1 {
+		t.Errorf("ResolveNames read %d qemu configs, want 1 (201; 200 is known)", n)
+	}
+	for _, vm := range inv.VMs {
+		if name, ok := want[vm.VMID]; ok && (vm.Name != name || !vm.NameKnown) {
+			t.Errorf("%d not resolved with a known name: %+v", vm.VMID, vm)
+		}
+	}
+
 	// An offline node: its guests cannot be resolved, and the caller hears
 	// about them instead of getting a guess.
 	srv.SetNodeOffline("pve2", true)
@@ -517,7 +535,7 @@ func TestSimInventory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unresolved, err = c.ResolveNames(ctx, inv)
+	unresolved, err = c.ResolveNames(ctx, inv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,9 @@ import (
 )
 
 const (
+	// minLearnedPollInterval is the shortest delay between the polls that
+	// follow a first poll timed by taskPace.
+	minLearnedPollInterval = 100 * time.Millisecond
 	// maxTaskPollInterval caps the growing delay between status polls.
 	maxTaskPollInterval = 5 * time.Second
 	// taskLogTail is how many last log lines a TaskError keeps.
@@ -68,12 +71,23 @@ func (c *Client) waitTask(ctx context.Context, node, id string) error {
 	statusPath := taskPath(node, id) + "/status"
 	interval := c.cfg.TaskPollInterval
 	maxInterval := max(maxTaskPollInterval, interval)
-	for {
+	waitStart := time.Now()
+	first := c.pace.firstPoll(node, info.typ)
+	if first > 0 {
+		// The task is expected to end about now: when the first poll comes
+		// early, the next ones follow closely, then slow down as usual.
+		interval = min(interval, max(first/10, minLearnedPollInterval))
+	}
+	if err := sleepCtx(ctx, first); err != nil {
+		return fmt.Errorf("waiting for task %s: %w", id, err)
+	}
+	for polls := 1; ; polls++ {
 		var st taskStatus
 		if err := c.get(ctx, statusPath, nil, &st); err != nil {
 			return fmt.Errorf("waiting for task %s: %w", id, err)
 		}
 		if st.Status == "stopped" {
+			c.pace.observe(node, info.typ, time.Since(waitStart), polls == 1 && first > 0)
 			if taskSucceeded(st.ExitStatus) {
 				return nil
 			}

@@ -407,7 +407,10 @@ func (s *Server) createQemu(r *request) *resp {
 			conf["vmgenid"] = newUUID()
 		}
 		if conf["meta"] == "" {
-			conf["meta"] = metaFor(time.Now().Unix())
+			// qemu-server takes ctime as the worker starts, before it
+			// creates the disks (PVE/API2/Qemu.pm create_vm, $createfn:
+			// new_meta_info_string), not when the task ends.
+			conf["meta"] = metaFor(now.Unix())
 		}
 		if conf["boot"] == "" {
 			if b := defaultBoot(conf); b != "" {

@@ -1,0 +1,116 @@
+package provider_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
+)
+
+// The request counts of an apply and a destroy of costVMs VMs, from the
+// simulator's counters: what a user pays per VM in API requests. The
+// simulator's names lag behind new VMs for longer than the apply takes, so
+// every name check of the apply sees the VMs it created without names.
+const costVMs = 10
+
+// costConfig creates costVMs VMs at once. The VMIDs are explicit because
+// parallel creates that ask /cluster/nextid collide until VMIDs are
+// allocated in-process.
+func costConfig(lab *acctest.Lab, prefix string) string {
+	return lab.Config(fmt.Sprintf(`
+resource "proxmoxsafe_vm" "cost" {
+  count   = %d
+  name    = "%s-${count.index}"
+  node    = %q
+  vmid    = 3000 + count.index
+  started = false
+}
+`, costVMs, prefix, lab.Node))
+}
+
+func TestAccVMResource_applyCost(t *testing.T) {
+	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute, TaskDuration: 300 * time.Millisecond})
+	sim := lab.RequireSim(t)
+	config := costConfig(lab, acctest.RandomName("cost"))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			PreConfig: sim.ResetRequestCounts,
+			Config:    config,
+			Check: func(*terraform.State) error {
+				counts := sim.RequestCounts()
+				if n := counts["POST /nodes/{node}/qemu"]; n != costVMs {
+					t.Fatalf("%d create requests for %d VMs", n, costVMs)
+				}
+				// One config read per VM: the read-back after its create.
+				// Looking up the names of the VMs this apply created, or
+				// reading a VM back twice, would add more.
+				if n := counts["GET /nodes/{node}/qemu/{vmid}/config"]; n != costVMs {
+					t.Errorf("%d config reads for %d created VMs, want %d: %v", n, costVMs, costVMs, counts)
+				}
+				if n := counts["GET /nodes/{node}/qemu/{vmid}/status/current"]; n > costVMs {
+					t.Errorf("%d status reads for %d created VMs, want at most %d", n, costVMs, costVMs)
+				}
+				// Plan and apply share cluster reads: one for the plan, at
+				// most two for the checks before the creates and two for
+				// the checks after them (a read under way plus the next).
+				if n := counts["GET /cluster/resources"]; n > 5 {
+					t.Errorf("%d cluster reads for an apply of %d VMs, want at most 5", n, costVMs)
+				}
+				if perVM := float64(sim.TotalRequests()) / costVMs; perVM > 8 {
+					t.Errorf("%.1f requests per created VM, want at most 8: %v", perVM, counts)
+				}
+				return nil
+			},
+		}},
+	})
+}
+
+func TestAccVMResource_destroyCost(t *testing.T) {
+	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute, TaskDuration: 300 * time.Millisecond})
+	sim := lab.RequireSim(t)
+	config := costConfig(lab, acctest.RandomName("cost"))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				// Removing the resources destroys the VMs: the refresh
+				// reads each VM (config and status), then the destroy.
+				PreConfig: sim.ResetRequestCounts,
+				Config:    lab.Config(""),
+				Check: func(*terraform.State) error {
+					counts := sim.RequestCounts()
+					if n := counts["DELETE /nodes/{node}/qemu/{vmid}"]; n != costVMs {
+						t.Fatalf("%d delete requests for %d VMs", n, costVMs)
+					}
+					// The refresh reads the status; the destroy of a stopped
+					// VM reads its config once to prove it is still ours.
+					if n := counts["GET /nodes/{node}/qemu/{vmid}/status/current"]; n != costVMs {
+						t.Errorf("%d status reads, want %d (the refresh's)", n, costVMs)
+					}
+					if n := counts["GET /nodes/{node}/qemu/{vmid}/config"]; n != 2*costVMs {
+						t.Errorf("%d config reads, want %d (refresh and identity check)", n, 2*costVMs)
+					}
+					polls := counts["GET /nodes/{node}/tasks/{upid}/status"]
+					if polls > 2*costVMs {
+						t.Errorf("%d task polls for %d destroys, want at most 2 each", polls, costVMs)
+					}
+					refresh := 2 * costVMs
+					if perVM := float64(sim.TotalRequests()-refresh) / costVMs; perVM > 4 {
+						t.Errorf("%.1f requests per destroyed VM after the refresh, want at most 4: %v", perVM, counts)
+					}
+					if n := counts["GET /cluster/resources"]; n != 0 {
+						t.Errorf("destroy listed the cluster %d times", n)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
