@@ -159,7 +159,7 @@ func BenchmarkInventory10000(b *testing.B) {
 			b.Fatal(err)
 		}
 		var diags diag.Diagnostics
-		if d := r.decide(ctx, view, "new-vm", guard.PolicyFail, nil, &diags); d.Action != guard.ActionCreate || diags.HasError() {
+		if d := r.data.decide(ctx, view, "new-vm", guard.PolicyFail, nil, &diags); d.Action != guard.ActionCreate || diags.HasError() {
 			b.Fatalf("unexpected decision %v %v", d, diags)
 		}
 		if len(view.vms) != 10000 {
