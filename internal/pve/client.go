@@ -46,6 +46,9 @@ type Client struct {
 	retryBackoff time.Duration
 	// shutdownGrace is added to a shutdown's timeout before stopping.
 	shutdownGrace time.Duration
+
+	// vmids are the VMIDs AllocateVMID handed out.
+	vmids vmidReservations
 }
 
 // NewClient validates cfg and builds a client. It does not touch the
