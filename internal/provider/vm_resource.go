@@ -28,8 +28,6 @@ const (
 	defaultDeleteTimeout = 20 * time.Minute
 	shutdownTimeout      = 2 * time.Minute
 	lockPollInterval     = 500 * time.Millisecond
-	// VMID allocation can race with other clients; PVE reserves nothing.
-	maxAllocationAttempts = 5
 )
 
 // NewVMResource returns the proxmoxsafe_vm resource.

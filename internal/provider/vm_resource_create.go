@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -92,10 +93,17 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		} else {
 			err = client.CreateVM(ctx, spec)
 		}
-		if !errors.Is(err, pve.ErrAlreadyExists) || !autoID || attempt == maxAllocationAttempts {
+		if !errors.Is(err, pve.ErrAlreadyExists) || !autoID {
 			break
 		}
-		tflog.Debug(ctx, "VMID taken meanwhile, allocating another", map[string]any{"vmid": spec.VMID})
+		// Another process (another terraform run, the web UI) took the VMID
+		// between nextid and our create. Keep trying until the create
+		// timeout, at random moments so that racers spread out.
+		tflog.Debug(ctx, "VMID taken meanwhile, allocating another", map[string]any{"vmid": spec.VMID, "attempt": attempt})
+		if serr := sleepUntil(ctx, time.Now().Add(collisionBackoff(attempt))); serr != nil {
+			err = fmt.Errorf("%w; gave up finding a free VMID after %d attempts: %w", err, attempt, serr)
+			break
+		}
 	}
 	r.data.inventory.invalidate()
 	if err != nil && answerLost(ctx, err) && r.createdDespiteLostAnswer(ctx, node, spec.VMID, name) {
@@ -105,7 +113,8 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	if err != nil {
 		// The VM can exist although the call failed: a task that timed out,
 		// or an answer lost on the way back. Keep it in state then.
-		if r.saveIfExists(ctx, plan, node, spec.VMID, state) {
+		// A taken VMID belongs to someone else: never take that VM.
+		if !errors.Is(err, pve.ErrAlreadyExists) && r.saveIfExists(ctx, plan, node, spec.VMID, state) {
 			addAPIError(diags, fmt.Sprintf("finish creating VM %d (%q); it exists and is kept in state as tainted", spec.VMID, name), err)
 			return
 		}
@@ -161,7 +170,14 @@ func (r *vmResource) allocateVMID(ctx context.Context, plan *vmResourceModel, au
 	if !auto {
 		return plan.vmid(), nil
 	}
-	return r.data.client.NextID(ctx)
+	return r.data.client.AllocateVMID(ctx)
+}
+
+// collisionBackoff is a random wait before the next VMID attempt, growing
+// from up to 50 ms to up to 2 s.
+func collisionBackoff(attempt int) time.Duration {
+	limit := min(50*time.Millisecond<<min(attempt, 6), 2*time.Second)
+	return time.Duration(rand.Int64N(int64(limit)) + 1)
 }
 
 // verifyUnique waits until every VM created in the same second as ours is
