@@ -85,6 +85,7 @@ func guardVM(vm pve.InventoryVM, createdAt int64) guard.VM {
 	return guard.VM{
 		VMID: vm.VMID, Node: vm.Node, Name: vm.Name, NameKnown: vm.NameKnown,
 		Status: vm.Status, Template: vm.Template, CreatedAt: createdAt, Tags: vm.Tags, Uptime: vm.Uptime,
+		Creation: creationOf(vm.Tags, time.Now()),
 	}
 }
 

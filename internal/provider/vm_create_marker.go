@@ -18,6 +18,7 @@ package provider
 // the user's.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -26,6 +27,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/guard"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
 )
 
 const createMarkerPrefix = "proxmoxsafe-creating."
@@ -128,4 +132,74 @@ func (m createMarker) abandoned(now time.Time) bool {
 // String names the creator for messages.
 func (m createMarker) String() string {
 	return fmt.Sprintf("provider process %d on %s, create timeout until %s", m.PID, m.Host, m.Deadline.UTC().Format(time.RFC3339))
+}
+
+// creationOf is what a VM's tags say about its create, for the guard.
+func creationOf(tags []string, now time.Time) guard.Creation {
+	m, ok := markerOf(tags)
+	switch {
+	case !ok:
+		return guard.Finished
+	case m.abandoned(now):
+		return guard.Unfinished
+	}
+	return guard.Creating
+}
+
+// markerOfVM is the create marker of a VM read from PVE, if it has one.
+func markerOfVM(vm *pve.VM) (createMarker, bool) {
+	return markerOf(vm.Tags)
+}
+
+// clearCreateMarker removes the create marker from a VM: the last step of
+// a create, and of taking back an interrupted one.
+func (r *vmResource) clearCreateMarker(ctx context.Context, node string, vmid int) error {
+	vm, err := r.data.client.GetVMConfig(ctx, node, vmid)
+	if err != nil {
+		return err
+	}
+	if len(markerTags(vm.Tags)) == 0 {
+		return nil
+	}
+	tags := userTags(vm.Tags)
+	if len(tags) == 0 {
+		return r.data.client.UpdateConfig(ctx, node, vmid, nil, []string{"tags"}, vm.Digest)
+	}
+	return r.data.client.UpdateConfig(ctx, node, vmid, map[string]string{"tags": pve.FormatTags(tags)}, nil, vm.Digest)
+}
+
+// markCreating adds the create marker to a VM that exists already (a clone:
+// PVE's clone takes no tags).
+func (r *vmResource) markCreating(ctx context.Context, node string, vmid int, marker createMarker) error {
+	vm, err := r.data.client.GetVMConfig(ctx, node, vmid)
+	if err != nil {
+		return err
+	}
+	tags := append(userTags(vm.Tags), marker.Tag())
+	return r.data.client.UpdateConfig(ctx, node, vmid, map[string]string{"tags": pve.FormatTags(tags)}, nil, vm.Digest)
+}
+
+// waitCreated waits until the create of a VM that another apply of this
+// provider is running settles: its marker is gone (finished), the VM is
+// gone (it lost a race), or the creator can no longer finish. It returns
+// the VM, or nil when it was removed.
+func (r *vmResource) waitCreated(ctx context.Context, node string, vmid int) (*pve.VM, error) {
+	settle, cancel := context.WithTimeout(ctx, raceSettleTimeout)
+	defer cancel()
+	for {
+		vm, err := r.data.client.GetVMConfig(ctx, node, vmid)
+		if errors.Is(err, pve.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m, ok := markerOfVM(vm); !ok || m.abandoned(time.Now()) {
+			vm.Node = node
+			return vm, nil
+		}
+		if err := sleepUntil(settle, time.Now().Add(lockPollInterval)); err != nil {
+			return nil, fmt.Errorf("VM %d is still being created by another apply: %w", vmid, err)
+		}
+	}
 }

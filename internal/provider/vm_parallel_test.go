@@ -18,7 +18,7 @@ import (
 // fleetHCL is `count` VMs named prefix-0 ... prefix-(count-1).
 func fleetHCL(prefix, node string, count int, lines ...string) string {
 	return fmt.Sprintf("resource \"proxmoxsafe_vm\" \"fleet\" {\n  count = %d\n  name  = \"%s-${count.index}\"\n"+
-		"  node  = %q\n  started = false\n  %s\n}\n", count, prefix, node, strings.Join(lines, "\n  "))
+		"  node  = %q\n  %s\n}\n", count, prefix, node, strings.Join(lines, "\n  "))
 }
 
 // stateVMIDs reads the local state in dir: VMID by VM name.
@@ -115,7 +115,7 @@ func TestAccVMResource_parallelCreates(t *testing.T) {
 
 	t.Run(fmt.Sprintf("%d VMs at parallelism 20", oneApply), func(t *testing.T) {
 		prefix := acctest.RandomName("par")
-		dir := cli.Workdir(t, lab.Config(fleetHCL(prefix, lab.Node, oneApply)))
+		dir := cli.Workdir(t, lab.Config(fleetHCL(prefix, lab.Node, oneApply, "started = false")))
 		sim.ResetRequestCounts()
 		start := time.Now()
 		res, err := cli.Run(ctx, dir, "apply", "-auto-approve", "-parallelism=20")
@@ -145,7 +145,7 @@ func TestAccVMResource_parallelCreates(t *testing.T) {
 		runs := make([]*run, applies)
 		for i := range runs {
 			prefix := acctest.RandomName(fmt.Sprintf("team%d", i))
-			runs[i] = &run{prefix: prefix, dir: cli.Workdir(t, lab.Config(fleetHCL(prefix, lab.Node, perApply)))}
+			runs[i] = &run{prefix: prefix, dir: cli.Workdir(t, lab.Config(fleetHCL(prefix, lab.Node, perApply, "started = false")))}
 		}
 		sim.ResetRequestCounts()
 		start := time.Now()

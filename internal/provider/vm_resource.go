@@ -28,6 +28,9 @@ const (
 	defaultDeleteTimeout = 20 * time.Minute
 	shutdownTimeout      = 2 * time.Minute
 	lockPollInterval     = 500 * time.Millisecond
+	// raceSettleTimeout bounds how long a decision waits for a racing apply
+	// of this provider that is creating a VM with the same name.
+	raceSettleTimeout = 5 * time.Minute
 )
 
 // NewVMResource returns the proxmoxsafe_vm resource.

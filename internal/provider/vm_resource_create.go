@@ -45,15 +45,48 @@ func (r *vmResource) Create(ctx context.Context, req resource.CreateRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if decision.Action != guard.ActionRefuse && !r.removeUnfinished(ctx, decision.Remove, &resp.Diagnostics) {
+		return
+	}
 	switch decision.Action {
 	case guard.ActionRefuse:
 		addGuardRefusal(&resp.Diagnostics, name, decision)
 	case guard.ActionAdopt:
+		if decision.Reason == guard.ReasonUnfinished {
+			addTakeBackWarning(&resp.Diagnostics, *decision.Target)
+		}
 		r.adopt(ctx, &plan, decision.Target, &resp.State, &resp.Diagnostics)
 	case guard.ActionCreate:
 		r.create(ctx, &plan, view, &resp.State, &resp.Diagnostics)
 	}
 	setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
+}
+
+// addTakeBackWarning names the VM an interrupted apply created, which this
+// apply takes into state instead of creating another.
+func addTakeBackWarning(diags *diag.Diagnostics, vm guard.VM) {
+	diags.AddAttributeWarning(pathName, "Taking back a VM an interrupted apply created",
+		fmt.Sprintf("%s was created by an apply of this provider that was interrupted before it finished "+
+			"(its create marker is still set and its creator is gone), so it is in no Terraform state. "+
+			"This apply takes it into state and finishes its configuration instead of creating another.",
+			vmLine(vm)))
+}
+
+// removeUnfinished deletes VMs that interrupted applies of this provider
+// created and that lost their name to an older VM: they are in no state and
+// nobody else's. It reports whether all went.
+func (r *vmResource) removeUnfinished(ctx context.Context, vms []guard.VM, diags *diag.Diagnostics) bool {
+	for _, vm := range vms {
+		if err := r.data.client.DestroyVM(ctx, vm.Node, vm.VMID); err != nil && !errors.Is(err, pve.ErrNotFound) {
+			addAPIError(diags, fmt.Sprintf("remove VM %d (%q), left unfinished by an interrupted apply", vm.VMID, vm.Name), err)
+			return false
+		}
+		diags.AddAttributeWarning(pathName, "Removed a VM an interrupted apply left behind",
+			fmt.Sprintf("%s was created by an apply of this provider that was interrupted, and had lost its name "+
+				"to an older VM before it finished. It was in no Terraform state and has been destroyed.", vmLine(vm)))
+		r.data.inventory.invalidate()
+	}
+	return true
 }
 
 // create makes a new VM, records it in state the moment it exists, and then
@@ -67,6 +100,11 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	if diags.HasError() {
 		return
 	}
+	// Written with the VM and removed as the last step: a VM that still has
+	// it was left by an apply that never finished.
+	deadline, _ := ctx.Deadline()
+	marker := thisProcess(deadline)
+	spec.Tags = append(spec.Tags, marker.Tag())
 	var sourceVM guard.VM
 	if source != nil {
 		var err error
@@ -128,6 +166,14 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		return
 	}
 
+	if source != nil {
+		// PVE's clone takes no tags: mark the clone at once.
+		if err := r.markCreating(ctx, node, spec.VMID, marker); err != nil {
+			addAPIError(diags, fmt.Sprintf("mark VM %d as being created", spec.VMID), err)
+			r.saveIfExists(ctx, plan, node, spec.VMID, state)
+			return
+		}
+	}
 	vm, err := client.GetVM(ctx, node, spec.VMID)
 	if err != nil {
 		addAPIError(diags, fmt.Sprintf("read VM %d after creating it", spec.VMID), err)
@@ -160,6 +206,10 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		}
 	}
 	if !r.applyPower(ctx, plan, vm, diags) {
+		return
+	}
+	if err := r.clearCreateMarker(ctx, node, vm.VMID); err != nil {
+		addAPIError(diags, fmt.Sprintf("finish creating VM %d (remove its create marker)", vm.VMID), err)
 		return
 	}
 	r.refreshState(ctx, plan, node, vm.VMID, state, diags)
@@ -236,7 +286,22 @@ func (r *vmResource) yieldToWinner(ctx context.Context, plan *vmResourceModel, o
 	}
 	r.data.inventory.invalidate()
 	state.RemoveResource(ctx)
+	if winner.Creation == guard.Unfinished {
+		addTakeBackWarning(diags, winner)
+		r.adopt(ctx, plan, &winner, state, diags)
+		return
+	}
 	if guard.Policy(plan.OnExisting.ValueString()) == guard.PolicyAdopt {
+		if winner.Creation == guard.Creating {
+			// Adopt what the winner's apply made, not a half-made VM.
+			if vm, err := r.waitCreated(ctx, winner.Node, winner.VMID); err != nil || vm == nil {
+				diags.AddAttributeError(pathName, "The VM a concurrent apply created is not finished",
+					fmt.Sprintf("Another apply created %s first; this apply removed its own VM %d and waited for the "+
+						"winner to finish, but %s. Run terraform apply again.", vmLine(winner), ours.VMID,
+						settleProblem(vm, err)))
+				return
+			}
+		}
 		diags.AddWarning("Adopting the VM a concurrent apply created",
 			fmt.Sprintf("Another apply created %s first. This apply removed its own VM %d and adopts the winner.",
 				vmLine(winner), ours.VMID))
@@ -326,4 +391,11 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+func settleProblem(vm *pve.VM, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return "it was removed meanwhile"
 }

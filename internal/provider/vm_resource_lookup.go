@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -143,14 +144,44 @@ func addImportError(diags *diag.Diagnostics, id string, err error) {
 }
 
 // decide runs the guard for a name, reading the creation time of each VM
-// that carries it (the inventory does not list creation times).
+// that carries it (the inventory does not list creation times). While a
+// racing apply of this provider is creating a VM with the name, it reads
+// the cluster again until that apply settles (keeps or removes its VM), at
+// most raceSettleTimeout.
 func (r *vmResource) decide(ctx context.Context, view *clusterView, name string, policy guard.Policy, ignore map[int]bool, diags *diag.Diagnostics) guard.Decision {
-	inv, err := r.withCreationTimes(ctx, view, name, nil)
-	if err != nil {
-		addAPIError(diags, "read the VMs named "+strconv.Quote(name), err)
-		return guard.Decision{Action: guard.ActionRefuse}
+	settle, cancel := context.WithTimeout(ctx, raceSettleTimeout)
+	defer cancel()
+	for {
+		inv, err := r.withCreationTimes(ctx, view, name, nil)
+		if err != nil {
+			addAPIError(diags, "read the VMs named "+strconv.Quote(name), err)
+			return guard.Decision{Action: guard.ActionRefuse}
+		}
+		d := guard.Decide(inv, name, policy, ignore)
+		if d.Action != guard.ActionWait {
+			return d
+		}
+		tflog.Info(ctx, "another apply is creating a VM with this name, waiting for it", map[string]any{
+			"name": name, "vmids": joinInts(vmidsOf(d.Creating)),
+		})
+		if sleepUntil(settle, time.Now().Add(lockPollInterval)) != nil {
+			d.Action = guard.ActionRefuse
+			return d
+		}
+		r.data.inventory.invalidate()
+		if view, err = r.data.inventory.fresh(ctx); err != nil {
+			addAPIError(diags, "read the cluster inventory again for "+strconv.Quote(name), err)
+			return guard.Decision{Action: guard.ActionRefuse}
+		}
 	}
-	return guard.Decide(inv, name, policy, ignore)
+}
+
+func vmidsOf(vms []guard.VM) []int {
+	ids := make([]int, 0, len(vms))
+	for _, vm := range vms {
+		ids = append(ids, vm.VMID)
+	}
+	return ids
 }
 
 // withCreationTimes returns the guard's inventory with creation times for

@@ -122,16 +122,23 @@ func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diag
 	if diags.HasError() {
 		return
 	}
+	for _, vm := range decision.Remove {
+		if decision.Action != guard.ActionRefuse {
+			diags.AddAttributeWarning(pathName, "A VM an interrupted apply left behind will be removed",
+				fmt.Sprintf("%s was created by an apply of this provider that was interrupted, and lost its name "+
+					"to an older VM. It is in no Terraform state; apply destroys it.", vmLine(vm)))
+		}
+	}
 	switch decision.Action {
 	case guard.ActionRefuse:
 		addGuardRefusal(diags, name, decision)
 	case guard.ActionAdopt:
-		r.planAdoption(ctx, plan, decision.Target, diags)
+		r.planAdoption(ctx, plan, decision.Target, decision.Reason == guard.ReasonUnfinished, diags)
 	}
 }
 
 // planAdoption shows which VM apply will adopt, or why it cannot.
-func (r *vmResource) planAdoption(ctx context.Context, plan *vmResourceModel, target *guard.VM, diags *diag.Diagnostics) {
+func (r *vmResource) planAdoption(ctx context.Context, plan *vmResourceModel, target *guard.VM, takeBack bool, diags *diag.Diagnostics) {
 	vm, err := r.data.client.GetVM(ctx, target.Node, target.VMID)
 	if err != nil {
 		addAPIError(diags, fmt.Sprintf("read VM %d to plan its adoption", target.VMID), err)
@@ -153,6 +160,13 @@ func (r *vmResource) planAdoption(ctx context.Context, plan *vmResourceModel, ta
 	what := "It already matches this configuration."
 	if !change.config.Empty() {
 		what = "Apply will change: " + change.config.Describe() + "."
+	}
+	if takeBack {
+		diags.AddAttributeWarning(pathName, "A VM an interrupted apply created will be taken back",
+			fmt.Sprintf("%s was created by an apply of this provider that was interrupted before it finished, so "+
+				"it is in no Terraform state. Apply takes it into state instead of creating another. %s",
+				vmLineOf(vm), what))
+		return
 	}
 	diags.AddAttributeWarning(pathName, "Existing VM will be adopted",
 		fmt.Sprintf("on_existing = \"adopt\": apply takes %s into state instead of creating a VM. %s",
