@@ -30,6 +30,8 @@ type providerData struct {
 	// VMIDs that instances of this run hold in their state: a VM with our
 	// name that one of them owns is being replaced, not a stranger.
 	owned *ownedVMs
+	// names whose VM this run's refresh dropped from state as gone.
+	vanished *vanishedVMs
 }
 
 func newProviderData(client *pve.Client, s providerSettings) *providerData {
@@ -40,6 +42,7 @@ func newProviderData(client *pve.Client, s providerSettings) *providerData {
 		inventory:   newInventoryCache(client),
 		planned:     &plannedNames{byName: map[string][]plannedName{}},
 		owned:       &ownedVMs{vmids: map[int]string{}},
+		vanished:    &vanishedVMs{},
 	}
 }
 

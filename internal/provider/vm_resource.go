@@ -86,6 +86,7 @@ func (r *vmResource) Read(ctx context.Context, req resource.ReadRequest, resp *r
 		resp.Diagnostics.AddWarning("VM no longer exists", gone.Error())
 		// The framework wants an identity even for a removed resource.
 		setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
+		r.data.vanished.add(state.Name.ValueString())
 		resp.State.RemoveResource(ctx)
 		return
 	}

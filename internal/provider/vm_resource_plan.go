@@ -131,6 +131,16 @@ func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diag
 	}
 	switch decision.Action {
 	case guard.ActionRefuse:
+		if r.data.vanished.has(name) && (decision.Reason == guard.ReasonExists || decision.Reason == guard.ReasonDuplicates) {
+			// Maybe a destroy: it must not fail for a create it will not do.
+			var refusal diag.Diagnostics
+			addGuardRefusal(&refusal, name, decision)
+			diags.AddAttributeWarning(pathName, "The VM was deleted and its name is taken",
+				fmt.Sprintf("This resource's VM was deleted outside Terraform, and another VM now carries the name "+
+					"%q. terraform destroy has nothing to do for it. terraform apply will refuse to create it:\n\n%s",
+					name, refusal[0].Detail()))
+			return
+		}
 		addGuardRefusal(diags, name, decision)
 	case guard.ActionAdopt:
 		r.planAdoption(ctx, plan, decision.Target, decision.Reason == guard.ReasonUnfinished, diags)
