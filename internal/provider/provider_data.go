@@ -24,6 +24,8 @@ type providerData struct {
 	defaultNode string
 
 	inventory *inventoryCache
+	// nodes and storages, read once per run for the placement checks.
+	topology *topologyCache
 	// names planned by proxmoxsafe_vm instances in this run, to catch two
 	// resources with one name before anything is created.
 	planned *plannedNames
@@ -40,6 +42,7 @@ func newProviderData(client *pve.Client, s providerSettings) *providerData {
 		onExisting:  s.onExisting,
 		defaultNode: s.defaultNode,
 		inventory:   newInventoryCache(client),
+		topology:    &topologyCache{client: client},
 		planned:     &plannedNames{byName: map[string][]plannedName{}},
 		owned:       &ownedVMs{vmids: map[int]string{}},
 		vanished:    &vanishedVMs{},

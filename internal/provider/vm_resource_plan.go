@@ -75,6 +75,11 @@ func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequ
 			}
 			plan.Node = types.StringValue(r.data.defaultNode)
 		}
+	}
+	if r.checkPlacement(ctx, state, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
+	if state == nil {
 		r.planCreate(ctx, &plan, &resp.Diagnostics)
 	} else {
 		r.planUpdate(ctx, state, &plan, reps, &resp.Diagnostics)
