@@ -162,10 +162,7 @@ func (r *vmResource) clearCreateMarker(ctx context.Context, node string, vmid in
 		return nil
 	}
 	tags := userTags(vm.Tags)
-	if len(tags) == 0 {
-		return r.data.client.UpdateConfig(ctx, node, vmid, nil, []string{"tags"}, vm.Digest)
-	}
-	return r.data.client.UpdateConfig(ctx, node, vmid, map[string]string{"tags": pve.FormatTags(tags)}, nil, vm.Digest)
+	return r.data.client.ApplyConfigChange(ctx, node, vmid, pve.ConfigChange{Tags: &tags}, vm.Digest)
 }
 
 // markCreating adds the create marker to a VM that exists already (a clone:
@@ -176,7 +173,7 @@ func (r *vmResource) markCreating(ctx context.Context, node string, vmid int, ma
 		return err
 	}
 	tags := append(userTags(vm.Tags), marker.Tag())
-	return r.data.client.UpdateConfig(ctx, node, vmid, map[string]string{"tags": pve.FormatTags(tags)}, nil, vm.Digest)
+	return r.data.client.ApplyConfigChange(ctx, node, vmid, pve.ConfigChange{Tags: &tags}, vm.Digest)
 }
 
 // waitCreated waits until the create of a VM that another apply of this

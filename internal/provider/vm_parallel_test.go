@@ -184,3 +184,45 @@ func tail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Ten clones of one template at -parallelism=10, where the simulator's
+// storage lock (held far longer than a clone waits for it) makes all but one
+// clone fail at first with "can't lock file ... got timeout": the provider
+// retries them within the create timeout and all ten are created once.
+func TestAccVMResource_parallelClonesContend(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1")
+	}
+	cli := acctest.NewCLI(t)
+	lab := acctest.New(t, pvesim.Options{Scenario: "empty", TaskDuration: 20 * time.Millisecond, StatsLag: time.Second,
+		Locks: pvesim.LockOptions{StorageTimeout: 50 * time.Millisecond, CloneTimeout: 50 * time.Millisecond,
+			ConfigTimeout: 50 * time.Millisecond, StorageHold: 300 * time.Millisecond}})
+	sim := lab.RequireSim(t)
+	if err := sim.AddVM(pvesim.VM{VMID: 9000, Node: lab.Node, Name: "tmpl-debian", Template: true, Config: map[string]string{
+		"scsi0": "local-lvm:base-9000-disk-0,size=2G", "net0": "virtio=BC:24:11:00:00:90,bridge=vmbr0",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	prefix := acctest.RandomName("cl")
+	dir := cli.Workdir(t, lab.Config(fleetHCL(prefix, lab.Node, 10, "started = false", `clone = { source = "tmpl-debian", full = true }`)))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	sim.ResetRequestCounts()
+	start := time.Now()
+	res, err := cli.Run(ctx, dir, "apply", "-auto-approve", "-parallelism=10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clones := sim.RequestCounts()["POST /nodes/{node}/qemu/{vmid}/clone"]
+	t.Logf("10 clones at -parallelism=10: exit %d in %s, %d clone requests (the others met the lock and were retried)",
+		res.ExitCode, time.Since(start).Round(100*time.Millisecond), clones)
+	if res.ExitCode != 0 {
+		t.Fatalf("apply failed:\n%s", tail(res.Output, 60))
+	}
+	if p := fleetProblems(t, sim, dir, prefix, 10); len(p) > 0 {
+		t.Fatalf("after the apply:\n%s", strings.Join(p, "\n"))
+	}
+	if clones <= 10 {
+		t.Fatalf("%d clone requests: the lock never contended, the test proves nothing", clones)
+	}
+}

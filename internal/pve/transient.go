@@ -28,7 +28,11 @@ var (
 	// /var/lock/pve-manager/pve-storage-<id>. Nothing was done when it fails:
 	// the worker of a create or clone removes what it started
 	// (qemu-server PVE/API2/Qemu.pm create_vm, clone_vm "unlink $conffile").
-	reLockTimeout = regexp.MustCompile(`(?i)can't lock file '[^']*' - got timeout`)
+	//
+	// A shared storage is locked cluster-wide instead (pve-storage Plugin.pm
+	// cluster_lock_storage -> pve-cluster Cluster.pm cfs_lock_storage), which
+	// fails with "cfs-lock 'storage-<id>' error: got lock request timeout".
+	reLockTimeout = regexp.MustCompile(`(?i)(can't lock file '[^']*' - got timeout|cfs-lock '[^']*' error: got lock request timeout)`)
 	// qemu-server PVE/API2/Qemu.pm clone_vm: PVE::QemuConfig->check_lock on
 	// the source config dies "VM <id> is locked (clone)"; another clone of
 	// the same source holds it for a moment (PVE::AbstractConfig check_lock).

@@ -101,6 +101,8 @@ func TestLockTimeoutsAreRetried(t *testing.T) {
 		t.Fatalf("create after a lock timeout in its task: %v", err)
 	}
 	srv.InjectFault(pvesim.Fault{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/config", Status: 500, Message: lockMsg})
+	srv.InjectFault(pvesim.Fault{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/config", Status: 500,
+		Message: "cfs-lock 'storage-ceph' error: got lock request timeout"})
 	if err := c.UpdateConfig(ctx, "pve", 100, map[string]string{"cores": "2"}, nil, ""); err != nil {
 		t.Fatalf("update after a lock timeout: %v", err)
 	}
