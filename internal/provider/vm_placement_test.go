@@ -32,6 +32,12 @@ func TestAccVMResource_unknownNodeAndStorage(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)Storage\s+"local-lvn"\s+does\s+not\s+exist\s+on\s+node\s+pve.*local-lvm`),
 			},
 			{
+				PreConfig: func() { sim.SetNodeBridges("pve", "vmbr0", "vmbr1") },
+				Config: lab.Config(vmHCL(name, "pve", `started = false`,
+					`networks = { net0 = { bridge = "vmbr0" }, net1 = { bridge = "vmbr9" } }`)),
+				ExpectError: regexp.MustCompile(`(?s)Bridge\s+"vmbr9"\s+does\s+not\s+exist\s+on\s+node\s+pve.*Bridges\s+on\s+pve:\s+vmbr0,\s+vmbr1`),
+			},
+			{
 				PreConfig:   func() { sim.SetNodeOffline("pve2", true) },
 				Config:      lab.Config(vmHCL(name, "pve2", `started = false`)),
 				ExpectError: regexp.MustCompile(`(?s)Node\s+"pve2"\s+is\s+offline`),

@@ -9,6 +9,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -29,6 +30,8 @@ type topologyCache struct {
 	mu     sync.Mutex
 	last   *pve.Topology
 	readAt time.Time
+	// bridges by node, read when a plan first needs a node's.
+	bridges map[string][]string
 }
 
 // get returns the topology, read at most planInventoryMaxAge ago.
@@ -42,8 +45,26 @@ func (c *topologyCache) get(ctx context.Context) (*pve.Topology, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.last, c.readAt = t, time.Now()
+	c.last, c.readAt, c.bridges = t, time.Now(), map[string][]string{}
 	return t, nil
+}
+
+// bridgesOf returns the bridges of node, read once per run.
+func (c *topologyCache) bridgesOf(ctx context.Context, node string) ([]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b, ok := c.bridges[node]; ok {
+		return b, nil
+	}
+	b, err := c.client.Bridges(ctx, node)
+	if err != nil {
+		return nil, err
+	}
+	if c.bridges == nil {
+		c.bridges = map[string][]string{}
+	}
+	c.bridges[node] = b
+	return b, nil
 }
 
 // checkPlacement refuses a plan whose node or disk storages do not exist.
@@ -64,9 +85,22 @@ func (r *vmResource) checkPlacement(ctx context.Context, state, plan *vmResource
 			newDisks[iface] = d
 		}
 	}
+	newBridges := map[string]string{} // interface -> bridge
+	haveNets := map[string]networkModel{}
+	if state != nil {
+		haveNets = state.networks(ctx, diags)
+	}
+	for iface, n := range plan.networks(ctx, diags) {
+		if n.Bridge.IsUnknown() || n.Bridge.IsNull() {
+			continue
+		}
+		if cur, ok := haveNets[iface]; moving || !ok || cur.Bridge.ValueString() != n.Bridge.ValueString() {
+			newBridges[iface] = n.Bridge.ValueString()
+		}
+	}
 	source := plan.clone(ctx, diags)
 	cloneStorage := source != nil && !source.Storage.IsNull() && !source.Storage.IsUnknown() && source.Storage.ValueString() != ""
-	if state != nil && !moving && len(newDisks) == 0 {
+	if state != nil && !moving && len(newDisks) == 0 && len(newBridges) == 0 {
 		return
 	}
 
@@ -85,6 +119,7 @@ func (r *vmResource) checkPlacement(ctx context.Context, state, plan *vmResource
 			return
 		}
 	}
+	r.checkBridges(ctx, node, newBridges, diags)
 	if len(topo.Storages) == 0 {
 		// Without Datastore.Audit PVE lists no storage: nothing to check against.
 		return
@@ -102,6 +137,28 @@ func (r *vmResource) checkPlacement(ctx context.Context, state, plan *vmResource
 		if problem := storageProblem(topo, node, source.Storage.ValueString()); problem != "" {
 			diags.AddAttributeError(path.Root("clone").AtName("storage"), "Unknown storage", problem)
 		}
+	}
+}
+
+// checkBridges refuses network devices on bridges node does not have (or
+// that these credentials may not use: PVE lists only those).
+func (r *vmResource) checkBridges(ctx context.Context, node string, bridges map[string]string, diags *diag.Diagnostics) {
+	if len(bridges) == 0 {
+		return
+	}
+	have, err := r.data.topology.bridgesOf(ctx, node)
+	if err != nil {
+		addAPIError(diags, "read the bridges of node "+node, err)
+		return
+	}
+	for _, iface := range sortedKeys(bridges) {
+		bridge := bridges[iface]
+		if slices.Contains(have, bridge) {
+			continue
+		}
+		diags.AddAttributeError(path.Root("networks").AtMapKey(iface).AtName("bridge"), "Unknown bridge",
+			fmt.Sprintf("Bridge %q does not exist on node %s, or these credentials may not use it (SDN.Use on "+
+				"/sdn/zones/localnetwork/%s). Bridges on %s: %s.", bridge, node, bridge, node, orNone(have)))
 	}
 }
 

@@ -101,3 +101,27 @@ func (t *Topology) StoragesOn(node string) []Storage {
 	}
 	return out
 }
+
+// Bridges lists the bridges of node that VMs can attach to: GET
+// /nodes/{node}/network?type=any_bridge (pve-manager PVE/API2/Network.pm
+// "index": Linux and OVS bridges, plus SDN vnets). PVE leaves out bridges
+// the caller may not use (check_sdn_bridge, SDN.Use or SDN.Audit on
+// /sdn/zones/localnetwork/<bridge>); creating a VM on such a bridge fails
+// the same permission (qemu-server create_vm check_bridge_access).
+func (c *Client) Bridges(ctx context.Context, node string) ([]string, error) {
+	ctx = c.logCtx(ctx)
+	var entries []struct {
+		Iface string `json:"iface"`
+	}
+	if err := c.get(ctx, "/nodes/"+url.PathEscape(node)+"/network", url.Values{"type": {"any_bridge"}}, &entries); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if e.Iface != "" {
+			out = append(out, e.Iface)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
