@@ -40,7 +40,8 @@ func ProviderBinaryDir(t *testing.T) string {
 		if root, buildErr = moduleRoot(); buildErr != nil {
 			return
 		}
-		if builtDir, buildErr = os.MkdirTemp("", "proxmoxsafe-provider-"); buildErr != nil {
+		// Shared by every test of the binary, so not one test's TempDir.
+		if builtDir, buildErr = os.MkdirTemp("", "proxmoxsafe-provider-"); buildErr != nil { //nolint:usetesting // outlives the first test
 			return
 		}
 		cmd := exec.Command("go", "build", "-o", filepath.Join(builtDir, "terraform-provider-proxmoxsafe"), ".")

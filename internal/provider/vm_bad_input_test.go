@@ -67,7 +67,7 @@ func TestAccProvider_endpointPathAndQuery(t *testing.T) {
 	// Terraform itself quotes the configuration line the error points at
 	// (lines of the form "  12:   endpoint = ..."); the provider's message
 	// must not repeat it anywhere else.
-	out := planError(t, lab, withEndpoint(root+"/?ticket=hunter2"))
+	out := planError(t, withEndpoint(root+"/?ticket=hunter2"))
 	for _, line := range strings.Split(out, "\n") {
 		if strings.Contains(line, "hunter2") && !regexp.MustCompile(`^[│ ]*[0-9]+:\s+endpoint\s+=`).MatchString(line) {
 			t.Fatalf("the error repeats the endpoint's query string:\n%s", out)
@@ -76,7 +76,7 @@ func TestAccProvider_endpointPathAndQuery(t *testing.T) {
 }
 
 // planError runs terraform plan on config and returns its whole output.
-func planError(t *testing.T, lab *acctest.Lab, config string) string {
+func planError(t *testing.T, config string) string {
 	t.Helper()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1")

@@ -298,7 +298,7 @@ func (r *vmResource) yieldToWinner(ctx context.Context, plan *vmResourceModel, o
 				diags.AddAttributeError(pathName, "The VM a concurrent apply created is not finished",
 					fmt.Sprintf("Another apply created %s first; this apply removed its own VM %d and waited for the "+
 						"winner to finish, but %s. Run terraform apply again.", vmLine(winner), ours.VMID,
-						settleProblem(vm, err)))
+						settleProblem(err)))
 				return
 			}
 		}
@@ -393,7 +393,7 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 	}
 }
 
-func settleProblem(vm *pve.VM, err error) string {
+func settleProblem(err error) string {
 	if err != nil {
 		return err.Error()
 	}
