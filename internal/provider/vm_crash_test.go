@@ -53,7 +53,7 @@ func TestAccVMResource_crashRecovery(t *testing.T) {
 		dir := cli.Workdir(t, lab.Config(fleetHCL(prefix, lab.Node, vms, `on_existing = "`+policy+`"`)))
 		// Spread the kills over the whole apply: creates, the uniqueness
 		// check, start, and the marker's removal.
-		killAt := time.Duration(50+rng.IntN(5000)) * time.Millisecond
+		killAt := time.Duration(50+rng.IntN(3000)) * time.Millisecond
 		first, err := cli.RunKillingPlugin(ctx, dir, killAt, "apply", "-auto-approve")
 		if err != nil {
 			t.Fatal(err)
