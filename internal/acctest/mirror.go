@@ -50,7 +50,11 @@ func buildIntoMirror(t *testing.T, dir, address, pkg string) {
 	binary := "terraform-provider-" + address[strings.LastIndex(address, "/")+1:] + "_v" + MirrorProviderVersion
 	out := filepath.Join(dir, filepath.FromSlash(address), MirrorProviderVersion, runtime.GOOS+"_"+runtime.GOARCH, binary)
 	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = moduleRoot(t)
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatalf("building %s for the local mirror: %s", address, err)
+	}
+	cmd.Dir = root
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building %s for the local mirror: %s\n%s", address, err, msg)
 	}
@@ -105,14 +109,4 @@ func cleanEnv() []string {
 		env = append(env, kv)
 	}
 	return env
-}
-
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	gomod := strings.TrimSpace(string(out))
-	if err != nil || gomod == "" || gomod == os.DevNull {
-		t.Fatalf("cannot find the module root (go env GOMOD: %q, %v)", gomod, err)
-	}
-	return filepath.Dir(gomod)
 }

@@ -21,6 +21,8 @@ type VM struct {
 	CreatedAt int64
 	Tags      []string
 	Uptime    int64
+	// Creation is what the provider's create marker says about the VM.
+	Creation Creation
 }
 
 // Inventory is one read of the cluster.
@@ -62,6 +64,9 @@ const (
 	ActionCreate Action = iota
 	ActionAdopt
 	ActionRefuse
+	// ActionWait: an apply of this provider is creating a VM with the name;
+	// read the cluster again shortly and decide again.
+	ActionWait
 )
 
 func (a Action) String() string {
@@ -72,6 +77,8 @@ func (a Action) String() string {
 		return "adopt"
 	case ActionRefuse:
 		return "refuse"
+	case ActionWait:
+		return "wait"
 	}
 	return fmt.Sprintf("Action(%d)", int(a))
 }
@@ -86,6 +93,8 @@ const (
 	ReasonTemplate                        // the only match is a template: never adopted
 	ReasonUnverifiable                    // some names could not be read: see Unchecked
 	ReasonPartialVisibility               // the credentials do not see every VM
+	ReasonCreating                        // a racing apply is creating a VM with the name
+	ReasonUnfinished                      // our own create of the VM was interrupted: take it back
 )
 
 func (r Reason) String() string {
@@ -102,6 +111,10 @@ func (r Reason) String() string {
 		return "unverifiable"
 	case ReasonPartialVisibility:
 		return "partial_visibility"
+	case ReasonCreating:
+		return "creating"
+	case ReasonUnfinished:
+		return "unfinished"
 	}
 	return fmt.Sprintf("Reason(%d)", int(r))
 }
@@ -123,6 +136,11 @@ type Decision struct {
 	Unchecked []int
 	// Incomplete is true when the inventory was not Complete.
 	Incomplete bool
+	// Creating are the matches a racing apply is creating (ActionWait).
+	Creating []VM
+	// Remove are unfinished creates of ours that lost the name to an older
+	// VM: never in any state, to be removed before acting.
+	Remove []VM
 }
 
 // SameName reports whether two VM names are the same to PVE users.
@@ -187,6 +205,9 @@ func Decide(inv Inventory, name string, policy Policy, ignore map[int]bool) Deci
 
 	if !inv.Complete {
 		d.Action, d.Reason, d.Incomplete = ActionRefuse, ReasonPartialVisibility, true
+		return d
+	}
+	if settleCreations(&d) {
 		return d
 	}
 	switch len(d.Matches) {

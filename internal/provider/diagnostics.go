@@ -110,6 +110,11 @@ func addGuardRefusal(diags *diag.Diagnostics, name string, d guard.Decision) {
 		detail = fmt.Sprintf("The token or user lacks VM.Audit on /vms (or /), so Proxmox VE hides some VMs "+
 			"from it and a VM named %q may exist unseen. Nothing was created.\n\nGrant VM.Audit on /vms "+
 			"(for example the PVEAuditor role) to the token or user.", name)
+	case guard.ReasonCreating:
+		summary = "Another apply is still creating a VM with this name"
+		detail = fmt.Sprintf("An apply of this provider is creating a VM named %q and had not finished after "+
+			"waiting for it:\n%s\n\nNothing was created. This is not a duplicate: that apply either keeps "+
+			"the VM or removes it. Run terraform apply again once it has finished.", name, vmList(d.Creating))
 	default:
 		summary = "Refusing to create the VM"
 		detail = fmt.Sprintf("The duplicate guard refused to create a VM named %q (%s).", name, d.Reason)

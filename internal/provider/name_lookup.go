@@ -8,22 +8,54 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/guard"
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
 )
 
 // decide runs the guard for a name, reading the creation time of each VM
-// that carries it (the inventory does not list creation times).
+// that carries it (the inventory does not list creation times). While a
+// racing apply of this provider is creating a VM with the name, it reads
+// the cluster again until that apply settles (keeps or removes its VM), at
+// most raceSettleTimeout.
 func (p *providerData) decide(ctx context.Context, view *clusterView, name string, policy guard.Policy, ignore map[int]bool, diags *diag.Diagnostics) guard.Decision {
-	inv, err := p.withCreationTimes(ctx, view, name, nil)
-	if err != nil {
-		addAPIError(diags, "read the VMs named "+strconv.Quote(name), err)
-		return guard.Decision{Action: guard.ActionRefuse}
+	settle, cancel := context.WithTimeout(ctx, raceSettleTimeout)
+	defer cancel()
+	for {
+		inv, err := p.withCreationTimes(ctx, view, name, nil)
+		if err != nil {
+			addAPIError(diags, "read the VMs named "+strconv.Quote(name), err)
+			return guard.Decision{Action: guard.ActionRefuse}
+		}
+		d := guard.Decide(inv, name, policy, ignore)
+		if d.Action != guard.ActionWait {
+			return d
+		}
+		tflog.Info(ctx, "another apply is creating a VM with this name, waiting for it", map[string]any{
+			"name": name, "vmids": joinInts(vmidsOf(d.Creating)),
+		})
+		if sleepUntil(settle, time.Now().Add(lockPollInterval)) != nil {
+			d.Action = guard.ActionRefuse
+			return d
+		}
+		p.inventory.invalidate()
+		if view, err = p.inventory.fresh(ctx); err != nil {
+			addAPIError(diags, "read the cluster inventory again for "+strconv.Quote(name), err)
+			return guard.Decision{Action: guard.ActionRefuse}
+		}
 	}
-	return guard.Decide(inv, name, policy, ignore)
+}
+
+func vmidsOf(vms []guard.VM) []int {
+	ids := make([]int, 0, len(vms))
+	for _, vm := range vms {
+		ids = append(ids, vm.VMID)
+	}
+	return ids
 }
 
 // withCreationTimes returns the guard's inventory with creation times for

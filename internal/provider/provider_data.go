@@ -29,12 +29,16 @@ type providerData struct {
 	defaultNode string
 
 	inventory *inventoryCache
+	// nodes and storages, read once per run for the placement checks.
+	topology *topologyCache
 	// names planned by proxmoxsafe_vm instances in this run, to catch two
 	// resources with one name before anything is created.
 	planned *plannedNames
 	// VMIDs that instances of this run hold in their state: a VM with our
 	// name that one of them owns is being replaced, not a stranger.
 	owned *ownedVMs
+	// names whose VM this run's refresh dropped from state as gone.
+	vanished *vanishedVMs
 }
 
 func newProviderData(client *pve.Client, s providerSettings) *providerData {
@@ -43,8 +47,10 @@ func newProviderData(client *pve.Client, s providerSettings) *providerData {
 		onExisting:  s.onExisting,
 		defaultNode: s.defaultNode,
 		inventory:   newInventoryCache(client),
+		topology:    &topologyCache{client: client},
 		planned:     &plannedNames{byName: map[string][]plannedName{}},
 		owned:       &ownedVMs{vmids: map[int]string{}},
+		vanished:    &vanishedVMs{},
 	}
 }
 
@@ -90,6 +96,7 @@ func guardVM(vm pve.InventoryVM, createdAt int64) guard.VM {
 	return guard.VM{
 		VMID: vm.VMID, Node: vm.Node, Name: vm.Name, NameKnown: vm.NameKnown,
 		Status: vm.Status, Template: vm.Template, CreatedAt: createdAt, Tags: vm.Tags, Uptime: vm.Uptime,
+		Creation: creationOf(vm.Tags, time.Now()),
 	}
 }
 

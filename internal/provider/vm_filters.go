@@ -193,7 +193,8 @@ func importID(node string, vmid int) string { return fmt.Sprintf("%s/%d", node, 
 // tagsValue is a set of tags that is never null, so configurations can use
 // contains() without a null check.
 func tagsValue(ctx context.Context, tags []string, diags *diag.Diagnostics) types.Set {
-	v, d := types.SetValueFrom(ctx, types.StringType, nonNil(tags))
+	// The create marker is the provider's bookkeeping, not a user's tag.
+	v, d := types.SetValueFrom(ctx, types.StringType, nonNil(userTags(tags)))
 	diags.Append(d...)
 	return v
 }

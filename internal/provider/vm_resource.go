@@ -30,8 +30,9 @@ const (
 	defaultDeleteTimeout = 20 * time.Minute
 	shutdownTimeout      = 2 * time.Minute
 	lockPollInterval     = 500 * time.Millisecond
-	// VMID allocation can race with other clients; PVE reserves nothing.
-	maxAllocationAttempts = 5
+	// raceSettleTimeout bounds how long a decision waits for a racing apply
+	// of this provider that is creating a VM with the same name.
+	raceSettleTimeout = 5 * time.Minute
 )
 
 // NewVMResource returns the proxmoxsafe_vm resource.
@@ -87,6 +88,7 @@ func (r *vmResource) Read(ctx context.Context, req resource.ReadRequest, resp *r
 		resp.Diagnostics.AddWarning("VM no longer exists", gone.Error())
 		// The framework wants an identity even for a removed resource.
 		setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
+		r.data.vanished.add(state.Name.ValueString())
 		resp.State.RemoveResource(ctx)
 		return
 	}

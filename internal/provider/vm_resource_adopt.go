@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
@@ -45,6 +46,13 @@ func (r *vmResource) adopt(ctx context.Context, plan *vmResourceModel, target *g
 	r.saveVM(ctx, plan, vm, state, diags)
 	if !r.applyChange(ctx, plan, vm, diags) || !r.applyPower(ctx, plan, vm, diags) {
 		return
+	}
+	if m, ok := markerOfVM(vm); ok && m.abandoned(time.Now()) {
+		// Taking back an interrupted create finishes it.
+		if err := r.clearCreateMarker(ctx, vm.Node, vm.VMID); err != nil {
+			addAPIError(diags, fmt.Sprintf("finish taking back VM %d (remove its create marker)", vm.VMID), err)
+			return
+		}
 	}
 	r.refreshState(ctx, plan, vm.Node, vm.VMID, state, diags)
 }

@@ -103,6 +103,17 @@ func (r *vmResource) checkRename(ctx context.Context, vm *pve.VM, newName string
 // migrate moves a VM offline, shutting it down for the move when it runs.
 func (r *vmResource) migrate(ctx context.Context, vm *pve.VM, target string, diags *diag.Diagnostics) *pve.VM {
 	client := r.data.client
+	// Nothing is shut down before the target is known good.
+	topo, err := r.data.topology.get(ctx)
+	if err != nil {
+		addAPIError(diags, fmt.Sprintf("check node %s before migrating VM %d there", target, vm.VMID), err)
+		return nil
+	}
+	if problem := nodeProblem(topo, target); problem != "" {
+		diags.AddAttributeError(pathNode, "Unusable node",
+			fmt.Sprintf("%s VM %d stays on %s and was not shut down.", problem, vm.VMID, vm.Node))
+		return nil
+	}
 	if vm.Status == "running" {
 		if err := client.ShutdownVM(ctx, vm.Node, vm.VMID, shutdownTimeout); err != nil {
 			addAPIError(diags, fmt.Sprintf("shut down VM %d for its migration to %s", vm.VMID, target), err)

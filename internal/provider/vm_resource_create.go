@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -44,15 +45,48 @@ func (r *vmResource) Create(ctx context.Context, req resource.CreateRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if decision.Action != guard.ActionRefuse && !r.removeUnfinished(ctx, decision.Remove, &resp.Diagnostics) {
+		return
+	}
 	switch decision.Action {
 	case guard.ActionRefuse:
 		addGuardRefusal(&resp.Diagnostics, name, decision)
 	case guard.ActionAdopt:
+		if decision.Reason == guard.ReasonUnfinished {
+			addTakeBackWarning(&resp.Diagnostics, *decision.Target)
+		}
 		r.adopt(ctx, &plan, decision.Target, &resp.State, &resp.Diagnostics)
 	case guard.ActionCreate:
 		r.create(ctx, &plan, view, &resp.State, &resp.Diagnostics)
 	}
 	setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
+}
+
+// addTakeBackWarning names the VM an interrupted apply created, which this
+// apply takes into state instead of creating another.
+func addTakeBackWarning(diags *diag.Diagnostics, vm guard.VM) {
+	diags.AddAttributeWarning(pathName, "Taking back a VM an interrupted apply created",
+		fmt.Sprintf("%s was created by an apply of this provider that was interrupted before it finished "+
+			"(its create marker is still set and its creator is gone), so it is in no Terraform state. "+
+			"This apply takes it into state and finishes its configuration instead of creating another.",
+			vmLine(vm)))
+}
+
+// removeUnfinished deletes VMs that interrupted applies of this provider
+// created and that lost their name to an older VM: they are in no state and
+// nobody else's. It reports whether all went.
+func (r *vmResource) removeUnfinished(ctx context.Context, vms []guard.VM, diags *diag.Diagnostics) bool {
+	for _, vm := range vms {
+		if err := r.data.client.DestroyVM(ctx, vm.Node, vm.VMID); err != nil && !errors.Is(err, pve.ErrNotFound) {
+			addAPIError(diags, fmt.Sprintf("remove VM %d (%q), left unfinished by an interrupted apply", vm.VMID, vm.Name), err)
+			return false
+		}
+		diags.AddAttributeWarning(pathName, "Removed a VM an interrupted apply left behind",
+			fmt.Sprintf("%s was created by an apply of this provider that was interrupted, and had lost its name "+
+				"to an older VM before it finished. It was in no Terraform state and has been destroyed.", vmLine(vm)))
+		r.data.inventory.invalidate()
+	}
+	return true
 }
 
 // create makes a new VM, records it in state the moment it exists, and then
@@ -66,6 +100,11 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	if diags.HasError() {
 		return
 	}
+	// Written with the VM and removed as the last step: a VM that still has
+	// it was left by an apply that never finished.
+	deadline, _ := ctx.Deadline()
+	marker := thisProcess(deadline)
+	spec.Tags = append(spec.Tags, marker.Tag())
 	var sourceVM guard.VM
 	if source != nil {
 		var err error
@@ -98,10 +137,17 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		if err == nil {
 			err = r.waitCreated(ctx, task, spec.VMID)
 		}
-		if !errors.Is(err, pve.ErrAlreadyExists) || !autoID || attempt == maxAllocationAttempts {
+		if !errors.Is(err, pve.ErrAlreadyExists) || !autoID {
 			break
 		}
-		tflog.Debug(ctx, "VMID taken meanwhile, allocating another", map[string]any{"vmid": spec.VMID})
+		// Another process (another terraform run, the web UI) took the VMID
+		// between nextid and our create. Keep trying until the create
+		// timeout, at random moments so that racers spread out.
+		tflog.Debug(ctx, "VMID taken meanwhile, allocating another", map[string]any{"vmid": spec.VMID, "attempt": attempt})
+		if serr := sleepUntil(ctx, time.Now().Add(collisionBackoff(attempt))); serr != nil {
+			err = fmt.Errorf("%w; gave up finding a free VMID after %d attempts: %w", err, attempt, serr)
+			break
+		}
 	}
 	r.data.inventory.invalidate()
 	if err != nil && answerLost(ctx, err) && r.createdDespiteLostAnswer(ctx, node, spec.VMID, name) {
@@ -111,7 +157,8 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	if err != nil {
 		// The VM can exist although the call failed: a task that timed out,
 		// or an answer lost on the way back. Keep it in state then.
-		if r.saveIfExists(ctx, plan, node, spec.VMID, state) {
+		// A taken VMID belongs to someone else: never take that VM.
+		if !errors.Is(err, pve.ErrAlreadyExists) && r.saveIfExists(ctx, plan, node, spec.VMID, state) {
 			addAPIError(diags, fmt.Sprintf("finish creating VM %d (%q); it exists and is kept in state as tainted", spec.VMID, name), err)
 			return
 		}
@@ -128,6 +175,14 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		return
 	}
 
+	if source != nil {
+		// PVE's clone takes no tags: mark the clone at once.
+		if err := r.markCreating(ctx, node, spec.VMID, marker); err != nil {
+			addAPIError(diags, fmt.Sprintf("mark VM %d as being created", spec.VMID), err)
+			r.saveIfExists(ctx, plan, node, spec.VMID, state)
+			return
+		}
+	}
 	vm, err := client.GetVM(ctx, node, spec.VMID)
 	if err != nil {
 		addAPIError(diags, fmt.Sprintf("read VM %d after creating it", spec.VMID), err)
@@ -170,6 +225,10 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		}
 		changed = true
 	}
+	if err := r.clearCreateMarker(ctx, node, vm.VMID); err != nil {
+		addAPIError(diags, fmt.Sprintf("finish creating VM %d (remove its create marker)", vm.VMID), err)
+		return
+	}
 	if changed {
 		r.refreshState(ctx, plan, node, vm.VMID, state, diags)
 	}
@@ -189,7 +248,14 @@ func (r *vmResource) allocateVMID(ctx context.Context, plan *vmResourceModel, au
 	if !auto {
 		return plan.vmid(), nil
 	}
-	return r.data.client.NextID(ctx)
+	return r.data.client.AllocateVMID(ctx)
+}
+
+// collisionBackoff is a random wait before the next VMID attempt, growing
+// from up to 50 ms to up to 2 s.
+func collisionBackoff(attempt int) time.Duration {
+	limit := min(50*time.Millisecond<<min(attempt, 6), 2*time.Second)
+	return time.Duration(rand.Int64N(int64(limit)) + 1)
 }
 
 // verifyUnique waits until every VM created in the same second as ours is
@@ -277,7 +343,22 @@ func (r *vmResource) yieldToWinner(ctx context.Context, plan *vmResourceModel, o
 	r.data.inventory.names.forget(ours.VMID)
 	r.data.inventory.invalidate()
 	state.RemoveResource(ctx)
+	if winner.Creation == guard.Unfinished {
+		addTakeBackWarning(diags, winner)
+		r.adopt(ctx, plan, &winner, state, diags)
+		return
+	}
 	if guard.Policy(plan.OnExisting.ValueString()) == guard.PolicyAdopt {
+		if winner.Creation == guard.Creating {
+			// Adopt what the winner's apply made, not a half-made VM.
+			if vm, err := r.waitOthersCreate(ctx, winner.Node, winner.VMID); err != nil || vm == nil {
+				diags.AddAttributeError(pathName, "The VM a concurrent apply created is not finished",
+					fmt.Sprintf("Another apply created %s first; this apply removed its own VM %d and waited for the "+
+						"winner to finish, but %s. Run terraform apply again.", vmLine(winner), ours.VMID,
+						settleProblem(err)))
+				return
+			}
+		}
 		diags.AddWarning("Adopting the VM a concurrent apply created",
 			fmt.Sprintf("Another apply created %s first. This apply removed its own VM %d and adopts the winner.",
 				vmLine(winner), ours.VMID))
@@ -367,4 +448,11 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+func settleProblem(err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return "it was removed meanwhile"
 }

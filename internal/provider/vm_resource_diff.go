@@ -61,7 +61,9 @@ func diffConfig(ctx context.Context, want *vmResourceModel, have *pve.VM, diags 
 		cfg.Description = want.Description.ValueStringPointer()
 	}
 	if !want.Tags.IsNull() && !want.Tags.IsUnknown() {
-		if tags := pve.NormalizeTags(want.tags(ctx, diags)); !equalStrings(tags, have.Tags) {
+		if tags := pve.NormalizeTags(want.tags(ctx, diags)); !equalStrings(tags, userTags(have.Tags)) {
+			// A create marker stays until the create finishes.
+			tags = pve.NormalizeTags(append(tags, markerTags(have.Tags)...))
 			cfg.Tags = &tags
 		}
 	}

@@ -90,12 +90,26 @@ func (r *vmResource) findMoved(ctx context.Context, vmid int) (*pve.VM, error) {
 }
 
 // identityMismatch tells why vm is not the VM recorded in state, if it is not.
+// It fails closed: a VM that lacks the identity state recorded (no smbios1
+// uuid, no meta ctime) cannot be proven to be ours, so it is not. PVE writes
+// both with every VM it creates (qemu-server PVE/API2/Qemu.pm create_vm:
+// smbios1 uuid and meta ctime are added when absent), so our VM has them.
 func identityMismatch(state *vmResourceModel, vm *pve.VM) string {
-	if uuid := state.UUID.ValueString(); uuid != "" && vm.UUID != "" && !pve.SameUUID(uuid, vm.UUID) {
-		return fmt.Sprintf("its SMBIOS UUID is %s, not %s", vm.UUID, uuid)
+	if uuid := state.UUID.ValueString(); uuid != "" {
+		switch {
+		case vm.UUID == "":
+			return fmt.Sprintf("it has no SMBIOS UUID, while the VM this resource created has %s", uuid)
+		case !pve.SameUUID(uuid, vm.UUID):
+			return fmt.Sprintf("its SMBIOS UUID is %s, not %s", vm.UUID, uuid)
+		}
 	}
-	if created := parseCreatedAt(state.CreatedAt); created > 0 && vm.CreatedAt > 0 && created != vm.CreatedAt {
-		return fmt.Sprintf("it was created %s, not %s", formatCreatedAt(vm.CreatedAt), formatCreatedAt(created))
+	if created := parseCreatedAt(state.CreatedAt); created > 0 {
+		switch {
+		case vm.CreatedAt == 0:
+			return fmt.Sprintf("it has no creation time, while the VM this resource created was created %s", formatCreatedAt(created))
+		case created != vm.CreatedAt:
+			return fmt.Sprintf("it was created %s, not %s", formatCreatedAt(vm.CreatedAt), formatCreatedAt(created))
+		}
 	}
 	return ""
 }
@@ -109,13 +123,26 @@ func vmLineOf(vm *pve.VM) string {
 func (r *vmResource) resolveImportID(ctx context.Context, id string) (*pve.VM, error) {
 	m := nodeVMIDRegexp.FindStringSubmatch(id)
 	if m == nil {
+		if allDigits(id) {
+			if _, err := parseImportVMID(id); err != nil {
+				return nil, err
+			}
+		}
 		vm, _, err := r.data.findVM(ctx, parseVMRef(id), lookupOptions{fresh: true})
 		return vm, err
 	}
-	vmid, _ := strconv.Atoi(m[2])
+	vmid, err := parseImportVMID(m[2])
+	if err != nil {
+		return nil, err
+	}
 	vm, err := r.data.client.GetVM(ctx, m[1], vmid)
 	switch {
 	case errors.Is(err, pve.ErrNotFound):
+		// VMs and containers share VMIDs: say so if it is a container's.
+		var notQEMU *notQEMUError
+		if _, _, ferr := r.data.findVM(ctx, vmRef{vmid: vmid}, lookupOptions{fresh: true}); errors.As(ferr, &notQEMU) {
+			return nil, notQEMU
+		}
 		return nil, &vmNotFoundError{ref: vmRef{vmid: vmid}, node: m[1]}
 	case err != nil:
 		return nil, err
@@ -132,16 +159,21 @@ func addImportError(diags *diag.Diagnostics, id string, err error) {
 		notQEMU   *notQEMUError
 		ambiguous *vmAmbiguousError
 		template  *templateError
+		badID     *importIDError
 	)
 	problem := ""
 	switch {
+	case errors.As(err, &badID):
+		problem = badID.Error()
+	case errors.As(err, &notQEMU):
+		problem = notQEMU.Error() + ". proxmoxsafe_vm manages QEMU VMs only; VMs and containers share VMIDs, so check the VMID."
 	case errors.As(err, &template):
 		diags.AddError("Cannot import a template",
 			fmt.Sprintf("%s is a template. proxmoxsafe_vm manages VMs; use the template as clone.source instead.", vmLineOf(template.vm)))
 		return
 	case errors.As(err, &notFound) && notFound.node != "":
 		problem = fmt.Sprintf("There is no VM %d on node %s.", notFound.ref.vmid, notFound.node)
-	case errors.As(err, &notQEMU), errors.As(err, &notFound) && notFound.ref.vmid != 0:
+	case errors.As(err, &notFound) && notFound.ref.vmid != 0:
 		problem = fmt.Sprintf("There is no VM with VMID %s in the cluster.", id)
 	case errors.As(err, &notFound) && len(notFound.unchecked) > 0:
 		problem = fmt.Sprintf("No VM named %q was found, but the names of VMIDs %s could not be read. Retry "+
@@ -160,6 +192,37 @@ func addImportError(diags *diag.Diagnostics, id string, err error) {
 		return
 	}
 	diags.AddError("Cannot import VM "+strconv.Quote(id), problem)
+}
+
+// PVE's VMID range (pve-common PVE/JSONSchema.pm, standard option
+// "pve-vmid": 100 to 999999999; pve_verify_vmid refuses leading zeros).
+const minVMID, maxVMID = 100, 999_999_999
+
+// importIDError: an import ID that cannot name a VM.
+type importIDError struct{ id string }
+
+func (e *importIDError) Error() string {
+	return fmt.Sprintf("%q is not a VMID: Proxmox VE VMIDs are whole numbers from %d to %d, without leading zeros. "+
+		"Import IDs are a VM name, a VMID or node/VMID.", e.id, minVMID, maxVMID)
+}
+
+// parseImportVMID reads the VMID of an import ID, refusing what PVE would
+// refuse instead of clamping or wrapping it.
+func parseImportVMID(s string) (int, error) {
+	vmid, err := strconv.Atoi(s)
+	if err != nil || vmid < minVMID || vmid > maxVMID || (len(s) > 1 && s[0] == '0') {
+		return 0, &importIDError{id: s}
+	}
+	return vmid, nil
+}
+
+func allDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // addCloneSourceError explains why a clone source names no VM or template

@@ -117,8 +117,10 @@ func (m *vmResourceModel) applyVM(ctx context.Context, vm *pve.VM, diags *diag.D
 	m.Description = types.StringValue(vm.Description)
 
 	prior := m.tags(ctx, diags)
-	if m.Tags.IsNull() || m.Tags.IsUnknown() || !equalStrings(pve.NormalizeTags(prior), vm.Tags) {
-		tags, d := types.SetValueFrom(ctx, types.StringType, nonNil(vm.Tags))
+	// The create marker is the provider's, never the user's.
+	have := userTags(vm.Tags)
+	if m.Tags.IsNull() || m.Tags.IsUnknown() || !equalStrings(pve.NormalizeTags(prior), have) {
+		tags, d := types.SetValueFrom(ctx, types.StringType, nonNil(have))
 		diags.Append(d...)
 		m.Tags = tags
 	}

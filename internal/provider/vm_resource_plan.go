@@ -75,6 +75,11 @@ func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequ
 			}
 			plan.Node = types.StringValue(r.data.defaultNode)
 		}
+	}
+	if r.checkPlacement(ctx, state, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
+	if state == nil {
 		r.planCreate(ctx, &plan, &resp.Diagnostics)
 	} else {
 		r.planUpdate(ctx, state, &plan, reps, &resp.Diagnostics)
@@ -122,16 +127,33 @@ func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diag
 	if diags.HasError() {
 		return
 	}
+	for _, vm := range decision.Remove {
+		if decision.Action != guard.ActionRefuse {
+			diags.AddAttributeWarning(pathName, "A VM an interrupted apply left behind will be removed",
+				fmt.Sprintf("%s was created by an apply of this provider that was interrupted, and lost its name "+
+					"to an older VM. It is in no Terraform state; apply destroys it.", vmLine(vm)))
+		}
+	}
 	switch decision.Action {
 	case guard.ActionRefuse:
+		if r.data.vanished.has(name) && (decision.Reason == guard.ReasonExists || decision.Reason == guard.ReasonDuplicates) {
+			// Maybe a destroy: it must not fail for a create it will not do.
+			var refusal diag.Diagnostics
+			addGuardRefusal(&refusal, name, decision)
+			diags.AddAttributeWarning(pathName, "The VM was deleted and its name is taken",
+				fmt.Sprintf("This resource's VM was deleted outside Terraform, and another VM now carries the name "+
+					"%q. terraform destroy has nothing to do for it. terraform apply will refuse to create it:\n\n%s",
+					name, refusal[0].Detail()))
+			return
+		}
 		addGuardRefusal(diags, name, decision)
 	case guard.ActionAdopt:
-		r.planAdoption(ctx, plan, decision.Target, diags)
+		r.planAdoption(ctx, plan, decision.Target, decision.Reason == guard.ReasonUnfinished, diags)
 	}
 }
 
 // planAdoption shows which VM apply will adopt, or why it cannot.
-func (r *vmResource) planAdoption(ctx context.Context, plan *vmResourceModel, target *guard.VM, diags *diag.Diagnostics) {
+func (r *vmResource) planAdoption(ctx context.Context, plan *vmResourceModel, target *guard.VM, takeBack bool, diags *diag.Diagnostics) {
 	vm, err := r.data.client.GetVM(ctx, target.Node, target.VMID)
 	if err != nil {
 		addAPIError(diags, fmt.Sprintf("read VM %d to plan its adoption", target.VMID), err)
@@ -153,6 +175,13 @@ func (r *vmResource) planAdoption(ctx context.Context, plan *vmResourceModel, ta
 	what := "It already matches this configuration."
 	if !change.config.Empty() {
 		what = "Apply will change: " + change.config.Describe() + "."
+	}
+	if takeBack {
+		diags.AddAttributeWarning(pathName, "A VM an interrupted apply created will be taken back",
+			fmt.Sprintf("%s was created by an apply of this provider that was interrupted before it finished, so "+
+				"it is in no Terraform state. Apply takes it into state instead of creating another. %s",
+				vmLineOf(vm), what))
+		return
 	}
 	diags.AddAttributeWarning(pathName, "Existing VM will be adopted",
 		fmt.Sprintf("on_existing = \"adopt\": apply takes %s into state instead of creating a VM. %s",

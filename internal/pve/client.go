@@ -50,6 +50,9 @@ type Client struct {
 	pace taskPace
 	// clocks bounds each node's clock from the tasks started there.
 	clocks nodeClocks
+
+	// vmids are the VMIDs AllocateVMID handed out.
+	vmids vmidReservations
 }
 
 // NewClient validates cfg and builds a client. It does not touch the

@@ -23,7 +23,6 @@ func TestNormalizeEndpoint(t *testing.T) {
 		{"HTTPS://pve.example.com:8006", want},
 		{"http://127.0.0.1:8006", "http://127.0.0.1:8006/api2/json"},
 		{"https://[::1]:8006/", "https://[::1]:8006/api2/json"},
-		{"https://proxy.example.com/pve/", "https://proxy.example.com/pve/api2/json"},
 		{"https://proxy.example.com/pve/api2/json", "https://proxy.example.com/pve/api2/json"},
 	}
 	for _, tt := range ok {
@@ -56,6 +55,13 @@ func TestNormalizeEndpoint(t *testing.T) {
 		{"https://pve.example.com:8006/api2/extjs", "/api2/json"},
 		{"https://pve.example.com:99999", "port"},
 		{"https://pve.example.com:8006/%zz", "valid URL"},
+		// An extra path is not a prefix PVE knows: name the expected form.
+		{"https://pve.example.com:8006/pve", "use the server root, e.g. https://pve.example.com:8006/"},
+		{"https://proxy.example.com/pve/", "https://proxy.example.com/pve/api2/json"},
+		// Query strings may carry secrets: refused, never repeated.
+		{"https://pve.example.com:8006/?PVEAPIToken=root@pam!t=secret", "query string"},
+		{"https://pve.example.com:8006/%zz?token=secret", "valid URL"},
+		{"https://user:secret@pve.example.com:8006/%zz", "valid URL"},
 	}
 	for _, tt := range bad {
 		got, err := NormalizeEndpoint(tt.in)

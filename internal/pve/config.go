@@ -147,49 +147,70 @@ func (c Config) withDefaults() Config {
 // NormalizeEndpoint turns every accepted spelling of the API URL into the
 // base go-proxmox needs: "https://host:8006", "https://host:8006/" and
 // "https://host:8006/api2/json/" all become "https://host:8006/api2/json".
-// A path prefix (reverse proxy) is kept.
+// Behind a reverse proxy with a path prefix, give the API URL itself
+// ("https://proxy/pve/api2/json"); any other path is refused, since PVE
+// serves its API only below /api2/json (pve-http-server
+// PVE/APIServer/AnyEvent.pm). Its errors never repeat a query string,
+// a fragment or credentials: they may carry secrets.
 func NormalizeEndpoint(raw string) (string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", errors.New("the endpoint is empty")
 	}
+	shown := redactEndpoint(s)
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", fmt.Errorf("the endpoint %q is not a valid URL", s)
+		return "", fmt.Errorf("the endpoint %q is not a valid URL", shown)
 	}
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "https" && scheme != "http" {
 		if u.Scheme == "" || u.Opaque != "" {
-			return "", fmt.Errorf("the endpoint %q needs a scheme and host, e.g. https://pve.example.com:8006", s)
+			return "", fmt.Errorf("the endpoint %q needs a scheme and host, e.g. https://pve.example.com:8006", shown)
 		}
-		return "", fmt.Errorf("the endpoint %q must use https:// (or http://), not %s://", s, u.Scheme)
+		return "", fmt.Errorf("the endpoint %q must use https:// (or http://), not %s://", shown, u.Scheme)
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return "", fmt.Errorf("the endpoint %q has no host", s)
+		return "", fmt.Errorf("the endpoint %q has no host", shown)
 	}
 	if u.User != nil {
 		return "", errors.New("the endpoint must not contain credentials; use api_token or username/password")
 	}
 	if u.RawQuery != "" || u.ForceQuery {
-		return "", fmt.Errorf("the endpoint %q must not contain a query string", s)
+		return "", fmt.Errorf("the endpoint %q must not contain a query string (not repeated here: it may carry credentials); "+
+			"use the form https://<host>:8006/", shown)
 	}
 	if u.Fragment != "" {
-		return "", fmt.Errorf("the endpoint %q must not contain a fragment", s)
+		return "", fmt.Errorf("the endpoint %q must not contain a fragment", shown)
 	}
 	if port := u.Port(); port != "" {
 		if _, err := net.LookupPort("tcp", port); err != nil {
-			return "", fmt.Errorf("the endpoint %q has an invalid port", s)
+			return "", fmt.Errorf("the endpoint %q has an invalid port", shown)
 		}
 	}
 	p := strings.TrimRight(u.Path, "/")
 	switch {
 	case strings.HasSuffix(p, apiPath):
 	case strings.Contains(p+"/", "/api2/"):
-		return "", fmt.Errorf("the endpoint %q must point at the JSON API (/api2/json) or the server root", s)
+		return "", fmt.Errorf("the endpoint %q must point at the JSON API (/api2/json) or the server root", shown)
+	case p == "":
+		p = apiPath
 	default:
-		p += apiPath
+		return "", fmt.Errorf("the endpoint %q has the extra path %q: use the server root, e.g. https://%s/ "+
+			"(or, behind a reverse proxy with a path prefix, the API URL itself, e.g. https://%s%s%s)",
+			shown, p, u.Host, u.Host, p, apiPath)
 	}
 	return scheme + "://" + u.Host + p, nil
+}
+
+var reEndpointUserinfo = regexp.MustCompile(`//[^/?#]*@`)
+
+// redactEndpoint is the endpoint as errors may show it: without credentials,
+// query string or fragment.
+func redactEndpoint(s string) string {
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i] + "?…"
+	}
+	return reEndpointUserinfo.ReplaceAllString(s, "//")
 }
 
 var (

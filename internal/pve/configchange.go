@@ -187,10 +187,12 @@ func (c *Client) updateConfig(ctx context.Context, node string, vmid int, set ma
 	if len(params) == 0 {
 		return nil
 	}
-	id, err := c.taskRequest(ctx, http.MethodPut, vmPath(node, vmid)+"/config", params)
-	if err != nil || id == "" {
-		return err
-	}
-	// PUT is documented as synchronous; wait should PVE hand out a task.
-	return c.waitTask(ctx, node, id)
+	return c.retryLocked(ctx, "PUT config", isLockTimeout, func() error {
+		id, err := c.taskRequest(ctx, http.MethodPut, vmPath(node, vmid)+"/config", params)
+		if err != nil || id == "" {
+			return err
+		}
+		// PUT is documented as synchronous; wait should PVE hand out a task.
+		return c.waitTask(ctx, node, id)
+	})
 }

@@ -154,9 +154,16 @@ func (c *Client) taskLogTail(ctx context.Context, node, id string) []string {
 }
 
 // startTask sends a request that answers with a task ID and waits for the
-// task. An answer without an ID (go-proxmox would hand out a nil task) is
-// an error, not a success.
+// task, again while a lock held by another task refuses it. An answer
+// without an ID (go-proxmox would hand out a nil task) is an error, not a
+// success.
 func (c *Client) startTask(ctx context.Context, method, path string, params url.Values, node string) error {
+	return c.retryLocked(ctx, method+" "+path, isLockTimeout, func() error {
+		return c.startTaskOnce(ctx, method, path, params, node)
+	})
+}
+
+func (c *Client) startTaskOnce(ctx context.Context, method, path string, params url.Values, node string) error {
 	id, err := c.taskRequest(ctx, method, path, params)
 	if err != nil {
 		return err

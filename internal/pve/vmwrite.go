@@ -157,7 +157,11 @@ func (c *Client) CloneVM(ctx context.Context, spec CloneSpec) error {
 	if err != nil {
 		return err
 	}
-	return c.startTask(ctx, http.MethodPost, vmPath(spec.SourceNode, spec.SourceVMID)+"/clone", params, spec.SourceNode)
+	path := vmPath(spec.SourceNode, spec.SourceVMID) + "/clone"
+	transient := func(err error) bool { return isLockTimeout(err) || isSourceLockedByClone(err) }
+	return c.retryLocked(ctx, "POST "+path, transient, func() error {
+		return c.startTaskOnce(ctx, http.MethodPost, path, params, spec.SourceNode)
+	})
 }
 
 // ResizeDisk grows disk to sizeGB. PVE refuses to shrink; the same size is
@@ -175,11 +179,13 @@ func (c *Client) resizeDisk(ctx context.Context, node string, vmid int, disk str
 		return fmt.Errorf("resize disk: invalid size %d GB", sizeGB)
 	}
 	params := url.Values{"disk": {disk}, "size": {strconv.FormatInt(sizeGB, 10) + "G"}}
-	id, err := c.taskRequest(ctx, http.MethodPut, vmPath(node, vmid)+"/resize", params)
-	if err != nil || id == "" {
-		return err
-	}
-	return c.waitTask(ctx, node, id)
+	return c.retryLocked(ctx, "PUT resize", isLockTimeout, func() error {
+		id, err := c.taskRequest(ctx, http.MethodPut, vmPath(node, vmid)+"/resize", params)
+		if err != nil || id == "" {
+			return err
+		}
+		return c.waitTask(ctx, node, id)
+	})
 }
 
 var (

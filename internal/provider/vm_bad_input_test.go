@@ -1,0 +1,93 @@
+package provider_test
+
+import (
+	"context"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
+)
+
+// Import IDs outside PVE's VMID range are refused as what they are; before,
+// "pve/99999999999999999999" was clamped to the largest int and looked up.
+func TestAccVMResource_importIDOutOfRange(t *testing.T) {
+	lab := acctest.NewEmpty(t)
+	sim := lab.RequireSim(t)
+	for _, id := range []string{lab.Node + "/99999999999999999999", "99999999999999999999", lab.Node + "/99", "0100", lab.Node + "/1000000000"} {
+		sim.ResetRequestCounts()
+		resource.Test(t, resource.TestCase{
+			ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+			Steps: []resource.TestStep{{
+				Config:        lab.Config(vmHCL("imported", lab.Node, `started = false`)),
+				ResourceName:  vmAddr,
+				ImportState:   true,
+				ImportStateId: id,
+				ExpectError:   regexp.MustCompile(`(?s)is\s+not\s+a\s+VMID.*100\s+to\s+999999999`),
+			}},
+		})
+		for req := range sim.RequestCounts() {
+			if strings.Contains(req, "{vmid}") {
+				t.Errorf("import ID %q: a VM was looked up (%s)", id, req)
+			}
+		}
+	}
+}
+
+// An endpoint with an extra path is a configuration error that names the
+// expected form; one with a query string is refused without repeating it.
+func TestAccProvider_endpointPathAndQuery(t *testing.T) {
+	lab := acctest.NewEmpty(t)
+	lab.RequireSim(t)
+	root := strings.TrimSuffix(lab.Endpoint(), "/api2/json")
+	withEndpoint := func(endpoint string) string {
+		return strings.Replace(lab.Config(vmHCL("never-created", lab.Node, `started = false`)),
+			`endpoint  = "`+lab.Endpoint()+`"`, `endpoint  = "`+endpoint+`"`, 1)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      withEndpoint(root + "/pve"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)extra\s+path.*use\s+the\s+server\s+root,\s+e\.g\.\s+https://127\.0\.0\.1`),
+			},
+			{
+				Config:      withEndpoint(root + "/?ticket=hunter2"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`must\s+not\s+contain\s+a\s+query\s+string`),
+			},
+		},
+	})
+	// ExpectError cannot assert an absence: run the query case once more
+	// and read the whole output.
+	// Terraform itself quotes the configuration line the error points at
+	// (lines of the form "  12:   endpoint = ..."); the provider's message
+	// must not repeat it anywhere else.
+	out := planError(t, withEndpoint(root+"/?ticket=hunter2"))
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "hunter2") && !regexp.MustCompile(`^[│ ]*[0-9]+:\s+endpoint\s+=`).MatchString(line) {
+			t.Fatalf("the error repeats the endpoint's query string:\n%s", out)
+		}
+	}
+}
+
+// planError runs terraform plan on config and returns its whole output.
+func planError(t *testing.T, config string) string {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1")
+	}
+	cli := acctest.NewCLI(t)
+	res, err := cli.Run(context.Background(), cli.Workdir(t, config), "plan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode == 0 {
+		t.Fatalf("plan succeeded:\n%s", res.Output)
+	}
+	return res.Output
+}

@@ -1,0 +1,117 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
+)
+
+// The provider plugin is killed (SIGKILL) at a random moment of an apply
+// that creates 5 VMs, then apply runs again. Whatever the moment and the
+// policy, the rerun must end with every VM in state, one per name, no
+// orphan, and a plan with no changes, without anyone doing anything.
+// Before the create marker, a VM whose Create never returned was in no
+// state and the rerun refused with "already exists ... import" under
+// on_existing = "fail".
+//
+// PROXMOXSAFE_CRASH_TRIALS sets the number of trials (make crash: 20),
+// PROXMOXSAFE_CRASH_SEED replays a run.
+func TestAccVMResource_crashRecovery(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1")
+	}
+	trials := 5
+	if n, err := strconv.Atoi(os.Getenv("PROXMOXSAFE_CRASH_TRIALS")); err == nil && n > 0 {
+		trials = n
+	}
+	seed := uint64(time.Now().UnixNano())
+	if s, err := strconv.ParseUint(os.Getenv("PROXMOXSAFE_CRASH_SEED"), 10, 64); err == nil {
+		seed = s
+	}
+	rng := rand.New(rand.NewPCG(seed, seed))
+	t.Logf("%d trials, PROXMOXSAFE_CRASH_SEED=%d", trials, seed)
+
+	cli := acctest.NewCLI(t)
+	lab := acctest.New(t, pvesim.Options{Scenario: "empty", TaskDuration: 150 * time.Millisecond, StatsLag: time.Second})
+	sim := lab.RequireSim(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Minute)
+	defer cancel()
+
+	const vms = 5
+	failed := 0
+	for trial := 1; trial <= trials; trial++ {
+		policy := []string{"fail", "adopt"}[trial%2]
+		prefix := acctest.RandomName("crash")
+		dir := cli.Workdir(t, lab.Config(fleetHCL(prefix, lab.Node, vms, `on_existing = "`+policy+`"`)))
+		// Spread the kills over the whole apply: creates, the uniqueness
+		// check, start, and the marker's removal.
+		killAt := time.Duration(50+rng.IntN(3000)) * time.Millisecond
+		first, err := cli.RunKillingPlugin(ctx, dir, killAt, "apply", "-auto-approve")
+		if err != nil {
+			t.Fatal(err)
+		}
+		existing, marked := 0, 0
+		for _, vm := range sim.VMs() {
+			if strings.HasPrefix(vm.Name, prefix+"-") {
+				existing++
+				if strings.Contains(vm.Config["tags"], "proxmoxsafe-creating") {
+					marked++
+				}
+			}
+		}
+		before := stateVMIDs(t, dir)
+		inState := len(before)
+		var unsaved []int
+		for _, vm := range sim.VMs() {
+			if strings.HasPrefix(vm.Name, prefix+"-") && before[vm.Name] != vm.VMID {
+				unsaved = append(unsaved, vm.VMID)
+			}
+		}
+
+		start := time.Now()
+		rerun, err := cli.Run(ctx, dir, "apply", "-auto-approve")
+		if err != nil {
+			t.Fatal(err)
+		}
+		took := time.Since(start).Round(100 * time.Millisecond)
+		plan, err := cli.Run(ctx, dir, "plan", "-detailed-exitcode")
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := stateVMIDs(t, dir)
+		takenBack := 0
+		for _, vmid := range unsaved {
+			for _, id := range after {
+				if id == vmid {
+					takenBack++
+				}
+			}
+		}
+		outcome := fmt.Sprintf("trial %2d (%s): plugin killed at %s (killed: %v, exit %d); then %d/%d VMs existed, %d in state, %d marked; "+
+			"rerun exit %d in %s, %d of %d unsaved VMs taken back; plan exit %d",
+			trial, policy, killAt, first.Killed, first.ExitCode, existing, vms, inState, marked,
+			rerun.ExitCode, took, takenBack, len(unsaved), plan.ExitCode)
+		problems := fleetProblems(t, sim, dir, prefix, vms)
+		if rerun.ExitCode != 0 {
+			problems = append(problems, "rerun failed:\n"+tail(rerun.Output, 40))
+		}
+		if plan.ExitCode != 0 {
+			problems = append(problems, "the plan after the rerun is not empty:\n"+tail(plan.Output, 40))
+		}
+		if len(problems) > 0 {
+			failed++
+			t.Errorf("%s\n%s", outcome, strings.Join(problems, "\n"))
+			continue
+		}
+		t.Log(outcome + ": converged")
+	}
+	t.Logf("%d trials, %d converged without help, %d failed (seed %d)", trials, trials-failed, failed, seed)
+}

@@ -1,0 +1,202 @@
+package provider
+
+// This file owns the create marker: a tag written with every VM this
+// provider creates and removed as Create's last step. A VM whose create
+// never finished (the plugin or terraform was killed) still carries it, so
+// the next apply can tell "ours, unfinished" from "someone else's" or "a
+// finished VM a state reset forgot".
+//
+// Why a tag: PVE keeps tags as written (lowercased, sorted: pve-guest-common
+// GuestHelpers::get_unique_tags), accepts them in the create request
+// (qemu-server PVE/API2/Qemu.pm create_vm: $conf->{tags} is written with the
+// config, checked by assert_tag_permissions, which needs only
+// VM.Config.Options for a free-form tag, the datacenter default
+// "user-tag-access: free"), and they carry no meaning for the guest. The
+// resource never shows the marker in `tags` and keeps it through every
+// change but the one that removes it, so users see no drift. A config key
+// of our own is impossible: PVE refuses unknown keys, and `description` is
+// the user's.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/guard"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
+)
+
+const createMarkerPrefix = "proxmoxsafe-creating."
+
+// createMarker is who is creating a VM and until when it may try.
+type createMarker struct {
+	// Deadline is when the creating apply's create timeout ends: after it,
+	// that apply has given up, alive or not.
+	Deadline time.Time
+	// PID and Host are the provider process that creates the VM.
+	PID  int
+	Host string
+}
+
+// PVE_TAG_RE (pve-common PVE/JSONSchema.pm): [a-z0-9_][a-z0-9_\-\+\.]*
+var (
+	reMarkerTag   = regexp.MustCompile(`^` + regexp.QuoteMeta(createMarkerPrefix) + `([0-9]+)\.([0-9]+)\.([a-z0-9_\-+.]+)$`)
+	reTagSanitize = regexp.MustCompile(`[^a-z0-9_\-+.]+`)
+)
+
+// thisProcess is the marker of a create that this process starts now.
+func thisProcess(deadline time.Time) createMarker {
+	return createMarker{Deadline: deadline, PID: os.Getpid(), Host: localHost()}
+}
+
+func localHost() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "unknown"
+	}
+	h = reTagSanitize.ReplaceAllString(strings.ToLower(h), "-")
+	return strings.Trim(h, ".")
+}
+
+// Tag is the marker as a PVE tag.
+func (m createMarker) Tag() string {
+	return fmt.Sprintf("%s%d.%d.%s", createMarkerPrefix, m.Deadline.Unix(), m.PID, m.Host)
+}
+
+// markerOf finds the create marker among a VM's tags.
+func markerOf(tags []string) (createMarker, bool) {
+	for _, t := range tags {
+		m := reMarkerTag.FindStringSubmatch(strings.ToLower(t))
+		if m == nil {
+			continue
+		}
+		deadline, err1 := strconv.ParseInt(m[1], 10, 64)
+		pid, err2 := strconv.Atoi(m[2])
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		return createMarker{Deadline: time.Unix(deadline, 0), PID: pid, Host: m[3]}, true
+	}
+	return createMarker{}, false
+}
+
+// isMarkerTag reports whether a tag is a create marker (of any process).
+func isMarkerTag(tag string) bool {
+	return strings.HasPrefix(strings.ToLower(tag), createMarkerPrefix)
+}
+
+// userTags are a VM's tags without create markers.
+func userTags(tags []string) []string {
+	var out []string
+	for _, t := range tags {
+		if !isMarkerTag(t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// markerTags are the create markers among a VM's tags.
+func markerTags(tags []string) []string {
+	var out []string
+	for _, t := range tags {
+		if isMarkerTag(t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// processAlive tells whether a process of this host runs; a seam for tests.
+var processAlive = func(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// abandoned reports whether the create that wrote m can no longer finish:
+// its process on this host is gone, or its create timeout has passed.
+// A create of another host that is still within its timeout may be running.
+func (m createMarker) abandoned(now time.Time) bool {
+	if now.After(m.Deadline) {
+		return true
+	}
+	return m.Host == localHost() && m.PID > 0 && !processAlive(m.PID)
+}
+
+// String names the creator for messages.
+func (m createMarker) String() string {
+	return fmt.Sprintf("provider process %d on %s, create timeout until %s", m.PID, m.Host, m.Deadline.UTC().Format(time.RFC3339))
+}
+
+// creationOf is what a VM's tags say about its create, for the guard.
+func creationOf(tags []string, now time.Time) guard.Creation {
+	m, ok := markerOf(tags)
+	switch {
+	case !ok:
+		return guard.Finished
+	case m.abandoned(now):
+		return guard.Unfinished
+	}
+	return guard.Creating
+}
+
+// markerOfVM is the create marker of a VM read from PVE, if it has one.
+func markerOfVM(vm *pve.VM) (createMarker, bool) {
+	return markerOf(vm.Tags)
+}
+
+// clearCreateMarker removes the create marker from a VM: the last step of
+// a create, and of taking back an interrupted one.
+func (r *vmResource) clearCreateMarker(ctx context.Context, node string, vmid int) error {
+	vm, err := r.data.client.GetVMConfig(ctx, node, vmid)
+	if err != nil {
+		return err
+	}
+	if len(markerTags(vm.Tags)) == 0 {
+		return nil
+	}
+	tags := userTags(vm.Tags)
+	return r.data.client.ApplyConfigChange(ctx, node, vmid, pve.ConfigChange{Tags: &tags}, vm.Digest)
+}
+
+// markCreating adds the create marker to a VM that exists already (a clone:
+// PVE's clone takes no tags).
+func (r *vmResource) markCreating(ctx context.Context, node string, vmid int, marker createMarker) error {
+	vm, err := r.data.client.GetVMConfig(ctx, node, vmid)
+	if err != nil {
+		return err
+	}
+	tags := append(userTags(vm.Tags), marker.Tag())
+	return r.data.client.ApplyConfigChange(ctx, node, vmid, pve.ConfigChange{Tags: &tags}, vm.Digest)
+}
+
+// waitOthersCreate waits until the create of a VM that another apply of this
+// provider is running settles: its marker is gone (finished), the VM is
+// gone (it lost a race), or the creator can no longer finish. It returns
+// the VM, or nil when it was removed.
+func (r *vmResource) waitOthersCreate(ctx context.Context, node string, vmid int) (*pve.VM, error) {
+	settle, cancel := context.WithTimeout(ctx, raceSettleTimeout)
+	defer cancel()
+	for {
+		vm, err := r.data.client.GetVMConfig(ctx, node, vmid)
+		if errors.Is(err, pve.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m, ok := markerOfVM(vm); !ok || m.abandoned(time.Now()) {
+			vm.Node = node
+			return vm, nil
+		}
+		if err := sleepUntil(settle, time.Now().Add(lockPollInterval)); err != nil {
+			return nil, fmt.Errorf("VM %d is still being created by another apply: %w", vmid, err)
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
+)
+
+// Our VM is deleted by hand and someone creates "someone-elses-db" with
+// the same VMID, without smbios1 and without meta (qm create with
+// --smbios1 and --meta left out is not possible, but a restored or
+// hand-edited config is). Its identity cannot be proven, so it is not ours:
+// refresh drops the resource with a warning naming the stranger, and
+// neither the plan nor destroy touches it. Before, refresh took it as ours,
+// the plan renamed and reconfigured it and destroy deleted it.
+func TestAccVMResource_recycledVMIDWithoutIdentity(t *testing.T) {
+	lab := acctest.NewEmpty(t)
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("ours")
+	const stranger = "someone-elses-db"
+	var vmid int
+	untouched := func() error {
+		vm, ok := sim.VM(vmid)
+		if !ok || vm.Name != stranger || vm.Config["cores"] != "4" || vm.Config["memory"] != "8192" {
+			return fmt.Errorf("the stranger holding VMID %d was changed or deleted: %+v", vmid, vm)
+		}
+		return nil
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             func(*terraform.State) error { return untouched() },
+		Steps: []resource.TestStep{
+			{Config: lab.Config(vmHCL(name, lab.Node, `started = false`))},
+			{
+				PreConfig: func() {
+					vmid = onlyVMNamed(t, sim, name).VMID
+					sim.RemoveVM(vmid)
+					if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: lab.Node, Name: stranger, Status: "stopped",
+						Config: map[string]string{"cores": "4", "memory": "8192"}}); err != nil {
+						t.Fatal(err)
+					}
+					for _, key := range []string{"smbios1", "meta"} {
+						if err := sim.SetVMConfig(vmid, key, ""); err != nil {
+							t.Fatal(err)
+						}
+					}
+				},
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true,
+				Check:              func(*terraform.State) error { return untouched() },
+			},
+			{
+				// The configuration gets a new VM; the stranger stays as it is.
+				Config: lab.Config(vmHCL(name, lab.Node, `started = false`)),
+				Check: func(*terraform.State) error {
+					if ours := onlyVMNamed(t, sim, name); ours.VMID == vmid {
+						return fmt.Errorf("our VM reuses VMID %d", vmid)
+					}
+					return untouched()
+				},
+			},
+		},
+	})
+}
+
+// The refresh that drops the stranger says who it is.
+func TestAccVMResource_recycledVMIDWarningNamesStranger(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1")
+	}
+	cli := acctest.NewCLI(t)
+	lab := acctest.NewEmpty(t)
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("ours")
+	ctx := context.Background()
+	dir := cli.Workdir(t, lab.Config(vmHCL(name, lab.Node, `started = false`)))
+	if res, err := cli.Run(ctx, dir, "apply", "-auto-approve"); err != nil || res.ExitCode != 0 {
+		t.Fatalf("apply: %v\n%s", err, res.Output)
+	}
+	vmid := onlyVMNamed(t, sim, name).VMID
+	sim.RemoveVM(vmid)
+	if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: lab.Node, Name: "someone-elses-db"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"smbios1", "meta"} {
+		if err := sim.SetVMConfig(vmid, key, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := cli.Run(ctx, dir, "apply", "-refresh-only", "-auto-approve")
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("refresh: %v\n%s", err, res.Output)
+	}
+	want := regexp.MustCompile(fmt.Sprintf(`(?s)Warning: .*VMID %d now belongs to a different VM.*someone-elses-db`, vmid))
+	if !want.MatchString(res.Output) {
+		t.Fatalf("the refresh does not name the stranger:\n%s", res.Output)
+	}
+	if len(stateVMIDs(t, dir)) != 0 {
+		t.Fatal("the stranger is still in state")
+	}
+}
+
+// After our VM was deleted by hand and another VM took its name, destroy
+// succeeds and touches nothing. Before, destroy failed with the create-time
+// "already exists ... import" error.
+func TestAccVMResource_destroyAfterNameTaken(t *testing.T) {
+	lab := acctest.NewEmpty(t)
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("taken")
+	var newcomer int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			if vm, ok := sim.VM(newcomer); !ok || vm.Name != name {
+				return fmt.Errorf("destroy touched the newcomer VM %d: %+v", newcomer, vm)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{Config: lab.Config(vmHCL(name, lab.Node, `started = false`))},
+			{
+				PreConfig: func() {
+					ours := onlyVMNamed(t, sim, name).VMID
+					sim.RemoveVM(ours)
+					newcomer = ours + 50
+					if err := sim.AddVM(pvesim.VM{VMID: newcomer, Node: lab.Node, Name: name, Status: "running"}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:  lab.Config(vmHCL(name, lab.Node, `started = false`)),
+				Destroy: true,
+			},
+		},
+	})
+}
+
+// Importing the VMID of a container says it is a container.
+func TestAccVMResource_importContainer(t *testing.T) {
+	lab := acctest.NewEmpty(t)
+	sim := lab.RequireSim(t)
+	if err := sim.AddVM(pvesim.VM{VMID: 321, Node: lab.Node, Name: "ct-web", Type: "lxc"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"321", lab.Node + "/321"} {
+		resource.Test(t, resource.TestCase{
+			ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+			Steps: []resource.TestStep{{
+				Config:        lab.Config(vmHCL("ct-web", lab.Node, `started = false`)),
+				ResourceName:  vmAddr,
+				ImportState:   true,
+				ImportStateId: id,
+				ExpectError:   regexp.MustCompile(`(?is)321.*is a container`),
+			}},
+		})
+	}
+}

@@ -1,0 +1,143 @@
+package pve
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
+)
+
+// Parallel resources of one process used to get the same VMID from
+// /cluster/nextid and collide on create.
+func TestAllocateVMIDParallelNeverCollides(t *testing.T) {
+	srv := startSim(t, pvesim.Options{PlainHTTP: true})
+	c := simClient(t, srv)
+	ctx := context.Background()
+	// 102 is taken by another guest: above the lowest free VMID the
+	// allocator must check before handing an ID out.
+	if err := srv.AddVM(pvesim.VM{VMID: 102, Node: "pve", Name: "someone-else"}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	ids := make([]int, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ids[i], errs[i] = c.AllocateVMID(ctx)
+		}()
+	}
+	wg.Wait()
+	seen := map[int]bool{}
+	for i, id := range ids {
+		if errs[i] != nil {
+			t.Fatalf("AllocateVMID: %v", errs[i])
+		}
+		if seen[id] || id == 102 || id < 100 {
+			t.Fatalf("VMID %d handed out twice or taken: %v", id, ids)
+		}
+		seen[id] = true
+	}
+	// Each ID is free in PVE: creating all of them at once succeeds.
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.CreateVM(ctx, CreateSpec{VMID: id, Node: "pve", Name: "par"})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("create %d: %v", ids[i], err)
+		}
+	}
+	// A second client (another terraform run) does not know these IDs,
+	// but PVE does now.
+	other := simClient(t, srv)
+	if id, err := other.AllocateVMID(ctx); err != nil || seen[id] || id == 102 {
+		t.Fatalf("other client got %d, %v", id, err)
+	}
+}
+
+// An ID that lost a race to another process is skipped next time, even
+// while nextid still offers it (the other create has not been sent yet).
+func TestAllocateVMIDSkipsHandedOut(t *testing.T) {
+	srv := startSim(t, pvesim.Options{PlainHTTP: true})
+	c := simClient(t, srv)
+	ctx := context.Background()
+	first, err := c.AllocateVMID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := c.AllocateVMID(ctx)
+	if err != nil || second == first {
+		t.Fatalf("second allocation %d, %v (first %d)", second, err, first)
+	}
+}
+
+func TestLockTimeoutsAreRetried(t *testing.T) {
+	const lockMsg = "can't lock file '/var/lock/qemu-server/lock-100.conf' - got timeout"
+	srv := startSim(t, pvesim.Options{PlainHTTP: true})
+	c := simClient(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	// Refused synchronously twice, then accepted.
+	srv.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu", Count: 2, Status: 500,
+		Message: "unable to create VM 100 - " + lockMsg})
+	if err := c.CreateVM(ctx, CreateSpec{VMID: 100, Node: "pve", Name: "a"}); err != nil {
+		t.Fatalf("create after two lock timeouts: %v", err)
+	}
+	// Inside the task (storage lock in the worker): the task removes the
+	// config, and the create is sent again.
+	srv.FailTasks("qmcreate", 1, "unable to create VM 101 - can't lock file '/var/lock/pve-manager/pve-storage-local-lvm' - got timeout")
+	if err := c.CreateVM(ctx, CreateSpec{VMID: 101, Node: "pve", Name: "b"}); err != nil {
+		t.Fatalf("create after a lock timeout in its task: %v", err)
+	}
+	srv.InjectFault(pvesim.Fault{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/config", Status: 500, Message: lockMsg})
+	srv.InjectFault(pvesim.Fault{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/config", Status: 500,
+		Message: "cfs-lock 'storage-ceph' error: got lock request timeout"})
+	if err := c.UpdateConfig(ctx, "pve", 100, map[string]string{"cores": "2"}, nil, ""); err != nil {
+		t.Fatalf("update after a lock timeout: %v", err)
+	}
+	// A clone whose source another clone holds.
+	if err := srv.AddVM(pvesim.VM{VMID: 9000, Node: "pve", Name: "tmpl", Template: true}); err != nil {
+		t.Fatal(err)
+	}
+	srv.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu/{vmid}/clone", Count: 3, Status: 500,
+		Message: "VM 9000 is locked (clone)"})
+	if err := c.CloneVM(ctx, CloneSpec{SourceNode: "pve", SourceVMID: 9000, NewID: 300, Name: "c"}); err != nil {
+		t.Fatalf("clone after the source was locked: %v", err)
+	}
+
+	// Other failures are not retried.
+	srv.ResetRequestCounts()
+	srv.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu", Status: 500, Message: "unable to create VM 102 - out of memory"})
+	if err := c.CreateVM(ctx, CreateSpec{VMID: 102, Node: "pve", Name: "d"}); err == nil || errors.Is(err, ErrTransientLock) {
+		t.Fatalf("a plain failure: %v", err)
+	}
+	if n := srv.RequestCounts()["POST /nodes/{node}/qemu"]; n != 1 {
+		t.Fatalf("a plain failure was sent %d times", n)
+	}
+	// "locked (clone)" is transient for a clone's source only.
+	srv.InjectFault(pvesim.Fault{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/config", Status: 500, Message: "VM 100 is locked (clone)"})
+	if err := c.UpdateConfig(ctx, "pve", 100, map[string]string{"cores": "3"}, nil, ""); !errors.Is(err, ErrLocked) {
+		t.Fatalf("update of a VM being cloned: %v", err)
+	}
+
+	// A lock that never goes away ends with the operation's deadline.
+	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancelShort()
+	srv.InjectFault(pvesim.Fault{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/config", Count: 1 << 20, Status: 500, Message: lockMsg})
+	err := c.UpdateConfig(short, "pve", 100, map[string]string{"cores": "4"}, nil, "")
+	if !errors.Is(err, ErrTransientLock) {
+		t.Fatalf("lock held past the deadline: %v", err)
+	}
+	srv.ClearFaults()
+}

@@ -1,0 +1,66 @@
+package pvesim
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// GET /nodes/{node}/network (pve-manager PVE/API2/Network.pm, "index"):
+// the node's interfaces from /etc/network/interfaces, loopback left out,
+// as an array of objects keyed by "iface". type=any_bridge keeps Linux
+// bridges and OVS bridges (plus SDN vnets, which the simulator has none of).
+// Each node has an uplink eno1 and the bridge vmbr0 unless SetNodeBridges
+// says otherwise.
+
+func init() {
+	addRoute("/nodes/{node}/network", map[string]handlerFunc{"GET": (*Server).nodeNetwork})
+}
+
+var networkTypes = []string{"bridge", "bond", "eth", "alias", "vlan", "fabric", "OVSBridge", "OVSBond", "OVSPort",
+	"OVSIntPort", "vnet", "any_bridge", "any_local_bridge", "include_sdn"}
+
+func (s *Server) nodeNetwork(r *request) *resp {
+	filter := r.params["type"]
+	if filter != "" && !contains(networkTypes, filter) {
+		return paramErr1("type", fmt.Sprintf("value '%s' does not have a value in the enumeration '%s'", filter, strings.Join(networkTypes, ", ")))
+	}
+	node := r.vars["node"]
+	s.mu.Lock()
+	bridges, set := s.bridges[node]
+	s.mu.Unlock()
+	if !set {
+		bridges = []string{"vmbr0"}
+	}
+	out := []map[string]any{}
+	if filter == "" || filter == "eth" {
+		out = append(out, map[string]any{"iface": "eno1", "type": "eth", "active": 1, "autostart": 1, "families": []string{"inet"}, "method": "manual"})
+	}
+	if filter == "" || filter == "bridge" || filter == "any_bridge" || filter == "any_local_bridge" {
+		for _, b := range bridges {
+			out = append(out, map[string]any{"iface": b, "type": "bridge", "active": 1, "autostart": 1,
+				"bridge_ports": "eno1", "bridge_stp": "off", "bridge_fd": "0", "families": []string{"inet"}, "method": "static"})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i]["iface"].(string) < out[j]["iface"].(string) })
+	return ok(out)
+}
+
+// SetNodeBridges replaces the Linux bridges of node (default: vmbr0).
+func (s *Server) SetNodeBridges(node string, bridges ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bridges == nil {
+		s.bridges = map[string][]string{}
+	}
+	s.bridges[node] = append([]string(nil), bridges...)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
