@@ -122,6 +122,17 @@ func (d *demo) writeConfig(name, body string) (string, error) {
 	return dir, nil
 }
 
+// rewriteConfig replaces the body of a directory writeConfig made, keeping
+// its state, and prints the new body.
+func (d *demo) rewriteConfig(dir, body string) error {
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(body), 0o644); err != nil {
+		return err
+	}
+	printf(d.out, "\n  %s/main.tf:\n", filepath.Base(dir))
+	d.show(body)
+	return nil
+}
+
 // providerHCL points the provider at the simulator. The token is the
 // simulator's fixed development token, not a secret.
 func (d *demo) providerHCL() string {

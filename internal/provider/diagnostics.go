@@ -129,3 +129,24 @@ func joinInts(ids []int) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// addLeftoverVolumesWarning tells the operator which disks a destroy left
+// behind on a storage Proxmox VE could not activate, and how to free them
+// once the storage is back: `pvesm free <volid>` (pve-storage
+// PVE/CLI/pvesm.pm maps it to the storage content delete call).
+func addLeftoverVolumesWarning(diags *diag.Diagnostics, vm guard.VM, leftovers []pve.LeftoverVolume) {
+	if len(leftovers) == 0 {
+		return
+	}
+	lines := make([]string, 0, len(leftovers))
+	commands := make([]string, 0, len(leftovers))
+	for _, v := range leftovers {
+		lines = append(lines, fmt.Sprintf("  - %s: %s", v.VolumeID, v.Reason))
+		commands = append(commands, "  pvesm free "+v.VolumeID)
+	}
+	diags.AddWarning("VM destroyed, disks left behind",
+		fmt.Sprintf("VM %d (%q) on node %s is destroyed, but Proxmox VE could not free %d of its disks, so they "+
+			"stay on their storage and use its space:\n%s\n\nOnce the storage is available again, free them on "+
+			"node %s:\n%s", vm.VMID, vm.Name, vm.Node, len(leftovers), strings.Join(lines, "\n"), vm.Node,
+			strings.Join(commands, "\n")))
+}

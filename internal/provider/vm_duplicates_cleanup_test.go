@@ -128,9 +128,10 @@ func (c simCheck) CheckState(_ context.Context, _ statecheck.CheckStateRequest, 
 
 // The recovery after the incident, done with Terraform: the duplicates data
 // source drives the imports, and Terraform destroys the extra VMs. Two of
-// them (108, 111) have a disk on the ZFS pool that cannot be imported: their
-// destroy fails and they stay in state until the operator deals with the
-// disk, after which the next apply finishes the cleanup.
+// them (108, 111) have a disk on the ZFS pool that cannot be imported: as in
+// Proxmox VE (qemu-server QemuServer.pm destroy_vm), their destroy still
+// succeeds, and only those volumes stay behind on the broken pool, for the
+// operator to free (`pvesm free <volid>`) once the pool is back.
 func TestAccVMDuplicatesCleanup(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident", StatsLag: 0})
 	sim := lab.RequireSim(t)
@@ -179,52 +180,21 @@ func TestAccVMDuplicatesCleanup(t *testing.T) {
 				},
 			},
 			{
-				// Dropping them from the configuration destroys them. The
-				// two with a disk on the missing pool fail and stay.
+				// Dropping them from the configuration destroys them, the
+				// two with a disk on the missing pool included: their VMs
+				// go, the volumes on the pool stay behind.
 				Config:           lab.Config(cleanupMonitoring),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: destroyExtras},
-				ExpectError:      regexp.MustCompile(`(?s)Failed to destroy VM 1(08|11) .*stays in state.*cannot import 'downloads': no such\s+pool\s+available`),
-			},
-			{
-				// Still in state, still planned for destruction.
-				Config:             lab.Config(cleanupMonitoring),
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(`proxmoxsafe_vm.extra["108"]`, plancheck.ResourceActionDestroy),
-					plancheck.ExpectResourceAction(`proxmoxsafe_vm.extra["111"]`, plancheck.ResourceActionDestroy),
-					plancheck.ExpectResourceAction(grafana, plancheck.ResourceActionNoop),
-					plancheck.ExpectResourceAction(prometheus, plancheck.ResourceActionNoop),
-				}},
-			},
-			{
-				// The operator unlinks the disks on the missing pool
-				// (qm disk unlink); the next apply finishes the job.
-				PreConfig: func() {
-					for _, check := range []statecheck.StateCheck{
-						vmidsNamed(sim, "monitoring-grafana", 111, 126),
-						vmidsNamed(sim, "monitoring-prometheus", 108, 123),
-					} {
-						var resp statecheck.CheckStateResponse
-						check.CheckState(context.Background(), statecheck.CheckStateRequest{}, &resp)
-						if resp.Error != nil {
-							t.Fatalf("after the failed destroy: %s", resp.Error)
-						}
-					}
-					for _, id := range []int{108, 111} {
-						if err := sim.SetVMConfig(id, "scsi1", ""); err != nil {
-							t.Fatal(err)
-						}
-					}
-				},
-				Config: lab.Config(cleanupMonitoring),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(`proxmoxsafe_vm.extra["108"]`, plancheck.ResourceActionDestroy),
-					plancheck.ExpectResourceAction(`proxmoxsafe_vm.extra["111"]`, plancheck.ResourceActionDestroy),
-				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					vmidsNamed(sim, "monitoring-grafana", 126),
 					vmidsNamed(sim, "monitoring-prometheus", 123),
+					simCheck(func() error {
+						want := []string{"downloads:vm-108-disk-1", "downloads:vm-111-disk-1"}
+						if got := sim.LeftoverVolumes(); !slices.Equal(slices.Sorted(slices.Values(got)), want) {
+							return fmt.Errorf("volumes left on the broken pool %v, want %v", got, want)
+						}
+						return nil
+					}),
 				},
 			},
 			{

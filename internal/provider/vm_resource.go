@@ -186,17 +186,18 @@ func (r *vmResource) Delete(ctx context.Context, req resource.DeleteRequest, res
 	if state.Status.ValueString() == "running" && !shutDown() {
 		return
 	}
-	err := client.DestroyVM(ctx, vm.Node, vm.VMID)
+	leftovers, err := client.DestroyVM(ctx, vm.Node, vm.VMID)
 	if errors.Is(err, pve.ErrRunning) {
 		if !shutDown() {
 			return
 		}
-		err = client.DestroyVM(ctx, vm.Node, vm.VMID)
+		leftovers, err = client.DestroyVM(ctx, vm.Node, vm.VMID)
 	}
 	if err != nil {
 		addAPIError(&resp.Diagnostics, fmt.Sprintf("destroy VM %d (%q) on node %s; it stays in state", vm.VMID, vm.Name, vm.Node), err)
 		return
 	}
+	addLeftoverVolumesWarning(&resp.Diagnostics, guard.VM{VMID: vm.VMID, Node: vm.Node, Name: vm.Name}, leftovers)
 	r.data.inventory.names.forget(vm.VMID)
 	r.data.inventory.invalidate()
 }

@@ -77,10 +77,12 @@ func addTakeBackWarning(diags *diag.Diagnostics, vm guard.VM) {
 // nobody else's. It reports whether all went.
 func (r *vmResource) removeUnfinished(ctx context.Context, vms []guard.VM, diags *diag.Diagnostics) bool {
 	for _, vm := range vms {
-		if err := r.data.client.DestroyVM(ctx, vm.Node, vm.VMID); err != nil && !errors.Is(err, pve.ErrNotFound) {
+		leftovers, err := r.data.client.DestroyVM(ctx, vm.Node, vm.VMID)
+		if err != nil && !errors.Is(err, pve.ErrNotFound) {
 			addAPIError(diags, fmt.Sprintf("remove VM %d (%q), left unfinished by an interrupted apply", vm.VMID, vm.Name), err)
 			return false
 		}
+		addLeftoverVolumesWarning(diags, vm, leftovers)
 		diags.AddAttributeWarning(pathName, "Removed a VM an interrupted apply left behind",
 			fmt.Sprintf("%s was created by an apply of this provider that was interrupted, and had lost its name "+
 				"to an older VM before it finished. It was in no Terraform state and has been destroyed.", vmLine(vm)))
@@ -335,11 +337,13 @@ func (r *vmResource) yieldToWinner(ctx context.Context, plan *vmResourceModel, o
 	tflog.Warn(ctx, "a concurrent apply created the same VM name first; removing ours", map[string]any{
 		"ours": ours.VMID, "winner": winner.VMID,
 	})
-	if err := r.data.client.DestroyVM(ctx, ours.Node, ours.VMID); err != nil {
+	leftovers, err := r.data.client.DestroyVM(ctx, ours.Node, ours.VMID)
+	if err != nil {
 		addAPIError(diags, fmt.Sprintf("remove VM %d, which lost the name %q to VM %d; it stays in state as tainted",
 			ours.VMID, ours.Name, winner.VMID), err)
 		return
 	}
+	addLeftoverVolumesWarning(diags, guard.VM{VMID: ours.VMID, Node: ours.Node, Name: ours.Name}, leftovers)
 	r.data.inventory.names.forget(ours.VMID)
 	r.data.inventory.invalidate()
 	state.RemoveResource(ctx)

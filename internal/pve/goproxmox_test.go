@@ -177,14 +177,14 @@ func TestBoolsAndBodies(t *testing.T) {
 		return 200, "OK", data(map[string]string{"status": "stopped", "exitstatus": "OK"})
 	})
 	ctx := context.Background()
-	if err := c.DestroyVM(ctx, "pve", 100); err != nil {
+	if _, err := c.DestroyVM(ctx, "pve", 100); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.CreateVM(ctx, CreateSpec{VMID: 100, Node: "pve", OnBoot: true}); err != nil {
 		t.Fatal(err)
 	}
 	log := f.log()
-	if log[0] != "DELETE /nodes/pve/qemu/100?destroy-unreferenced-disks=1&purge=1" {
+	if log[0] != "DELETE /nodes/pve/qemu/100?purge=1" {
 		t.Errorf("destroy request %q", log[0])
 	}
 	if !strings.HasPrefix(log[1], "GET /nodes/pve/tasks/UPID:pve:00000001:00000002:00000003:qmdestroy:100:root@pam!tf:/status") {
@@ -234,7 +234,7 @@ func TestFailedTaskIsTaskError(t *testing.T) {
 		}
 		return 501, "not implemented", ""
 	})
-	err := c.DestroyVM(context.Background(), "pve", 100)
+	_, err := c.DestroyVM(context.Background(), "pve", 100)
 	var te *TaskError
 	if !errors.As(err, &te) {
 		t.Fatalf("err = %v, want *TaskError", err)

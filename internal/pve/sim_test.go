@@ -256,7 +256,7 @@ func TestSimVMLifecycle(t *testing.T) {
 	if vm, _ = c.GetVM(ctx, "pve1", id); vm.Status != "running" {
 		t.Errorf("status %q after start", vm.Status)
 	}
-	if err := c.DestroyVM(ctx, "pve1", id); !errors.Is(err, ErrRunning) {
+	if _, err := c.DestroyVM(ctx, "pve1", id); !errors.Is(err, ErrRunning) {
 		t.Fatalf("destroy running VM: %v, want ErrRunning", err)
 	}
 	if err := c.ShutdownVM(ctx, "pve1", id, 5*time.Second); err != nil {
@@ -290,13 +290,13 @@ func TestSimVMLifecycle(t *testing.T) {
 	if err := c.UpdateConfig(ctx, "pve2", id, map[string]string{"protection": "1"}, nil, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.DestroyVM(ctx, "pve2", id); !errors.Is(err, ErrProtected) {
+	if _, err := c.DestroyVM(ctx, "pve2", id); !errors.Is(err, ErrProtected) {
 		t.Fatalf("destroy protected VM: %v, want ErrProtected", err)
 	}
 	if err := c.UpdateConfig(ctx, "pve2", id, nil, []string{"protection"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.DestroyVM(ctx, "pve2", id); err != nil {
+	if _, err := c.DestroyVM(ctx, "pve2", id); err != nil {
 		t.Fatalf("DestroyVM: %v", err)
 	}
 	if _, ok := srv.VM(id); ok {
@@ -305,7 +305,7 @@ func TestSimVMLifecycle(t *testing.T) {
 	if _, err := c.GetVM(ctx, "pve2", id); !errors.Is(err, ErrNotFound) {
 		t.Errorf("GetVM after destroy: %v, want ErrNotFound", err)
 	}
-	if err := c.DestroyVM(ctx, "pve2", id); !errors.Is(err, ErrNotFound) {
+	if _, err := c.DestroyVM(ctx, "pve2", id); !errors.Is(err, ErrNotFound) {
 		t.Errorf("destroy twice: %v, want ErrNotFound", err)
 	}
 }
@@ -387,7 +387,7 @@ func TestSimPermissions(t *testing.T) {
 	if len(inv.VMs) != 1 || inv.VMs[0].VMID != 100 {
 		t.Errorf("limited inventory %+v", inv.VMs)
 	}
-	err = lc.DestroyVM(ctx, "pve", 101)
+	_, err = lc.DestroyVM(ctx, "pve", 101)
 	if !errors.Is(err, ErrPermission) {
 		t.Fatalf("destroy without rights: %v, want ErrPermission", err)
 	}
@@ -608,19 +608,27 @@ func TestSimIncidentDestroy(t *testing.T) {
 	if !onDownloads || vm.Status != "stopped" {
 		t.Fatalf("VM 108 is not the broken one: %+v", vm)
 	}
-	err = c.DestroyVM(ctx, "pve", 108)
-	var te *TaskError
-	if !errors.As(err, &te) {
-		t.Fatalf("DestroyVM: %v, want *TaskError", err)
+	// qemu-server QemuServer.pm destroy_vm: the disk on the missing pool
+	// becomes a warning, the VM is gone, the volume stays behind.
+	left, err := c.DestroyVM(ctx, "pve", 108)
+	if err != nil {
+		t.Fatalf("DestroyVM(108): %v, want success with a leftover volume", err)
 	}
-	if te.Type != "qmdestroy" || !strings.Contains(te.ExitStatus, "cannot import 'downloads': no such pool available") {
-		t.Errorf("task error %+v", te)
+	want := []LeftoverVolume{{
+		VolumeID: "downloads:vm-108-disk-1",
+		Reason:   "could not activate storage 'downloads', zfs error: cannot import 'downloads': no such pool available",
+	}}
+	if !reflect.DeepEqual(left, want) {
+		t.Errorf("leftover volumes %+v, want %+v", left, want)
 	}
-	if _, ok := srv.VM(108); !ok {
-		t.Error("VM 108 vanished although its destroy failed")
+	if _, ok := srv.VM(108); ok {
+		t.Error("VM 108 is still there after a destroy that ended with warnings")
+	}
+	if got := srv.LeftoverVolumes(); !reflect.DeepEqual(got, []string{"downloads:vm-108-disk-1"}) {
+		t.Errorf("the simulator holds leftover volumes %v", got)
 	}
 	// A healthy one goes.
-	if err := c.DestroyVM(ctx, "pve", 112); err != nil {
+	if _, err := c.DestroyVM(ctx, "pve", 112); err != nil {
 		t.Fatalf("DestroyVM(112): %v", err)
 	}
 }
@@ -684,7 +692,7 @@ func TestSimRetries(t *testing.T) {
 	// Nor DELETE.
 	srv.InjectFault(pvesim.Fault{Method: "DELETE", Status: 503, Message: "Service Unavailable"})
 	srv.ResetRequestCounts()
-	if err := c.DestroyVM(ctx, "pve", 100); err == nil {
+	if _, err := c.DestroyVM(ctx, "pve", 100); err == nil {
 		t.Fatal("DestroyVM succeeded through a 503")
 	}
 	if n := srv.RequestCounts()["DELETE /nodes/{node}/qemu/{vmid}"]; n != 1 {

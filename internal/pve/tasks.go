@@ -60,9 +60,16 @@ func (c *Client) WaitTask(ctx context.Context, node, upid string) error {
 }
 
 func (c *Client) waitTask(ctx context.Context, node, id string) error {
+	_, err := c.waitTaskExit(ctx, node, id)
+	return err
+}
+
+// waitTaskExit is waitTask that also returns the exit status of a task
+// that succeeded: "OK" or "WARNINGS: <n>".
+func (c *Client) waitTaskExit(ctx context.Context, node, id string) (string, error) {
 	info, err := parseUPID(id)
 	if err != nil {
-		return err
+		return "", err
 	}
 	// A task is only known to the node that runs it, which the UPID names.
 	if info.node != "" {
@@ -79,22 +86,22 @@ func (c *Client) waitTask(ctx context.Context, node, id string) error {
 		interval = min(interval, max(first/10, minLearnedPollInterval))
 	}
 	if err := sleepCtx(ctx, first); err != nil {
-		return fmt.Errorf("waiting for task %s: %w", id, err)
+		return "", fmt.Errorf("waiting for task %s: %w", id, err)
 	}
 	for polls := 1; ; polls++ {
 		var st taskStatus
 		if err := c.get(ctx, statusPath, nil, &st); err != nil {
-			return fmt.Errorf("waiting for task %s: %w", id, err)
+			return "", fmt.Errorf("waiting for task %s: %w", id, err)
 		}
 		if st.Status == "stopped" {
 			c.pace.observe(node, info.typ, time.Since(waitStart), polls == 1 && first > 0)
 			if taskSucceeded(st.ExitStatus) {
-				return nil
+				return st.ExitStatus, nil
 			}
-			return c.taskError(ctx, node, id, info, st.ExitStatus)
+			return "", c.taskError(ctx, node, id, info, st.ExitStatus)
 		}
 		if err := sleepCtx(ctx, interval); err != nil {
-			return fmt.Errorf("waiting for task %s: %w", id, err)
+			return "", fmt.Errorf("waiting for task %s: %w", id, err)
 		}
 		interval = min(interval*3/2, maxInterval)
 	}

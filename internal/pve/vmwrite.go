@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -273,12 +274,66 @@ func (c *Client) MigrateVM(ctx context.Context, node string, vmid int, target st
 	return c.startTask(ctx, http.MethodPost, vmPath(node, vmid)+"/migrate", params, node)
 }
 
-// DestroyVM deletes the VM with its disks, firewall, backup and HA
-// entries (purge=1, destroy-unreferenced-disks=1) and waits. PVE refuses
-// protected (ErrProtected) and running (ErrRunning) VMs at once; storage
-// trouble fails the task (*TaskError) and the VM stays.
-func (c *Client) DestroyVM(ctx context.Context, node string, vmid int) error {
+// DestroyVM deletes the VM with its disks and its firewall, backup, HA and
+// replication entries (purge=1), and waits. PVE refuses protected
+// (ErrProtected) and running (ErrRunning) VMs at once. A disk PVE cannot
+// free (its storage cannot be activated) does not fail the destroy: the VM
+// is gone and the volume is returned as left behind.
+//
+// destroy-unreferenced-disks is not sent: with it, qemu-server's destroy_vm
+// lists the VMID's volumes on every enabled image storage
+// (PVE::Storage::vdisk_list activates each one outside any eval), so a
+// single broken pool anywhere on the node fails the task after the VM's
+// healthy disks were already freed, and the VM stays without them.
+func (c *Client) DestroyVM(ctx context.Context, node string, vmid int) ([]LeftoverVolume, error) {
 	ctx = c.logCtx(ctx)
-	q := url.Values{"purge": {pveBool(true)}, "destroy-unreferenced-disks": {pveBool(true)}}
-	return c.startTask(ctx, http.MethodDelete, vmPath(node, vmid), q, node)
+	path := vmPath(node, vmid)
+	q := url.Values{"purge": {pveBool(true)}}
+	var id, exit string
+	err := c.retryLocked(ctx, http.MethodDelete+" "+path, isLockTimeout, func() error {
+		var err error
+		if id, err = c.taskRequest(ctx, http.MethodDelete, path, q); err != nil {
+			return err
+		}
+		if id == "" {
+			return fmt.Errorf("Proxmox VE API DELETE %s: the answer has no task ID", path) //nolint:staticcheck // ST1005: starts with the product name "Proxmox VE", a proper noun
+		}
+		exit, err = c.waitTaskExit(ctx, node, id)
+		return err
+	})
+	if err != nil || !strings.HasPrefix(exit, "WARNINGS") {
+		return nil, err
+	}
+	return c.leftoverVolumes(ctx, node, id), nil
+}
+
+// LeftoverVolume is a disk a destroy could not free.
+type LeftoverVolume struct {
+	// VolumeID is PVE's "<storage>:<volume>", what `pvesm free` takes.
+	VolumeID string
+	// Reason is PVE's error, e.g. "could not activate storage 'downloads',
+	// zfs error: cannot import 'downloads': no such pool available".
+	Reason string
+}
+
+// Storage is the storage the volume is on.
+func (v LeftoverVolume) Storage() string {
+	storage, _, _ := strings.Cut(v.VolumeID, ":")
+	return storage
+}
+
+// reLeftoverDisk is qemu-server destroy_vm's warning for a volume it could
+// not free, as log_warn prints it (pve-common RESTEnvironment.pm).
+var reLeftoverDisk = regexp.MustCompile(`^WARN: Could not remove disk '([^']+)', check manually: (.*)$`)
+
+// leftoverVolumes reads the volumes a destroy task left behind from its log.
+// The log only adds detail: when it cannot be read, nothing is reported.
+func (c *Client) leftoverVolumes(ctx context.Context, node, id string) []LeftoverVolume {
+	var out []LeftoverVolume
+	for _, line := range c.taskLogTail(ctx, node, id) {
+		if m := reLeftoverDisk.FindStringSubmatch(line); m != nil {
+			out = append(out, LeftoverVolume{VolumeID: m[1], Reason: strings.TrimSpace(m[2])})
+		}
+	}
+	return out
 }

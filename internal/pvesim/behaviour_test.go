@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -342,7 +344,9 @@ func TestIncidentScenario(t *testing.T) {
 	if !strings.Contains(b, `{"active":0,"content":"images,rootdir","enabled":1,"shared":0,"storage":"downloads","type":"zfspool"}`) {
 		t.Fatalf("storage = %s", b)
 	}
-	// Destroying 108 (disk on downloads) fails in the task; the VM stays.
+	// qemu-server QemuServer.pm destroy_vm with destroy-unreferenced-disks:
+	// PVE::Storage::vdisk_list activates every image storage outside any
+	// eval, so the missing pool fails the task and the VM stays.
 	node, _ := c.Node(ctx, "pve")
 	vm, err := node.VirtualMachine(ctx, 108)
 	if err != nil {
@@ -352,11 +356,50 @@ func TestIncidentScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msg := waitFailed(t, ctx, task); msg != "cannot import 'downloads': no such pool available" {
+	const activation = "could not activate storage 'downloads', zfs error: cannot import 'downloads': no such pool available"
+	if msg := waitFailed(t, ctx, task); msg != activation {
 		t.Fatal(msg)
 	}
 	if _, found := s.VM(108); !found {
-		t.Fatal("108 gone")
+		t.Fatal("108 gone although its destroy failed")
+	}
+	// Without it, the disk that cannot be freed is only a warning
+	// ("Could not remove disk '<volid>', check manually: <err>", log_warn):
+	// the task ends "TASK WARNINGS: 1", the VM is gone, the volume stays.
+	task, err = vm.Delete(ctx, &proxmox.VirtualMachineDeleteOptions{Purge: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// go-proxmox v0.8.2 counts only "OK" as success and reports this task
+	// as failed (IsFailed); PVE's exit code is 0. internal/pve treats
+	// "WARNINGS: <n>" as the success it is.
+	if err := task.Wait(ctx, 20*time.Millisecond, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if task.ExitStatus != "WARNINGS: 1" {
+		t.Fatalf("exit status %q, want WARNINGS: 1", task.ExitStatus)
+	}
+	lines, err := task.Log(ctx, 0, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTail := []string{
+		"WARN: Could not remove disk 'downloads:vm-108-disk-1', check manually: " + activation,
+		"TASK WARNINGS: 1",
+	}
+	// go-proxmox keys the log by line number.
+	var log []string
+	for _, n := range slices.Sorted(maps.Keys(lines)) {
+		log = append(log, lines[n])
+	}
+	if len(log) < 2 || !slices.Equal(log[len(log)-2:], wantTail) {
+		t.Fatalf("task log %q, want it to end with %q", log, wantTail)
+	}
+	if _, found := s.VM(108); found {
+		t.Fatal("108 still there after a destroy that ended with warnings")
+	}
+	if got := s.LeftoverVolumes(); !slices.Equal(got, []string{"downloads:vm-108-disk-1"}) {
+		t.Fatalf("leftover volumes %v", got)
 	}
 	// 112 has no disk there: destroy works.
 	vm, _ = node.VirtualMachine(ctx, 112)

@@ -793,6 +793,7 @@ func (s *Server) destroyQemu(r *request) *resp {
 		return paramErr(errs)
 	}
 	skiplock := vals["skiplock"] == "1"
+	purgeUnreferenced := vals["destroy-unreferenced-disks"] == "1"
 	if skiplock && !strings.HasPrefix(r.auth.user, "root@pam") {
 		return paramErr1("skiplock", "Only root may use this option.")
 	}
@@ -828,7 +829,13 @@ func (s *Server) destroyQemu(r *request) *resp {
 			if cur.Conf["protection"] == "1" {
 				return nil, fmt.Errorf("can't remove VM %d - protection mode enabled", vmid)
 			}
+			// qemu-server QemuServer.pm destroy_vm: every volume the config
+			// references is freed in an eval; a failure (here: the pool
+			// cannot be activated, PVE::Storage::vdisk_free) is only
+			// log_warn("Could not remove disk '<volid>', check manually: <err>")
+			// and the volume stays behind on its storage.
 			var lines []string
+			var leftovers []string
 			for _, k := range sortedKeys(cur.Conf) {
 				if !isDiskKey(k) && !strings.HasPrefix(k, "unused") {
 					continue
@@ -839,13 +846,31 @@ func (s *Server) destroyQemu(r *request) *resp {
 				}
 				if sd := s.storageLocked(d.store); sd != nil {
 					if sd.Missing {
-						return lines, sd.missingErr()
+						lines = append(lines, fmt.Sprintf("%sCould not remove disk '%s', check manually: %s",
+							warnPrefix, d.volume, sd.activationErr()))
+						leftovers = append(leftovers, d.volume)
+						continue
 					}
 					if l := freeLog(sd, d.volume); l != "" {
 						lines = append(lines, l)
 					}
 				}
 			}
+			// With destroy-unreferenced-disks, destroy_vm then lists the
+			// VMID's volumes on every enabled image storage
+			// (PVE::Storage::vdisk_list -> activate_storage_list), outside
+			// any eval: a pool that cannot be activated fails the whole task
+			// before destroy_config, and the VM stays (its healthy disks
+			// already freed; the simulator keeps them in the config).
+			if purgeUnreferenced {
+				for i := range s.storages {
+					sd := &s.storages[i]
+					if sd.onNode(cur.Node) && sd.holdsImages() && sd.Missing {
+						return lines, sd.activationErr()
+					}
+				}
+			}
+			s.leftoverVolumes = append(s.leftoverVolumes, leftovers...)
 			delete(s.vms, vmid)
 			return lines, nil
 		})

@@ -89,6 +89,9 @@ type Server struct {
 	// labBroken names storages broken through the lab API, which
 	// DELETE /_sim/faults repairs.
 	labBroken map[string]bool
+	// leftoverVolumes are volumes a destroy could not free (their storage
+	// was broken), as PVE leaves them behind.
+	leftoverVolumes []string
 
 	certPEM []byte
 	tlsCert *tls.Certificate

@@ -41,6 +41,25 @@ func (sd *storageDef) missingErr() error {
 	return fmt.Errorf("cannot import '%s': no such pool available", sd.ID)
 }
 
+// activationErr is what activating the missing pool dies with: pve-storage
+// ZFSPoolPlugin.pm activate_storage wraps the failed `zpool import` of
+// zfs_request ("zfs error: <stderr>") as "could not activate storage
+// '<id>', <error>"; PVE::Storage::activate_storage passes it on.
+func (sd *storageDef) activationErr() error {
+	return fmt.Errorf("could not activate storage '%s', zfs error: %w", sd.ID, sd.missingErr())
+}
+
+// holdsImages: a storage whose content includes VM or container images,
+// the ones PVE::Storage::vdisk_list activates and lists.
+func (sd *storageDef) holdsImages() bool {
+	for _, c := range strings.Split(sd.Content, ",") {
+		if c == "images" || c == "rootdir" {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Server) storageLocked(id string) *storageDef {
 	for i := range s.storages {
 		if s.storages[i].ID == id {
@@ -179,4 +198,12 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// LeftoverVolumes lists the volumes destroys left behind because their
+// storage could not be activated, in the order they were left.
+func (s *Server) LeftoverVolumes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.leftoverVolumes)
 }

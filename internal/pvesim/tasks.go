@@ -98,6 +98,9 @@ func (s *Server) newCheckedTaskLocked(node, typ, id, user string, check func() e
 	return t
 }
 
+// warnPrefix starts a task log line that counts as a warning.
+const warnPrefix = "WARN: "
+
 func (s *Server) finishTaskLocked(t *task) {
 	if t.Status != "running" {
 		return
@@ -113,11 +116,25 @@ func (s *Server) finishTaskLocked(t *task) {
 		err = errors.New(t.failMsg)
 	}
 	t.Log = append(t.Log, lines...)
-	if err != nil {
+	// pve-common RESTEnvironment.pm: log_warn prints "WARN: <message>" and
+	// counts it; fork_worker ends a task that died with "TASK ERROR: <err>",
+	// else one with warnings with "TASK WARNINGS: <n>" (exit status
+	// "WARNINGS: <n>", still a success), else with "TASK OK".
+	warnings := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, warnPrefix) {
+			warnings++
+		}
+	}
+	switch {
+	case err != nil:
 		msg := strings.TrimRight(err.Error(), "\n")
 		t.ExitStatus = msg
 		t.Log = append(t.Log, "TASK ERROR: "+msg)
-	} else {
+	case warnings > 0:
+		t.ExitStatus = fmt.Sprintf("WARNINGS: %d", warnings)
+		t.Log = append(t.Log, fmt.Sprintf("TASK WARNINGS: %d", warnings))
+	default:
 		t.ExitStatus = "OK"
 		t.Log = append(t.Log, "TASK OK")
 	}
