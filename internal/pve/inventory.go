@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
+	proxmox "github.com/luthermonson/go-proxmox"
 )
 
 // InventoryVM is one guest as /cluster/resources lists it.
@@ -65,6 +67,7 @@ func (c *Client) Inventory(ctx context.Context) (*Inventory, error) {
 	ctx = c.logCtx(ctx)
 	readAt := time.Now()
 	var entries []resourceEntry
+	// Raw: go-proxmox's ClusterResources entries have no Lock.
 	if err := c.get(ctx, "/cluster/resources", url.Values{"type": {"vm"}}, &entries); err != nil {
 		return nil, err
 	}
@@ -149,6 +152,7 @@ func (c *Client) readGuestName(ctx context.Context, vm *InventoryVM) (string, er
 	if vm.Type == "lxc" {
 		kind, key = "lxc", "hostname"
 	}
+	// Raw: the typed configs need a Node (a GET of its own) and drop keys.
 	cfg, err := c.readConfig(ctx, fmt.Sprintf("/nodes/%s/%s/%d/config", url.PathEscape(vm.Node), kind, vm.VMID))
 	if err != nil {
 		return "", err
@@ -160,12 +164,17 @@ func (c *Client) readGuestName(ctx context.Context, vm *InventoryVM) (string, er
 // the only way /cluster/resources lists every VM.
 func (c *Client) CanSeeAllVMs(ctx context.Context) (bool, error) {
 	ctx = c.logCtx(ctx)
-	var perms map[string]map[string]flexInt
-	if err := c.get(ctx, "/access/permissions", nil, &perms); err != nil {
+	var perms proxmox.Permissions
+	err := c.send(ctx, http.MethodGet, "/access/permissions", func(actx context.Context) error {
+		var err error
+		perms, err = c.api.Permissions(actx, nil)
+		return err
+	})
+	if err != nil {
 		return false, err
 	}
 	for _, p := range []string{"/", "/vms"} {
-		if perms[p]["VM.Audit"] != 0 {
+		if perms[p]["VM.Audit"] {
 			return true, nil
 		}
 	}

@@ -160,13 +160,8 @@ func (c *Client) CloneVM(ctx context.Context, spec CloneSpec) error {
 	return c.startTask(ctx, http.MethodPost, vmPath(spec.SourceNode, spec.SourceVMID)+"/clone", params, spec.SourceNode)
 }
 
-// ResizeDisk grows disk to sizeGB. PVE refuses to shrink; the same size is
+// resizeDisk grows disk to sizeGB. PVE refuses to shrink; the same size is
 // a no-op. Newer PVE answers with a task, older ones synchronously.
-func (c *Client) ResizeDisk(ctx context.Context, node string, vmid int, disk string, sizeGB int64) error {
-	ctx = c.logCtx(ctx)
-	return c.resizeDisk(ctx, node, vmid, disk, sizeGB)
-}
-
 func (c *Client) resizeDisk(ctx context.Context, node string, vmid int, disk string, sizeGB int64) error {
 	if !IsDiskInterface(disk) {
 		return fmt.Errorf("resize disk: %q is not a disk interface", disk)
@@ -198,13 +193,8 @@ func (c *Client) StartVM(ctx context.Context, node string, vmid int) error {
 	return err
 }
 
-// StopVM stops the VM at once (power off) and waits. A stopped VM is left
+// stopVM stops the VM at once (power off) and waits. A stopped VM is left
 // alone.
-func (c *Client) StopVM(ctx context.Context, node string, vmid int) error {
-	ctx = c.logCtx(ctx)
-	return c.stopVM(ctx, node, vmid)
-}
-
 func (c *Client) stopVM(ctx context.Context, node string, vmid int) error {
 	err := c.startTask(ctx, http.MethodPost, vmPath(node, vmid)+"/status/stop", nil, node)
 	if err != nil && reNotRunning.MatchString(err.Error()) {
