@@ -30,6 +30,36 @@ type providerData struct {
 	// VMIDs that instances of this run hold in their state: a VM with our
 	// name that one of them owns is being replaced, not a stranger.
 	owned *ownedVMs
+	// clock runs the waits of the create workflow; tests replace it.
+	clock clock
+}
+
+// clock is the time the create workflow waits on: until every VM created
+// in the same second as ours is visible, and between polls of a lock.
+type clock interface {
+	Now() time.Time
+	// SleepUntil returns at t, or with ctx's error when ctx ends first.
+	SleepUntil(ctx context.Context, t time.Time) error
+}
+
+// wallClock is the real time.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+func (wallClock) SleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func newProviderData(client *pve.Client, s providerSettings) *providerData {
@@ -40,6 +70,7 @@ func newProviderData(client *pve.Client, s providerSettings) *providerData {
 		inventory:   newInventoryCache(client),
 		planned:     &plannedNames{byName: map[string][]plannedName{}},
 		owned:       &ownedVMs{vmids: map[int]string{}},
+		clock:       wallClock{},
 	}
 }
 

@@ -170,7 +170,7 @@ func (r *vmResource) verifyUnique(ctx context.Context, ours *pve.VM) (guard.VM, 
 	if ours.CreatedAt > 0 {
 		// A VM with the same ctime existed before that second ended; the
 		// extra second absorbs clock skew between us and the cluster.
-		if err := sleepUntil(ctx, time.Unix(ours.CreatedAt+2, 0)); err != nil {
+		if err := r.data.clock.SleepUntil(ctx, time.Unix(ours.CreatedAt+2, 0)); err != nil {
 			return guard.VM{}, err
 		}
 	}
@@ -188,7 +188,7 @@ func (r *vmResource) verifyUnique(ctx context.Context, ours *pve.VM) (guard.VM, 
 			break
 		}
 		tflog.Debug(ctx, "waiting for VMs still being created", map[string]any{"vmids": pending})
-		if err := sleepUntil(ctx, time.Now().Add(lockPollInterval)); err != nil {
+		if err := r.data.clock.SleepUntil(ctx, r.data.clock.Now().Add(lockPollInterval)); err != nil {
 			return guard.VM{}, fmt.Errorf("VMs %s are still being created: %w", joinInts(pending), err)
 		}
 	}
@@ -290,23 +290,8 @@ func (r *vmResource) waitUnlocked(ctx context.Context, node string, vmid int) er
 			return nil
 		}
 		tflog.Debug(ctx, "VM is locked, waiting", map[string]any{"vmid": vmid, "lock": vm.Lock})
-		if err := sleepUntil(ctx, time.Now().Add(lockPollInterval)); err != nil {
+		if err := r.data.clock.SleepUntil(ctx, r.data.clock.Now().Add(lockPollInterval)); err != nil {
 			return fmt.Errorf("VM %d is still locked (%s): %w", vmid, vm.Lock, err)
 		}
-	}
-}
-
-func sleepUntil(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
