@@ -35,9 +35,15 @@ type InventoryVM struct {
 func (vm InventoryVM) IsQEMU() bool { return vm.Type == "" || vm.Type == "qemu" }
 
 // BeingCreated reports whether a create or clone task still holds the VM
-// and PVE has not published its name yet.
+// and its name is not published yet: the list has none, or PVE's stand-in
+// "VM <vmid>" for a config without a name (qemu-server QemuServer.pm
+// vmstatus: `$conf->{name} || "VM $vmid"`). A clone's config holds only
+// "lock: clone" until its task writes the rest (API2/Qemu.pm clone_vm), and
+// a create's only "lock: create" (create_and_lock_config), however long the
+// disks take; the statistics list such a VM under the stand-in.
 func (vm InventoryVM) BeingCreated() bool {
-	return isCreationLock(vm.Lock) && (!vm.NameKnown || vm.Name == "")
+	unnamed := !vm.NameKnown || vm.Name == "" || vm.Name == fmt.Sprintf("VM %d", vm.VMID)
+	return isCreationLock(vm.Lock) && unnamed
 }
 
 // Inventory is every guest the caller may see, cluster-wide.
