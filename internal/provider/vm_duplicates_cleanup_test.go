@@ -132,6 +132,7 @@ func (c simCheck) CheckState(_ context.Context, _ statecheck.CheckStateRequest, 
 // destroy fails and they stay in state until the operator deals with the
 // disk, after which the next apply finishes the cleanup.
 func TestAccVMDuplicatesCleanup(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident", StatsLag: 0})
 	sim := lab.RequireSim(t)
 	grafana := `proxmoxsafe_vm.monitoring["monitoring-grafana"]`
