@@ -82,9 +82,11 @@ func TestApplyVM(t *testing.T) {
 			},
 		},
 		{
-			name:  "a VM still being created keeps the planned name",
-			prior: func(m *vmResourceModel) { m.OnExisting, m.Clone = types.StringUnknown(), types.ObjectUnknown(cloneAttrTypes) },
-			vm:    func(vm *pve.VM) { vm.Name = "" },
+			name: "a VM still being created keeps the planned name",
+			prior: func(m *vmResourceModel) {
+				m.OnExisting, m.Clone = types.StringUnknown(), types.ObjectUnknown(cloneAttrTypes)
+			},
+			vm: func(vm *pve.VM) { vm.Name = "" },
 			check: func(t *testing.T, m *vmResourceModel) {
 				if m.Name.ValueString() != "web" || !m.OnExisting.IsNull() || !m.Clone.IsNull() {
 					t.Errorf("name %s, on_existing %s, clone %s", m.Name, m.OnExisting, m.Clone)
