@@ -39,6 +39,36 @@ type providerData struct {
 	owned *ownedVMs
 	// names whose VM this run's refresh dropped from state as gone.
 	vanished *vanishedVMs
+	// clock runs the waits of the create workflow; tests replace it.
+	clock clock
+}
+
+// clock is the time the create workflow waits on: until every VM created
+// in the same second as ours is visible, and between polls of a lock.
+type clock interface {
+	Now() time.Time
+	// SleepUntil returns at t, or with ctx's error when ctx ends first.
+	SleepUntil(ctx context.Context, t time.Time) error
+}
+
+// wallClock is the real time.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+func (wallClock) SleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func newProviderData(client *pve.Client, s providerSettings) *providerData {
@@ -51,6 +81,7 @@ func newProviderData(client *pve.Client, s providerSettings) *providerData {
 		planned:     &plannedNames{byName: map[string][]plannedName{}},
 		owned:       &ownedVMs{vmids: map[int]string{}},
 		vanished:    &vanishedVMs{},
+		clock:       wallClock{},
 	}
 }
 

@@ -25,6 +25,7 @@ func heredoc(pem string) string {
 }
 
 func TestAccProvider_apiTokenWithCACertificate(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -36,6 +37,7 @@ func TestAccProvider_apiTokenWithCACertificate(t *testing.T) {
 }
 
 func TestAccProvider_ticketLogin(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident", User: "terraform@pve", Password: "correct horse"})
 	sim := lab.RequireSim(t)
 	provider := fmt.Sprintf(`
@@ -61,6 +63,7 @@ provider "proxmoxsafe" {
 }
 
 func TestAccProvider_insecure(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	lab.RequireSim(t)
 	provider := fmt.Sprintf(`
@@ -77,6 +80,7 @@ provider "proxmoxsafe" {
 }
 
 func TestAccProvider_untrustedCertificate(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	lab.RequireSim(t)
 	provider := fmt.Sprintf(`
@@ -95,6 +99,7 @@ provider "proxmoxsafe" {
 }
 
 func TestAccProvider_wrongToken(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	lab.RequireSim(t)
 	provider := fmt.Sprintf(`
@@ -115,6 +120,7 @@ provider "proxmoxsafe" {
 
 // Misconfiguration fails at plan time, before anything is read or created.
 func TestAccProvider_invalidSettings(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		block string
 		want  string

@@ -17,6 +17,7 @@ import (
 )
 
 func TestAccVMDataSource(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t)
 	ctime := time.Date(2024, 3, 1, 12, 30, 0, 0, time.UTC)
@@ -118,6 +119,7 @@ data "proxmoxsafe_vm" "ambiguous" {
 
 // A container shares the VMID space but is not a VM.
 func TestAccVMDataSource_container(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	sim := lab.RequireSim(t)
 	if err := sim.AddVM(pvesim.VM{VMID: 150, Name: "proxy", Type: "lxc", Status: "running"}); err != nil {
@@ -141,6 +143,7 @@ func TestAccVMDataSource_container(t *testing.T) {
 // A name that looks unique may not be when the credentials see only some
 // VMs: the read succeeds with a warning.
 func TestAccVMDataSource_warnings(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t)
 	const token = "auditor@pve!partial=11111111-2222-4333-8444-555555555555"

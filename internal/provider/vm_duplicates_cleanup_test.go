@@ -133,6 +133,7 @@ func (c simCheck) CheckState(_ context.Context, _ statecheck.CheckStateRequest, 
 // succeeds, and only those volumes stay behind on the broken pool, for the
 // operator to free (`pvesm free <volid>`) once the pool is back.
 func TestAccVMDuplicatesCleanup(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident", StatsLag: 0})
 	sim := lab.RequireSim(t)
 	grafana := `proxmoxsafe_vm.monitoring["monitoring-grafana"]`

@@ -84,6 +84,7 @@ func expectTotals(addr string, scanned, names, excess int64) []statecheck.StateC
 }
 
 func TestAccVMDuplicatesDataSource_incident(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident", StatsLag: 0})
 	sim := lab.RequireSim(t)
 	const addr = "data.proxmoxsafe_vm_duplicates.all"
@@ -173,6 +174,7 @@ func seedWeb(t *testing.T, sim *pvesim.Server) {
 }
 
 func TestAccVMDuplicatesDataSource_filters(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	seedWeb(t, lab.RequireSim(t))
 	webNodes := map[int]string{201: "pve2", 202: "pve2", 9001: "pve2"}
@@ -241,6 +243,7 @@ func TestAccVMDuplicatesDataSource_filters(t *testing.T) {
 }
 
 func TestAccVMDuplicatesDataSource_emptyCluster(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	const addr = "data.proxmoxsafe_vm_duplicates.all"
 	resource.Test(t, resource.TestCase{
@@ -258,6 +261,7 @@ func TestAccVMDuplicatesDataSource_emptyCluster(t *testing.T) {
 // A VM created a moment ago has no name in /cluster/resources yet; its
 // config tells, so it still counts.
 func TestAccVMDuplicatesDataSource_statsLag(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident", StatsLag: time.Hour})
 	sim := lab.RequireSim(t)
 	if err := sim.AddVM(pvesim.VM{VMID: 130, Node: "pve2", Name: "monitoring-grafana", Status: "running", CreatedAt: time.Now()}); err != nil {
@@ -307,6 +311,7 @@ data "proxmoxsafe_vm_duplicates" "newest" {
 // succeeds (with a warning, asserted in TestAccVMDuplicatesDataSource_warnings)
 // and reports what it could check.
 func TestAccVMDuplicatesDataSource_nodeOffline(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t)
 	if err := sim.AddVM(pvesim.VM{VMID: 130, Node: "pve2", Name: "monitoring-grafana", Status: "running"}); err != nil {
@@ -337,6 +342,7 @@ func TestAccVMDuplicatesDataSource_nodeOffline(t *testing.T) {
 // A token without VM.Audit on /vms sees only some VMs: the groups shrink to
 // what it sees.
 func TestAccVMDuplicatesDataSource_partialVisibility(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t)
 	const token = "auditor@pve!partial=11111111-2222-4333-8444-555555555555"
@@ -359,6 +365,7 @@ func withToken(lab *acctest.Lab, config, token string) string {
 
 // Warnings and request costs, read through the protocol server.
 func TestAccVMDuplicatesDataSource_warnings(t *testing.T) {
+	t.Parallel()
 	const typeName = "proxmoxsafe_vm_duplicates"
 
 	t.Run("complete view: no warning, constant cost plus one read per member", func(t *testing.T) {

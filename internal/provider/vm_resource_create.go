@@ -267,7 +267,7 @@ func (r *vmResource) verifyUnique(ctx context.Context, ours *pve.VM, task *pve.S
 	// Any read that started once the creation second had passed will do,
 	// also one another resource started: the parallel creates of one apply
 	// share their checks.
-	notBefore, err := waitPastCreationSecond(ctx, ours.CreatedAt, task)
+	notBefore, err := r.waitPastCreationSecond(ctx, ours.CreatedAt, task)
 	if err != nil {
 		return guard.VM{}, err
 	}
@@ -283,7 +283,7 @@ func (r *vmResource) verifyUnique(ctx context.Context, ours *pve.VM, task *pve.S
 			break
 		}
 		tflog.Debug(ctx, "waiting for VMs still being created", map[string]any{"vmids": pending})
-		if err := sleepUntil(ctx, time.Now().Add(lockPollInterval)); err != nil {
+		if err := r.data.clock.SleepUntil(ctx, r.data.clock.Now().Add(lockPollInterval)); err != nil {
 			return guard.VM{}, fmt.Errorf("VMs %s are still being created: %w", joinInts(pending), err)
 		}
 		notBefore = time.Now()
@@ -317,10 +317,11 @@ const creationSkew = time.Second
 // task that took longer than that second and the skew costs no wait at all.
 // Without a task (its answer was lost) our own clock stands in, and the
 // skew also absorbs its offset from the cluster's.
-func waitPastCreationSecond(ctx context.Context, ctime int64, task *pve.StartedTask) (time.Time, error) {
-	now := time.Now()
+func (r *vmResource) waitPastCreationSecond(ctx context.Context, ctime int64, task *pve.StartedTask) (time.Time, error) {
+	clk := r.data.clock
+	now := clk.Now()
 	if ctime <= 0 {
-		return now, nil
+		return time.Now(), nil
 	}
 	target := time.Unix(ctime+1, 0).Add(creationSkew)
 	if clusterNow, ok := task.ClusterNow(); ok {
@@ -328,7 +329,19 @@ func waitPastCreationSecond(ctx context.Context, ctime int64, task *pve.StartedT
 		// which the node's clock can have reached target.
 		target = now.Add(target.Sub(clusterNow))
 	}
-	return target, sleepUntil(ctx, target)
+	if err := clk.SleepUntil(ctx, target); err != nil {
+		return time.Time{}, err
+	}
+	// A read that started at target or later lists every VM of that
+	// second; never ask for one from the future (a test's clock).
+	return minTime(target, time.Now()), nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // yieldToWinner removes the VM we just created because a concurrent apply
@@ -433,7 +446,7 @@ func (r *vmResource) waitUnlocked(ctx context.Context, node string, vmid int) er
 			return nil
 		}
 		tflog.Debug(ctx, "VM is locked, waiting", map[string]any{"vmid": vmid, "lock": vm.Lock})
-		if err := sleepUntil(ctx, time.Now().Add(lockPollInterval)); err != nil {
+		if err := r.data.clock.SleepUntil(ctx, r.data.clock.Now().Add(lockPollInterval)); err != nil {
 			return fmt.Errorf("VM %d is still locked (%s): %w", vmid, vm.Lock, err)
 		}
 	}

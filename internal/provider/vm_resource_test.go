@@ -72,6 +72,7 @@ func checkNoVMNamed(sim *pvesim.Server, name string) resource.TestCheckFunc {
 }
 
 func TestAccVMResource_lifecycle(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("web")
@@ -205,6 +206,7 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 }
 
 func TestAccVMResource_importBlockAfterStateLoss(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("db")
@@ -235,6 +237,7 @@ func TestAccVMResource_importBlockAfterStateLoss(t *testing.T) {
 
 // The incident: state lost, the same configuration applied again.
 func TestAccVMResource_stateLossFails(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("monitoring-prometheus")
@@ -258,6 +261,7 @@ func TestAccVMResource_stateLossFails(t *testing.T) {
 }
 
 func TestAccVMResource_stateLossAdopts(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("monitoring-grafana")
@@ -295,6 +299,7 @@ func TestAccVMResource_stateLossAdopts(t *testing.T) {
 }
 
 func TestAccVMResource_adoptionRefusesDataLoss(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("files")
@@ -317,6 +322,7 @@ func TestAccVMResource_adoptionRefusesDataLoss(t *testing.T) {
 
 // Several VMs with the name: an error whatever on_existing says.
 func TestAccVMResource_incidentDuplicatesRefused(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t)
 	for _, policy := range []string{"fail", "adopt"} {
@@ -335,6 +341,7 @@ func TestAccVMResource_incidentDuplicatesRefused(t *testing.T) {
 }
 
 func TestAccVMResource_twoResourcesOneName(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("twin")
@@ -420,6 +427,7 @@ func TestAccVMResource_concurrentApplies(t *testing.T) {
 // A failed step after the VM exists leaves it in state (tainted), never
 // orphaned; the next apply replaces it.
 func TestAccVMResource_failedStartTaints(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("flaky")
@@ -462,6 +470,7 @@ func TestAccVMResource_failedStartTaints(t *testing.T) {
 }
 
 func TestAccVMResource_createBeforeDestroyRejected(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("cbd")
@@ -495,6 +504,7 @@ func TestAccVMResource_createBeforeDestroyRejected(t *testing.T) {
 }
 
 func TestAccVMResource_migrationAndRecycledVMID(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}})
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("mover")
@@ -570,6 +580,7 @@ func TestAccVMResource_migrationAndRecycledVMID(t *testing.T) {
 // ..."): the VM is gone from the cluster and from state, and the volume is
 // left behind on the broken pool for the operator to free.
 func TestAccVMResource_destroyOnBrokenStorage(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("orphan")
@@ -606,6 +617,7 @@ func TestAccVMResource_destroyOnBrokenStorage(t *testing.T) {
 }
 
 func TestAccVMResource_protectionRefusesDestroyAtPlan(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("precious")
@@ -631,6 +643,7 @@ func TestAccVMResource_protectionRefusesDestroyAtPlan(t *testing.T) {
 }
 
 func TestAccVMResource_planTimeRefusals(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("app")
@@ -669,6 +682,7 @@ func TestAccVMResource_planTimeRefusals(t *testing.T) {
 }
 
 func TestAccVMResource_vmidTaken(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	sim := lab.RequireSim(t)
 	if err := sim.AddVM(pvesim.VM{VMID: 4321, Node: "pve", Name: "holder", Status: "stopped"}); err != nil {
@@ -688,6 +702,7 @@ func TestAccVMResource_vmidTaken(t *testing.T) {
 // Refresh cost grows with the managed VMs, not with the cluster: a plan
 // reads each VM where state says it is and never lists the cluster.
 func TestAccVMResource_refreshCost(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t)
 	prefix := acctest.RandomName("cost")
@@ -733,6 +748,7 @@ resource "proxmoxsafe_vm" "test" {
 }
 
 func TestAccVMResource_clone(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("clone")
@@ -785,6 +801,7 @@ func TestAccVMResource_clone(t *testing.T) {
 }
 
 func TestAccVMResource_neverAdoptsTemplate(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t)
 	resource.Test(t, resource.TestCase{
@@ -801,6 +818,7 @@ func TestAccVMResource_neverAdoptsTemplate(t *testing.T) {
 
 // When the guard cannot see every VM it refuses to create, and says why.
 func TestAccVMResource_failsClosed(t *testing.T) {
+	t.Parallel()
 	t.Run("name unreadable on an offline node", func(t *testing.T) {
 		lab := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}, StatsLag: time.Hour})
 		sim := lab.RequireSim(t)
@@ -837,6 +855,7 @@ func TestAccVMResource_failsClosed(t *testing.T) {
 }
 
 func TestAccVMResource_importAmbiguousName(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	lab.RequireSim(t)
 	resource.Test(t, resource.TestCase{
@@ -855,6 +874,7 @@ func TestAccVMResource_importAmbiguousName(t *testing.T) {
 // The answer to the create request is lost after PVE did the work: the
 // provider finds the VM it asked for and carries on, creating nothing twice.
 func TestAccVMResource_lostCreateAnswer(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("unheard")
@@ -883,6 +903,7 @@ func TestAccVMResource_lostCreateAnswer(t *testing.T) {
 // A create that outlives its timeout leaves the VM in state as tainted,
 // even while PVE is still creating it; the next apply replaces it.
 func TestAccVMResource_createTimeoutKeepsVM(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{TaskDuration: 3 * time.Second})
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("slow")
@@ -917,6 +938,7 @@ func TestAccVMResource_createTimeoutKeepsVM(t *testing.T) {
 }
 
 func TestAccVMResource_defaultNode(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}})
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("nodeless")
@@ -950,6 +972,7 @@ func TestAccVMResource_defaultNode(t *testing.T) {
 // is older: ours loses, removes only its own VM and fails with on_existing
 // = "fail". The competitor is untouched.
 func TestAccVMResource_raceLoserRemovesOwnVM(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("contested")

@@ -25,6 +25,7 @@ func expectVMIDs(addr string, ids ...int) statecheck.StateCheck {
 }
 
 func TestAccVMsDataSource(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t)
 	seedWeb(t, sim)
@@ -91,6 +92,7 @@ func TestAccVMsDataSource(t *testing.T) {
 
 // Names that cannot be read yet are listed without a name, not dropped.
 func TestAccVMsDataSource_nodeOffline(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t)
 	sim.SetNodeOffline("pve2", true)
@@ -121,6 +123,7 @@ data "proxmoxsafe_vms" "backup" {
 
 // The warnings, read through the protocol server.
 func TestAccVMsDataSource_warnings(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t)
 	sim.SetNodeOffline("pve2", true)

@@ -1,7 +1,6 @@
 // Package pve is the provider's only way to talk to the Proxmox VE API. It
-// wraps go-proxmox for transport and authentication, and fixes what
-// go-proxmox gets wrong for us: failed tasks reported as success, error
-// messages lost, booleans PVE rejects, retries that replay POSTs.
+// wraps go-proxmox for transport and authentication; goproxmox.go lists and
+// corrects what go-proxmox gets wrong for us.
 package pve
 
 import (
@@ -11,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -121,18 +119,20 @@ func (c *Client) authKind() string {
 // logins included.
 func (c *Client) RequestCount() int64 { return c.requests.Load() }
 
-// Ping reads the PVE version, proving that the endpoint answers and the
+// ping reads the PVE version, proving that the endpoint answers and the
 // credentials work.
-func (c *Client) Ping(ctx context.Context) (string, error) {
+func (c *Client) ping(ctx context.Context) (string, error) {
 	ctx = c.logCtx(ctx)
-	var v struct {
-		Version string `json:"version"`
-		Release string `json:"release"`
-	}
-	if err := c.get(ctx, "/version", nil, &v); err != nil {
+	var v *proxmox.Version
+	err := c.send(ctx, http.MethodGet, "/version", nil, func(actx context.Context) error {
+		var err error
+		v, err = c.api.Version(actx)
+		return err
+	})
+	if err != nil {
 		return "", err
 	}
-	if v.Version == "" {
+	if v == nil || v.Version == "" {
 		return "", errors.New("Proxmox VE API GET /version: the answer has no version") //nolint:staticcheck // ST1005: starts with the product name "Proxmox VE", a proper noun
 	}
 	return v.Version, nil
@@ -145,29 +145,3 @@ func pathPrefix(endpoint string) string {
 	}
 	return u.Path
 }
-
-// escapeTicketCookie percent-encodes the ticket in the PVEAuthCookie that
-// go-proxmox sends raw, as PVE's own web UI does. pveproxy URI-unescapes
-// the value, so both forms work there; the encoded one also survives
-// servers that decode the cookie as a query string ("+" becoming a space
-// would break the base64 signature).
-func escapeTicketCookie(req *http.Request) error {
-	const prefix = "PVEAuthCookie="
-	v := req.Header.Get("Cookie")
-	ticket, ok := strings.CutPrefix(v, prefix)
-	if !ok || ticket == "" || strings.Contains(ticket, ";") || strings.Contains(ticket, "%") {
-		return nil
-	}
-	req.Header.Set("Cookie", prefix+url.QueryEscape(ticket))
-	return nil
-}
-
-// nopLogger silences go-proxmox.
-type nopLogger struct{}
-
-var _ proxmox.LeveledLoggerInterface = nopLogger{}
-
-func (nopLogger) Debugf(string, ...any) {}
-func (nopLogger) Errorf(string, ...any) {}
-func (nopLogger) Infof(string, ...any)  {}
-func (nopLogger) Warnf(string, ...any)  {}

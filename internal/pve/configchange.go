@@ -171,14 +171,8 @@ func configParams(set map[string]string, remove []string, digest string) (url.Va
 	return p, nil
 }
 
-// UpdateConfig changes raw config keys with a synchronous PUT. With a
+// updateConfig changes raw config keys with a synchronous PUT. With a
 // digest, PVE refuses the change if the config changed since it was read.
-// Product code sends a ConfigChange instead.
-func (c *Client) UpdateConfig(ctx context.Context, node string, vmid int, set map[string]string, remove []string, digest string) error {
-	ctx = c.logCtx(ctx)
-	return c.updateConfig(ctx, node, vmid, set, remove, digest)
-}
-
 func (c *Client) updateConfig(ctx context.Context, node string, vmid int, set map[string]string, remove []string, digest string) error {
 	params, err := configParams(set, remove, digest)
 	if err != nil {

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
-
-	proxmox "github.com/luthermonson/go-proxmox"
 )
 
 var allSentinels = map[string]error{
@@ -134,53 +132,5 @@ func TestAPIErrorMessage(t *testing.T) {
 	e = &APIError{Method: "GET", Path: "/x", StatusCode: 503}
 	if want := "Proxmox VE API GET /x: 503 Service Unavailable"; e.Error() != want {
 		t.Errorf("got %q, want %q", e.Error(), want)
-	}
-}
-
-func TestParseGoProxmoxError(t *testing.T) {
-	tests := []struct {
-		name string
-		err  error
-		want *APIError
-	}{
-		{
-			name: "500 status line",
-			err:  errors.New("500 unable to create VM 100 - VM 100 already exists on node 'pve1'"),
-			want: &APIError{Method: "POST", Path: "/p", StatusCode: 500, Message: "unable to create VM 100 - VM 100 already exists on node 'pve1'"},
-		},
-		{
-			name: "501",
-			err:  errors.New("501 Method 'GET /x' not implemented"),
-			want: &APIError{Method: "POST", Path: "/p", StatusCode: 501, Message: "Method 'GET /x' not implemented"},
-		},
-		{
-			name: "bad request with errors",
-			err:  fmt.Errorf("bad request: %s - %s", "400 Parameter verification failed.", `{"vmid":"VM 100 already exists"}`),
-			want: &APIError{Method: "POST", Path: "/p", StatusCode: 400, Message: "Parameter verification failed.",
-				Params: map[string]string{"vmid": "VM 100 already exists"}},
-		},
-		{
-			name: "bad request with other body",
-			err:  fmt.Errorf("bad request: %s - %s", "400 Bad Request", `{"data":null}`),
-			want: &APIError{Method: "POST", Path: "/p", StatusCode: 400, Message: "Bad Request"},
-		},
-		{
-			name: "not authorized",
-			err:  proxmox.ErrNotAuthorized,
-			want: &APIError{Method: "POST", Path: "/p", StatusCode: 401, Message: proxmox.ErrNotAuthorized.Error()},
-		},
-		{name: "network error", err: errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), want: nil},
-		{name: "json error", err: errors.New("unexpected end of JSON input"), want: nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := parseGoProxmoxError("POST", "/p", tt.err)
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("got %#v\nwant %#v", got, tt.want)
-			}
-		})
-	}
-	if e := parseGoProxmoxError("POST", "/p", proxmox.ErrNotAuthorized); !errors.Is(e, ErrUnauthorized) {
-		t.Error("go-proxmox ErrNotAuthorized is not ErrUnauthorized")
 	}
 }

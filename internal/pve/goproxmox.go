@@ -1,5 +1,35 @@
 package pve
 
+// This file sends every request through go-proxmox (github.com/luthermonson/
+// go-proxmox v0.8) and is the one place that corrects what go-proxmox gets
+// wrong for us. Each behaviour, where it is corrected, and its test:
+//
+//   - A failed task is reported as success: Task.Wait ends when the task
+//     stops, whatever its exit status. waitTask (tasks.go) polls the status
+//     itself and taskSucceeded decides. TestTaskSucceeded,
+//     TestFailedTaskIsTaskError.
+//   - A nil task: an answer without a task ID ("data": null) to a request
+//     that starts a task becomes a nil *Task and no error. startTask makes it
+//     an error. TestNullTaskIsAnError.
+//   - 5xx read as success: Client.Req checks only 400, 401, 403, 500 and
+//     501, so a 502, 503 or 595 with a JSON body is a success. apiTransport
+//     records every status and classify makes any non-2xx an *APIError.
+//     TestStatusOtherThan500IsAnError.
+//   - Error text only in the status line: a 500 or 501 becomes
+//     errors.New(res.Status) and the body (newer PVE's "message", parameter
+//     errors) is dropped. apiTransport keeps error bodies for newAPIError;
+//     parseGoProxmoxError reads go-proxmox's strings as a fallback.
+//     TestParseGoProxmoxError.
+//   - Retried POSTs: go-proxmox re-sends any request, POSTs included, after
+//     a 401 or 403 once it logged in again. ensureSession logs in before the
+//     first call, and call retries GETs only. TestPostIsNeverRetried.
+//   - Booleans: PVE rejects JSON true/false; call sends every parameter as a
+//     string, booleans as "0"/"1" (pveBool). TestBoolsAndBodies.
+//   - The ticket cookie is sent unescaped; escapeTicketCookie encodes it.
+//     TestEscapeTicketCookie.
+//   - go-proxmox logs request and response bodies (secrets included) at
+//     debug level; nopLogger silences it and apiTransport logs instead.
+
 import (
 	"bytes"
 	"context"
@@ -10,6 +40,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -201,9 +233,6 @@ func (c *Client) del(ctx context.Context, path string, query url.Values, out any
 // build ourselves, POST and PUT parameters in a JSON object of strings, so
 // booleans are always "0"/"1" as PVE wants. out receives "data".
 func (c *Client) call(ctx context.Context, method, path string, params url.Values, out any) error {
-	if err := c.ensureSession(ctx); err != nil {
-		return err
-	}
 	target := path
 	var body []byte
 	switch method {
@@ -225,15 +254,29 @@ func (c *Client) call(ctx context.Context, method, path string, params url.Value
 			}
 		}
 	}
+	// The transport decodes "data" into out as it arrives (decodeData), so
+	// go-proxmox is asked for nothing.
+	return c.send(ctx, method, path, out, func(actx context.Context) error {
+		return c.api.Req(actx, method, target, body, nil)
+	})
+}
 
+// send makes one API call through go-proxmox, raw (call) or typed, with
+// the corrections of this file: a session before the first call, the
+// status the transport saw decides failure, and only GETs are retried.
+// With a non-nil out, the transport decodes the answer's "data" into it;
+// typed go-proxmox calls pass nil and decode themselves.
+func (c *Client) send(ctx context.Context, method, path string, out any, request func(context.Context) error) error {
+	if err := c.ensureSession(ctx); err != nil {
+		return err
+	}
 	attempts := 1
 	if method == http.MethodGet {
 		attempts += c.cfg.MaxRetries
 	}
 	for attempt := 1; ; attempt++ {
 		actx, ex := withCall(ctx, attempt, out)
-		err := c.api.Req(actx, method, target, body, nil)
-		err = classify(ctx, method, path, ex, err)
+		err := classify(ctx, method, path, ex, request(actx))
 		if err == nil {
 			if derr := ex.decodeError(); derr != nil {
 				return fmt.Errorf("Proxmox VE API %s %s: unexpected answer: %w", method, path, derr) //nolint:staticcheck // ST1005: starts with the product name "Proxmox VE", a proper noun
@@ -324,4 +367,120 @@ func (c *Client) ensureSession(ctx context.Context) error {
 		return nil
 	}
 	return classify(ctx, http.MethodPost, "/access/ticket", ex, err)
+}
+
+var (
+	// go-proxmox: fmt.Errorf("bad request: %s - %s", res.Status, errors)
+	reGoProxmoxBadRequest = regexp.MustCompile(`(?s)^bad request: (\d{3})\s*(.*?)(?: - (\{.*\}))?$`)
+	// go-proxmox: errors.New(res.Status) for 500 and 501
+	reGoProxmoxStatus = regexp.MustCompile(`(?s)^(\d{3})(?:\s+(.*))?$`)
+)
+
+// parseGoProxmoxError recovers PVE's status and message from the error
+// strings go-proxmox builds. It is the fallback when the transport saw no
+// response for the request (which should not happen).
+func parseGoProxmoxError(method, path string, err error) *APIError {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, proxmox.ErrNotAuthorized) {
+		return &APIError{Method: method, Path: path, StatusCode: http.StatusUnauthorized, Message: err.Error()}
+	}
+	s := err.Error()
+	if m := reGoProxmoxBadRequest.FindStringSubmatch(s); m != nil {
+		code, _ := strconv.Atoi(m[1])
+		e := &APIError{Method: method, Path: path, StatusCode: code, Message: strings.TrimSpace(m[2])}
+		// go-proxmox prints the "errors" object if the body has one, else
+		// the whole body ({"data":null}).
+		var env map[string]json.RawMessage
+		if json.Unmarshal([]byte(m[3]), &env) == nil {
+			_, hasData := env["data"]
+			errs, hasErrors := env["errors"]
+			switch {
+			case hasErrors:
+				e.Params = decodeParamErrors(errs)
+			case !hasData:
+				e.Params = decodeParamErrors(json.RawMessage(m[3]))
+			}
+		}
+		return e
+	}
+	if m := reGoProxmoxStatus.FindStringSubmatch(s); m != nil {
+		code, _ := strconv.Atoi(m[1])
+		if code >= 400 && code <= 599 {
+			return &APIError{Method: method, Path: path, StatusCode: code, Message: strings.TrimSpace(m[2])}
+		}
+	}
+	return nil
+}
+
+// escapeTicketCookie percent-encodes the ticket in the PVEAuthCookie that
+// go-proxmox sends raw, as PVE's own web UI does. pveproxy URI-unescapes
+// the value, so both forms work there; the encoded one also survives
+// servers that decode the cookie as a query string ("+" becoming a space
+// would break the base64 signature).
+func escapeTicketCookie(req *http.Request) error {
+	const prefix = "PVEAuthCookie="
+	v := req.Header.Get("Cookie")
+	ticket, ok := strings.CutPrefix(v, prefix)
+	if !ok || ticket == "" || strings.Contains(ticket, ";") || strings.Contains(ticket, "%") {
+		return nil
+	}
+	req.Header.Set("Cookie", prefix+url.QueryEscape(ticket))
+	return nil
+}
+
+// nopLogger silences go-proxmox.
+type nopLogger struct{}
+
+var _ proxmox.LeveledLoggerInterface = nopLogger{}
+
+func (nopLogger) Debugf(string, ...any) {}
+func (nopLogger) Errorf(string, ...any) {}
+func (nopLogger) Infof(string, ...any)  {}
+func (nopLogger) Warnf(string, ...any)  {}
+
+// taskSucceeded: PVE's exit status is "OK", "WARNINGS: <n>" or the error.
+func taskSucceeded(exit string) bool {
+	return exit == "OK" || strings.HasPrefix(exit, "WARNINGS")
+}
+
+// startTask sends a request that answers with a task ID and waits for the
+// task, again while a lock held by another task refuses it. An answer
+// without an ID (go-proxmox would hand out a nil task) is an error, not a
+// success. Raw: go-proxmox's typed actions (Start, Clone, Delete, ...) need
+// a VirtualMachine read first, two GETs per call.
+func (c *Client) startTask(ctx context.Context, method, path string, params url.Values, node string) error {
+	return c.retryLocked(ctx, method+" "+path, isLockTimeout, func() error {
+		return c.startTaskOnce(ctx, method, path, params, node)
+	})
+}
+
+func (c *Client) startTaskOnce(ctx context.Context, method, path string, params url.Values, node string) error {
+	id, err := c.taskRequest(ctx, method, path, params)
+	if err != nil {
+		return err
+	}
+	if id == "" {
+		return fmt.Errorf("Proxmox VE API %s %s: the answer has no task ID", method, path) //nolint:staticcheck // ST1005: starts with the product name "Proxmox VE", a proper noun
+	}
+	return c.waitTask(ctx, node, id)
+}
+
+// taskRequest sends the request and returns the task ID it answered with,
+// or "" for a synchronous success (data: null).
+func (c *Client) taskRequest(ctx context.Context, method, path string, params url.Values) (string, error) {
+	var id string
+	var err error
+	switch method {
+	case http.MethodPost:
+		err = c.post(ctx, path, params, &id)
+	case http.MethodPut:
+		err = c.put(ctx, path, params, &id)
+	case http.MethodDelete:
+		err = c.del(ctx, path, params, &id)
+	default:
+		err = errors.New("taskRequest: unsupported method " + method)
+	}
+	return id, err
 }

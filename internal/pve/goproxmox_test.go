@@ -9,10 +9,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	proxmox "github.com/luthermonson/go-proxmox"
 )
 
 // fakePVE answers like pveproxy: the reason goes in the status line, which
@@ -93,7 +96,7 @@ func TestGetRetriesTransientFailures(t *testing.T) {
 		}
 		return 200, "OK", data(map[string]string{"version": "8.2.4"})
 	})
-	v, err := c.Ping(context.Background())
+	v, err := c.ping(context.Background())
 	if err != nil || v != "8.2.4" {
 		t.Fatalf("Ping = %q, %v", v, err)
 	}
@@ -109,7 +112,7 @@ func TestGetRetriesAreBounded(t *testing.T) {
 	f, c := newFakePVE(t, func(*http.Request, string) (int, string, string) {
 		return 503, "Service Unavailable", `{"data":null}`
 	})
-	_, err := c.Ping(context.Background())
+	_, err := c.ping(context.Background())
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 {
 		t.Fatalf("err = %v, want a 503 APIError", err)
@@ -258,7 +261,7 @@ func TestWaitTaskStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err := c.WaitTask(ctx, "pve", "UPID:pve:00000001:00000002:00000003:qmstart:100:root@pam:")
+	err := c.waitTask(ctx, "pve", "UPID:pve:00000001:00000002:00000003:qmstart:100:root@pam:")
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v", err)
 	}
@@ -281,7 +284,7 @@ func TestTaskErrorFromLog(t *testing.T) {
 		}
 		return 200, "OK", data(map[string]string{"status": "stopped", "exitstatus": "unexpected status"})
 	})
-	err := c.WaitTask(context.Background(), "other", "UPID:pve2:00000001:00000002:00000003:qmigrate:100:root@pam:")
+	err := c.waitTask(context.Background(), "other", "UPID:pve2:00000001:00000002:00000003:qmigrate:100:root@pam:")
 	var te *TaskError
 	if !errors.As(err, &te) {
 		t.Fatalf("err = %v", err)
@@ -291,5 +294,89 @@ func TestTaskErrorFromLog(t *testing.T) {
 	}
 	if len(te.Log) != taskLogTail || te.Log[0] != "line 12" {
 		t.Errorf("log tail %q", te.Log)
+	}
+}
+
+func TestParseGoProxmoxError(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want *APIError
+	}{
+		{
+			name: "500 status line",
+			err:  errors.New("500 unable to create VM 100 - VM 100 already exists on node 'pve1'"),
+			want: &APIError{Method: "POST", Path: "/p", StatusCode: 500, Message: "unable to create VM 100 - VM 100 already exists on node 'pve1'"},
+		},
+		{
+			name: "501",
+			err:  errors.New("501 Method 'GET /x' not implemented"),
+			want: &APIError{Method: "POST", Path: "/p", StatusCode: 501, Message: "Method 'GET /x' not implemented"},
+		},
+		{
+			name: "bad request with errors",
+			err:  fmt.Errorf("bad request: %s - %s", "400 Parameter verification failed.", `{"vmid":"VM 100 already exists"}`),
+			want: &APIError{Method: "POST", Path: "/p", StatusCode: 400, Message: "Parameter verification failed.",
+				Params: map[string]string{"vmid": "VM 100 already exists"}},
+		},
+		{
+			name: "bad request with other body",
+			err:  fmt.Errorf("bad request: %s - %s", "400 Bad Request", `{"data":null}`),
+			want: &APIError{Method: "POST", Path: "/p", StatusCode: 400, Message: "Bad Request"},
+		},
+		{
+			name: "not authorized",
+			err:  proxmox.ErrNotAuthorized,
+			want: &APIError{Method: "POST", Path: "/p", StatusCode: 401, Message: proxmox.ErrNotAuthorized.Error()},
+		},
+		{name: "network error", err: errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), want: nil},
+		{name: "json error", err: errors.New("unexpected end of JSON input"), want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := parseGoProxmoxError("POST", "/p", tt.err)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %#v\nwant %#v", got, tt.want)
+			}
+		})
+	}
+	if e := parseGoProxmoxError("POST", "/p", proxmox.ErrNotAuthorized); !errors.Is(e, ErrUnauthorized) {
+		t.Error("go-proxmox ErrNotAuthorized is not ErrUnauthorized")
+	}
+}
+
+func TestTaskSucceeded(t *testing.T) {
+	for exit, want := range map[string]bool{
+		"OK": true, "WARNINGS: 2": true, "": false, "unexpected status": false,
+		"cannot import 'downloads': no such pool available": false, "VM is locked (clone)": false,
+	} {
+		if got := taskSucceeded(exit); got != want {
+			t.Errorf("taskSucceeded(%q) = %v", exit, got)
+		}
+	}
+}
+
+func TestEscapeTicketCookie(t *testing.T) {
+	for _, tt := range []struct{ cookie, want string }{
+		// A base64 signature: "+" would turn into a space where the cookie
+		// is decoded as a query string.
+		{"PVEAuthCookie=PVE:root@pam:65A1B2C3::ab+c/d=", "PVEAuthCookie=PVE%3Aroot%40pam%3A65A1B2C3%3A%3Aab%2Bc%2Fd%3D"},
+		{"PVEAuthCookie=PVE%3Aroot", "PVEAuthCookie=PVE%3Aroot"}, // already encoded
+		{"PVEAuthCookie=a; other=b", "PVEAuthCookie=a; other=b"}, // not ours alone
+		{"", ""},
+	} {
+		req, err := http.NewRequest(http.MethodGet, "https://pve/api2/json/version", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.cookie != "" {
+			req.Header.Set("Cookie", tt.cookie)
+		}
+		if err := escapeTicketCookie(req); err != nil {
+			t.Fatal(err)
+		}
+		if got := req.Header.Get("Cookie"); got != tt.want {
+			t.Errorf("escapeTicketCookie(%q) = %q, want %q", tt.cookie, got, tt.want)
+		}
 	}
 }

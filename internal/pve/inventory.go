@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
+	proxmox "github.com/luthermonson/go-proxmox"
 )
 
 // InventoryVM is one guest as /cluster/resources lists it.
@@ -34,9 +36,15 @@ type InventoryVM struct {
 func (vm InventoryVM) IsQEMU() bool { return vm.Type == "" || vm.Type == "qemu" }
 
 // BeingCreated reports whether a create or clone task still holds the VM
-// and PVE has not published its name yet.
+// and its name is not published yet: the list has none, or PVE's stand-in
+// "VM <vmid>" for a config without a name (qemu-server QemuServer.pm
+// vmstatus: `$conf->{name} || "VM $vmid"`). A clone's config holds only
+// "lock: clone" until its task writes the rest (API2/Qemu.pm clone_vm), and
+// a create's only "lock: create" (create_and_lock_config), however long the
+// disks take; the statistics list such a VM under the stand-in.
 func (vm InventoryVM) BeingCreated() bool {
-	return isCreationLock(vm.Lock) && (!vm.NameKnown || vm.Name == "")
+	unnamed := !vm.NameKnown || vm.Name == "" || vm.Name == fmt.Sprintf("VM %d", vm.VMID)
+	return isCreationLock(vm.Lock) && unnamed
 }
 
 // Inventory is every guest the caller may see, cluster-wide.
@@ -66,6 +74,7 @@ func (c *Client) Inventory(ctx context.Context) (*Inventory, error) {
 	ctx = c.logCtx(ctx)
 	readAt := time.Now()
 	var entries []resourceEntry
+	// Raw: go-proxmox's ClusterResources entries have no Lock.
 	if err := c.get(ctx, "/cluster/resources", url.Values{"type": {"vm"}}, &entries); err != nil {
 		return nil, err
 	}
@@ -202,6 +211,7 @@ func (c *Client) readGuestName(ctx context.Context, vm *InventoryVM) (string, er
 	if vm.Type == "lxc" {
 		kind, key = "lxc", "hostname"
 	}
+	// Raw: the typed configs need a Node (a GET of its own) and drop keys.
 	cfg, err := c.readConfig(ctx, fmt.Sprintf("/nodes/%s/%s/%d/config", url.PathEscape(vm.Node), kind, vm.VMID))
 	if err != nil {
 		return "", err
@@ -213,12 +223,17 @@ func (c *Client) readGuestName(ctx context.Context, vm *InventoryVM) (string, er
 // the only way /cluster/resources lists every VM.
 func (c *Client) CanSeeAllVMs(ctx context.Context) (bool, error) {
 	ctx = c.logCtx(ctx)
-	var perms map[string]map[string]flexInt
-	if err := c.get(ctx, "/access/permissions", nil, &perms); err != nil {
+	var perms proxmox.Permissions
+	err := c.send(ctx, http.MethodGet, "/access/permissions", nil, func(actx context.Context) error {
+		var err error
+		perms, err = c.api.Permissions(actx, nil)
+		return err
+	})
+	if err != nil {
 		return false, err
 	}
 	for _, p := range []string{"/", "/vms"} {
-		if perms[p]["VM.Audit"] != 0 {
+		if perms[p]["VM.Audit"] {
 			return true, nil
 		}
 	}

@@ -68,3 +68,24 @@ func TestCanSeeAllVMs(t *testing.T) {
 		}
 	}
 }
+
+func TestBeingCreated(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		vm   InventoryVM
+		want bool
+	}{
+		{"fresh create, no name listed", InventoryVM{VMID: 200, Lock: "create"}, true},
+		{"clone, config without a name yet", InventoryVM{VMID: 200, Lock: "clone", NameKnown: true}, true},
+		// qemu-server's vmstatus lists a nameless config as "VM <vmid>".
+		{"clone listed under PVE's stand-in name", InventoryVM{VMID: 200, Lock: "clone", Name: "VM 200", NameKnown: true}, true},
+		{"create finished writing the name", InventoryVM{VMID: 200, Lock: "create", Name: "web", NameKnown: true}, false},
+		{"another VM's stand-in is a name", InventoryVM{VMID: 200, Lock: "clone", Name: "VM 201", NameKnown: true}, false},
+		{"other locks", InventoryVM{VMID: 200, Lock: "backup"}, false},
+		{"not locked", InventoryVM{VMID: 200}, false},
+	} {
+		if got := tt.vm.BeingCreated(); got != tt.want {
+			t.Errorf("%s: BeingCreated() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -75,27 +75,27 @@ func TestSimTLS(t *testing.T) {
 		t.Fatalf("simulator is not HTTPS: %s", srv.URL())
 	}
 	ctx := context.Background()
-	if v, err := simClient(t, srv).Ping(ctx); err != nil || v == "" {
+	if v, err := simClient(t, srv).ping(ctx); err != nil || v == "" {
 		t.Fatalf("Ping with pinned CA = %q, %v", v, err)
 	}
 	// Without the CA the self-signed certificate is refused...
 	noCA := simClient(t, srv, func(c *Config) { c.CACertificatePEM = nil; c.MaxRetries = 0 })
-	if _, err := noCA.Ping(ctx); err == nil || !strings.Contains(err.Error(), "certificate") {
+	if _, err := noCA.ping(ctx); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("Ping without CA: %v, want a certificate error", err)
 	}
 	// ... and with the wrong CA too.
 	wrongCA := simClient(t, srv, func(c *Config) { c.CACertificatePEM = testCA(t); c.MaxRetries = 0 })
-	if _, err := wrongCA.Ping(ctx); err == nil || !strings.Contains(err.Error(), "certificate") {
+	if _, err := wrongCA.ping(ctx); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("Ping with another CA: %v, want a certificate error", err)
 	}
 	insecure := simClient(t, srv, func(c *Config) { c.CACertificatePEM = nil; c.Insecure = true })
-	if _, err := insecure.Ping(ctx); err != nil {
+	if _, err := insecure.ping(ctx); err != nil {
 		t.Fatalf("Ping insecure: %v", err)
 	}
 	// Endpoint spellings all reach the API.
 	for _, ep := range []string{strings.TrimSuffix(srv.URL(), "/api2/json"), strings.TrimSuffix(srv.URL(), "api2/json"), srv.URL() + "/"} {
 		c := simClient(t, srv, func(c *Config) { c.Endpoint = ep })
-		if _, err := c.Ping(ctx); err != nil {
+		if _, err := c.ping(ctx); err != nil {
 			t.Errorf("Ping via %q: %v", ep, err)
 		}
 	}
@@ -106,7 +106,7 @@ func TestSimPlainHTTP(t *testing.T) {
 	if !strings.HasPrefix(srv.URL(), "http://") {
 		t.Fatalf("URL %s", srv.URL())
 	}
-	if _, err := simClient(t, srv).Ping(context.Background()); err != nil {
+	if _, err := simClient(t, srv).ping(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -117,7 +117,7 @@ func TestSimAuthentication(t *testing.T) {
 	ctx := context.Background()
 
 	ticket := simClient(t, srv, func(c *Config) { c.APIToken, c.Username, c.Password = "", "root@pam", password })
-	if _, err := ticket.Ping(ctx); err != nil {
+	if _, err := ticket.ping(ctx); err != nil {
 		t.Fatalf("ticket Ping: %v", err)
 	}
 	// A write needs the CSRF token with a ticket.
@@ -131,7 +131,7 @@ func TestSimAuthentication(t *testing.T) {
 	}
 
 	badPassword := simClient(t, srv, func(c *Config) { c.APIToken, c.Username, c.Password = "", "root@pam", "wrong" })
-	_, err := badPassword.Ping(ctx)
+	_, err := badPassword.ping(ctx)
 	if !errors.Is(err, ErrUnauthorized) {
 		t.Fatalf("wrong password: %v, want ErrUnauthorized", err)
 	}
@@ -140,7 +140,7 @@ func TestSimAuthentication(t *testing.T) {
 	}
 
 	badToken := simClient(t, srv, func(c *Config) { c.APIToken = "root@pam!proxmoxsafe=11111111-1111-4111-8111-111111111111" })
-	if _, err := badToken.Ping(ctx); !errors.Is(err, ErrUnauthorized) {
+	if _, err := badToken.ping(ctx); !errors.Is(err, ErrUnauthorized) {
 		t.Fatalf("wrong token: %v, want ErrUnauthorized", err)
 	}
 	if _, err := badToken.Inventory(ctx); !errors.Is(err, ErrUnauthorized) || strings.Contains(err.Error(), "11111111") {
@@ -157,12 +157,12 @@ func TestSimVMLifecycle(t *testing.T) {
 	if err != nil || id < 100 {
 		t.Fatalf("NextID = %d, %v", id, err)
 	}
-	if free, err := c.IsIDFree(ctx, id); err != nil || !free {
+	if free, err := c.isIDFree(ctx, id); err != nil || !free {
 		t.Fatalf("IsIDFree(%d) = %v, %v", id, free, err)
 	}
 	spec := baseSpec(id, "pve1", "web-01")
 	mustCreate(t, c, spec)
-	if free, err := c.IsIDFree(ctx, id); err != nil || free {
+	if free, err := c.isIDFree(ctx, id); err != nil || free {
 		t.Fatalf("IsIDFree(%d) after create = %v, %v", id, free, err)
 	}
 	if next, err := c.NextID(ctx); err != nil || next == id {
@@ -220,10 +220,10 @@ func TestSimVMLifecycle(t *testing.T) {
 
 	// Update with the digest, then again with the stale digest.
 	set := map[string]string{"cores": "4", "tags": FormatTags([]string{"db"}), "net1": FormatNetwork(Network{Model: "e1000", Bridge: "vmbr0"})}
-	if err := c.UpdateConfig(ctx, "pve1", id, set, []string{"description"}, vm.Digest); err != nil {
+	if err := c.updateConfig(ctx, "pve1", id, set, []string{"description"}, vm.Digest); err != nil {
 		t.Fatalf("UpdateConfig: %v", err)
 	}
-	err = c.UpdateConfig(ctx, "pve1", id, map[string]string{"cores": "8"}, nil, vm.Digest)
+	err = c.updateConfig(ctx, "pve1", id, map[string]string{"cores": "8"}, nil, vm.Digest)
 	if !errors.Is(err, ErrConfigChanged) {
 		t.Fatalf("stale digest: %v, want ErrConfigChanged", err)
 	}
@@ -236,10 +236,10 @@ func TestSimVMLifecycle(t *testing.T) {
 	}
 
 	// Resize: grow works, shrink is refused.
-	if err := c.ResizeDisk(ctx, "pve1", id, "scsi1", 20); err != nil {
+	if err := c.resizeDisk(ctx, "pve1", id, "scsi1", 20); err != nil {
 		t.Fatalf("ResizeDisk: %v", err)
 	}
-	if err := c.ResizeDisk(ctx, "pve1", id, "scsi1", 10); err == nil || !strings.Contains(err.Error(), "shrinking disks is not supported") {
+	if err := c.resizeDisk(ctx, "pve1", id, "scsi1", 10); err == nil || !strings.Contains(err.Error(), "shrinking disks is not supported") {
 		t.Fatalf("shrink: %v", err)
 	}
 	if vm, _ = c.GetVMConfig(ctx, "pve1", id); vm.Disks[1].SizeGB != 20 {
@@ -268,10 +268,10 @@ func TestSimVMLifecycle(t *testing.T) {
 	if err := c.StartVM(ctx, "pve1", id); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.StopVM(ctx, "pve1", id); err != nil {
+	if err := c.stopVM(ctx, "pve1", id); err != nil {
 		t.Fatalf("StopVM: %v", err)
 	}
-	if err := c.StopVM(ctx, "pve1", id); err != nil {
+	if err := c.stopVM(ctx, "pve1", id); err != nil {
 		t.Fatalf("StopVM on a stopped VM: %v", err)
 	}
 
@@ -287,13 +287,13 @@ func TestSimVMLifecycle(t *testing.T) {
 	}
 
 	// Protection blocks destroy.
-	if err := c.UpdateConfig(ctx, "pve2", id, map[string]string{"protection": "1"}, nil, ""); err != nil {
+	if err := c.updateConfig(ctx, "pve2", id, map[string]string{"protection": "1"}, nil, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.DestroyVM(ctx, "pve2", id); !errors.Is(err, ErrProtected) {
 		t.Fatalf("destroy protected VM: %v, want ErrProtected", err)
 	}
-	if err := c.UpdateConfig(ctx, "pve2", id, nil, []string{"protection"}, ""); err != nil {
+	if err := c.updateConfig(ctx, "pve2", id, nil, []string{"protection"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.DestroyVM(ctx, "pve2", id); err != nil {
@@ -332,7 +332,7 @@ func TestSimErrorMapping(t *testing.T) {
 	if err := srv.SetVMConfig(100, "lock", "backup"); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.UpdateConfig(ctx, "pve", 100, map[string]string{"cores": "3"}, nil, ""); !errors.Is(err, ErrLocked) {
+	if err := c.updateConfig(ctx, "pve", 100, map[string]string{"cores": "3"}, nil, ""); !errors.Is(err, ErrLocked) {
 		t.Fatalf("locked VM: %v, want ErrLocked", err)
 	}
 	// Start fails inside its task on a locked VM.
@@ -344,7 +344,7 @@ func TestSimErrorMapping(t *testing.T) {
 	if vm, err := c.GetVM(ctx, "pve", 100); err != nil || vm.Lock != "backup" {
 		t.Fatalf("lock not read: %+v, %v", vm, err)
 	}
-	if err := c.UpdateConfig(ctx, "pve", 100, nil, []string{"lock"}, ""); err == nil {
+	if err := c.updateConfig(ctx, "pve", 100, nil, []string{"lock"}, ""); err == nil {
 		// PVE refuses to touch a locked VM's config at all
 		t.Log("simulator allowed removing the lock key")
 	}
@@ -359,7 +359,7 @@ func TestSimErrorMapping(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Params["name"] == "" {
 		t.Errorf("invalid name: %#v", err)
 	}
-	if err := c.WaitTask(ctx, "pve", "UPID:pve:00000001:00000002:00000003:qmstart:100:root@pam:"); !errors.Is(err, ErrNotFound) {
+	if err := c.waitTask(ctx, "pve", "UPID:pve:00000001:00000002:00000003:qmstart:100:root@pam:"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown task: %v, want ErrNotFound", err)
 	}
 }
@@ -709,7 +709,7 @@ func TestSimRequestTimeout(t *testing.T) {
 	srv.InjectFault(pvesim.Fault{Method: "GET", Path: "/version", Delay: 2 * time.Second})
 	srv.ResetRequestCounts()
 	start := time.Now()
-	if _, err := c.Ping(ctx); err != nil {
+	if _, err := c.ping(ctx); err != nil {
 		t.Fatalf("Ping after a timeout: %v", err)
 	}
 	if d := time.Since(start); d > 1500*time.Millisecond {
@@ -769,7 +769,7 @@ func TestSimWaitTaskCancel(t *testing.T) {
 	if vm, ok := srv.VM(100); !ok || vm.Lock != "create" {
 		t.Errorf("sim VM %+v, %v", vm, ok)
 	}
-	if err := c.UpdateConfig(context.Background(), "pve", 100, map[string]string{"cores": "2"}, nil, ""); !errors.Is(err, ErrLocked) {
+	if err := c.updateConfig(context.Background(), "pve", 100, map[string]string{"cores": "2"}, nil, ""); !errors.Is(err, ErrLocked) {
 		t.Errorf("update while creating: %v, want ErrLocked", err)
 	}
 }
@@ -781,7 +781,7 @@ func TestSimLogging(t *testing.T) {
 	ctx := tflogtest.RootLogger(context.Background(), &out)
 
 	ticket := simClient(t, srv, func(c *Config) { c.APIToken, c.Username, c.Password = "", "root@pam", password })
-	if _, err := ticket.Ping(ctx); err != nil {
+	if _, err := ticket.ping(ctx); err != nil {
 		t.Fatal(err)
 	}
 	mustCreateCtx(t, ctx, ticket, baseSpec(100, "pve", "logged"))

@@ -2,9 +2,7 @@ package pve
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -50,15 +48,10 @@ type taskLogLine struct {
 	T string  `json:"t"`
 }
 
-// WaitTask polls the task until it stops. A task that ended with an error
+// waitTask polls the task until it stops. A task that ended with an error
 // is a *TaskError carrying its error line and the last log lines; go-proxmox's
 // Task.Wait would call it a success. Cancelling ctx stops the wait (not the
 // task) at once.
-func (c *Client) WaitTask(ctx context.Context, node, upid string) error {
-	ctx = c.logCtx(ctx)
-	return c.waitTask(ctx, node, upid)
-}
-
 func (c *Client) waitTask(ctx context.Context, node, id string) error {
 	_, err := c.waitTaskExit(ctx, node, id)
 	return err
@@ -90,6 +83,7 @@ func (c *Client) waitTaskExit(ctx context.Context, node, id string) (string, err
 	}
 	for polls := 1; ; polls++ {
 		var st taskStatus
+		// Raw: Task.Ping leaves the UPID unescaped and calls WARNINGS a failure.
 		if err := c.get(ctx, statusPath, nil, &st); err != nil {
 			return "", fmt.Errorf("waiting for task %s: %w", id, err)
 		}
@@ -109,11 +103,6 @@ func (c *Client) waitTaskExit(ctx context.Context, node, id string) (string, err
 
 func taskPath(node, id string) string {
 	return fmt.Sprintf("/nodes/%s/tasks/%s", url.PathEscape(node), url.PathEscape(id))
-}
-
-// taskSucceeded: PVE's exit status is "OK", "WARNINGS: <n>" or the error.
-func taskSucceeded(exit string) bool {
-	return exit == "OK" || strings.HasPrefix(exit, "WARNINGS")
 }
 
 // taskError reads the end of the log of a failed task. The log only adds
@@ -143,6 +132,7 @@ func (c *Client) taskLogTail(ctx context.Context, node, id string) []string {
 	for page := 0; page < taskLogMaxPages; page++ {
 		var lines []taskLogLine
 		q := url.Values{"start": {strconv.Itoa(start)}, "limit": {strconv.Itoa(taskLogPage)}}
+		// Raw: Task.Log returns an unordered map and panics on odd lines.
 		if err := c.get(ctx, taskPath(node, id)+"/log", q, &lines); err != nil {
 			break
 		}
@@ -158,43 +148,4 @@ func (c *Client) taskLogTail(ctx context.Context, node, id string) []string {
 		start += len(lines)
 	}
 	return tail
-}
-
-// startTask sends a request that answers with a task ID and waits for the
-// task, again while a lock held by another task refuses it. An answer
-// without an ID (go-proxmox would hand out a nil task) is an error, not a
-// success.
-func (c *Client) startTask(ctx context.Context, method, path string, params url.Values, node string) error {
-	return c.retryLocked(ctx, method+" "+path, isLockTimeout, func() error {
-		return c.startTaskOnce(ctx, method, path, params, node)
-	})
-}
-
-func (c *Client) startTaskOnce(ctx context.Context, method, path string, params url.Values, node string) error {
-	id, err := c.taskRequest(ctx, method, path, params)
-	if err != nil {
-		return err
-	}
-	if id == "" {
-		return fmt.Errorf("Proxmox VE API %s %s: the answer has no task ID", method, path) //nolint:staticcheck // ST1005: starts with the product name "Proxmox VE", a proper noun
-	}
-	return c.waitTask(ctx, node, id)
-}
-
-// taskRequest sends the request and returns the task ID it answered with,
-// or "" for a synchronous success (data: null).
-func (c *Client) taskRequest(ctx context.Context, method, path string, params url.Values) (string, error) {
-	var id string
-	var err error
-	switch method {
-	case http.MethodPost:
-		err = c.post(ctx, path, params, &id)
-	case http.MethodPut:
-		err = c.put(ctx, path, params, &id)
-	case http.MethodDelete:
-		err = c.del(ctx, path, params, &id)
-	default:
-		err = errors.New("taskRequest: unsupported method " + method)
-	}
-	return id, err
 }

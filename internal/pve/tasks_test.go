@@ -16,14 +16,3 @@ func TestParseUPID(t *testing.T) {
 		}
 	}
 }
-
-func TestTaskSucceeded(t *testing.T) {
-	for exit, want := range map[string]bool{
-		"OK": true, "WARNINGS: 2": true, "": false, "unexpected status": false,
-		"cannot import 'downloads': no such pool available": false, "VM is locked (clone)": false,
-	} {
-		if got := taskSucceeded(exit); got != want {
-			t.Errorf("taskSucceeded(%q) = %v", exit, got)
-		}
-	}
-}

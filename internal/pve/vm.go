@@ -90,6 +90,8 @@ func (c *Client) getVMConfig(ctx context.Context, node string, vmid int) (*VM, e
 // readConfig reads a config as strings, whatever JSON type PVE used.
 func (c *Client) readConfig(ctx context.Context, path string) (map[string]string, error) {
 	var raw map[string]json.RawMessage
+	// Raw: VirtualMachineConfig drops keys it does not know and reads any
+	// "template" as true; we need every key as PVE wrote it.
 	if err := c.get(ctx, path, nil, &raw); err != nil {
 		return nil, err
 	}
@@ -112,6 +114,7 @@ type vmStatusReply struct {
 
 func (c *Client) vmStatus(ctx context.Context, node string, vmid int) (*vmStatusReply, error) {
 	var st vmStatusReply
+	// Raw: the typed VirtualMachine needs a Node and reads the config again.
 	if err := c.get(ctx, vmPath(node, vmid)+"/status/current", nil, &st); err != nil {
 		return nil, err
 	}
@@ -282,6 +285,7 @@ func (f *flexBool) UnmarshalJSON(b []byte) error {
 func (c *Client) NextID(ctx context.Context) (int, error) {
 	ctx = c.logCtx(ctx)
 	var id flexInt
+	// Raw: Cluster.NextID needs a Cluster, a GET /cluster/status first.
 	if err := c.get(ctx, "/cluster/nextid", nil, &id); err != nil {
 		return 0, err
 	}
@@ -291,10 +295,11 @@ func (c *Client) NextID(ctx context.Context) (int, error) {
 	return int(id), nil
 }
 
-// IsIDFree reports whether no VM or container uses vmid, cluster-wide.
-func (c *Client) IsIDFree(ctx context.Context, vmid int) (bool, error) {
+// isIDFree reports whether no VM or container uses vmid, cluster-wide.
+func (c *Client) isIDFree(ctx context.Context, vmid int) (bool, error) {
 	ctx = c.logCtx(ctx)
 	var id flexInt
+	// Raw: Cluster.CheckID needs a Cluster, a GET /cluster/status first.
 	err := c.get(ctx, "/cluster/nextid", url.Values{"vmid": {strconv.Itoa(vmid)}}, &id)
 	switch {
 	case err == nil:

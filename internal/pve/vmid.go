@@ -52,7 +52,7 @@ func (c *Client) AllocateVMID(ctx context.Context) (int, error) {
 			return id, nil
 		}
 		// Above the lowest free VMID, IDs may belong to other guests.
-		free, err := c.IsIDFree(ctx, id)
+		free, err := c.isIDFree(ctx, id)
 		if err != nil {
 			return 0, err
 		}

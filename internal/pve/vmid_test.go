@@ -103,7 +103,7 @@ func TestLockTimeoutsAreRetried(t *testing.T) {
 	srv.InjectFault(pvesim.Fault{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/config", Status: 500, Message: lockMsg})
 	srv.InjectFault(pvesim.Fault{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/config", Status: 500,
 		Message: "cfs-lock 'storage-ceph' error: got lock request timeout"})
-	if err := c.UpdateConfig(ctx, "pve", 100, map[string]string{"cores": "2"}, nil, ""); err != nil {
+	if err := c.updateConfig(ctx, "pve", 100, map[string]string{"cores": "2"}, nil, ""); err != nil {
 		t.Fatalf("update after a lock timeout: %v", err)
 	}
 	// A clone whose source another clone holds.
@@ -127,7 +127,7 @@ func TestLockTimeoutsAreRetried(t *testing.T) {
 	}
 	// "locked (clone)" is transient for a clone's source only.
 	srv.InjectFault(pvesim.Fault{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/config", Status: 500, Message: "VM 100 is locked (clone)"})
-	if err := c.UpdateConfig(ctx, "pve", 100, map[string]string{"cores": "3"}, nil, ""); !errors.Is(err, ErrLocked) {
+	if err := c.updateConfig(ctx, "pve", 100, map[string]string{"cores": "3"}, nil, ""); !errors.Is(err, ErrLocked) {
 		t.Fatalf("update of a VM being cloned: %v", err)
 	}
 
@@ -135,7 +135,7 @@ func TestLockTimeoutsAreRetried(t *testing.T) {
 	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancelShort()
 	srv.InjectFault(pvesim.Fault{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/config", Count: 1 << 20, Status: 500, Message: lockMsg})
-	err := c.UpdateConfig(short, "pve", 100, map[string]string{"cores": "4"}, nil, "")
+	err := c.updateConfig(short, "pve", 100, map[string]string{"cores": "4"}, nil, "")
 	if !errors.Is(err, ErrTransientLock) {
 		t.Fatalf("lock held past the deadline: %v", err)
 	}

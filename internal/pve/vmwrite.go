@@ -49,53 +49,57 @@ func createParams(spec CreateSpec) (url.Values, error) {
 	}
 	p := url.Values{}
 	p.Set("vmid", strconv.Itoa(spec.VMID))
-	if spec.Name != "" {
-		p.Set("name", spec.Name)
-	}
-	if spec.Description != "" {
-		p.Set("description", spec.Description)
-	}
-	if tags := FormatTags(spec.Tags); tags != "" {
-		p.Set("tags", tags)
-	}
-	if spec.Cores > 0 {
-		p.Set("cores", strconv.FormatInt(spec.Cores, 10))
-	}
-	if spec.Sockets > 0 {
-		p.Set("sockets", strconv.FormatInt(spec.Sockets, 10))
-	}
-	if spec.CPUType != "" {
-		p.Set("cpu", spec.CPUType)
-	}
-	if spec.MemoryMB > 0 {
-		p.Set("memory", strconv.FormatInt(spec.MemoryMB, 10))
-	}
+	seen := map[string]bool{}
 	for _, d := range spec.Disks {
-		if !IsDiskInterface(d.Interface) {
+		switch {
+		case !IsDiskInterface(d.Interface):
 			return nil, fmt.Errorf("create VM: %q is not a disk interface (scsiN, virtioN, sataN, ideN)", d.Interface)
-		}
-		if p.Has(d.Interface) {
+		case seen[d.Interface]:
 			return nil, fmt.Errorf("create VM: disk interface %s is used twice", d.Interface)
-		}
-		if d.Volume == "" && (d.Storage == "" || d.SizeGB <= 0) {
+		case d.Volume == "" && (d.Storage == "" || d.SizeGB <= 0):
 			return nil, fmt.Errorf("create VM: disk %s needs a storage and a size", d.Interface)
 		}
-		p.Set(d.Interface, FormatDisk(d))
+		seen[d.Interface] = true
 	}
 	for _, n := range spec.Networks {
-		if !IsNetworkInterface(n.Interface) {
+		switch {
+		case !IsNetworkInterface(n.Interface):
 			return nil, fmt.Errorf("create VM: %q is not a network interface (netN)", n.Interface)
-		}
-		if p.Has(n.Interface) {
+		case seen[n.Interface]:
 			return nil, fmt.Errorf("create VM: network interface %s is used twice", n.Interface)
-		}
-		if n.Model == "" {
+		case n.Model == "":
 			return nil, fmt.Errorf("create VM: network %s needs a model", n.Interface)
 		}
-		p.Set(n.Interface, FormatNetwork(n))
+		seen[n.Interface] = true
 	}
-	p.Set("onboot", pveBool(spec.OnBoot))
-	p.Set("protection", pveBool(spec.Protection))
+	// The keys and their encoding are ConfigChange's; a new VM leaves out
+	// what is empty or zero and always says onboot and protection.
+	values := ConfigChange{Disks: spec.Disks, Networks: spec.Networks, OnBoot: &spec.OnBoot, Protection: &spec.Protection}
+	if spec.Name != "" {
+		values.Name = &spec.Name
+	}
+	if spec.Description != "" {
+		values.Description = &spec.Description
+	}
+	if len(NormalizeTags(spec.Tags)) > 0 {
+		values.Tags = &spec.Tags
+	}
+	if spec.Cores > 0 {
+		values.Cores = &spec.Cores
+	}
+	if spec.Sockets > 0 {
+		values.Sockets = &spec.Sockets
+	}
+	if spec.CPUType != "" {
+		values.CPUType = &spec.CPUType
+	}
+	if spec.MemoryMB > 0 {
+		values.MemoryMB = &spec.MemoryMB
+	}
+	set, _ := values.params()
+	for k, v := range set {
+		p.Set(k, v)
+	}
 	return p, nil
 }
 
@@ -165,13 +169,8 @@ func (c *Client) CloneVM(ctx context.Context, spec CloneSpec) error {
 	})
 }
 
-// ResizeDisk grows disk to sizeGB. PVE refuses to shrink; the same size is
+// resizeDisk grows disk to sizeGB. PVE refuses to shrink; the same size is
 // a no-op. Newer PVE answers with a task, older ones synchronously.
-func (c *Client) ResizeDisk(ctx context.Context, node string, vmid int, disk string, sizeGB int64) error {
-	ctx = c.logCtx(ctx)
-	return c.resizeDisk(ctx, node, vmid, disk, sizeGB)
-}
-
 func (c *Client) resizeDisk(ctx context.Context, node string, vmid int, disk string, sizeGB int64) error {
 	if !IsDiskInterface(disk) {
 		return fmt.Errorf("resize disk: %q is not a disk interface", disk)
@@ -205,13 +204,8 @@ func (c *Client) StartVM(ctx context.Context, node string, vmid int) error {
 	return err
 }
 
-// StopVM stops the VM at once (power off) and waits. A stopped VM is left
+// stopVM stops the VM at once (power off) and waits. A stopped VM is left
 // alone.
-func (c *Client) StopVM(ctx context.Context, node string, vmid int) error {
-	ctx = c.logCtx(ctx)
-	return c.stopVM(ctx, node, vmid)
-}
-
 func (c *Client) stopVM(ctx context.Context, node string, vmid int) error {
 	err := c.startTask(ctx, http.MethodPost, vmPath(node, vmid)+"/status/stop", nil, node)
 	if err != nil && reNotRunning.MatchString(err.Error()) {
