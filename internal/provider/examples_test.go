@@ -199,7 +199,7 @@ func copyTFFiles(t *testing.T, src, dst string) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if e.IsDir() || !(strings.HasSuffix(e.Name(), ".tf") || strings.HasSuffix(e.Name(), ".tfvars")) {
+		if e.IsDir() || (!strings.HasSuffix(e.Name(), ".tf") && !strings.HasSuffix(e.Name(), ".tfvars")) {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(src, e.Name()))
