@@ -1,6 +1,9 @@
 package provider_test
 
 import (
+	"encoding/json"
+	"regexp"
+
 	"bytes"
 	"context"
 	"fmt"
@@ -13,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	version "github.com/hashicorp/go-version"
 )
 
 // exampleProviderVersion is the version the test mirror offers; any version
@@ -48,6 +53,7 @@ func TestAccExamples_initValidate(t *testing.T) {
 }
 `, filepath.ToSlash(mirror)))
 	env := offlineTerraformEnv(cliConfig)
+	tfVersion := terraformVersion(t, tf, env)
 
 	for _, dir := range dirs {
 		rel, _ := filepath.Rel(root, dir)
@@ -56,6 +62,9 @@ func TestAccExamples_initValidate(t *testing.T) {
 			// fmt reads the example where it lives; init and validate run on
 			// a copy so the tree gets no .terraform or lock file.
 			runTerraform(t, tf, dir, env, "fmt", "-check", "-diff")
+			if need := requiredVersion(t, dir); need != nil && !need.Check(tfVersion) {
+				t.Skipf("%s needs Terraform %s; this is %s (fmt -check passed)", rel, need, tfVersion)
+			}
 			copyDir := filepath.Join(t.TempDir(), "module")
 			copyTFFiles(t, dir, copyDir)
 			runTerraform(t, tf, copyDir, env, "init", "-backend=false", "-input=false", "-no-color")
@@ -218,4 +227,47 @@ func writeFile(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+var reRequiredVersion = regexp.MustCompile(`(?m)^\s*required_version\s*=\s*"([^"]+)"`)
+
+// requiredVersion is the required_version constraint of an example
+// directory, nil when it sets none.
+func requiredVersion(t *testing.T, dir string) version.Constraints {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := reRequiredVersion.FindSubmatch(b); m != nil {
+			c, err := version.NewConstraint(string(m[1]))
+			if err != nil {
+				t.Fatalf("%s: required_version %q: %s", f, m[1], err)
+			}
+			return c
+		}
+	}
+	return nil
+}
+
+// terraformVersion asks the terraform CLI for its version.
+func terraformVersion(t *testing.T, tf string, env []string) *version.Version {
+	t.Helper()
+	out := runTerraform(t, tf, t.TempDir(), env, "version", "-json")
+	var v struct {
+		Version string `json:"terraform_version"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("terraform version -json: %s\n%s", err, out)
+	}
+	parsed, err := version.NewVersion(v.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parsed
 }
