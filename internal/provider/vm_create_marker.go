@@ -44,7 +44,8 @@ type createMarker struct {
 	Host string
 }
 
-// PVE_TAG_RE (pve-common PVE/JSONSchema.pm): [a-z0-9_][a-z0-9_\-\+\.]*
+// PVE_TAG_RE (pve-common PVE/JSONSchema.pm) is [a-z0-9_][a-z0-9_\-\+\.]*, so
+// the marker uses only those characters.
 var (
 	reMarkerTag   = regexp.MustCompile(`^` + regexp.QuoteMeta(createMarkerPrefix) + `([0-9]+)\.([0-9]+)\.([a-z0-9_\-+.]+)$`)
 	reTagSanitize = regexp.MustCompile(`[^a-z0-9_\-+.]+`)

@@ -349,10 +349,7 @@ func telmateSizeGB(size string) (int64, string) {
 // splitTelmateTags reads Telmate's tags string, which PVE separates with
 // semicolons and users often with commas.
 func splitTelmateTags(tags string) []string {
-	out := []string{}
-	for _, t := range strings.FieldsFunc(tags, func(r rune) bool { return r == ';' || r == ',' || r == ' ' }) {
-		out = append(out, t)
-	}
+	out := append([]string{}, strings.FieldsFunc(tags, func(r rune) bool { return r == ';' || r == ',' || r == ' ' })...)
 	sort.Strings(out)
 	return out
 }

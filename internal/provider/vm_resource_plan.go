@@ -149,6 +149,8 @@ func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diag
 		addGuardRefusal(diags, name, decision)
 	case guard.ActionAdopt:
 		r.planAdoption(ctx, plan, decision.Target, decision.Reason == guard.ReasonUnfinished, diags)
+	case guard.ActionCreate, guard.ActionWait:
+		// A create needs no plan change; decide has settled any wait.
 	}
 }
 

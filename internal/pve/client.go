@@ -72,7 +72,11 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 		}
 		tlsConfig.RootCAs = pool
 	}
-	base := http.DefaultTransport.(*http.Transport).Clone()
+	defaultTransport, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return nil, fmt.Errorf("http.DefaultTransport is a %T, not an *http.Transport", http.DefaultTransport)
+	}
+	base := defaultTransport.Clone()
 	base.TLSClientConfig = tlsConfig
 
 	c := &Client{cfg: cfg, retryBackoff: defaultRetryBackoff, shutdownGrace: defaultShutdownGrace}

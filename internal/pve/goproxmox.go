@@ -9,7 +9,7 @@ package pve
 //     itself and taskSucceeded decides. TestTaskSucceeded,
 //     TestFailedTaskIsTaskError.
 //   - A nil task: an answer without a task ID ("data": null) to a request
-//     that starts a task becomes a nil *Task and no error. startTask makes it
+//     that starts a task becomes a nil *Task and no error. postTask makes it
 //     an error. TestNullTaskIsAnError.
 //   - 5xx read as success: Client.Req checks only 400, 401, 403, 500 and
 //     501, so a 502, 503 or 595 with a JSON body is a success. apiTransport
@@ -445,14 +445,14 @@ func taskSucceeded(exit string) bool {
 	return exit == "OK" || strings.HasPrefix(exit, "WARNINGS")
 }
 
-// startTask sends a request that answers with a task ID and waits for the
+// postTask sends a POST that answers with a task ID and waits for the
 // task, again while a lock held by another task refuses it. An answer
 // without an ID (go-proxmox would hand out a nil task) is an error, not a
 // success. Raw: go-proxmox's typed actions (Start, Clone, Delete, ...) need
 // a VirtualMachine read first, two GETs per call.
-func (c *Client) startTask(ctx context.Context, method, path string, params url.Values, node string) error {
-	return c.retryLocked(ctx, method+" "+path, isLockTimeout, func() error {
-		return c.startTaskOnce(ctx, method, path, params, node)
+func (c *Client) postTask(ctx context.Context, path string, params url.Values, node string) error {
+	return c.retryLocked(ctx, http.MethodPost+" "+path, isLockTimeout, func() error {
+		return c.startTaskOnce(ctx, http.MethodPost, path, params, node)
 	})
 }
 

@@ -3,7 +3,6 @@ package pve
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"sort"
 )
 
@@ -42,5 +41,5 @@ func (c *Client) PendingKeys(ctx context.Context, node string, vmid int) ([]stri
 // down, and starting it again. Applies pending changes."), and waits.
 func (c *Client) RebootVM(ctx context.Context, node string, vmid int) error {
 	ctx = c.logCtx(ctx)
-	return c.startTask(ctx, http.MethodPost, vmPath(node, vmid)+"/status/reboot", nil, node)
+	return c.postTask(ctx, vmPath(node, vmid)+"/status/reboot", nil, node)
 }

@@ -112,7 +112,7 @@ func (c *Client) CreateVM(ctx context.Context, spec CreateSpec) error {
 	if err != nil {
 		return err
 	}
-	return c.startTask(ctx, http.MethodPost, fmt.Sprintf("/nodes/%s/qemu", url.PathEscape(spec.Node)), params, spec.Node)
+	return c.postTask(ctx, fmt.Sprintf("/nodes/%s/qemu", url.PathEscape(spec.Node)), params, spec.Node)
 }
 
 // CloneSpec describes a clone. NewID is explicit for the same reason as
@@ -197,7 +197,7 @@ var (
 // runs is left alone.
 func (c *Client) StartVM(ctx context.Context, node string, vmid int) error {
 	ctx = c.logCtx(ctx)
-	err := c.startTask(ctx, http.MethodPost, vmPath(node, vmid)+"/status/start", nil, node)
+	err := c.postTask(ctx, vmPath(node, vmid)+"/status/start", nil, node)
 	if err != nil && reAlreadyRunning.MatchString(err.Error()) {
 		return nil
 	}
@@ -207,7 +207,7 @@ func (c *Client) StartVM(ctx context.Context, node string, vmid int) error {
 // stopVM stops the VM at once (power off) and waits. A stopped VM is left
 // alone.
 func (c *Client) stopVM(ctx context.Context, node string, vmid int) error {
-	err := c.startTask(ctx, http.MethodPost, vmPath(node, vmid)+"/status/stop", nil, node)
+	err := c.postTask(ctx, vmPath(node, vmid)+"/status/stop", nil, node)
 	if err != nil && reNotRunning.MatchString(err.Error()) {
 		return nil
 	}
@@ -265,7 +265,7 @@ func (c *Client) MigrateVM(ctx context.Context, node string, vmid int, target st
 		return nil
 	}
 	params := url.Values{"target": {target}, "online": {pveBool(true)}, "with-local-disks": {pveBool(true)}}
-	return c.startTask(ctx, http.MethodPost, vmPath(node, vmid)+"/migrate", params, node)
+	return c.postTask(ctx, vmPath(node, vmid)+"/migrate", params, node)
 }
 
 // DestroyVM deletes the VM with its disks and its firewall, backup, HA and

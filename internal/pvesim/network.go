@@ -42,7 +42,8 @@ func (s *Server) nodeNetwork(r *request) *resp {
 				"bridge_ports": "eno1", "bridge_stp": "off", "bridge_fd": "0", "families": []string{"inet"}, "method": "static"})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i]["iface"].(string) < out[j]["iface"].(string) })
+	iface := func(m map[string]any) string { s, _ := m["iface"].(string); return s }
+	sort.Slice(out, func(i, j int) bool { return iface(out[i]) < iface(out[j]) })
 	return ok(out)
 }
 

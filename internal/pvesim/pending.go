@@ -173,7 +173,7 @@ func (s *Server) updateVMConfigLocked(v *vmState, set map[string]string, del []s
 		}
 	}
 	if !v.Running && !v.hasPending() {
-		return s.applyConfigLocked(v, set, del, "", true)
+		return s.applyConfigLocked(v, set, del)
 	}
 	var lines []string
 	pending := copyConf(v.Pending)
@@ -198,7 +198,7 @@ func (s *Server) updateVMConfigLocked(v *vmState, set map[string]string, del []s
 		pdel[k] = false
 	}
 	if len(now) > 0 {
-		l, err := s.applyConfigLocked(v, nil, now, "", true)
+		l, err := s.applyConfigLocked(v, nil, now)
 		lines = append(lines, l...)
 		if err != nil {
 			return lines, err
@@ -255,7 +255,7 @@ func (s *Server) applyPendingLocked(v *vmState) []string {
 	}
 	set, del := v.Pending, sortedKeys(v.PendingDelete)
 	v.Pending, v.PendingDelete = nil, nil
-	lines, err := s.applyConfigLocked(v, set, del, "", true)
+	lines, err := s.applyConfigLocked(v, set, del)
 	if err != nil {
 		// vmconfig_apply_pending warns "unable to apply pending change ..."
 		lines = append(lines, "unable to apply pending change: "+err.Error())
@@ -290,7 +290,7 @@ func (s *Server) hotplugPendingLocked(v *vmState, selection map[string]bool) ([]
 	for _, k := range del {
 		delete(v.PendingDelete, k)
 	}
-	return s.applyConfigLocked(v, set, del, "", true)
+	return s.applyConfigLocked(v, set, del)
 }
 
 var noHotUnplugDriveRE = regexp.MustCompile(`^(efidisk|ide|sata|tpmstate)\d+$`)

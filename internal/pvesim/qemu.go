@@ -47,7 +47,7 @@ func vmidValue(v string, required bool) (int, string) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n > 999999999 {
-		return 0, "value may not exceed 999999999"
+		return 0, "value must have a maximum value of 999999999"
 	}
 	if n < 100 {
 		return 0, "value must have a minimum value of 100"
@@ -159,6 +159,8 @@ func checkParams(params map[string]string, spec map[string]paramSpec, allowConfi
 				errs[k] = fmt.Sprintf("invalid format - format error %s.file: property is missing and it is not optional", k)
 				continue
 			}
+		default:
+			// Scalars are checked below.
 		}
 		nv, msg := checkValue(sp, v)
 		if msg != "" {
@@ -607,17 +609,10 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 	return s.withGuestID(r, vmid, "qemu", "VM.Config.Options", update)
 }
 
-// applyConfigLocked is qemu-server's update function: digest, lock, then
-// set and delete options (disks move to unusedN, new disks are allocated).
-func (s *Server) applyConfigLocked(v *vmState, set map[string]string, del []string, digest string, skiplock bool) ([]string, error) {
-	if digest != "" && digest != configDigest(v.Conf) {
-		return nil, errors.New(digestMismatch)
-	}
-	if !skiplock {
-		if err := lockErr(v); err != nil {
-			return nil, err
-		}
-	}
+// applyConfigLocked is qemu-server's update function once its callers
+// checked the digest and the lock: set and delete options (disks move to
+// unusedN, new disks are allocated).
+func (s *Server) applyConfigLocked(v *vmState, set map[string]string, del []string) ([]string, error) {
 	conf := copyConf(v.Conf)
 	var lines []string
 	addUnused := func(vol string) {

@@ -223,7 +223,7 @@ func checkValue(sp paramSpec, val string) (string, string) {
 			return "", fmt.Sprintf("value must have a minimum value of %d", sp.min)
 		}
 		if sp.hasMax && n > sp.max {
-			return "", fmt.Sprintf("value may not exceed %d", sp.max)
+			return "", fmt.Sprintf("value must have a maximum value of %d", sp.max) // pve-common JSONSchema.pm check_type
 		}
 		val = strconv.FormatInt(n, 10)
 	case kNumber:
@@ -256,6 +256,8 @@ func checkValue(sp paramSpec, val string) (string, string) {
 			return "", msg
 		}
 		val = norm
+	default:
+		// Strings, disks and networks take any value here; handlers parse them.
 	}
 	if len(sp.enum) > 0 && !slices.Contains(sp.enum, val) {
 		return "", fmt.Sprintf("value '%s' does not have a value in the enumeration '%s'", val, strings.Join(sp.enum, ", "))

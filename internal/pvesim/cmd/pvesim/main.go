@@ -50,9 +50,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	storageHold := fs.Duration("storage-lock-hold", 500*time.Millisecond, "how long one disk allocation holds its storage lock (parallel creates and clones wait, then time out after 10 s as PVE does)")
 	configHold := fs.Duration("config-lock-hold", 0, "how long a config update holds the VM's config lock")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: pvesim [flags]\n\nAn in-memory Proxmox VE API server for tests and local development.\n\nFlags:\n")
+		_, _ = fmt.Fprintf(fs.Output(), "Usage: pvesim [flags]\n\nAn in-memory Proxmox VE API server for tests and local development.\n\nFlags:\n")
 		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), labHelp)
+		_, _ = fmt.Fprint(fs.Output(), labHelp)
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
