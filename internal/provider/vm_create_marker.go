@@ -153,11 +153,16 @@ func markerOfVM(vm *pve.VM) (createMarker, bool) {
 }
 
 // clearCreateMarker removes the create marker from a VM: the last step of
-// a create, and of taking back an interrupted one.
-func (r *vmResource) clearCreateMarker(ctx context.Context, node string, vmid int) error {
-	vm, err := r.data.client.GetVMConfig(ctx, node, vmid)
-	if err != nil {
-		return err
+// a create, and of taking back an interrupted one. known is the VM's config
+// when the caller read it after its last config change (its digest still
+// holds), else nil and the config is read.
+func (r *vmResource) clearCreateMarker(ctx context.Context, node string, vmid int, known *pve.VM) error {
+	vm := known
+	if vm == nil {
+		var err error
+		if vm, err = r.data.client.GetVMConfig(ctx, node, vmid); err != nil {
+			return err
+		}
 	}
 	if len(markerTags(vm.Tags)) == 0 {
 		return nil

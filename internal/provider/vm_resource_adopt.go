@@ -49,7 +49,7 @@ func (r *vmResource) adopt(ctx context.Context, plan *vmResourceModel, target *g
 	}
 	if m, ok := markerOfVM(vm); ok && m.abandoned(time.Now()) {
 		// Taking back an interrupted create finishes it.
-		if err := r.clearCreateMarker(ctx, vm.Node, vm.VMID); err != nil {
+		if err := r.clearCreateMarker(ctx, vm.Node, vm.VMID, nil); err != nil {
 			addAPIError(diags, fmt.Sprintf("finish taking back VM %d (remove its create marker)", vm.VMID), err)
 			return
 		}

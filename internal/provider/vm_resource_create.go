@@ -143,6 +143,17 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		if err == nil {
 			err = r.waitCreated(ctx, task, spec.VMID)
 		}
+		if pve.IsTransientLock(err) {
+			// A storage or source lock held past PVE's timeout: the create
+			// or clone failed and PVE removed its config; try again.
+			tflog.Debug(ctx, "lock timeout, creating again", map[string]any{"vmid": spec.VMID, "attempt": attempt, "error": err.Error()})
+			r.data.inventory.names.forget(spec.VMID)
+			if serr := sleepUntil(ctx, time.Now().Add(collisionBackoff(attempt))); serr != nil {
+				err = fmt.Errorf("%w; gave up retrying the lock after %d attempts: %w", err, attempt, serr)
+				break
+			}
+			continue
+		}
 		if !errors.Is(err, pve.ErrAlreadyExists) || !autoID {
 			break
 		}
@@ -210,12 +221,15 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	// The state saved above is what PVE said after the create; it is read
 	// again only when a step below changes the VM.
 	changed := false
+	// The config (and its digest) as read after the create, until a step
+	// below changes it; a power change leaves the config alone.
+	config := vm
 	if source != nil {
 		// A clone starts as a copy of its source; converge it to the plan.
 		if !r.applyChange(ctx, plan, vm, diags) {
 			return
 		}
-		changed = true
+		changed, config = true, nil
 	}
 	if plan.Protection.ValueBool() {
 		protect := pve.ConfigChange{Protection: plan.Protection.ValueBoolPointer()}
@@ -223,7 +237,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 			addAPIError(diags, fmt.Sprintf("protect VM %d", vm.VMID), err)
 			return
 		}
-		changed = true
+		changed, config = true, nil
 	}
 	if plan.Started.ValueBool() != (vm.Status == "running") {
 		if !r.applyPower(ctx, plan, vm, diags) {
@@ -231,7 +245,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		}
 		changed = true
 	}
-	if err := r.clearCreateMarker(ctx, node, vm.VMID); err != nil {
+	if err := r.clearCreateMarker(ctx, node, vm.VMID, config); err != nil {
 		addAPIError(diags, fmt.Sprintf("finish creating VM %d (remove its create marker)", vm.VMID), err)
 		return
 	}

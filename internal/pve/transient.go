@@ -105,3 +105,12 @@ func (c *Client) retryLocked(ctx context.Context, what string, isTransient func(
 		}
 	}
 }
+
+// IsTransientLock reports whether err is a lock that another task held
+// past PVE's lock timeout (or a clone source another clone holds): the
+// same request can succeed a moment later. For callers that start a task
+// and wait for it themselves; requests sent through postTask are retried
+// already.
+func IsTransientLock(err error) bool {
+	return isLockTimeout(err) || isSourceLockedByClone(err)
+}
