@@ -19,12 +19,12 @@ import (
 // existingVMWithoutCPUKey seeds a VM made outside Terraform long ago whose
 // config has no "cpu" key, so it runs PVE's default CPU type (kvm64: PVE
 // qemu-server src/PVE/QemuServer/CPUConfig.pm, get_default_cpu_type), with
-// two sockets of two cores.
+// two sockets of two cores, 2 GiB of memory and onboot set.
 func existingVMWithoutCPUKey(t *testing.T, sim *pvesim.Server, vmid int, node, name string) {
 	t.Helper()
 	if err := sim.AddVM(pvesim.VM{
 		VMID: vmid, Node: node, Name: name, Status: "stopped",
-		Config: map[string]string{"cores": "2", "sockets": "2", "memory": "2048"},
+		Config: map[string]string{"cores": "2", "sockets": "2", "memory": "2048", "onboot": "1"},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -40,8 +40,9 @@ func cpuKeyUntouched(sim *pvesim.Server, vmid int) resource.TestCheckFunc {
 		if cpu, set := vm.Config["cpu"]; set {
 			return fmt.Errorf("VM %d got cpu=%q; the configuration never set cpu.type", vmid, cpu)
 		}
-		if vm.Config["cores"] != "2" || vm.Config["sockets"] != "2" {
-			return fmt.Errorf("VM %d has cores=%s sockets=%s, want 2 and 2", vmid, vm.Config["cores"], vm.Config["sockets"])
+		if vm.Config["cores"] != "2" || vm.Config["sockets"] != "2" || vm.Config["memory"] != "2048" || vm.Config["onboot"] != "1" {
+			return fmt.Errorf("VM %d has cores=%s sockets=%s memory=%s onboot=%s, want 2, 2, 2048, 1", vmid,
+				vm.Config["cores"], vm.Config["sockets"], vm.Config["memory"], vm.Config["onboot"])
 		}
 		return nil
 	}
@@ -55,7 +56,8 @@ func expectCPU(cores, sockets int64, cpuType string) statecheck.StateCheck {
 
 // Importing a VM keeps what the configuration leaves out: no cpu block, or a
 // cpu block without type and sockets, plans no change (it used to plan
-// cpu.type kvm64 -> x86-64-v2-AES and sockets 2 -> 1).
+// cpu.type kvm64 -> x86-64-v2-AES, sockets 2 -> 1, memory 2048 -> 512 and
+// on_boot true -> false).
 func TestAccVMResource_importKeepsPVEDefaults(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
 	sim := lab.RequireSim(t)
@@ -72,10 +74,14 @@ func TestAccVMResource_importKeepsPVEDefaults(t *testing.T) {
 		CheckDestroy:             checkNoVMNamed(sim, name),
 		Steps: []resource.TestStep{
 			{
-				Config:            lab.Config(importBlock + vmHCL(name, lab.Node, `memory = 2048`, `started = false`)),
-				ConfigPlanChecks:  noop,
-				ConfigStateChecks: []statecheck.StateCheck{expectCPU(2, 2, "kvm64")},
-				Check:             cpuKeyUntouched(sim, vmid),
+				Config:           lab.Config(importBlock + vmHCL(name, lab.Node, `started = false`)),
+				ConfigPlanChecks: noop,
+				ConfigStateChecks: []statecheck.StateCheck{
+					expectCPU(2, 2, "kvm64"),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("on_boot"), knownvalue.Bool(true)),
+				},
+				Check: cpuKeyUntouched(sim, vmid),
 			},
 			{
 				// Setting only cores keeps sockets and type as the VM has them.
@@ -109,14 +115,15 @@ func TestAccVMResource_importKeepsPVEDefaults(t *testing.T) {
 	})
 }
 
-// Adopting a VM whose configuration leaves cpu out changes no CPU setting.
+// Adopting a VM whose configuration leaves cpu, memory and on_boot out
+// changes none of them.
 func TestAccVMResource_adoptionKeepsPVEDefaults(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
 	sim := lab.RequireSim(t)
 	name := acctest.RandomName("legacy")
 	const vmid = 4712
 	existingVMWithoutCPUKey(t, sim, vmid, lab.Node, name)
-	vm := vmHCL(name, lab.Node, `memory = 2048`, `started = false`, `on_existing = "adopt"`)
+	vm := vmHCL(name, lab.Node, `started = false`, `on_existing = "adopt"`)
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -150,8 +157,12 @@ func TestAccVMResource_createWithPVEDefaults(t *testing.T) {
 		CheckDestroy:             checkNoVMNamed(sim, name),
 		Steps: []resource.TestStep{
 			{
-				Config:            lab.Config(vm),
-				ConfigStateChecks: []statecheck.StateCheck{expectCPU(1, 1, "kvm64")},
+				Config: lab.Config(vm),
+				ConfigStateChecks: []statecheck.StateCheck{
+					expectCPU(1, 1, "kvm64"),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(512)),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("on_boot"), knownvalue.Bool(false)),
+				},
 				Check: func(*terraform.State) error {
 					if cpu, set := onlyVMNamed(t, sim, name).Config["cpu"]; set {
 						return fmt.Errorf("new VM got cpu=%q although the configuration sets none", cpu)

@@ -78,7 +78,7 @@ func diffConfig(ctx context.Context, want *vmResourceModel, have *pve.VM, diags 
 	if !want.Memory.IsNull() && !want.Memory.IsUnknown() && want.Memory.ValueInt64() != have.MemoryMB {
 		cfg.MemoryMB = want.Memory.ValueInt64Pointer()
 	}
-	if !want.OnBoot.IsNull() && want.OnBoot.ValueBool() != have.OnBoot {
+	if known(want.OnBoot) && want.OnBoot.ValueBool() != have.OnBoot {
 		cfg.OnBoot = want.OnBoot.ValueBoolPointer()
 	}
 	if !want.Protection.IsNull() && want.Protection.ValueBool() != have.Protection {

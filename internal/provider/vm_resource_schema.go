@@ -13,7 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
@@ -173,11 +173,12 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 				},
 			},
 			"memory": schema.Int64Attribute{
-				MarkdownDescription: "Memory in MiB. Defaults to `512`. Changed in place.",
-				Optional:            true,
-				Computed:            true,
-				Default:             int64default.StaticInt64(512),
-				Validators:          []validator.Int64{int64validator.AtLeast(16)},
+				MarkdownDescription: "Current amount of online RAM for the VM in MiB. Changed in place. Left as " +
+					"the VM has it when omitted; Proxmox VE's default for a new VM is `512`.",
+				Optional:      true,
+				Computed:      true,
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+				Validators:    []validator.Int64{int64validator.AtLeast(16)},
 			},
 			"disks": schema.MapNestedAttribute{
 				MarkdownDescription: "Disks by interface (`scsi0`, `virtio0`, `sata0`, `ide0`, ...). Growing " +
@@ -275,10 +276,11 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 				Default:             booldefault.StaticBool(true),
 			},
 			"on_boot": schema.BoolAttribute{
-				MarkdownDescription: "Start the VM when its node boots. Defaults to `false`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(false),
+				MarkdownDescription: "Specifies whether a VM will be started during system bootup. Left as the " +
+					"VM has it when omitted; Proxmox VE's default for a new VM is `false`.",
+				Optional:      true,
+				Computed:      true,
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
 			},
 			"protection": schema.BoolAttribute{
 				MarkdownDescription: "Proxmox VE's protection flag: while set, the VM and its disks cannot be " +
