@@ -68,10 +68,10 @@ func diffConfig(ctx context.Context, want *vmResourceModel, have *pve.VM, diags 
 		}
 	}
 	cpu := want.cpu(ctx, diags)
-	if !cpu.Cores.IsNull() && cpu.Cores.ValueInt64() != atLeastOne(have.Cores) {
+	if known(cpu.Cores) && cpu.Cores.ValueInt64() != atLeastOne(have.Cores) {
 		cfg.Cores = cpu.Cores.ValueInt64Pointer()
 	}
-	if !cpu.Sockets.IsNull() && cpu.Sockets.ValueInt64() != atLeastOne(have.Sockets) {
+	if known(cpu.Sockets) && cpu.Sockets.ValueInt64() != atLeastOne(have.Sockets) {
 		cfg.Sockets = cpu.Sockets.ValueInt64Pointer()
 	}
 	if known(cpu.Type) && cpu.Type.ValueString() != effectiveCPUType(have) {
@@ -80,7 +80,7 @@ func diffConfig(ctx context.Context, want *vmResourceModel, have *pve.VM, diags 
 	if !want.Memory.IsNull() && !want.Memory.IsUnknown() && want.Memory.ValueInt64() != have.MemoryMB {
 		cfg.MemoryMB = want.Memory.ValueInt64Pointer()
 	}
-	if !want.OnBoot.IsNull() && want.OnBoot.ValueBool() != have.OnBoot {
+	if known(want.OnBoot) && want.OnBoot.ValueBool() != have.OnBoot {
 		cfg.OnBoot = want.OnBoot.ValueBoolPointer()
 	}
 	if !want.Protection.IsNull() && want.Protection.ValueBool() != have.Protection {

@@ -237,7 +237,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// pveDefaultCPUType is what QEMU runs when a VM's config has no cpu key.
+// pveDefaultCPUType is what a KVM VM runs when its config has no cpu key
+// (qemu-server src/PVE/QemuServer/CPUConfig.pm, get_default_cpu_type).
 const pveDefaultCPUType = "kvm64"
 
 func effectiveCPUType(vm *pve.VM) string {

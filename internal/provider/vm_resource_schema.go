@@ -13,10 +13,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -35,8 +35,6 @@ var (
 	diskIfaceRegexp = regexp.MustCompile(`^(scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|sata[0-5]|ide[0-3])$`)
 	netIfaceRegexp  = regexp.MustCompile(`^net([0-9]|[12][0-9]|3[01])$`)
 )
-
-const defaultCPUType = "x86-64-v2-AES"
 
 var (
 	pathName       = path.Root("name")
@@ -148,38 +146,39 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 					"must be a Proxmox VE tag: letters, digits, _ then letters, digits, _, -, + or ."))},
 			},
 			"cpu": schema.SingleNestedAttribute{
-				MarkdownDescription: "CPU: cores per socket, sockets and CPU type. Changed in place.",
-				Optional:            true,
-				Computed:            true,
-				Default: objectdefault.StaticValue(types.ObjectValueMust(cpuAttrTypes, map[string]attr.Value{
-					"cores": types.Int64Value(1), "sockets": types.Int64Value(1), "type": types.StringValue(defaultCPUType),
-				})),
+				MarkdownDescription: "CPU: cores per socket, sockets and CPU type. Changed in place. What the " +
+					"configuration leaves out keeps what the VM has; a new VM gets Proxmox VE's defaults.",
+				Optional:      true,
+				Computed:      true,
+				PlanModifiers: []planmodifier.Object{objectplanmodifier.UseStateForUnknown()},
 				Attributes: map[string]schema.Attribute{
 					"cores": schema.Int64Attribute{
-						MarkdownDescription: "Cores per socket. Defaults to `1`.",
+						MarkdownDescription: "The number of cores per socket. Proxmox VE's default is `1`.",
 						Optional:            true, Computed: true,
-						Default:    int64default.StaticInt64(1),
-						Validators: []validator.Int64{int64validator.Between(1, 1024)},
+						PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+						Validators:    []validator.Int64{int64validator.Between(1, 1024)},
 					},
 					"sockets": schema.Int64Attribute{
-						MarkdownDescription: "Sockets. Defaults to `1`.",
+						MarkdownDescription: "The number of CPU sockets. Proxmox VE's default is `1`.",
 						Optional:            true, Computed: true,
-						Default:    int64default.StaticInt64(1),
-						Validators: []validator.Int64{int64validator.Between(1, 16)},
+						PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+						Validators:    []validator.Int64{int64validator.Between(1, 16)},
 					},
 					"type": schema.StringAttribute{
-						MarkdownDescription: "CPU type, e.g. `host`. Defaults to `" + defaultCPUType + "`.",
-						Optional:            true, Computed: true,
-						Default: stringdefault.StaticString(defaultCPUType),
+						MarkdownDescription: "Emulated CPU type, e.g. `host` or `x86-64-v2-AES`. Proxmox VE's default " +
+							"is `" + pveDefaultCPUType + "`, which is what a VM without a CPU type runs.",
+						Optional: true, Computed: true,
+						PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 					},
 				},
 			},
 			"memory": schema.Int64Attribute{
-				MarkdownDescription: "Memory in MiB. Defaults to `512`. Changed in place.",
-				Optional:            true,
-				Computed:            true,
-				Default:             int64default.StaticInt64(512),
-				Validators:          []validator.Int64{int64validator.AtLeast(16)},
+				MarkdownDescription: "Current amount of online RAM for the VM in MiB. Changed in place. Left as " +
+					"the VM has it when omitted; Proxmox VE's default for a new VM is `512`.",
+				Optional:      true,
+				Computed:      true,
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+				Validators:    []validator.Int64{int64validator.AtLeast(16)},
 			},
 			"disks": schema.MapNestedAttribute{
 				MarkdownDescription: "Disks by interface (`scsi0`, `virtio0`, `sata0`, `ide0`, ...). Growing " +
@@ -279,10 +278,11 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 				Default:             booldefault.StaticBool(true),
 			},
 			"on_boot": schema.BoolAttribute{
-				MarkdownDescription: "Start the VM when its node boots. Defaults to `false`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(false),
+				MarkdownDescription: "Specifies whether a VM will be started during system bootup. Left as the " +
+					"VM has it when omitted; Proxmox VE's default for a new VM is `false`.",
+				Optional:      true,
+				Computed:      true,
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
 			},
 			"protection": schema.BoolAttribute{
 				MarkdownDescription: "Proxmox VE's protection flag: while set, the VM and its disks cannot be " +
