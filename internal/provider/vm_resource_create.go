@@ -470,19 +470,9 @@ func (r *vmResource) waitUnlocked(ctx context.Context, node string, vmid int) er
 	}
 }
 
+// sleepUntil waits on the real clock, for the waits no test drives.
 func sleepUntil(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return wallClock{}.SleepUntil(ctx, t)
 }
 
 func settleProblem(err error) string {
