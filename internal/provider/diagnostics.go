@@ -1,9 +1,12 @@
 package provider
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -36,8 +39,27 @@ func describeAPIError(err error) string {
 	case errors.Is(err, pve.ErrNodeUnreachable):
 		return fmt.Sprintf("A Proxmox VE node could not be reached: %s\n\nNothing was changed on it; "+
 			"retry when the node is back.", err)
+	case isCertificateError(err):
+		return fmt.Sprintf("The TLS certificate of the Proxmox VE endpoint could not be verified: %s\n\n"+
+			"Give the provider the cluster's CA certificate in %s (on any node it is "+
+			"/etc/pve/pve-root-ca.pem), and make the endpoint's host name one the certificate names. For "+
+			"a throwaway lab only, %s skips the check.", err, settingCACertificate.describe(), settingInsecure.describe())
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("Nothing accepted the connection to the Proxmox VE endpoint: %s\n\nCheck the host "+
+			"and port in %s: the Proxmox VE API listens on port 8006 (https://<node>:8006), and pveproxy must "+
+			"be running on that node.", err, settingEndpoint.describe())
 	}
 	return err.Error()
+}
+
+// isCertificateError reports whether err is a failed verification of the
+// server's certificate (unknown authority, wrong host name, expired).
+func isCertificateError(err error) bool {
+	var verify *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }
 
 // vmLine describes one VM in an error: VMID, node, name, status, created.

@@ -2,6 +2,7 @@ package provider_test
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -93,7 +94,35 @@ provider "proxmoxsafe" {
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:      provider + readAllVMs,
-			ExpectError: regexp.MustCompile(`certificate signed by unknown authority`),
+			ExpectError: regexp.MustCompile(`(?s)certificate signed by unknown authority.*ca_certificate.*PROXMOX_VE_CA_CERTIFICATE`),
+		}},
+	})
+}
+
+// A closed port on loopback: the error says which setting to check.
+func TestAccProvider_connectionRefused(t *testing.T) {
+	t.Parallel()
+	acctest.SkipUnlessAcceptance(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "https://" + l.Addr().String()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	provider := fmt.Sprintf(`
+provider "proxmoxsafe" {
+  endpoint    = %q
+  api_token   = %q
+  max_retries = 0
+}
+`, endpoint, pvesim.DevToken)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      provider + readAllVMs,
+			ExpectError: regexp.MustCompile(`(?s)Nothing accepted the connection.*connection refused.*endpoint.*PROXMOX_VE_ENDPOINT`),
 		}},
 	})
 }
