@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	proxmox "github.com/luthermonson/go-proxmox"
 )
 
 // Sentinels for the PVE failures callers act on. Test with errors.Is; the
@@ -187,4 +189,49 @@ func decodeParamErrors(raw json.RawMessage) map[string]string {
 		}
 	}
 	return out
+}
+
+var (
+	// go-proxmox: fmt.Errorf("bad request: %s - %s", res.Status, errors)
+	reGoProxmoxBadRequest = regexp.MustCompile(`(?s)^bad request: (\d{3})\s*(.*?)(?: - (\{.*\}))?$`)
+	// go-proxmox: errors.New(res.Status) for 500 and 501
+	reGoProxmoxStatus = regexp.MustCompile(`(?s)^(\d{3})(?:\s+(.*))?$`)
+)
+
+// parseGoProxmoxError recovers PVE's status and message from the error
+// strings go-proxmox builds. It is the fallback when the transport saw no
+// response for the request (which should not happen).
+func parseGoProxmoxError(method, path string, err error) *APIError {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, proxmox.ErrNotAuthorized) {
+		return &APIError{Method: method, Path: path, StatusCode: http.StatusUnauthorized, Message: err.Error()}
+	}
+	s := err.Error()
+	if m := reGoProxmoxBadRequest.FindStringSubmatch(s); m != nil {
+		code, _ := strconv.Atoi(m[1])
+		e := &APIError{Method: method, Path: path, StatusCode: code, Message: strings.TrimSpace(m[2])}
+		// go-proxmox prints the "errors" object if the body has one, else
+		// the whole body ({"data":null}).
+		var env map[string]json.RawMessage
+		if json.Unmarshal([]byte(m[3]), &env) == nil {
+			_, hasData := env["data"]
+			errs, hasErrors := env["errors"]
+			switch {
+			case hasErrors:
+				e.Params = decodeParamErrors(errs)
+			case !hasData:
+				e.Params = decodeParamErrors(json.RawMessage(m[3]))
+			}
+		}
+		return e
+	}
+	if m := reGoProxmoxStatus.FindStringSubmatch(s); m != nil {
+		code, _ := strconv.Atoi(m[1])
+		if code >= 400 && code <= 599 {
+			return &APIError{Method: method, Path: path, StatusCode: code, Message: strings.TrimSpace(m[2])}
+		}
+	}
+	return nil
 }

@@ -40,8 +40,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -369,51 +367,6 @@ func (c *Client) ensureSession(ctx context.Context) error {
 	return classify(ctx, http.MethodPost, "/access/ticket", ex, err)
 }
 
-var (
-	// go-proxmox: fmt.Errorf("bad request: %s - %s", res.Status, errors)
-	reGoProxmoxBadRequest = regexp.MustCompile(`(?s)^bad request: (\d{3})\s*(.*?)(?: - (\{.*\}))?$`)
-	// go-proxmox: errors.New(res.Status) for 500 and 501
-	reGoProxmoxStatus = regexp.MustCompile(`(?s)^(\d{3})(?:\s+(.*))?$`)
-)
-
-// parseGoProxmoxError recovers PVE's status and message from the error
-// strings go-proxmox builds. It is the fallback when the transport saw no
-// response for the request (which should not happen).
-func parseGoProxmoxError(method, path string, err error) *APIError {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, proxmox.ErrNotAuthorized) {
-		return &APIError{Method: method, Path: path, StatusCode: http.StatusUnauthorized, Message: err.Error()}
-	}
-	s := err.Error()
-	if m := reGoProxmoxBadRequest.FindStringSubmatch(s); m != nil {
-		code, _ := strconv.Atoi(m[1])
-		e := &APIError{Method: method, Path: path, StatusCode: code, Message: strings.TrimSpace(m[2])}
-		// go-proxmox prints the "errors" object if the body has one, else
-		// the whole body ({"data":null}).
-		var env map[string]json.RawMessage
-		if json.Unmarshal([]byte(m[3]), &env) == nil {
-			_, hasData := env["data"]
-			errs, hasErrors := env["errors"]
-			switch {
-			case hasErrors:
-				e.Params = decodeParamErrors(errs)
-			case !hasData:
-				e.Params = decodeParamErrors(json.RawMessage(m[3]))
-			}
-		}
-		return e
-	}
-	if m := reGoProxmoxStatus.FindStringSubmatch(s); m != nil {
-		code, _ := strconv.Atoi(m[1])
-		if code >= 400 && code <= 599 {
-			return &APIError{Method: method, Path: path, StatusCode: code, Message: strings.TrimSpace(m[2])}
-		}
-	}
-	return nil
-}
-
 // escapeTicketCookie percent-encodes the ticket in the PVEAuthCookie that
 // go-proxmox sends raw, as PVE's own web UI does. pveproxy URI-unescapes
 // the value, so both forms work there; the encoded one also survives
@@ -439,48 +392,3 @@ func (nopLogger) Debugf(string, ...any) {}
 func (nopLogger) Errorf(string, ...any) {}
 func (nopLogger) Infof(string, ...any)  {}
 func (nopLogger) Warnf(string, ...any)  {}
-
-// taskSucceeded: PVE's exit status is "OK", "WARNINGS: <n>" or the error.
-func taskSucceeded(exit string) bool {
-	return exit == "OK" || strings.HasPrefix(exit, "WARNINGS")
-}
-
-// postTask sends a POST that answers with a task ID and waits for the
-// task, again while a lock held by another task refuses it. An answer
-// without an ID (go-proxmox would hand out a nil task) is an error, not a
-// success. Raw: go-proxmox's typed actions (Start, Clone, Delete, ...) need
-// a VirtualMachine read first, two GETs per call.
-func (c *Client) postTask(ctx context.Context, path string, params url.Values, node string) error {
-	return c.retryLocked(ctx, http.MethodPost+" "+path, isLockTimeout, func() error {
-		return c.startTaskOnce(ctx, http.MethodPost, path, params, node)
-	})
-}
-
-func (c *Client) startTaskOnce(ctx context.Context, method, path string, params url.Values, node string) error {
-	id, err := c.taskRequest(ctx, method, path, params)
-	if err != nil {
-		return err
-	}
-	if id == "" {
-		return fmt.Errorf("Proxmox VE API %s %s: the answer has no task ID", method, path) //nolint:staticcheck // ST1005: starts with the product name "Proxmox VE", a proper noun
-	}
-	return c.waitTask(ctx, node, id)
-}
-
-// taskRequest sends the request and returns the task ID it answered with,
-// or "" for a synchronous success (data: null).
-func (c *Client) taskRequest(ctx context.Context, method, path string, params url.Values) (string, error) {
-	var id string
-	var err error
-	switch method {
-	case http.MethodPost:
-		err = c.post(ctx, path, params, &id)
-	case http.MethodPut:
-		err = c.put(ctx, path, params, &id)
-	case http.MethodDelete:
-		err = c.del(ctx, path, params, &id)
-	default:
-		err = errors.New("taskRequest: unsupported method " + method)
-	}
-	return id, err
-}

@@ -2,7 +2,9 @@ package pve
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -148,4 +150,49 @@ func (c *Client) taskLogTail(ctx context.Context, node, id string) []string {
 		start += len(lines)
 	}
 	return tail
+}
+
+// taskSucceeded: PVE's exit status is "OK", "WARNINGS: <n>" or the error.
+func taskSucceeded(exit string) bool {
+	return exit == "OK" || strings.HasPrefix(exit, "WARNINGS")
+}
+
+// postTask sends a POST that answers with a task ID and waits for the
+// task, again while a lock held by another task refuses it. An answer
+// without an ID (go-proxmox would hand out a nil task) is an error, not a
+// success. Raw: go-proxmox's typed actions (Start, Clone, Delete, ...) need
+// a VirtualMachine read first, two GETs per call.
+func (c *Client) postTask(ctx context.Context, path string, params url.Values, node string) error {
+	return c.retryLocked(ctx, http.MethodPost+" "+path, isLockTimeout, func() error {
+		return c.startTaskOnce(ctx, http.MethodPost, path, params, node)
+	})
+}
+
+func (c *Client) startTaskOnce(ctx context.Context, method, path string, params url.Values, node string) error {
+	id, err := c.taskRequest(ctx, method, path, params)
+	if err != nil {
+		return err
+	}
+	if id == "" {
+		return fmt.Errorf("Proxmox VE API %s %s: the answer has no task ID", method, path) //nolint:staticcheck // ST1005: starts with the product name "Proxmox VE", a proper noun
+	}
+	return c.waitTask(ctx, node, id)
+}
+
+// taskRequest sends the request and returns the task ID it answered with,
+// or "" for a synchronous success (data: null).
+func (c *Client) taskRequest(ctx context.Context, method, path string, params url.Values) (string, error) {
+	var id string
+	var err error
+	switch method {
+	case http.MethodPost:
+		err = c.post(ctx, path, params, &id)
+	case http.MethodPut:
+		err = c.put(ctx, path, params, &id)
+	case http.MethodDelete:
+		err = c.del(ctx, path, params, &id)
+	default:
+		err = errors.New("taskRequest: unsupported method " + method)
+	}
+	return id, err
 }
