@@ -183,7 +183,7 @@ func TestTagsNormalised(t *testing.T) {
 		t.Fatalf("tags = %q", vm.Config["tags"])
 	}
 	st, b := call(t, s, "PUT", "/nodes/pve/qemu/100/config", s.Token(), url.Values{"tags": {"-bad"}})
-	expect(t, st, b, "400 Parameter verification failed.", `{"errors":{"tags":"invalid format - invalid characters in tag"},"data":null}`)
+	expect(t, st, b, "400 Parameter verification failed.", `{"message":"Parameter verification failed.\n","errors":{"tags":"invalid format - invalid characters in tag"},"data":null}`)
 }
 
 func TestNodeOffline(t *testing.T) {

@@ -7,9 +7,6 @@ import (
 )
 
 func init() {
-	addRoute("/version", map[string]handlerFunc{"GET": func(s *Server, r *request) *resp {
-		return ok(map[string]any{"version": "8.2.4", "release": "8.2", "repoid": "faa83925c9641325"})
-	}})
 	addRoute("/cluster/status", map[string]handlerFunc{"GET": (*Server).clusterStatus})
 	addRoute("/cluster/resources", map[string]handlerFunc{"GET": (*Server).clusterResources})
 	addRoute("/cluster/nextid", map[string]handlerFunc{"GET": (*Server).nextID})
@@ -79,7 +76,7 @@ func (s *Server) nodeStatus(r *request) *resp {
 	return ok(map[string]any{
 		"uptime":         up,
 		"kversion":       "Linux 6.8.8-2-pve #1 SMP PREEMPT_DYNAMIC PMX 6.8.8-2 (2024-06-24T09:00Z)",
-		"pveversion":     "pve-manager/8.2.4/faa83925c9641325",
+		"pveversion":     s.currentVersion().pveversionText(),
 		"cpu":            0.031,
 		"wait":           0.0004,
 		"idle":           0,

@@ -27,7 +27,7 @@ func (s *Server) resizeQemu(r *request) *resp {
 	disk := vals["disk"]
 	return s.withGuestID(r, vmid, "qemu", "VM.Config.Disk", func(v *vmState) *resp {
 		if dg := vals["digest"]; dg != "" && dg != v.digest() {
-			return err500("%s", digestMismatch)
+			return err500("%s", s.pveVersionLocked().digestMismatch)
 		}
 		if vals["skiplock"] != "1" {
 			if err := lockErr(v); err != nil {

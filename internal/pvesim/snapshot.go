@@ -10,6 +10,7 @@ func (s *Server) readView(a *authInfo) *Server {
 	defer s.mu.Unlock()
 	view := &Server{
 		opts:     s.opts,
+		version:  s.version,
 		nodes:    append([]string(nil), s.nodes...),
 		offline:  make(map[string]bool, len(s.offline)),
 		vms:      make(map[int]*vmState, len(s.vms)),
