@@ -418,7 +418,7 @@ func TestIncidentScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msg := waitFailed(t, ctx, task); msg != "unable to create VM 500 - cannot import 'downloads': no such pool available" {
+	if msg := waitFailed(t, ctx, task); msg != "unable to create VM 500 - could not activate storage 'downloads', zfs error: cannot import 'downloads': no such pool available" {
 		t.Fatal(msg)
 	}
 	if _, found := s.VM(500); found {

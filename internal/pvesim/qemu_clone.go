@@ -115,11 +115,11 @@ func (s *Server) cloneQemu(r *request) *resp {
 				}
 				if srcSD.Missing {
 					remove()
-					return lines, srcSD.missingErr()
+					return lines, srcSD.activationErr()
 				}
 				if dst.Missing {
 					remove()
-					return lines, dst.missingErr()
+					return lines, dst.activationErr()
 				}
 				lines = append(lines, fmt.Sprintf("create full clone of drive %s (%s)", k, d.volume))
 				idx := s.nextDiskIndexLocked(newid, newConf)

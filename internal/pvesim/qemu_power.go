@@ -78,6 +78,9 @@ func (s *Server) qemuAction(r *request) *resp {
 					return nil, fmt.Errorf("VM %d already running", vmid)
 				}
 				lines = s.applyPendingLocked(cur) // vm_start_nolock
+				if err := s.activateVolumesLocked(cur.Conf); err != nil {
+					return lines, err
+				}
 				cur.Running = true
 				cur.StartedAt = time.Now()
 				s.nextPID++

@@ -63,7 +63,7 @@ func (s *Server) resizeQemu(r *request) *resp {
 			}
 			cd := parseDisk(curVM.Conf[disk])
 			if sd := s.storageLocked(cd.store); sd != nil && sd.Missing {
-				return nil, sd.missingErr()
+				return nil, sd.activationErr() // resize_vm: activate_volumes first
 			}
 			if newSize == cur {
 				return nil, nil
