@@ -146,7 +146,7 @@ func TestStatsLag(t *testing.T) {
 	}
 	waitOK(t, ctx, task)
 	_, b := call(t, s, "GET", "/cluster/resources?type=vm", s.Token(), nil)
-	if b != `{"data":[{"id":"qemu/100","node":"pve","status":"unknown","tags":"a;b","template":0,"type":"qemu","vmid":100}]}` {
+	if b != `{"data":[{"id":"qemu/100","node":"pve","status":"unknown","tags":"a;b","type":"qemu","vmid":100}]}` {
 		t.Fatalf("fresh = %s", b)
 	}
 	// The node list reads the name live.
@@ -190,7 +190,7 @@ func TestNodeOffline(t *testing.T) {
 	s := startSim(t, Options{Scenario: "incident", PlainHTTP: true})
 	s.SetNodeOffline("pve2", true)
 	_, b := call(t, s, "GET", "/cluster/resources?type=vm", s.Token(), nil)
-	if !strings.Contains(b, `{"id":"qemu/105","node":"pve2","status":"unknown","template":0,"type":"qemu","vmid":105}`) {
+	if !strings.Contains(b, `{"id":"qemu/105","node":"pve2","status":"unknown","type":"qemu","vmid":105}`) {
 		t.Fatalf("offline VM entry missing: %s", b)
 	}
 	st, b := call(t, s, "GET", "/nodes/pve2/qemu/105/config", s.Token(), nil)

@@ -107,7 +107,6 @@ func (s *Server) clusterResources(r *request) *resp {
 
 func (s *Server) clusterResourcesFromView(r *request, typ string) *resp {
 	out := []map[string]any{}
-	now := time.Now()
 	if typ == "" || typ == "vm" {
 		for _, id := range s.sortedVMIDs() {
 			v := s.vms[id]
@@ -116,7 +115,6 @@ func (s *Server) clusterResourcesFromView(r *request, typ string) *resp {
 			}
 			e := map[string]any{
 				"id": v.Type + "/" + strconv.Itoa(id), "type": v.Type, "vmid": id, "node": v.Node,
-				"template": boolInt(v.Conf["template"] == "1"),
 			}
 			if l := v.Conf["lock"]; l != "" {
 				e["lock"] = l
@@ -127,19 +125,7 @@ func (s *Server) clusterResourcesFromView(r *request, typ string) *resp {
 			if v.Pool != "" {
 				e["pool"] = v.Pool
 			}
-			fresh := now.Sub(v.CreatedAt) < s.opts.StatsLag
-			if s.offline[v.Node] || fresh {
-				e["status"] = "unknown"
-			} else {
-				for k, val := range s.vmStatsLocked(v) {
-					e[k] = val
-				}
-				e["maxcpu"] = e["cpus"]
-				delete(e, "cpus")
-				delete(e, "pid")
-				e["name"] = v.name()
-				e["status"] = v.status()
-			}
+			s.stats[id].addTo(e) // stats.go: up to StatsRefresh old
 			out = append(out, e)
 		}
 	}

@@ -66,9 +66,13 @@ type Options struct {
 	Latency        time.Duration // per request
 	TaskDuration   time.Duration // how long tasks run (default 0: tasks finish "at once" but still async)
 	StatsLag       time.Duration // how long a new VM shows no name / status "unknown" in /cluster/resources
-	StatePath      string        // JSON file persisted atomically (tmp+rename) on change and on Close
-	Locks          LockOptions   // config and storage lock timeouts and hold times (locks.go)
-	ExtraVMs       int           // stopped VMs named other-<i> added on top of the scenario (extravms.go)
+	// StatsRefresh is how old a VM's /cluster/resources statistics (name,
+	// status, template, usage) may get before they are retaken; PVE's
+	// pvestatd refreshes them every 10 s. 0: live (stats.go).
+	StatsRefresh time.Duration
+	StatePath    string      // JSON file persisted atomically (tmp+rename) on change and on Close
+	Locks        LockOptions // config and storage lock timeouts and hold times (locks.go)
+	ExtraVMs     int         // stopped VMs named other-<i> added on top of the scenario (extravms.go)
 	// AuthFailureDelay holds every 401 back this long after the request
 	// came in; PVE waits 3 s (auth.go delayUnauthorized). 0: no delay.
 	AuthFailureDelay time.Duration
@@ -96,6 +100,7 @@ type Server struct {
 	storages []storageDef
 	bridges  map[string][]string // node -> Linux bridges; unset: vmbr0
 	locks    lockTable
+	stats    map[int]*vmStats // /cluster/resources statistics per VM (stats.go)
 	// labBroken names storages broken through the lab API, which
 	// DELETE /_sim/faults repairs.
 	labBroken map[string]bool

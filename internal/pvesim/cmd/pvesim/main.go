@@ -45,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	latency := fs.Duration("latency", 0, "added latency per request")
 	taskDur := fs.Duration("task-duration", 0, "how long tasks run")
 	statsLag := fs.Duration("stats-lag", 10*time.Second, "how long new VMs show no name in /cluster/resources")
+	statsRefresh := fs.Duration("stats-refresh", 10*time.Second, "how old a VM's name, status and template in /cluster/resources may get (pvestatd's interval; 0: live)")
 	extraVMs := fs.Int("extra-vms", 0, "add N stopped VMs named other-<i> (VMIDs from 1000, spread over the nodes) on top of the scenario")
 	faults := fs.String("faults", "", "preload faults: a JSON file, or the JSON itself (the document POST /_sim/faults takes)")
 	storageHold := fs.Duration("storage-lock-hold", 500*time.Millisecond, "how long one disk allocation holds its storage lock (parallel creates and clones wait, then time out after 10 s as PVE does)")
@@ -85,7 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	s, err := pvesim.New(pvesim.Options{
 		Nodes: nodeList, Scenario: *scenario, Token: *token, User: *user, Password: *password,
-		PlainHTTP: *plain, Latency: *latency, TaskDuration: *taskDur, StatsLag: *statsLag,
+		PlainHTTP: *plain, Latency: *latency, TaskDuration: *taskDur, StatsLag: *statsLag, StatsRefresh: *statsRefresh,
 		StatePath: *state, ExtraVMs: *extraVMs, PVEVersion: *pveVersion, AuthFailureDelay: *authDelay,
 		Locks: pvesim.LockOptions{StorageHold: *storageHold, ConfigHold: *configHold},
 	})
