@@ -95,8 +95,8 @@ func (s *Server) nodeStatus(r *request) *resp {
 // the stats (pvestatd, ~10 s), lock and tags from the config.
 func (s *Server) clusterResources(r *request) *resp {
 	typ := r.params["type"]
-	switch typ {
-	case "", "vm", "storage", "node", "sdn", "pool":
+	switch typ { // the parameter's enum (API2/Cluster.pm resources); "pool" is not in it
+	case "", "vm", "storage", "node", "sdn":
 	default:
 		return paramErr1("type", fmt.Sprintf("value '%s' does not have a value in the enumeration 'vm, storage, node, sdn'", typ))
 	}
@@ -173,10 +173,14 @@ func (s *Server) nextID(r *request) *resp {
 		}
 		return ok(strconv.Itoa(vmid))
 	}
-	for id := 100; id <= 999999999; id++ {
+	// pve-manager API2/Cluster.pm nextid: datacenter.cfg next-id, by default
+	// lower 100 and upper 1000000 ("lower than the schema-maximum"), upper
+	// excluded from the search but printed in the error.
+	const lower, upper = 100, 1000 * 1000
+	for id := lower; id < upper; id++ {
 		if s.vms[id] == nil {
 			return ok(strconv.Itoa(id))
 		}
 	}
-	return err500("unable to get any free VMID in range [100, 999999999]")
+	return err500("unable to get any free VMID in range [%d, %d]", lower, upper)
 }

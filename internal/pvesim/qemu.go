@@ -264,6 +264,13 @@ func (s *Server) vmEntryLocked(v *vmState) map[string]any {
 	if v.Conf["template"] == "1" {
 		m["template"] = 1
 	}
+	// QemuServer.pm vmstatus: serial = 1 if conf_has_serial (serial0..3).
+	for i := range 4 {
+		if v.Conf["serial"+strconv.Itoa(i)] != "" {
+			m["serial"] = 1
+			break
+		}
+	}
 	return m
 }
 

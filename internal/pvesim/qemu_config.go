@@ -55,9 +55,8 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 		return paramErr(errs)
 	}
 	digest, skiplock := vals["digest"], vals["skiplock"] == "1"
-	if skiplock && r.auth.user != "root@pam" {
-		// $authuser is the token ID for API tokens, never plain root@pam.
-		return paramErr1("skiplock", "Only root may use this option.")
+	if res := rootOnly(r, "skiplock"); res != nil {
+		return res
 	}
 	delStr, revertStr := vals["delete"], vals["revert"]
 	for _, k := range []string{"delete", "digest", "skiplock", "revert", "force", "background_delay"} {
