@@ -165,7 +165,7 @@ func (s *Server) qemuPendingFull(r *request) *resp {
 // digest and lock, then pending, then apply or hotplug.
 func (s *Server) updateVMConfigLocked(v *vmState, set map[string]string, del []string, digest string, skiplock bool) ([]string, error) {
 	if digest != "" && digest != v.digest() {
-		return nil, errors.New(digestMismatch)
+		return nil, errors.New(s.pveVersionLocked().digestMismatch)
 	}
 	if !skiplock {
 		if err := lockErr(v); err != nil {

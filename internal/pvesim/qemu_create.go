@@ -168,7 +168,7 @@ func (s *Server) allocDisksLocked(vmid int, node string, conf map[string]string,
 			return lines, fmt.Errorf("storage '%s' does not exist", d.store)
 		}
 		if sd.Missing {
-			return lines, sd.missingErr()
+			return lines, sd.activationErr() // vdisk_alloc activates the storage first
 		}
 		idx := s.nextDiskIndexLocked(vmid, conf)
 		format := d.opts["format"]
