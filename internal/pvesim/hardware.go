@@ -293,3 +293,28 @@ func checkBootOrder(v *vmState, set map[string]string, del []string) error {
 	}
 	return nil
 }
+
+// driveAllocOrder sorts drive keys as create_disks meets them:
+// QemuConfig->foreach_volume walks Drive.pm valid_drive_names (ide, scsi,
+// virtio, sata, then efidisk0 and tpmstate0), so an EFI disk created with
+// scsi0 gets the next volume number after it.
+func driveAllocOrder(keys []string) []string {
+	rank := func(k string) (int, int) {
+		for i, bus := range []string{"ide", "scsi", "virtio", "sata", "efidisk", "tpmstate"} {
+			if n, err := strconv.Atoi(strings.TrimPrefix(k, bus)); err == nil && strings.HasPrefix(k, bus) {
+				return i, n
+			}
+		}
+		return 99, 0
+	}
+	out := slices.Clone(keys)
+	slices.SortStableFunc(out, func(a, b string) int {
+		ra, na := rank(a)
+		rb, nb := rank(b)
+		if ra != rb {
+			return ra - rb
+		}
+		return na - nb
+	})
+	return out
+}
