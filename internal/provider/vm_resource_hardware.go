@@ -264,10 +264,12 @@ func listOf(ctx context.Context, l types.List, diags *diag.Diagnostics) ([]strin
 // hardwareSpec is what a new VM gets: only what the configuration sets.
 func (m *vmResourceModel) hardwareSpec(ctx context.Context, diags *diag.Diagnostics) *pve.HardwareChange {
 	h := pve.HardwareChange{
-		NUMA:         m.cpu(ctx, diags).Numa.ValueBoolPointer(),
-		OSType:       m.OSType.ValueStringPointer(),
-		BIOS:         m.BIOS.ValueStringPointer(),
-		SCSIHardware: m.SCSIHardware.ValueStringPointer(),
+		OSType:       knownString(m.OSType),
+		BIOS:         knownString(m.BIOS),
+		SCSIHardware: knownString(m.SCSIHardware),
+	}
+	if numa := m.cpu(ctx, diags).Numa; known(numa) {
+		h.NUMA = numa.ValueBoolPointer()
 	}
 	if known(m.Machine) {
 		h.Machine = &pve.Machine{Type: m.Machine.ValueString()}
@@ -291,6 +293,14 @@ func (m *vmResourceModel) hardwareSpec(ctx context.Context, diags *diag.Diagnost
 		h.Startup = startupFromModel(s)
 	}
 	return &h
+}
+
+// knownString is nil for a null or unknown value.
+func knownString(v types.String) *string {
+	if !known(v) {
+		return nil
+	}
+	return v.ValueStringPointer()
 }
 
 func efiDiskFromModel(e *efiDiskModel) *pve.EFIDisk {
