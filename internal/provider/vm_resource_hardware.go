@@ -207,7 +207,7 @@ func hardwareAttributes() map[string]schema.Attribute {
 			MarkdownDescription: "Startup and shutdown behavior. Order is a non-negative number defining the " +
 				"general startup order. Shutdown is done with reverse ordering. Additionally you can set the " +
 				"`up` or `down` delay in seconds, which specifies a delay to wait before the next VM is started " +
-				"or stopped. Changed in place, also on a running VM." + keepsWhatTheVMHas,
+				"or stopped. Set at least one of them. Changed in place, also on a running VM." + keepsWhatTheVMHas,
 			Optional:      true,
 			Computed:      true,
 			PlanModifiers: []planmodifier.Object{objectplanmodifier.UseStateForUnknown()},
