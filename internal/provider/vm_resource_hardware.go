@@ -292,6 +292,9 @@ func (m *vmResourceModel) hardwareSpec(ctx context.Context, diags *diag.Diagnost
 	if s := m.startup(ctx, diags); s != nil {
 		h.Startup = startupFromModel(s)
 	}
+	if (pve.ConfigChange{Hardware: &h}).Empty() {
+		return nil
+	}
 	return &h
 }
 
@@ -309,6 +312,16 @@ func efiDiskFromModel(e *efiDiskModel) *pve.EFIDisk {
 
 func startupFromModel(s *startupModel) *pve.Startup {
 	return &pve.Startup{Order: s.Order.ValueInt64Pointer(), Up: s.Up.ValueInt64Pointer(), Down: s.Down.ValueInt64Pointer()}
+}
+
+// unreadHardware is the hardware of a state not read from the VM yet: all
+// null, filled by the next refresh.
+func unreadHardware() hardwareModel {
+	return hardwareModel{
+		OSType: types.StringNull(), BIOS: types.StringNull(), Machine: types.StringNull(), SCSIHardware: types.StringNull(),
+		EFIDisk: types.ObjectNull(efiDiskAttrTypes), BootOrder: types.ListNull(types.StringType),
+		SerialDevices: types.ListNull(types.StringType), VGA: types.ObjectNull(vgaAttrTypes), Startup: types.ObjectNull(startupAttrTypes),
+	}
 }
 
 // applyHardware copies the VM's firmware and devices into the model.
