@@ -52,6 +52,9 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 	if len(errs) > 0 {
 		return paramErr(errs)
 	}
+	if msg := sshKeysProblem(vals); msg != "" {
+		return err500("%s", msg)
+	}
 	digest, skiplock := vals["digest"], vals["skiplock"] == "1"
 	for _, k := range []string{"delete", "digest", "skiplock", "revert", "force", "background_delay"} {
 		delete(vals, k)
@@ -173,6 +176,7 @@ func (s *Server) applyConfigLocked(v *vmState, set map[string]string, del []stri
 			conf[k] = val
 		}
 	}
+	recordCloudInitChanges(v, v.Conf, conf)
 	v.Conf = conf
 	return lines, nil
 }

@@ -78,6 +78,7 @@ func (s *Server) qemuAction(r *request) *resp {
 					return nil, fmt.Errorf("VM %d already running", vmid)
 				}
 				lines = s.applyPendingLocked(cur) // vm_start_nolock
+				regenerateCloudInitLocked(cur)
 				cur.Running = true
 				cur.StartedAt = time.Now()
 				s.nextPID++
@@ -92,6 +93,7 @@ func (s *Server) qemuAction(r *request) *resp {
 				}
 				if action == "reboot" { // a shutdown and a start; a reset keeps the process
 					lines = s.applyPendingLocked(cur)
+					regenerateCloudInitLocked(cur)
 				}
 				cur.StartedAt = time.Now()
 			}
