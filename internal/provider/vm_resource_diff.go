@@ -92,6 +92,7 @@ func diffConfig(ctx context.Context, want *vmResourceModel, have *pve.VM, diags 
 	if !want.Networks.IsNull() && !want.Networks.IsUnknown() {
 		c.diffNetworks(want.networks(ctx, diags), have.Networks)
 	}
+	c.diffCloudInit(ctx, want, have.CloudInit, diags)
 	return c
 }
 
@@ -179,9 +180,6 @@ func replacements(ctx context.Context, state, plan *vmResourceModel, diags *diag
 					fmt.Sprintf("disk %s storage %s -> %s", iface, cur.Storage.ValueString(), want.Storage.ValueString())})
 			}
 		}
-	}
-	if !state.Clone.IsNull() && !plan.Clone.Equal(state.Clone) {
-		out = append(out, replacement{pathClone, "clone source"})
 	}
 	return out
 }

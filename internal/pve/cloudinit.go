@@ -19,6 +19,8 @@ type CloudInit struct {
 	// SSHKeys are the public keys, one per entry, as SSHKeyLines normalises
 	// them.
 	SSHKeys []string
+	// SSHKeysText is sshkeys decoded, as stored.
+	SSHKeysText string
 	// PasswordSet tells whether cipassword is set; its value is never
 	// readable (GET config shows "**********").
 	PasswordSet  bool
@@ -73,6 +75,7 @@ func parseCloudInit(cfg map[string]string) CloudInit {
 	ci := CloudInit{
 		User:         cfg["ciuser"],
 		SSHKeys:      SSHKeyLines(uriUnescape(cfg["sshkeys"])),
+		SSHKeysText:  uriUnescape(cfg["sshkeys"]),
 		PasswordSet:  cfg["cipassword"] != "",
 		Nameservers:  splitList(cfg["nameserver"]),
 		SearchDomain: cfg["searchdomain"],
@@ -261,8 +264,8 @@ func (c *CloudInitChange) params(set map[string]string, del *[]string) {
 	}
 }
 
-// empty reports whether the change touches nothing.
-func (c *CloudInitChange) empty() bool {
+// Empty reports whether the change touches nothing.
+func (c *CloudInitChange) Empty() bool {
 	if c == nil {
 		return true
 	}

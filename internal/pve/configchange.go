@@ -142,7 +142,7 @@ func (c *Client) ApplyConfigChange(ctx context.Context, node string, vmid int, c
 			return fmt.Errorf("grow disk %s to %d GiB: %w", rs.Interface, rs.SizeGB, err)
 		}
 	}
-	if !change.CloudInit.empty() {
+	if !change.CloudInit.Empty() {
 		if err := c.regenerateCloudInit(ctx, node, vmid); err != nil {
 			return fmt.Errorf("regenerate the cloud-init drive: %w", err)
 		}

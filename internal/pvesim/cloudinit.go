@@ -638,3 +638,20 @@ func (s *Server) CloudInitSection(vmid int) map[string]string {
 	}
 	return nil
 }
+
+// CloudInitTemplate is a fixture: a stopped cloud-init template as the
+// Proxmox VE documentation builds one (a cloud image imported to scsi0 of
+// 8 GiB, a cloud-init drive on ide2, virtio NIC on vmbr0, serial console
+// and the default user "debian"), ready for AddVM.
+func CloudInitTemplate(vmid int, node, name string) VM {
+	return VM{
+		VMID: vmid, Node: node, Name: name, Status: "stopped", Template: true,
+		Config: map[string]string{
+			"memory": "2048", "cores": "1", "ostype": "l26", "scsihw": "virtio-scsi-pci",
+			"scsi0": fmt.Sprintf("local-lvm:base-%d-disk-0,size=8G", vmid),
+			"ide2":  fmt.Sprintf("local-lvm:vm-%d-cloudinit,media=cdrom", vmid),
+			"net0":  "virtio=BC:24:11:90:00:01,bridge=vmbr0", "serial0": "socket", "vga": "serial0",
+			"boot": "order=scsi0", "ciuser": "debian", "ipconfig0": "ip=dhcp",
+		},
+	}
+}

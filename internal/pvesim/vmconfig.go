@@ -382,9 +382,9 @@ type diskSpec struct {
 	alloc  bool   // volume is "storage:sizeGiB" (allocate new)
 	// cloudinit marks "storage:cloudinit", a cloud-init drive to allocate.
 	cloudinit bool
-	store  string
-	sizeGB float64
-	opts   map[string]string
+	store     string
+	sizeGB    float64
+	opts      map[string]string
 }
 
 var allocRE = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9\-_.]*):(\d+(\.\d+)?)$`)
