@@ -117,7 +117,7 @@ func TestAccVMResource_cloudInitClone(t *testing.T) {
 				ExpectError: regexp.MustCompile(`Gateway with a dynamic address`),
 			},
 			{
-				Config: lab.Config(cloudInitHCL(name, "pve", ci("ops", ciKey+"\n", "10.0.0.1", 1))),
+				Config:           lab.Config(cloudInitHCL(name, "pve", ci("ops", ciKey+"\n", "10.0.0.1", 1))),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{passwordNowhere{}}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					passwordNowhere{},
