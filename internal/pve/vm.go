@@ -22,6 +22,7 @@ type VM struct {
 	MemoryMB                int64
 	Disks                   []Disk    // sorted by interface
 	Networks                []Network // sorted by interface
+	CDROMs                  []CDROM   // sorted by interface
 	OnBoot, Protection      bool
 	Template                bool
 	Status                  string // running|stopped; empty from GetVMConfig
@@ -160,6 +161,7 @@ func parseVMConfig(node string, vmid int, cfg map[string]string) *VM {
 			}
 		}
 	}
+	vm.CDROMs = parseCDROMs(cfg)
 	sort.Slice(vm.Disks, func(i, j int) bool { return interfaceLess(vm.Disks[i].Interface, vm.Disks[j].Interface) })
 	sort.Slice(vm.Networks, func(i, j int) bool { return interfaceLess(vm.Networks[i].Interface, vm.Networks[j].Interface) })
 	return vm
