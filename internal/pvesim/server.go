@@ -84,6 +84,7 @@ type Server struct {
 	counts   map[string]int
 	total    int
 	storages []storageDef
+	pools    map[string]*poolState // user.cfg pools (pools.go)
 	bridges  map[string][]string // node -> Linux bridges; unset: vmbr0
 	locks    lockTable
 	// labBroken names storages broken through the lab API, which
