@@ -82,6 +82,10 @@ func (s *Server) createQemu(r *request) *resp {
 			return nil, errors.New(fail)
 		}
 		conf := copyConf(vals)
+		if err := s.checkCDROMMediaLocked(node, conf); err != nil {
+			remove()
+			return nil, fmt.Errorf("unable to create VM %d - %v", vmid, err)
+		}
 		lines, err := s.allocDisksLocked(vmid, node, conf, vals["storage"])
 		if err != nil {
 			remove()
