@@ -7,16 +7,20 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
 )
@@ -132,4 +136,51 @@ func (cdromDiskClashValidator) ValidateMap(ctx context.Context, req validator.Ma
 					"interface: move the CD-ROM drive to a free interface such as ide3.", iface))
 		}
 	}
+}
+
+// checkCDROMMedia refuses at plan time an ISO image that is not on its
+// storage, with one content read per storage, and only for media the plan
+// changes. When the storage cannot be listed, apply passes on PVE's error.
+func (r *vmResource) checkCDROMMedia(ctx context.Context, state, plan *vmResourceModel, diags *diag.Diagnostics) {
+	if !known(plan.CDROM) || !known(plan.Node) {
+		return
+	}
+	current := map[string]cdromModel{}
+	if state != nil {
+		current = state.cdroms(ctx, diags)
+	}
+	want := plan.cdroms(ctx, diags)
+	listed := map[string][]string{}
+	for _, iface := range sortedKeys(want) {
+		file := want[iface].File
+		storage := pve.ISOStorage(file.ValueString())
+		if !known(file) || storage == "" || current[iface].File.Equal(file) {
+			continue
+		}
+		images, seen := listed[storage]
+		if !seen {
+			var err error
+			if images, err = r.data.client.ISOImages(ctx, plan.Node.ValueString(), storage); err != nil {
+				tflog.Debug(ctx, "cannot list the ISO images; apply will tell", map[string]any{"storage": storage, "error": err.Error()})
+				images = nil
+			}
+			listed[storage] = images
+		}
+		if images == nil || slices.Contains(images, file.ValueString()) {
+			continue
+		}
+		diags.AddAttributeError(pathCDROMFile(iface), "ISO image not found",
+			fmt.Sprintf("CD-ROM %s names %s, which storage %s on node %s does not have. ISO images there: %s. "+
+				"Upload the image to the storage first, or correct the name.",
+				iface, file.ValueString(), storage, plan.Node.ValueString(), listOrNone(images)))
+	}
+}
+
+func pathCDROMFile(iface string) path.Path { return path.Root("cdrom").AtMapKey(iface).AtName("file") }
+
+func listOrNone(items []string) string {
+	if len(items) == 0 {
+		return "none"
+	}
+	return strings.Join(items, ", ")
 }

@@ -79,6 +79,9 @@ func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequ
 	if r.checkPlacement(ctx, state, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
+	if r.checkCDROMMedia(ctx, state, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	if state == nil {
 		r.planCreate(ctx, &plan, &resp.Diagnostics)
 	} else {

@@ -1,7 +1,9 @@
 package pve
 
 import (
+	"context"
 	"fmt"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -91,4 +93,37 @@ func checkDriveChanges(change ConfigChange) error {
 		}
 	}
 	return nil
+}
+
+type storageContentEntry struct {
+	VolID string `json:"volid"`
+}
+
+// ISOImages lists the ISO image volumes ("local:iso/debian-12.iso") of a
+// storage as node sees it: one GET /nodes/{node}/storage/{storage}/content
+// ?content=iso (pve-storage src/PVE/API2/Storage/Content.pm index).
+func (c *Client) ISOImages(ctx context.Context, node, storage string) ([]string, error) {
+	ctx = c.logCtx(ctx)
+	var entries []storageContentEntry
+	// Raw: go-proxmox's Storage.GetContent needs a status read first and
+	// cannot filter by content.
+	path := fmt.Sprintf("/nodes/%s/storage/%s/content", url.PathEscape(node), url.PathEscape(storage))
+	if err := c.get(ctx, path, url.Values{"content": {"iso"}}, &entries); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, e.VolID)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// ISOStorage is the storage of an ISO volume, "" for none and cdrom.
+func ISOStorage(file string) string {
+	if file == CDROMEmpty || file == CDROMPhysical {
+		return ""
+	}
+	storage, _, _ := strings.Cut(file, ":")
+	return storage
 }

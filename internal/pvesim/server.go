@@ -85,7 +85,7 @@ type Server struct {
 	total    int
 	storages []storageDef
 	pools    map[string]*poolState // user.cfg pools (pools.go)
-	bridges  map[string][]string // node -> Linux bridges; unset: vmbr0
+	bridges  map[string][]string   // node -> Linux bridges; unset: vmbr0
 	locks    lockTable
 	// labBroken names storages broken through the lab API, which
 	// DELETE /_sim/faults repairs.
