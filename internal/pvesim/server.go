@@ -107,6 +107,10 @@ type Server struct {
 	// leftoverVolumes are volumes a destroy could not free (their storage
 	// was broken), as PVE leaves them behind.
 	leftoverVolumes []string
+	leftoverSizes   map[string]int64 // their sizes, for volume info once repaired
+	// freedVolumes are volumes DELETE .../content/{volume} freed while a
+	// config may still name them (PVE does not check; storage_content.go).
+	freedVolumes map[string]bool
 
 	certPEM []byte
 	tlsCert *tls.Certificate
