@@ -23,6 +23,8 @@ type vmChange struct {
 	// destructive changes refuse an adoption; an update plans them as
 	// replacements or rejects them in ModifyPlan.
 	destructive []string
+	// firmware changes (bios, machine, EFI disk) refuse an adoption only.
+	firmware []string
 }
 
 // diskDelta is how a configured disk differs from the disk that exists.
@@ -92,6 +94,7 @@ func diffConfig(ctx context.Context, want *vmResourceModel, have *pve.VM, diags 
 	if !want.Networks.IsNull() && !want.Networks.IsUnknown() {
 		c.diffNetworks(want.networks(ctx, diags), have.Networks)
 	}
+	c.diffHardware(ctx, want, have, diags)
 	return c
 }
 
@@ -179,6 +182,9 @@ func replacements(ctx context.Context, state, plan *vmResourceModel, diags *diag
 					fmt.Sprintf("disk %s storage %s -> %s", iface, cur.Storage.ValueString(), want.Storage.ValueString())})
 			}
 		}
+	}
+	if rep := efiReplacement(ctx, state, plan, diags); rep != nil {
+		out = append(out, *rep)
 	}
 	if !state.Clone.IsNull() && !plan.Clone.Equal(state.Clone) {
 		out = append(out, replacement{pathClone, "clone source"})

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"maps"
 	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -58,6 +59,7 @@ var cpuAttrTypes = map[string]attr.Type{
 	"cores":   types.Int64Type,
 	"sockets": types.Int64Type,
 	"type":    types.StringType,
+	"numa":    types.BoolType,
 }
 
 var diskAttrTypes = map[string]attr.Type{
@@ -81,7 +83,7 @@ var cloneAttrTypes = map[string]attr.Type{
 }
 
 func vmResourceSchema(ctx context.Context) schema.Schema {
-	return schema.Schema{
+	s := schema.Schema{
 		MarkdownDescription: "A Proxmox VE QEMU virtual machine whose name is unique in the cluster.\n\n" +
 			"Before it creates a VM, the resource looks the name up on every node (templates included). " +
 			"If a VM with the name exists and is not in this state, `terraform plan` already fails with " +
@@ -152,6 +154,7 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 				Computed:      true,
 				PlanModifiers: []planmodifier.Object{objectplanmodifier.UseStateForUnknown()},
 				Attributes: map[string]schema.Attribute{
+					"numa": numaAttribute(),
 					"cores": schema.Int64Attribute{
 						MarkdownDescription: "The number of cores per socket. Proxmox VE's default is `1`.",
 						Optional:            true, Computed: true,
@@ -310,6 +313,8 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
+	maps.Copy(s.Attributes, hardwareAttributes())
+	return s
 }
 
 // vmResourceModel is the state and plan of proxmoxsafe_vm.
@@ -333,12 +338,14 @@ type vmResourceModel struct {
 	CreatedAt   types.String   `tfsdk:"created_at"`
 	UUID        types.String   `tfsdk:"uuid"`
 	Timeouts    timeouts.Value `tfsdk:"timeouts"`
+	hardwareModel
 }
 
 type cpuModel struct {
 	Cores   types.Int64  `tfsdk:"cores"`
 	Sockets types.Int64  `tfsdk:"sockets"`
 	Type    types.String `tfsdk:"type"`
+	Numa    types.Bool   `tfsdk:"numa"`
 }
 
 type diskModel struct {

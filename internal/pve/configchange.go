@@ -31,6 +31,8 @@ type ConfigChange struct {
 	Delete []string
 	// Resizes grow disks after the config is written.
 	Resizes []DiskResize
+	// Hardware changes firmware and devices (hardware.go).
+	Hardware *HardwareChange
 }
 
 // DiskResize grows one disk to SizeGB.
@@ -108,6 +110,7 @@ func (c ConfigChange) params() (map[string]string, []string) {
 	for _, n := range c.Networks {
 		set[n.Interface] = FormatNetwork(n)
 	}
+	c.Hardware.encode(set, &del)
 	del = append(del, c.Delete...)
 	sort.Strings(del)
 	return set, del

@@ -22,6 +22,7 @@ type VM struct {
 	MemoryMB                int64
 	Disks                   []Disk    // sorted by interface
 	Networks                []Network // sorted by interface
+	Hardware                Hardware  // hardware.go
 	OnBoot, Protection      bool
 	Template                bool
 	Status                  string // running|stopped; empty from GetVMConfig
@@ -137,6 +138,7 @@ func parseVMConfig(node string, vmid int, cfg map[string]string) *VM {
 		Sockets:     intOr(cfg["sockets"], defaultSockets),
 		CPUType:     cpuType(cfg["cpu"]),
 		MemoryMB:    memoryMB(cfg["memory"]),
+		Hardware:    parseHardware(cfg),
 		OnBoot:      cfg["onboot"] == "1",
 		Protection:  cfg["protection"] == "1",
 		// PVE writes "template" only for templates, but go-proxmox takes

@@ -76,6 +76,22 @@ func TestCreateLock(t *testing.T) {
 	}
 	st, b = call(t, s, "PUT", "/nodes/pve/qemu/400/config", s.Token(), url.Values{"cores": {"2"}})
 	expect(t, st, b, "500 VM is locked (create)", `{"message":"VM is locked (create)\n","data":null}`)
+	// The create worker takes the config flock after the API answered
+	// (API2/Qemu.pm create_vm: lock_config_full inside the forked worker),
+	// so a start sent before it holds the flock may win it and fail on
+	// "lock: create". Wait until the worker holds it, as it practically
+	// always does on PVE before a second request arrives. (Once the create
+	// is over, the start has nothing to wait for.)
+	deadline := time.Now().Add(30 * time.Second)
+	for !s.lockHeld("config/400") {
+		if vm, _ := s.VM(400); vm.Lock != "create" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the create worker never took the config lock")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	var upid proxmox.UPID
 	if err := c.Post(ctx, "/nodes/pve/qemu/400/status/start", nil, &upid); err != nil {
 		t.Fatal(err)

@@ -172,6 +172,9 @@ func (s *Server) updateVMConfigLocked(v *vmState, set map[string]string, del []s
 			return nil, err
 		}
 	}
+	if err := checkBootOrder(v, set, del); err != nil {
+		return nil, err
+	}
 	if !v.Running && !v.hasPending() {
 		return s.applyConfigLocked(v, set, del)
 	}

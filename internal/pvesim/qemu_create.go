@@ -154,7 +154,7 @@ func defaultBoot(conf map[string]string) string {
 // volumes, in key order.
 func (s *Server) allocDisksLocked(vmid int, node string, conf map[string]string, _ string) ([]string, error) {
 	var lines []string
-	keys := sortedKeys(conf)
+	keys := driveAllocOrder(sortedKeys(conf))
 	for _, k := range keys {
 		if !isDiskKey(k) {
 			continue

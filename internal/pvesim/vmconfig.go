@@ -160,6 +160,8 @@ type paramSpec struct {
 	hasMax   bool
 	enum     []string
 	maxLen   int
+	// check validates and normalises a property string (hardware.go).
+	check func(val string) (string, string)
 }
 
 func intSpec(lo, hi int64) paramSpec {
@@ -258,6 +260,9 @@ func checkValue(sp paramSpec, val string) (string, string) {
 		val = norm
 	default:
 		// Strings, disks and networks take any value here; handlers parse them.
+		if sp.check != nil {
+			return sp.check(val)
+		}
 	}
 	if len(sp.enum) > 0 && !slices.Contains(sp.enum, val) {
 		return "", fmt.Sprintf("value '%s' does not have a value in the enumeration '%s'", val, strings.Join(sp.enum, ", "))
