@@ -91,7 +91,7 @@ func TestFreeLeftoverVolume(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitOK(t, ctx, task)
-	if log := taskLogText(t, s, "pve", string(task.UPID)); !strings.Contains(log, `"t":"Removed volume 'downloads:vm-108-disk-1'"`) {
+	if log := taskLogText(t, s, string(task.UPID)); !strings.Contains(log, `"t":"Removed volume 'downloads:vm-108-disk-1'"`) {
 		t.Fatalf("log %s", log)
 	}
 	if got := s.LeftoverVolumes(); len(got) != 0 {

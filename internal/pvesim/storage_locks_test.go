@@ -60,7 +60,7 @@ func TestStorageLocksOnConfigUpdateAndDestroy(t *testing.T) {
 	if task.ExitStatus != "WARNINGS: 1" {
 		t.Fatalf("destroy exit status %q", task.ExitStatus)
 	}
-	log := taskLogText(t, s, "pve", string(task.UPID))
+	log := taskLogText(t, s, string(task.UPID))
 	if !strings.Contains(log, `"t":"WARN: Could not remove disk 'local-lvm:vm-100-disk-0', check manually: `+timeout+`"`) {
 		t.Fatalf("destroy log %s", log)
 	}
