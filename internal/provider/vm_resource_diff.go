@@ -95,6 +95,7 @@ func diffConfig(ctx context.Context, want *vmResourceModel, have *pve.VM, diags 
 		c.diffNetworks(want.networks(ctx, diags), have.Networks)
 	}
 	c.diffHardware(ctx, want, have, diags)
+	c.diffCloudInit(ctx, want, have.CloudInit, diags)
 	return c
 }
 
@@ -185,9 +186,6 @@ func replacements(ctx context.Context, state, plan *vmResourceModel, diags *diag
 	}
 	if rep := efiReplacement(ctx, state, plan, diags); rep != nil {
 		out = append(out, *rep)
-	}
-	if !state.Clone.IsNull() && !plan.Clone.Equal(state.Clone) {
-		out = append(out, replacement{pathClone, "clone source"})
 	}
 	return out
 }

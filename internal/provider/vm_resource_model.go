@@ -167,6 +167,7 @@ func (m *vmResourceModel) applyVM(ctx context.Context, vm *pve.VM, diags *diag.D
 	m.Networks = types.MapValueMust(types.ObjectType{AttrTypes: networkAttrTypes}, nets)
 
 	m.applyHardware(vm, diags)
+	m.CloudInit = cloudInitState(ctx, m.CloudInit, vm, false, diags)
 	m.OnBoot = types.BoolValue(vm.OnBoot)
 	m.Protection = types.BoolValue(vm.Protection)
 	m.Status = types.StringValue(vm.Status)
@@ -179,9 +180,8 @@ func (m *vmResourceModel) applyVM(ctx context.Context, vm *pve.VM, diags *diag.D
 	if m.OnExisting.IsUnknown() {
 		m.OnExisting = types.StringNull()
 	}
-	if m.Clone.IsUnknown() {
-		m.Clone = types.ObjectNull(cloneAttrTypes)
-	}
+	// Write-only: never in state (vm_resource_clone.go).
+	m.Clone = types.ObjectNull(cloneAttrTypes)
 }
 
 func formatCreatedAt(ctime int64) string { return time.Unix(ctime, 0).UTC().Format(time.RFC3339) }

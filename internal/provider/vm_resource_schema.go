@@ -254,26 +254,8 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 					},
 				},
 			},
-			"clone": schema.SingleNestedAttribute{
-				MarkdownDescription: "Create the VM as a clone of a template or VM instead of empty. The source " +
-					"must be unambiguous: a name carried by several VMs is an error. Changing it replaces the VM.",
-				Optional: true,
-				Attributes: map[string]schema.Attribute{
-					"source": schema.StringAttribute{
-						MarkdownDescription: "Name or VMID of the template or VM to clone.",
-						Required:            true,
-					},
-					"full": schema.BoolAttribute{
-						MarkdownDescription: "Full clone (`true`, default) or linked clone (`false`, templates only).",
-						Optional:            true, Computed: true,
-						Default: booldefault.StaticBool(true),
-					},
-					"storage": schema.StringAttribute{
-						MarkdownDescription: "Target storage for a full clone's disks. Defaults to the source's storage.",
-						Optional:            true,
-					},
-				},
-			},
+			"clone":      cloneSchema(),
+			"cloud_init": cloudInitSchema(),
 			"started": schema.BoolAttribute{
 				MarkdownDescription: "Whether the VM should be running. Defaults to `true`.",
 				Optional:            true,
@@ -331,6 +313,7 @@ type vmResourceModel struct {
 	Disks       types.Map      `tfsdk:"disks"`
 	Networks    types.Map      `tfsdk:"networks"`
 	Clone       types.Object   `tfsdk:"clone"`
+	CloudInit   types.Object   `tfsdk:"cloud_init"`
 	Started     types.Bool     `tfsdk:"started"`
 	OnBoot      types.Bool     `tfsdk:"on_boot"`
 	Protection  types.Bool     `tfsdk:"protection"`

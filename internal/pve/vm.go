@@ -31,6 +31,7 @@ type VM struct {
 	CreatedAt               int64  // meta ctime (unix seconds), 0 if absent
 	Digest                  string
 	Raw                     map[string]string // every config key, values as strings
+	CloudInit               CloudInit
 }
 
 // BeingCreated reports whether a create or clone task still holds the VM
@@ -149,6 +150,7 @@ func parseVMConfig(node string, vmid int, cfg map[string]string) *VM {
 		CreatedAt: intOr(propertyValue(cfg["meta"], "ctime"), 0),
 		Digest:    cfg["digest"],
 		Raw:       cfg,
+		CloudInit: parseCloudInit(cfg),
 	}
 	for k, v := range cfg {
 		switch {

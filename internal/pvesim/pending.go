@@ -107,7 +107,9 @@ func (v *vmState) configView(current bool) map[string]string {
 
 // qemuConfigJSON is GET .../config: typed values and the file's digest.
 func qemuConfigJSON(v *vmState, current bool) map[string]any {
-	m := typedConfig("qemu", v.configView(current))
+	view := v.configView(current)
+	maskCloudInit(view)
+	m := typedConfig("qemu", view)
 	m["digest"] = v.digest()
 	return m
 }
@@ -175,6 +177,7 @@ func (s *Server) updateVMConfigLocked(v *vmState, set map[string]string, del []s
 	if err := checkBootOrder(v, set, del); err != nil {
 		return nil, err
 	}
+	hashCloudInitPassword(v.Conf, set)
 	if !v.Running && !v.hasPending() {
 		return s.applyConfigLocked(v, set, del)
 	}

@@ -42,7 +42,7 @@ func (s *Server) cloneQemu(r *request) *resp {
 			switch {
 			case k == "lock" || k == "template" || strings.HasPrefix(k, "unused"):
 				continue
-			case isDiskKey(k) && parseDisk(val).isVolume():
+			case isDiskKey(k) && (parseDisk(val).isVolume() || isCloudInitDrive(val)):
 				continue // cloned by the task
 			case netKeyRE.MatchString(k):
 				nv, _ := normalizeNet(k, stripMAC(val), "")
@@ -93,6 +93,15 @@ func (s *Server) cloneQemu(r *request) *resp {
 			newConf := copyConf(cur.Conf)
 			for _, k := range sortedKeys(srcNow.Conf) {
 				if !isDiskKey(k) {
+					continue
+				}
+				if isCloudInitDrive(srcNow.Conf[k]) {
+					val, err := s.cloneCloudInitLocked(newid, srcNow.Conf[k], storeOverride)
+					if err != nil {
+						remove()
+						return lines, err
+					}
+					newConf[k] = val
 					continue
 				}
 				d := parseDisk(srcNow.Conf[k])

@@ -54,6 +54,9 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 	if len(errs) > 0 {
 		return paramErr(errs)
 	}
+	if msg := sshKeysProblem(vals); msg != "" {
+		return err500("%s", msg)
+	}
 	digest, skiplock := vals["digest"], vals["skiplock"] == "1"
 	if res := rootOnly(r, "skiplock"); res != nil {
 		return res
@@ -205,6 +208,7 @@ func (s *Server) applyConfigLocked(v *vmState, set map[string]string, del []stri
 			conf[k] = val
 		}
 	}
+	recordCloudInitChanges(v, v.Conf, conf)
 	v.Conf = conf
 	return lines, nil
 }

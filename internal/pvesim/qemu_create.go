@@ -160,6 +160,13 @@ func (s *Server) allocDisksLocked(vmid int, node string, conf map[string]string,
 			continue
 		}
 		d := parseDisk(conf[k])
+		if d.cloudinit {
+			l, err := s.allocCloudInitLocked(vmid, node, k, conf, d)
+			if lines = append(lines, l...); err != nil {
+				return lines, err
+			}
+			continue
+		}
 		if !d.alloc {
 			continue
 		}

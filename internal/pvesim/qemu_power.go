@@ -85,6 +85,7 @@ func (s *Server) qemuAction(r *request) *resp {
 					return nil, fmt.Errorf("VM %d already running", vmid)
 				}
 				lines = s.applyPendingLocked(cur) // vm_start_nolock
+				regenerateCloudInitLocked(cur)
 				if err := s.activateVolumesLocked(cur.Conf); err != nil {
 					return lines, err
 				}
@@ -102,6 +103,7 @@ func (s *Server) qemuAction(r *request) *resp {
 				}
 				if action == "reboot" { // a shutdown and a start; a reset keeps the process
 					lines = s.applyPendingLocked(cur)
+					regenerateCloudInitLocked(cur)
 				}
 				cur.StartedAt = time.Now()
 			}
