@@ -106,6 +106,7 @@ func (s *Server) destroyQemu(r *request) *resp {
 			}
 			s.leftoverVolumes = append(s.leftoverVolumes, leftovers...)
 			delete(s.vms, vmid)
+			s.removeVMAccessLocked(vmid)
 			return lines, nil
 		}, s.destroyLockSteps(v, &storageLocks)...)
 		return ok(t.UPID)
