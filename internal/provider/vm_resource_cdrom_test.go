@@ -65,7 +65,7 @@ func TestAccVMResource_cdrom(t *testing.T) {
 				Check:            resource.ComposeTestCheckFunc(expectDriveValue(t, sim, name, "sata1", "cdrom,media=cdrom"), expectRestarts(sim, 1)),
 			},
 			{
-				Config: lab.Config(vmHCL(name, lab.Node, `cdrom = { ide3 = { file = "local:iso/debian-13.iso" } }`)),
+				Config:      lab.Config(vmHCL(name, lab.Node, `cdrom = { ide3 = { file = "local:iso/debian-13.iso" } }`)),
 				ExpectError: regexp.MustCompile(`ISO image not found(.|\n)*local:iso/debian-13\.iso(.|\n)*ISO images(.|\n)*there: local:iso/debian-12\.iso`),
 			},
 			{

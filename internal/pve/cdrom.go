@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -68,16 +67,13 @@ func ParseCDROM(iface, value string) (CDROM, bool) {
 func parseCDROMs(cfg map[string]string) []CDROM {
 	var out []CDROM
 	for k, v := range cfg {
-		if cd, ok := ParseCDROM(k, v); ok && !reCloudInitVolume.MatchString(cd.File) {
+		if cd, ok := ParseCDROM(k, v); ok && !isCloudInitVolume(cd.File) {
 			out = append(out, cd)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return interfaceLess(out[i].Interface, out[j].Interface) })
 	return out
 }
-
-// reCloudInitVolume is Drive.pm drive_is_cloudinit's test of a volume name.
-var reCloudInitVolume = regexp.MustCompile(`[:/]vm-\d+-cloudinit(\.(raw|qcow2|vmdk))?$`)
 
 // checkDriveChanges refuses drive changes PVE cannot take, before any
 // request.

@@ -38,7 +38,10 @@ type CreateSpec struct {
 	Networks                []Network
 	CDROMs                  []CDROM
 	OnBoot, Protection      bool
-	Pool                    string // resource pool to add the VM to; "" for none
+	// Hardware is what the configuration sets of firmware and devices
+	// (hardware.go); nil fields take PVE's defaults.
+	Hardware *HardwareChange
+	Pool     string // resource pool to add the VM to; "" for none
 }
 
 // createParams is the POST /nodes/{node}/qemu body for spec.
@@ -79,7 +82,7 @@ func createParams(spec CreateSpec) (url.Values, error) {
 	}
 	// The keys and their encoding are ConfigChange's; a new VM leaves out
 	// what is empty or zero and always says onboot and protection.
-	values := ConfigChange{Disks: spec.Disks, Networks: spec.Networks, CDROMs: spec.CDROMs, OnBoot: &spec.OnBoot, Protection: &spec.Protection}
+	values := ConfigChange{Disks: spec.Disks, Networks: spec.Networks, CDROMs: spec.CDROMs, OnBoot: &spec.OnBoot, Protection: &spec.Protection, Hardware: spec.Hardware}
 	if spec.Name != "" {
 		values.Name = &spec.Name
 	}

@@ -31,7 +31,7 @@ func TestDriveAndNetworkOptionChecks(t *testing.T) {
 		{"net0", "virtio,bridge=vmbr0,rate=-1", "invalid format - format error net0.rate: value must have a minimum value of 0"},
 	} {
 		st, b := put(tt.key, tt.value)
-		expect(t, st, b, "400 Parameter verification failed.", `{"errors":{"`+tt.key+`":"`+tt.msg+`"},"data":null}`)
+		expect(t, st, b, "400 Parameter verification failed.", `{"message":"Parameter verification failed.\n","errors":{"`+tt.key+`":"`+tt.msg+`"},"data":null}`)
 	}
 	// Accepted: booleans as PVE stores them; mtu on e1000 is kept (and
 	// ignored by QEMU); a fractional rate.

@@ -35,7 +35,7 @@ func TestPools(t *testing.T) {
 		`{"message":"create pool failed: pool name must start with a letter\n","data":null}`)
 	st, b = call(t, s, "POST", "/pools", tok, form("poolid", "a b"))
 	expect(t, st, b, "400 Parameter verification failed.",
-		`{"errors":{"poolid":"invalid format - pool name 'a b' contains invalid characters"},"data":null}`)
+		`{"message":"Parameter verification failed.\n","errors":{"poolid":"invalid format - pool name 'a b' contains invalid characters"},"data":null}`)
 	st, b = call(t, s, "POST", "/pools", tok, form("poolid", "team/db"))
 	expect(t, st, b, "500 create pool failed: parent 'team' of pool 'team/db' does not exist",
 		`{"message":"create pool failed: parent 'team' of pool 'team/db' does not exist\n","data":null}`)
