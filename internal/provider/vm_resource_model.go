@@ -89,6 +89,7 @@ func (m *vmResourceModel) createSpec(ctx context.Context, node string, vmid int,
 	for _, iface := range sortedKeys(nets) {
 		spec.Networks = append(spec.Networks, networkFromModel(iface, nets[iface]))
 	}
+	spec.Agent = m.agentCreate(ctx, diags)
 	return spec
 }
 
@@ -173,6 +174,7 @@ func (m *vmResourceModel) applyVM(ctx context.Context, vm *pve.VM, diags *diag.D
 		m.CreatedAt = types.StringValue(formatCreatedAt(vm.CreatedAt))
 	}
 	m.UUID = stringOrNull(vm.UUID)
+	m.applyAgent(ctx, vm, diags)
 	if m.OnExisting.IsUnknown() {
 		m.OnExisting = types.StringNull()
 	}

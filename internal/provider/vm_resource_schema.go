@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"maps"
 	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -81,7 +82,7 @@ var cloneAttrTypes = map[string]attr.Type{
 }
 
 func vmResourceSchema(ctx context.Context) schema.Schema {
-	return schema.Schema{
+	s := schema.Schema{
 		MarkdownDescription: "A Proxmox VE QEMU virtual machine whose name is unique in the cluster.\n\n" +
 			"Before it creates a VM, the resource looks the name up on every node (templates included). " +
 			"If a VM with the name exists and is not in this state, `terraform plan` already fails with " +
@@ -310,6 +311,9 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
+	maps.Copy(s.Attributes, agentAttributes())
+	maps.Copy(s.Attributes, pendingAttributes())
+	return s
 }
 
 // vmResourceModel is the state and plan of proxmoxsafe_vm.
@@ -333,6 +337,14 @@ type vmResourceModel struct {
 	CreatedAt   types.String   `tfsdk:"created_at"`
 	UUID        types.String   `tfsdk:"uuid"`
 	Timeouts    timeouts.Value `tfsdk:"timeouts"`
+	// Guest agent group (vm_resource_agent.go).
+	Agent             types.Object `tfsdk:"agent"`
+	IPv4Addresses     types.List   `tfsdk:"ipv4_addresses"`
+	IPv6Addresses     types.List   `tfsdk:"ipv6_addresses"`
+	NetworkInterfaces types.List   `tfsdk:"network_interfaces"`
+	// Pending-change rule (vm_resource_pending.go).
+	RebootAfterUpdate types.Bool    `tfsdk:"reboot_after_update"`
+	Applied           *applyOutcome `tfsdk:"-"`
 }
 
 type cpuModel struct {

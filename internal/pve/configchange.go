@@ -31,6 +31,7 @@ type ConfigChange struct {
 	Delete []string
 	// Resizes grow disks after the config is written.
 	Resizes []DiskResize
+	Agent   *Agent // agent.go
 }
 
 // DiskResize grows one disk to SizeGB.
@@ -101,6 +102,9 @@ func (c ConfigChange) params() (map[string]string, []string) {
 	}
 	if c.Protection != nil {
 		set["protection"] = pveBool(*c.Protection)
+	}
+	if c.Agent != nil {
+		set["agent"] = FormatAgent(*c.Agent)
 	}
 	for _, d := range c.Disks {
 		set[d.Interface] = FormatDisk(d)

@@ -37,6 +37,7 @@ type CreateSpec struct {
 	Disks                   []Disk
 	Networks                []Network
 	OnBoot, Protection      bool
+	Agent                   *Agent // agent.go; nil leaves PVE's default
 }
 
 // createParams is the POST /nodes/{node}/qemu body for spec.
@@ -96,6 +97,7 @@ func createParams(spec CreateSpec) (url.Values, error) {
 	if spec.MemoryMB > 0 {
 		values.MemoryMB = &spec.MemoryMB
 	}
+	values.Agent = spec.Agent
 	set, _ := values.params()
 	for k, v := range set {
 		p.Set(k, v)

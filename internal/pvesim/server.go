@@ -64,6 +64,7 @@ type Options struct {
 	StatePath      string        // JSON file persisted atomically (tmp+rename) on change and on Close
 	Locks          LockOptions   // config and storage lock timeouts and hold times (locks.go)
 	ExtraVMs       int           // stopped VMs named other-<i> added on top of the scenario (extravms.go)
+	Agent          AgentOptions  // guest agent boot delay and ping timeout (agent.go)
 }
 
 // Server is the simulator. All exported methods are safe for concurrent use.

@@ -160,6 +160,8 @@ type paramSpec struct {
 	hasMax   bool
 	enum     []string
 	maxLen   int
+	// format checks a property string (e.g. agent.go's checkAgentProperty).
+	format func(string) (string, string)
 }
 
 func intSpec(lo, hi int64) paramSpec {
@@ -209,6 +211,9 @@ const missingParam = "property is missing and it is not optional"
 // checkValue validates one parameter like PVE's JSONSchema and returns the
 // normalised value or an error message for the "errors" object.
 func checkValue(sp paramSpec, val string) (string, string) {
+	if sp.format != nil {
+		return sp.format(val)
+	}
 	switch sp.kind {
 	case kBool:
 		if val != "0" && val != "1" {

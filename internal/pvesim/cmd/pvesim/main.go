@@ -49,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	faults := fs.String("faults", "", "preload faults: a JSON file, or the JSON itself (the document POST /_sim/faults takes)")
 	storageHold := fs.Duration("storage-lock-hold", 500*time.Millisecond, "how long one disk allocation holds its storage lock (parallel creates and clones wait, then time out after 10 s as PVE does)")
 	configHold := fs.Duration("config-lock-hold", 0, "how long a config update holds the VM's config lock")
+	agentBoot := fs.Duration("agent-boot-delay", 15*time.Second, "how long after a start the guest agent of a VM with agent enabled first answers")
+	agentPing := fs.Duration("agent-ping-timeout", 3*time.Second, "how long an agent request waits before PVE reports \"QEMU guest agent is not running\" (PVE: 3s)")
 	fs.Usage = func() {
 		_, _ = fmt.Fprintf(fs.Output(), "Usage: pvesim [flags]\n\nAn in-memory Proxmox VE API server for tests and local development.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -86,6 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		PlainHTTP: *plain, Latency: *latency, TaskDuration: *taskDur, StatsLag: *statsLag,
 		StatePath: *state, ExtraVMs: *extraVMs,
 		Locks: pvesim.LockOptions{StorageHold: *storageHold, ConfigHold: *configHold},
+		Agent: pvesim.AgentOptions{BootDelay: *agentBoot, PingTimeout: *agentPing},
 	})
 	if err != nil {
 		return err
