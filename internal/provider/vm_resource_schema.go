@@ -59,6 +59,7 @@ var cpuAttrTypes = map[string]attr.Type{
 	"cores":   types.Int64Type,
 	"sockets": types.Int64Type,
 	"type":    types.StringType,
+	"numa":    types.BoolType,
 }
 
 var diskAttrTypes = map[string]attr.Type{
@@ -153,6 +154,7 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 				Computed:      true,
 				PlanModifiers: []planmodifier.Object{objectplanmodifier.UseStateForUnknown()},
 				Attributes: map[string]schema.Attribute{
+					"numa": numaAttribute(),
 					"cores": schema.Int64Attribute{
 						MarkdownDescription: "The number of cores per socket. Proxmox VE's default is `1`.",
 						Optional:            true, Computed: true,
@@ -252,26 +254,8 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 					},
 				},
 			},
-			"clone": schema.SingleNestedAttribute{
-				MarkdownDescription: "Create the VM as a clone of a template or VM instead of empty. The source " +
-					"must be unambiguous: a name carried by several VMs is an error. Changing it replaces the VM.",
-				Optional: true,
-				Attributes: map[string]schema.Attribute{
-					"source": schema.StringAttribute{
-						MarkdownDescription: "Name or VMID of the template or VM to clone.",
-						Required:            true,
-					},
-					"full": schema.BoolAttribute{
-						MarkdownDescription: "Full clone (`true`, default) or linked clone (`false`, templates only).",
-						Optional:            true, Computed: true,
-						Default: booldefault.StaticBool(true),
-					},
-					"storage": schema.StringAttribute{
-						MarkdownDescription: "Target storage for a full clone's disks. Defaults to the source's storage.",
-						Optional:            true,
-					},
-				},
-			},
+			"clone":      cloneSchema(),
+			"cloud_init": cloudInitSchema(),
 			"started": schema.BoolAttribute{
 				MarkdownDescription: "Whether the VM should be running. Defaults to `true`.",
 				Optional:            true,
@@ -313,6 +297,7 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 	}
 	maps.Copy(s.Attributes, agentAttributes())
 	maps.Copy(s.Attributes, pendingAttributes())
+	maps.Copy(s.Attributes, hardwareAttributes())
 	return s
 }
 
@@ -330,6 +315,7 @@ type vmResourceModel struct {
 	Disks       types.Map      `tfsdk:"disks"`
 	Networks    types.Map      `tfsdk:"networks"`
 	Clone       types.Object   `tfsdk:"clone"`
+	CloudInit   types.Object   `tfsdk:"cloud_init"`
 	Started     types.Bool     `tfsdk:"started"`
 	OnBoot      types.Bool     `tfsdk:"on_boot"`
 	Protection  types.Bool     `tfsdk:"protection"`
@@ -345,12 +331,14 @@ type vmResourceModel struct {
 	// Pending-change rule (vm_resource_pending.go).
 	RebootAfterUpdate types.Bool    `tfsdk:"reboot_after_update"`
 	Applied           *applyOutcome `tfsdk:"-"`
+	hardwareModel
 }
 
 type cpuModel struct {
 	Cores   types.Int64  `tfsdk:"cores"`
 	Sockets types.Int64  `tfsdk:"sockets"`
 	Type    types.String `tfsdk:"type"`
+	Numa    types.Bool   `tfsdk:"numa"`
 }
 
 type diskModel struct {

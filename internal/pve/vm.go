@@ -22,6 +22,7 @@ type VM struct {
 	MemoryMB                int64
 	Disks                   []Disk    // sorted by interface
 	Networks                []Network // sorted by interface
+	Hardware                Hardware  // hardware.go
 	OnBoot, Protection      bool
 	Template                bool
 	Status                  string // running|stopped; empty from GetVMConfig
@@ -37,6 +38,7 @@ type VM struct {
 	// GuestInterfaces are what the guest agent reported (agent.go); filled
 	// by the caller, never from the config.
 	GuestInterfaces []GuestInterface
+	CloudInit       CloudInit
 }
 
 // BeingCreated reports whether a create or clone task still holds the VM
@@ -144,6 +146,7 @@ func parseVMConfig(node string, vmid int, cfg map[string]string) *VM {
 		Sockets:     intOr(cfg["sockets"], defaultSockets),
 		CPUType:     cpuType(cfg["cpu"]),
 		MemoryMB:    memoryMB(cfg["memory"]),
+		Hardware:    parseHardware(cfg),
 		OnBoot:      cfg["onboot"] == "1",
 		Protection:  cfg["protection"] == "1",
 		// PVE writes "template" only for templates, but go-proxmox takes
@@ -155,6 +158,7 @@ func parseVMConfig(node string, vmid int, cfg map[string]string) *VM {
 		Digest:    cfg["digest"],
 		Raw:       cfg,
 		Agent:     ParseAgent(cfg["agent"]),
+		CloudInit: parseCloudInit(cfg),
 	}
 	for k, v := range cfg {
 		switch {

@@ -38,6 +38,9 @@ type CreateSpec struct {
 	Networks                []Network
 	OnBoot, Protection      bool
 	Agent                   *Agent // agent.go; nil leaves PVE's default
+	// Hardware is what the configuration sets of firmware and devices
+	// (hardware.go); nil fields take PVE's defaults.
+	Hardware *HardwareChange
 }
 
 // createParams is the POST /nodes/{node}/qemu body for spec.
@@ -75,7 +78,7 @@ func createParams(spec CreateSpec) (url.Values, error) {
 	}
 	// The keys and their encoding are ConfigChange's; a new VM leaves out
 	// what is empty or zero and always says onboot and protection.
-	values := ConfigChange{Disks: spec.Disks, Networks: spec.Networks, OnBoot: &spec.OnBoot, Protection: &spec.Protection}
+	values := ConfigChange{Disks: spec.Disks, Networks: spec.Networks, OnBoot: &spec.OnBoot, Protection: &spec.Protection, Hardware: spec.Hardware}
 	if spec.Name != "" {
 		values.Name = &spec.Name
 	}

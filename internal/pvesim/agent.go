@@ -41,7 +41,7 @@ type AgentOptions struct {
 }
 
 func init() {
-	qemuConfigSpec["agent"] = paramSpec{format: checkAgentProperty}
+	qemuConfigSpec["agent"] = paramSpec{check: checkAgentProperty}
 	base := "/nodes/{node}/qemu/{vmid}/agent"
 	addRoute(base, map[string]handlerFunc{"GET": (*Server).agentIndex})
 	addRoute(base+"/network-get-interfaces", map[string]handlerFunc{"GET": agentCommand((*Server).agentInterfaces)})
