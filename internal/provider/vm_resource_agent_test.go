@@ -19,9 +19,10 @@ import (
 
 const agentRequests = "GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces"
 
-func expectAgent(enabled, trim bool, typ string) statecheck.StateCheck {
+// expectAgent checks an enabled agent's settings in state.
+func expectAgent(trim bool, typ string) statecheck.StateCheck {
 	return statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("agent"), knownvalue.ObjectPartial(map[string]knownvalue.Check{
-		"enabled": knownvalue.Bool(enabled), "trim": knownvalue.Bool(trim), "type": knownvalue.StringExact(typ),
+		"enabled": knownvalue.Bool(true), "trim": knownvalue.Bool(trim), "type": knownvalue.StringExact(typ),
 	}))
 }
 
@@ -58,7 +59,7 @@ func TestAccVMResource_agent(t *testing.T) {
 			{
 				Config: vm(`agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`),
 				ConfigStateChecks: []statecheck.StateCheck{
-					expectAgent(true, false, "virtio"),
+					expectAgent(false, "virtio"),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("ipv4_addresses"), knownvalue.ListExact([]knownvalue.Check{
 						knownvalue.StringExact("10.16.4.10")})),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("ipv6_addresses"), knownvalue.ListExact([]knownvalue.Check{
@@ -75,13 +76,13 @@ func TestAccVMResource_agent(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
 				}},
-				ConfigStateChecks: []statecheck.StateCheck{expectAgent(true, true, "virtio")},
+				ConfigStateChecks: []statecheck.StateCheck{expectAgent(true, "virtio")},
 				Check:             resource.ComposeTestCheckFunc(agentConfigIs(sim, vmid, "enabled=1,fstrim_cloned_disks=1"), restarts(sim, name, 0)),
 			},
 			{
 				// The type waits for the next start: a restart.
 				Config:            vm(`agent = { enabled = true, trim = true, type = "isa", wait_for_ip = { timeout = "2m" } }`),
-				ConfigStateChecks: []statecheck.StateCheck{expectAgent(true, true, "isa")},
+				ConfigStateChecks: []statecheck.StateCheck{expectAgent(true, "isa")},
 				Check:             resource.ComposeTestCheckFunc(agentConfigIs(sim, vmid, "enabled=1,fstrim_cloned_disks=1,type=isa"), restarts(sim, name, 1)),
 			},
 			{
@@ -125,14 +126,14 @@ func TestAccVMResource_agentAdoption(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:            adopt(),
-				ConfigStateChecks: []statecheck.StateCheck{expectAgent(true, true, "virtio")},
+				ConfigStateChecks: []statecheck.StateCheck{expectAgent(true, "virtio")},
 				Check:             agentConfigIs(sim, vmid, "1,fstrim_cloned_disks=1,freeze-fs=0"),
 			},
 			{
 				// A stopped VM takes the change at once; freeze-fs, which the
 				// provider does not manage, stays.
 				Config:            adopt(`agent = { trim = false }`),
-				ConfigStateChecks: []statecheck.StateCheck{expectAgent(true, false, "virtio")},
+				ConfigStateChecks: []statecheck.StateCheck{expectAgent(false, "virtio")},
 				Check:             agentConfigIs(sim, vmid, "enabled=1,freeze-fs=0"),
 			},
 		},
