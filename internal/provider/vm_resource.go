@@ -98,6 +98,7 @@ func (r *vmResource) Read(ctx context.Context, req resource.ReadRequest, resp *r
 	r.readGuest(ctx, vm)
 	state.applyVM(ctx, vm, &resp.Diagnostics)
 	writePendingPrivate(ctx, resp.Private, vm.Pending, &resp.Diagnostics)
+	r.readPool(ctx, &state, &resp.Diagnostics)
 	if state.OnExisting.IsNull() {
 		// Imported: the policy it would have been created with.
 		state.OnExisting = types.StringValue(string(r.data.onExisting))
@@ -142,7 +143,7 @@ func (r *vmResource) Update(ctx context.Context, req resource.UpdateRequest, res
 			return
 		}
 	}
-	if r.applyChange(ctx, &plan, vm, &resp.Diagnostics) {
+	if r.applyPool(ctx, &plan, vm, state.Pool.ValueString(), &resp.Diagnostics) && r.applyChange(ctx, &plan, vm, &resp.Diagnostics) {
 		r.applyPower(ctx, &plan, vm, &resp.Diagnostics)
 	}
 	if plan.Applied != nil {
