@@ -92,18 +92,19 @@ func (e *cloneSourceAmbiguousError) explain(source string) string {
 		"to the VMID of the one to clone.", source, len(e.matches), where, vmList(e.matches))
 }
 
-// checkCloneDisks refuses at plan time a configured disk smaller than the
-// source's: the clone copies the source's disk, and Proxmox VE cannot
-// shrink it.
+// checkCloneDisks refuses at plan time what PVE's clone_vm would refuse
+// (a target storage for a linked clone) and a configured disk smaller
+// than the source's: the clone copies the source's disk, and Proxmox VE
+// cannot shrink it.
 func checkCloneDisks(ctx context.Context, plan *vmResourceModel, source *cloneModel, src *pve.VM, diags *diag.Diagnostics) {
-	if !known(plan.Disks) {
-		return
-	}
 	if !source.fullClone() && known(source.Storage) {
 		diags.AddAttributeError(pathClone.AtName("storage"), "Storage of a linked clone",
 			fmt.Sprintf("clone.storage is set with full = false. Proxmox VE refuses this (\"parameter 'storage' not "+
 				"allowed for linked clones\"): a linked clone's disks stay on %s's storage. Remove storage or set full = true.",
 				vmLineOf(src)))
+	}
+	if !known(plan.Disks) {
+		return
 	}
 	have := map[string]pve.Disk{}
 	for _, d := range src.Disks {

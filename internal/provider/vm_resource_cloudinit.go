@@ -104,9 +104,9 @@ type cloudInitCustomModel struct {
 }
 
 // keepString is Optional+Computed, keeping what the VM has when omitted.
-func keepString(desc string, v ...validator.String) schema.StringAttribute {
+func keepString(desc string) schema.StringAttribute {
 	return schema.StringAttribute{
-		MarkdownDescription: desc, Optional: true, Computed: true, Validators: v,
+		MarkdownDescription: desc, Optional: true, Computed: true,
 		PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 	}
 }
