@@ -92,6 +92,26 @@ func (e *cloneSourceAmbiguousError) explain(source string) string {
 		"to the VMID of the one to clone.", source, len(e.matches), where, vmList(e.matches))
 }
 
+// planClone checks at plan time the clone a create will make: the source
+// exists and is unambiguous, and the configuration fits it.
+func (r *vmResource) planClone(ctx context.Context, plan *vmResourceModel, view *clusterView, diags *diag.Diagnostics) {
+	source := plan.clone(ctx, diags)
+	if source == nil || source.Source.IsUnknown() || plan.Node.IsUnknown() {
+		return
+	}
+	src, err := view.findCloneSource(parseVMRef(source.Source.ValueString()), plan.Node.ValueString())
+	if err != nil {
+		addCloneSourceError(diags, source.Source.ValueString(), err)
+		return
+	}
+	srcVM, err := r.data.client.GetVMConfig(ctx, src.Node, src.VMID)
+	if err != nil {
+		addAPIError(diags, "read the clone source "+vmLine(src), err)
+		return
+	}
+	checkCloneDisks(ctx, plan, source, srcVM, diags)
+}
+
 // checkCloneDisks refuses at plan time what PVE's clone_vm would refuse
 // (a target storage for a linked clone) and a configured disk smaller
 // than the source's: the clone copies the source's disk, and Proxmox VE

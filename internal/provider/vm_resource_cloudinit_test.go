@@ -249,7 +249,8 @@ func TestAccVMResource_clonedLongAgoImportsClean(t *testing.T) {
 	})
 }
 
-// Adoption converges cloud-init of an existing VM, never re-creating it.
+// Adoption converges cloud-init of an existing VM, never re-creating it,
+// and does not look for the clone source it was made from.
 func TestAccVMResource_cloudInitAdopt(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
@@ -264,7 +265,8 @@ func TestAccVMResource_cloudInitAdopt(t *testing.T) {
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config: lab.Config(vmHCL(name, "pve", `on_existing = "adopt"`, `started = false`,
+				// Cloned long ago from a template that is gone since.
+				Config: lab.Config(vmHCL(name, "pve", `on_existing = "adopt"`, `started = false`, `clone = { source = "gone-template" }`,
 					`cloud_init = { user = "ops", ip_config = { net0 = { ipv4 = { address = "10.0.0.30/24", gateway = "10.0.0.1" } } } }`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("vmid"), knownvalue.Int64Exact(4900)),
