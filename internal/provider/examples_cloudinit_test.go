@@ -56,13 +56,20 @@ func (s wholePlanWithout) CheckPlan(_ context.Context, req plancheck.CheckPlanRe
 }
 
 // The cloud-init clone example, applied against the simulator with a
-// cloud-init template on another node than the VM's.
+// cloud-init template of the same name on two nodes.
 func TestAccExamples_cloudInitClone(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Nodes: []string{"pve", "pve2"}})
+	// The template on pve2 has local disks: PVE would refuse to clone it to
+	// pve, so the one on pve is taken.
 	sim := lab.RequireSim(t)
-	if err := sim.AddVM(pvesim.CloudInitTemplate(9050, "pve2", "debian-12-cloud")); err != nil {
-		t.Fatal(err)
+	for _, tmpl := range []pvesim.VM{
+		pvesim.CloudInitTemplate(9050, "pve2", "debian-12-cloud"),
+		pvesim.CloudInitTemplate(9051, "pve", "debian-12-cloud"),
+	} {
+		if err := sim.AddVM(tmpl); err != nil {
+			t.Fatal(err)
+		}
 	}
 	const password = "example-Pa55word"
 	vars := config.Variables{

@@ -23,7 +23,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -101,14 +100,6 @@ type cloudInitCustomModel struct {
 	Network types.String `tfsdk:"network"`
 	Vendor  types.String `tfsdk:"vendor"`
 	Meta    types.String `tfsdk:"meta"`
-}
-
-// keepString is Optional+Computed, keeping what the VM has when omitted.
-func keepString(desc string) schema.StringAttribute {
-	return schema.StringAttribute{
-		MarkdownDescription: desc, Optional: true, Computed: true,
-		PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-	}
 }
 
 func addressAttribute(family string, special []string) schema.SingleNestedAttribute {

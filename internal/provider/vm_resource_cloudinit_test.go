@@ -105,6 +105,12 @@ func TestAccVMResource_cloudInitClone(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)Disk smaller than the clone source's.*VMID 9050 .*disk scsi0 of 8 GiB.*says\s+4 GiB`),
 			},
 			{
+				// API2/Qemu.pm clone_vm: "can't clone VM to node 'pve2' (VM uses local storage)".
+				Config:      lab.Config(vmHCL(name, "pve2", `clone = { source = "9050" }`)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Clone source on another node uses local storage.*scsi0 on local-lvm`),
+			},
+			{
 				// API2/Qemu.pm clone_vm: "parameter 'storage' not allowed for linked clones".
 				Config:      lab.Config(vmHCL(name, "pve", `clone = { source = "debian-12-cloud", full = false, storage = "local-lvm" }`)),
 				PlanOnly:    true,

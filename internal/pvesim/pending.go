@@ -167,12 +167,18 @@ func (s *Server) qemuPendingFull(r *request) *resp {
 // digest and lock, then pending, then apply or hotplug.
 func (s *Server) updateVMConfigLocked(v *vmState, set map[string]string, del []string, digest string, skiplock bool) ([]string, error) {
 	if digest != "" && digest != v.digest() {
-		return nil, errors.New(digestMismatch)
+		return nil, errors.New(s.pveVersionLocked().digestMismatch)
 	}
 	if !skiplock {
 		if err := lockErr(v); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkBootOrder(v, set, del); err != nil {
+		return nil, err
+	}
+	if err := s.checkCDROMMediaLocked(v.Node, set); err != nil {
+		return nil, err
 	}
 	hashCloudInitPassword(v.Conf, set)
 	if !v.Running && !v.hasPending() {

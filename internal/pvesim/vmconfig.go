@@ -162,8 +162,10 @@ type paramSpec struct {
 	hasMax   bool
 	enum     []string
 	maxLen   int
-	// check validates a format of its own (cloudinit.go).
-	check func(string) (string, string)
+	// check validates and normalises a value of its own format
+	// (hardware.go, cloudinit.go): it returns the value to store, or an
+	// error message.
+	check func(val string) (string, string)
 }
 
 func intSpec(lo, hi int64) paramSpec {
