@@ -202,6 +202,7 @@ func recoveredVMModel(ctx context.Context, vm *pve.VM, diags *diag.Diagnostics) 
 		Tags:       types.SetNull(types.StringType),
 		OnExisting: types.StringValue(string(recoveredOnExisting)),
 		Clone:      types.ObjectNull(cloneAttrTypes),
+		CloudInit:  types.ObjectNull(cloudInitAttrTypes),
 		Timeouts: timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{
 			"create": types.StringType, "update": types.StringType, "delete": types.StringType,
 		})},

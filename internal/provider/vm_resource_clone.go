@@ -8,6 +8,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -92,18 +93,78 @@ func (e *cloneSourceAmbiguousError) explain(source string) string {
 		"to the VMID of the one to clone.", source, len(e.matches), where, vmList(e.matches))
 }
 
-// checkCloneDisks refuses at plan time a configured disk smaller than the
-// source's: the clone copies the source's disk, and Proxmox VE cannot
-// shrink it.
-func checkCloneDisks(ctx context.Context, plan *vmResourceModel, source *cloneModel, src *pve.VM, diags *diag.Diagnostics) {
-	if !known(plan.Disks) {
+// planClone checks at plan time the clone a create will make: the source
+// exists and is unambiguous, and the configuration fits it.
+func (r *vmResource) planClone(ctx context.Context, plan *vmResourceModel, view *clusterView, diags *diag.Diagnostics) {
+	source := plan.clone(ctx, diags)
+	if source == nil || source.Source.IsUnknown() || plan.Node.IsUnknown() {
 		return
 	}
+	src, err := view.findCloneSource(parseVMRef(source.Source.ValueString()), plan.Node.ValueString())
+	if err != nil {
+		addCloneSourceError(diags, source.Source.ValueString(), err)
+		return
+	}
+	srcVM, err := r.data.client.GetVMConfig(ctx, src.Node, src.VMID)
+	if err != nil {
+		addAPIError(diags, "read the clone source "+vmLine(src), err)
+		return
+	}
+	if src.Node != plan.Node.ValueString() {
+		r.checkCloneToNode(ctx, srcVM, plan.Node.ValueString(), diags)
+	}
+	checkCloneDisks(ctx, plan, source, srcVM, diags)
+}
+
+// checkCloneToNode refuses at plan time a clone to another node of a VM
+// with a volume on a storage that is not shared: PVE's clone_vm dies with
+// "can't clone VM to node '<target>' (VM uses local storage)", counting
+// every volume, CD-ROM images and the cloud-init drive included
+// (API2/Qemu.pm $check_storage_access_clone).
+func (r *vmResource) checkCloneToNode(ctx context.Context, src *pve.VM, target string, diags *diag.Diagnostics) {
+	topo, err := r.data.topology.get(ctx)
+	if err != nil {
+		addAPIError(diags, "read the cluster's storages to check the clone to node "+target, err)
+		return
+	}
+	shared := map[string]bool{}
+	for _, st := range topo.Storages {
+		shared[st.ID] = shared[st.ID] || st.Shared
+	}
+	var local []string
+	for _, key := range sortedKeys(src.Raw) {
+		if !pve.IsDiskInterface(key) && key != "efidisk0" && key != "tpmstate0" {
+			continue
+		}
+		volume, _, _ := strings.Cut(src.Raw[key], ",")
+		volume = strings.TrimPrefix(volume, "file=")
+		storage, _, ok := strings.Cut(volume, ":")
+		if ok && !shared[storage] {
+			local = append(local, fmt.Sprintf("%s on %s", key, storage))
+		}
+	}
+	if len(local) > 0 {
+		diags.AddAttributeError(pathNode, "Clone source on another node uses local storage",
+			fmt.Sprintf("The clone source %s is on node %s, and Proxmox VE clones to another node only from shared "+
+				"storage (\"can't clone VM to node '%s' (VM uses local storage)\"); local volumes: %s. Use a template "+
+				"on node %s (a template there with the same name is preferred), or move the source's disks to shared storage.",
+				vmLineOf(src), src.Node, target, strings.Join(local, ", "), target))
+	}
+}
+
+// checkCloneDisks refuses at plan time what PVE's clone_vm would refuse
+// (a target storage for a linked clone) and a configured disk smaller
+// than the source's: the clone copies the source's disk, and Proxmox VE
+// cannot shrink it.
+func checkCloneDisks(ctx context.Context, plan *vmResourceModel, source *cloneModel, src *pve.VM, diags *diag.Diagnostics) {
 	if !source.fullClone() && known(source.Storage) {
 		diags.AddAttributeError(pathClone.AtName("storage"), "Storage of a linked clone",
 			fmt.Sprintf("clone.storage is set with full = false. Proxmox VE refuses this (\"parameter 'storage' not "+
 				"allowed for linked clones\"): a linked clone's disks stay on %s's storage. Remove storage or set full = true.",
 				vmLineOf(src)))
+	}
+	if !known(plan.Disks) {
+		return
 	}
 	have := map[string]pve.Disk{}
 	for _, d := range src.Disks {

@@ -49,8 +49,8 @@ func (passwordNowhere) CheckState(_ context.Context, req statecheck.CheckStateRe
 	}
 }
 
-func cloudInitHCL(name, node string, lines ...string) string {
-	return vmHCL(name, node, append([]string{
+func cloudInitHCL(name string, lines ...string) string {
+	return vmHCL(name, "pve", append([]string{
 		`clone = { source = "debian-12-cloud", storage = "local-lvm" }`,
 		`disks = { scsi0 = { storage = "local-lvm", size = 16 } }`,
 		`networks = { net0 = { bridge = "vmbr0" } }`,
@@ -105,19 +105,31 @@ func TestAccVMResource_cloudInitClone(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)Disk smaller than the clone source's.*VMID 9050 .*disk scsi0 of 8 GiB.*says\s+4 GiB`),
 			},
 			{
-				Config: lab.Config(cloudInitHCL(name, "pve",
+				// API2/Qemu.pm clone_vm: "can't clone VM to node 'pve2' (VM uses local storage)".
+				Config:      lab.Config(vmHCL(name, "pve2", `clone = { source = "9050" }`)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Clone source on another node uses local storage.*scsi0 on local-lvm`),
+			},
+			{
+				// API2/Qemu.pm clone_vm: "parameter 'storage' not allowed for linked clones".
+				Config:      lab.Config(vmHCL(name, "pve", `clone = { source = "debian-12-cloud", full = false, storage = "local-lvm" }`)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Storage of a linked clone.*not allowed for linked clones`),
+			},
+			{
+				Config: lab.Config(cloudInitHCL(name,
 					`cloud_init = { ip_config = { net1 = { ipv4 = { address = "dhcp" } } } }`)),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`(?s)ip_config names no network of this VM.*networks has no net1`),
 			},
 			{
-				Config: lab.Config(cloudInitHCL(name, "pve",
+				Config: lab.Config(cloudInitHCL(name,
 					`cloud_init = { ip_config = { net0 = { ipv4 = { address = "dhcp", gateway = "10.0.0.1" } } } }`)),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`Gateway with a dynamic address`),
 			},
 			{
-				Config:           lab.Config(cloudInitHCL(name, "pve", ci("ops", ciKey+"\n", "10.0.0.1", 1))),
+				Config:           lab.Config(cloudInitHCL(name, ci("ops", ciKey+"\n", "10.0.0.1", 1))),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{passwordNowhere{}}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					passwordNowhere{},
@@ -161,7 +173,7 @@ func TestAccVMResource_cloudInitClone(t *testing.T) {
 			{
 				// In place, on the running VM; the same password version
 				// sends no password even though password_wo differs.
-				Config: lab.Config(strings.Replace(cloudInitHCL(name, "pve", ci("ops2", ciKey+"\n\n", "10.0.0.2", 1)),
+				Config: lab.Config(strings.Replace(cloudInitHCL(name, ci("ops2", ciKey+"\n\n", "10.0.0.2", 1)),
 					ciPassword, "another-password", 1)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
@@ -178,7 +190,7 @@ func TestAccVMResource_cloudInitClone(t *testing.T) {
 				},
 			},
 			{
-				Config: lab.Config(cloudInitHCL(name, "pve", ci("ops2", ciKey+"\n", "10.0.0.2", 2))),
+				Config: lab.Config(cloudInitHCL(name, ci("ops2", ciKey+"\n", "10.0.0.2", 2))),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					passwordNowhere{}, plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
 				}},
@@ -219,7 +231,7 @@ func TestAccVMResource_clonedLongAgoImportsClean(t *testing.T) {
 	if err := sim.AddVM(old); err != nil {
 		t.Fatal(err)
 	}
-	body := cloudInitHCL(name, "pve", `started = false`, fmt.Sprintf(`cloud_init = {
+	body := cloudInitHCL(name, `started = false`, fmt.Sprintf(`cloud_init = {
     user     = "ops"
     ssh_keys = [%q]
   }`, ciKey+"\n"))
@@ -243,7 +255,8 @@ func TestAccVMResource_clonedLongAgoImportsClean(t *testing.T) {
 	})
 }
 
-// Adoption converges cloud-init of an existing VM, never re-creating it.
+// Adoption converges cloud-init of an existing VM, never re-creating it,
+// and does not look for the clone source it was made from.
 func TestAccVMResource_cloudInitAdopt(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
@@ -258,7 +271,8 @@ func TestAccVMResource_cloudInitAdopt(t *testing.T) {
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config: lab.Config(vmHCL(name, "pve", `on_existing = "adopt"`, `started = false`,
+				// Cloned long ago from a template that is gone since.
+				Config: lab.Config(vmHCL(name, "pve", `on_existing = "adopt"`, `started = false`, `clone = { source = "gone-template" }`,
 					`cloud_init = { user = "ops", ip_config = { net0 = { ipv4 = { address = "10.0.0.30/24", gateway = "10.0.0.1" } } } }`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("vmid"), knownvalue.Int64Exact(4900)),

@@ -179,6 +179,7 @@ func (vm movedVM) model(ctx context.Context, diags *diag.Diagnostics) vmResource
 		Description: types.StringNull(),
 		Memory:      types.Int64Value(vm.MemoryMB),
 		Clone:       types.ObjectNull(cloneAttrTypes),
+		CloudInit:   types.ObjectNull(cloudInitAttrTypes),
 		Started:     types.BoolValue(vm.Started),
 		OnBoot:      types.BoolValue(vm.OnBoot),
 		Protection:  types.BoolValue(vm.Protection),

@@ -125,22 +125,6 @@ func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diag
 			return
 		}
 	}
-	if source := plan.clone(ctx, diags); source != nil && !source.Source.IsUnknown() && !plan.Node.IsUnknown() {
-		src, err := view.findCloneSource(parseVMRef(source.Source.ValueString()), plan.Node.ValueString())
-		if err != nil {
-			addCloneSourceError(diags, source.Source.ValueString(), err)
-			return
-		}
-		srcVM, err := r.data.client.GetVMConfig(ctx, src.Node, src.VMID)
-		if err != nil {
-			addAPIError(diags, fmt.Sprintf("read the clone source %s", vmLine(src)), err)
-			return
-		}
-		if checkCloneDisks(ctx, plan, source, srcVM, diags); diags.HasError() {
-			return
-		}
-	}
-
 	policy := guard.Policy(plan.OnExisting.ValueString())
 	// VMs that instances of this run hold in state are being replaced:
 	// Terraform destroys them before it creates their successor.
@@ -171,7 +155,10 @@ func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diag
 	case guard.ActionAdopt:
 		r.planAdoption(ctx, plan, decision.Target, decision.Reason == guard.ReasonUnfinished, diags)
 	case guard.ActionCreate, guard.ActionWait:
-		// A create needs no plan change; decide has settled any wait.
+		// A create needs no plan change; decide has settled any wait. Only
+		// a create clones: an adopted VM was cloned long ago, maybe from
+		// a source that is gone.
+		r.planClone(ctx, plan, view, diags)
 	}
 }
 

@@ -1,5 +1,5 @@
 variable "node" {
-  description = "Node the VM runs on. The template may sit on any node; one on this node is preferred."
+  description = "Node the VM runs on. A template of that name on this node is preferred; one on another node must have its disks on shared storage."
   type        = string
   default     = "pve"
 }
