@@ -42,7 +42,6 @@ func (p *providerData) decide(ctx context.Context, view *clusterView, name strin
 			d.Action = guard.ActionRefuse
 			return d
 		}
-		p.inventory.invalidate()
 		if view, err = p.inventory.fresh(ctx); err != nil {
 			addAPIError(diags, "read the cluster inventory again for "+strconv.Quote(name), err)
 			return guard.Decision{Action: guard.ActionRefuse}

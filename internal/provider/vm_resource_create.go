@@ -34,7 +34,7 @@ func (r *vmResource) Create(ctx context.Context, req resource.CreateRequest, res
 
 	name := plan.Name.ValueString()
 	policy := guard.Policy(plan.OnExisting.ValueString())
-	view, err := r.data.inventory.fresh(ctx)
+	view, err := r.data.inventory.forNameCheck(ctx, createCheckMaxAge)
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "read the cluster inventory before creating "+strconv.Quote(name), err)
 		return
@@ -114,7 +114,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	var sourceVM guard.VM
 	if source != nil {
 		var err error
-		if sourceVM, err = view.findOne(parseVMRef(source.Source.ValueString())); err != nil {
+		if sourceVM, err = r.findCloneSource(ctx, view, source.Source.ValueString()); err != nil {
 			addCloneSourceError(diags, source.Source.ValueString(), err)
 			return
 		}
@@ -166,7 +166,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 			break
 		}
 	}
-	r.data.inventory.invalidate()
+	r.data.inventory.created()
 	if err != nil && answerLost(ctx, err) && r.createdDespiteLostAnswer(ctx, node, spec.VMID, name) {
 		tflog.Warn(ctx, "the answer to the create request was lost, but the VM exists", map[string]any{"vmid": spec.VMID})
 		err = nil
@@ -200,12 +200,16 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 			return
 		}
 	}
-	vm, err := client.GetVM(ctx, node, spec.VMID)
+	// The config only: a new VM is stopped. qemu-server (PVE/API2/Qemu.pm)
+	// starts it only when create_vm gets `start`, which we never send, and
+	// clone_vm has no such parameter.
+	vm, err := client.GetVMConfig(ctx, node, spec.VMID)
 	if err != nil {
 		addAPIError(diags, fmt.Sprintf("read VM %d after creating it", spec.VMID), err)
 		r.saveIfExists(ctx, plan, node, spec.VMID, state)
 		return
 	}
+	vm.Status = "stopped"
 	r.saveVM(ctx, plan, vm, state, diags)
 
 	winner, err := r.verifyUnique(ctx, vm, task)
@@ -252,6 +256,21 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	if changed {
 		r.refreshState(ctx, plan, node, vm.VMID, state, diags)
 	}
+}
+
+// findCloneSource finds a clone source in view, else in a view read after
+// this run's last change: the source may be a VM this run just created,
+// which the view of a name check can miss.
+func (r *vmResource) findCloneSource(ctx context.Context, view *clusterView, source string) (guard.VM, error) {
+	vm, err := view.findOne(parseVMRef(source))
+	var notFound *vmNotFoundError
+	if !errors.As(err, &notFound) {
+		return vm, err
+	}
+	if view, err = r.data.inventory.recent(ctx); err != nil {
+		return guard.VM{}, err
+	}
+	return view.findOne(parseVMRef(source))
 }
 
 // waitCreated waits for a create or clone task PVE accepted. While it runs,

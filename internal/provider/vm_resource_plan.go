@@ -100,7 +100,9 @@ func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diag
 		return
 	}
 
-	view, err := r.data.inventory.recent(ctx)
+	// At apply time Terraform plans each resource again right before
+	// creating it; the views of the name checks serve here too.
+	view, err := r.data.inventory.forNameCheck(ctx, planInventoryMaxAge)
 	if err != nil {
 		addAPIError(diags, "read the cluster inventory to check that "+strconv.Quote(name)+" is free", err)
 		return
@@ -114,7 +116,7 @@ func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diag
 		}
 	}
 	if source := plan.clone(ctx, diags); source != nil && !source.Source.IsUnknown() {
-		if _, err := view.findOne(parseVMRef(source.Source.ValueString())); err != nil {
+		if _, err := r.findCloneSource(ctx, view, source.Source.ValueString()); err != nil {
 			addCloneSourceError(diags, source.Source.ValueString(), err)
 			return
 		}
