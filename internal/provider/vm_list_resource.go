@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
@@ -157,12 +156,10 @@ func (m vmListModel) filter(ctx context.Context, diags *diag.Diagnostics) vmList
 	var f vmListFilter
 	if !m.Tags.IsNull() && !m.Tags.IsUnknown() {
 		diags.Append(m.Tags.ElementsAs(ctx, &f.tags, false)...)
-		for i, t := range f.tags {
-			f.tags[i] = strings.ToLower(t)
-		}
+		f.tags = pve.NormalizeTags(f.tags)
 	}
 	f.node = m.Node.ValueString()
-	f.namePattern = strings.ToLower(m.Name.ValueString())
+	f.namePattern = m.Name.ValueString()
 	f.status = m.Status.ValueString()
 	template := m.Template.ValueBool()
 	f.template = &template

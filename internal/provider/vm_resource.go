@@ -97,6 +97,7 @@ func (r *vmResource) Read(ctx context.Context, req resource.ReadRequest, resp *r
 	if state.OnExisting.IsNull() {
 		// Imported: the policy it would have been created with.
 		state.OnExisting = types.StringValue(string(r.data.onExisting))
+		state.CloudInit = cloudInitState(ctx, state.CloudInit, vm, true, &resp.Diagnostics)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
@@ -109,6 +110,7 @@ func (r *vmResource) Update(ctx context.Context, req resource.UpdateRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	withPassword(ctx, req.Config, &state, &plan, &resp.Diagnostics)
 	timeout, d := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
 	resp.Diagnostics.Append(d...)
 	ctx, cancel := context.WithTimeout(ctx, timeout)

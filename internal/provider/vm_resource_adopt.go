@@ -69,7 +69,7 @@ func adoptionProblems(ctx context.Context, plan *vmResourceModel, vm *pve.VM, di
 			vm.Node, node, vm.Node))
 	}
 	change := diffConfig(ctx, plan, vm, diags)
-	return append(problems, change.destructive...), change
+	return append(append(problems, change.destructive...), change.firmware...), change
 }
 
 func addAdoptionRefusal(diags *diag.Diagnostics, vm *pve.VM, problems []string) {

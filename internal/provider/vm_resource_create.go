@@ -27,6 +27,8 @@ func (r *vmResource) Create(ctx context.Context, req resource.CreateRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	withPassword(ctx, req.Config, nil, &plan, &resp.Diagnostics)
+	plan.cloneFromConfig(ctx, req.Config, &resp.Diagnostics)
 	timeout, d := plan.Timeouts.Create(ctx, defaultCreateTimeout)
 	resp.Diagnostics.Append(d...)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -114,7 +116,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	var sourceVM guard.VM
 	if source != nil {
 		var err error
-		if sourceVM, err = r.findCloneSource(ctx, view, source.Source.ValueString()); err != nil {
+		if sourceVM, err = r.locateCloneSource(ctx, view, source.Source.ValueString(), node); err != nil {
 			addCloneSourceError(diags, source.Source.ValueString(), err)
 			return
 		}
@@ -134,7 +136,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		if source != nil {
 			task, err = client.StartCloneVM(ctx, pve.CloneSpec{
 				SourceNode: sourceVM.Node, SourceVMID: sourceVM.VMID, NewID: spec.VMID, TargetNode: node,
-				Name: name, Description: spec.Description, Full: source.Full.ValueBool(), Storage: source.Storage.ValueString(),
+				Name: name, Description: spec.Description, Full: source.fullClone(), Storage: source.Storage.ValueString(),
 			})
 		} else {
 			task, err = client.StartCreateVM(ctx, spec)
@@ -228,8 +230,11 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	// The config (and its digest) as read after the create, until a step
 	// below changes it; a power change leaves the config alone.
 	config := vm
-	if source != nil {
-		// A clone starts as a copy of its source; converge it to the plan.
+	if source != nil || plan.cloudInit(ctx, diags) != nil {
+		// A clone starts as a copy of its source; converge it to the plan
+		// before it first starts. Cloud-init goes in a config update, not
+		// the create: only an update stores cipassword hashed (API2/Qemu.pm
+		// $update_vm_api encrypt_pw; create_vm stores it as given).
 		if !r.applyChange(ctx, plan, vm, diags) {
 			return
 		}
@@ -258,11 +263,11 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	}
 }
 
-// findCloneSource finds a clone source in view, else in a view read after
-// this run's last change: the source may be a VM this run just created,
-// which the view of a name check can miss.
-func (r *vmResource) findCloneSource(ctx context.Context, view *clusterView, source string) (guard.VM, error) {
-	vm, err := view.findOne(parseVMRef(source))
+// locateCloneSource finds a clone source in view, else in a view read
+// after this run's last change: the source may be a VM this run just
+// created, which the view of a name check can miss.
+func (r *vmResource) locateCloneSource(ctx context.Context, view *clusterView, source, node string) (guard.VM, error) {
+	vm, err := view.findCloneSource(parseVMRef(source), node)
 	var notFound *vmNotFoundError
 	if !errors.As(err, &notFound) {
 		return vm, err
@@ -270,7 +275,7 @@ func (r *vmResource) findCloneSource(ctx context.Context, view *clusterView, sou
 	if view, err = r.data.inventory.recent(ctx); err != nil {
 		return guard.VM{}, err
 	}
-	return view.findOne(parseVMRef(source))
+	return view.findCloneSource(parseVMRef(source), node)
 }
 
 // waitCreated waits for a create or clone task PVE accepted. While it runs,

@@ -23,6 +23,8 @@ type vmChange struct {
 	// destructive changes refuse an adoption; an update plans them as
 	// replacements or rejects them in ModifyPlan.
 	destructive []string
+	// firmware changes (bios, machine, EFI disk) refuse an adoption only.
+	firmware []string
 }
 
 // diskDelta is how a configured disk differs from the disk that exists.
@@ -92,6 +94,8 @@ func diffConfig(ctx context.Context, want *vmResourceModel, have *pve.VM, diags 
 	if !want.Networks.IsNull() && !want.Networks.IsUnknown() {
 		c.diffNetworks(want.networks(ctx, diags), have.Networks)
 	}
+	c.diffHardware(ctx, want, have, diags)
+	c.diffCloudInit(ctx, want, have.CloudInit, diags)
 	return c
 }
 
@@ -180,8 +184,8 @@ func replacements(ctx context.Context, state, plan *vmResourceModel, diags *diag
 			}
 		}
 	}
-	if !state.Clone.IsNull() && !plan.Clone.Equal(state.Clone) {
-		out = append(out, replacement{pathClone, "clone source"})
+	if rep := efiReplacement(ctx, state, plan, diags); rep != nil {
+		out = append(out, *rep)
 	}
 	return out
 }

@@ -48,7 +48,7 @@ func testPlan() *vmResourceModel {
 		Description: types.StringValue("notes"),
 		Tags:        types.SetValueMust(types.StringType, []attr.Value{types.StringValue("Prod")}),
 		CPU: types.ObjectValueMust(cpuAttrTypes, map[string]attr.Value{
-			"cores": types.Int64Value(2), "sockets": types.Int64Value(1), "type": types.StringValue("host"),
+			"cores": types.Int64Value(2), "sockets": types.Int64Value(1), "type": types.StringValue("host"), "numa": types.BoolNull(),
 		}),
 		Memory:     types.Int64Value(2048),
 		Disks:      types.MapValueMust(types.ObjectType{AttrTypes: diskAttrTypes}, map[string]attr.Value{"scsi0": diskValue("local-lvm", 32)}),
@@ -106,6 +106,7 @@ func TestDiffConfig(t *testing.T) {
 			plan: func(m *vmResourceModel) {
 				m.CPU = types.ObjectValueMust(cpuAttrTypes, map[string]attr.Value{
 					"cores": types.Int64Value(1), "sockets": types.Int64Value(1), "type": types.StringValue(pveDefaultCPUType),
+					"numa": types.BoolValue(false),
 				})
 			},
 			vm: func(vm *pve.VM) { vm.Cores, vm.Sockets, vm.CPUType = 0, 0, "" },

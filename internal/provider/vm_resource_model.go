@@ -77,6 +77,7 @@ func (m *vmResourceModel) createSpec(ctx context.Context, node string, vmid int,
 		CPUType:     cpu.Type.ValueString(),
 		MemoryMB:    m.Memory.ValueInt64(),
 		OnBoot:      m.OnBoot.ValueBool(),
+		Hardware:    m.hardwareSpec(ctx, diags),
 		// Protection is set only after the duplicate check passed, so a VM
 		// that lost a race can still be removed.
 	}
@@ -129,6 +130,7 @@ func (m *vmResourceModel) applyVM(ctx context.Context, vm *pve.VM, diags *diag.D
 		"cores":   types.Int64Value(atLeastOne(vm.Cores)),
 		"sockets": types.Int64Value(atLeastOne(vm.Sockets)),
 		"type":    types.StringValue(effectiveCPUType(vm)),
+		"numa":    types.BoolValue(vm.Hardware.NUMA),
 	})
 	diags.Append(d...)
 	m.CPU = cpu
@@ -164,6 +166,8 @@ func (m *vmResourceModel) applyVM(ctx context.Context, vm *pve.VM, diags *diag.D
 	}
 	m.Networks = types.MapValueMust(types.ObjectType{AttrTypes: networkAttrTypes}, nets)
 
+	m.applyHardware(vm, diags)
+	m.CloudInit = cloudInitState(ctx, m.CloudInit, vm, false, diags)
 	m.OnBoot = types.BoolValue(vm.OnBoot)
 	m.Protection = types.BoolValue(vm.Protection)
 	m.Status = types.StringValue(vm.Status)
@@ -176,9 +180,8 @@ func (m *vmResourceModel) applyVM(ctx context.Context, vm *pve.VM, diags *diag.D
 	if m.OnExisting.IsUnknown() {
 		m.OnExisting = types.StringNull()
 	}
-	if m.Clone.IsUnknown() {
-		m.Clone = types.ObjectNull(cloneAttrTypes)
-	}
+	// Write-only: never in state (vm_resource_clone.go).
+	m.Clone = types.ObjectNull(cloneAttrTypes)
 }
 
 func formatCreatedAt(ctime int64) string { return time.Unix(ctime, 0).UTC().Format(time.RFC3339) }

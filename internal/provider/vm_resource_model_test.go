@@ -72,6 +72,7 @@ func TestApplyVM(t *testing.T) {
 			check: func(t *testing.T, m *vmResourceModel) {
 				wantCPU := types.ObjectValueMust(cpuAttrTypes, map[string]attr.Value{
 					"cores": types.Int64Value(1), "sockets": types.Int64Value(1), "type": types.StringValue(pveDefaultCPUType),
+					"numa": types.BoolValue(false),
 				})
 				if !m.CPU.Equal(wantCPU) || !m.Started.ValueBool() || m.Status.ValueString() != "running" {
 					t.Errorf("cpu %s, started %s, status %s", m.CPU, m.Started, m.Status)

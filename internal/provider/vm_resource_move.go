@@ -204,7 +204,9 @@ func (vm movedVM) model(ctx context.Context, diags *diag.Diagnostics) vmResource
 		"cores":   types.Int64Value(atLeastOne(vm.Cores)),
 		"sockets": types.Int64Value(atLeastOne(vm.Sockets)),
 		"type":    types.StringValue(cpuType),
+		"numa":    types.BoolNull(), // read from the VM at the next refresh
 	})
+	m.hardwareModel = unreadHardware()
 	disks := map[string]attr.Value{}
 	for iface, disk := range vm.Disks {
 		disks[iface] = types.ObjectValueMust(diskAttrTypes, map[string]attr.Value{

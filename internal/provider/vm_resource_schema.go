@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"maps"
 	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -58,6 +59,7 @@ var cpuAttrTypes = map[string]attr.Type{
 	"cores":   types.Int64Type,
 	"sockets": types.Int64Type,
 	"type":    types.StringType,
+	"numa":    types.BoolType,
 }
 
 var diskAttrTypes = map[string]attr.Type{
@@ -81,7 +83,7 @@ var cloneAttrTypes = map[string]attr.Type{
 }
 
 func vmResourceSchema(ctx context.Context) schema.Schema {
-	return schema.Schema{
+	s := schema.Schema{
 		MarkdownDescription: "A Proxmox VE QEMU virtual machine whose name is unique in the cluster.\n\n" +
 			"Before it creates a VM, the resource looks the name up on every node (templates included). " +
 			"If a VM with the name exists and is not in this state, `terraform plan` already fails with " +
@@ -152,6 +154,7 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 				Computed:      true,
 				PlanModifiers: []planmodifier.Object{objectplanmodifier.UseStateForUnknown()},
 				Attributes: map[string]schema.Attribute{
+					"numa": numaAttribute(),
 					"cores": schema.Int64Attribute{
 						MarkdownDescription: "The number of cores per socket. Proxmox VE's default is `1`.",
 						Optional:            true, Computed: true,
@@ -251,26 +254,8 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 					},
 				},
 			},
-			"clone": schema.SingleNestedAttribute{
-				MarkdownDescription: "Create the VM as a clone of a template or VM instead of empty. The source " +
-					"must be unambiguous: a name carried by several VMs is an error. Changing it replaces the VM.",
-				Optional: true,
-				Attributes: map[string]schema.Attribute{
-					"source": schema.StringAttribute{
-						MarkdownDescription: "Name or VMID of the template or VM to clone.",
-						Required:            true,
-					},
-					"full": schema.BoolAttribute{
-						MarkdownDescription: "Full clone (`true`, default) or linked clone (`false`, templates only).",
-						Optional:            true, Computed: true,
-						Default: booldefault.StaticBool(true),
-					},
-					"storage": schema.StringAttribute{
-						MarkdownDescription: "Target storage for a full clone's disks. Defaults to the source's storage.",
-						Optional:            true,
-					},
-				},
-			},
+			"clone":      cloneSchema(),
+			"cloud_init": cloudInitSchema(),
 			"started": schema.BoolAttribute{
 				MarkdownDescription: "Whether the VM should be running. Defaults to `true`.",
 				Optional:            true,
@@ -310,6 +295,8 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
+	maps.Copy(s.Attributes, hardwareAttributes())
+	return s
 }
 
 // vmResourceModel is the state and plan of proxmoxsafe_vm.
@@ -326,6 +313,7 @@ type vmResourceModel struct {
 	Disks       types.Map      `tfsdk:"disks"`
 	Networks    types.Map      `tfsdk:"networks"`
 	Clone       types.Object   `tfsdk:"clone"`
+	CloudInit   types.Object   `tfsdk:"cloud_init"`
 	Started     types.Bool     `tfsdk:"started"`
 	OnBoot      types.Bool     `tfsdk:"on_boot"`
 	Protection  types.Bool     `tfsdk:"protection"`
@@ -333,12 +321,14 @@ type vmResourceModel struct {
 	CreatedAt   types.String   `tfsdk:"created_at"`
 	UUID        types.String   `tfsdk:"uuid"`
 	Timeouts    timeouts.Value `tfsdk:"timeouts"`
+	hardwareModel
 }
 
 type cpuModel struct {
 	Cores   types.Int64  `tfsdk:"cores"`
 	Sockets types.Int64  `tfsdk:"sockets"`
 	Type    types.String `tfsdk:"type"`
+	Numa    types.Bool   `tfsdk:"numa"`
 }
 
 type diskModel struct {

@@ -31,6 +31,11 @@ type ConfigChange struct {
 	Delete []string
 	// Resizes grow disks after the config is written.
 	Resizes []DiskResize
+	// Hardware changes firmware and devices (hardware.go).
+	Hardware *HardwareChange
+	// CloudInit changes cloud-init options; the drive is then generated
+	// again (cloudinit.go).
+	CloudInit *CloudInitChange
 }
 
 // DiskResize grows one disk to SizeGB.
@@ -108,6 +113,8 @@ func (c ConfigChange) params() (map[string]string, []string) {
 	for _, n := range c.Networks {
 		set[n.Interface] = FormatNetwork(n)
 	}
+	c.Hardware.encode(set, &del)
+	c.CloudInit.params(set, &del)
 	del = append(del, c.Delete...)
 	sort.Strings(del)
 	return set, del
@@ -118,7 +125,7 @@ func (c ConfigChange) params() (map[string]string, []string) {
 // changed since it was read: ErrConfigChanged), then grows the disks one by
 // one. It stops at the first failure.
 func (c *Client) ApplyConfigChange(ctx context.Context, node string, vmid int, change ConfigChange, digest string) error {
-	ctx = c.logCtx(ctx)
+	ctx = change.CloudInit.withPasswordMasked(c.logCtx(ctx))
 	for _, d := range change.Disks {
 		if !IsDiskInterface(d.Interface) || d.Storage == "" || d.SizeGB <= 0 {
 			return fmt.Errorf("update config: new disk %q needs a disk interface, a storage and a size", d.Interface)
@@ -136,6 +143,11 @@ func (c *Client) ApplyConfigChange(ctx context.Context, node string, vmid int, c
 	for _, rs := range change.Resizes {
 		if err := c.resizeDisk(ctx, node, vmid, rs.Interface, rs.SizeGB); err != nil {
 			return fmt.Errorf("grow disk %s to %d GiB: %w", rs.Interface, rs.SizeGB, err)
+		}
+	}
+	if !change.CloudInit.Empty() {
+		if err := c.regenerateCloudInit(ctx, node, vmid); err != nil {
+			return fmt.Errorf("regenerate the cloud-init drive: %w", err)
 		}
 	}
 	return nil

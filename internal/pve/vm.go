@@ -22,6 +22,7 @@ type VM struct {
 	MemoryMB                int64
 	Disks                   []Disk    // sorted by interface
 	Networks                []Network // sorted by interface
+	Hardware                Hardware  // hardware.go
 	OnBoot, Protection      bool
 	Template                bool
 	Status                  string // running|stopped; empty from GetVMConfig
@@ -30,6 +31,7 @@ type VM struct {
 	CreatedAt               int64  // meta ctime (unix seconds), 0 if absent
 	Digest                  string
 	Raw                     map[string]string // every config key, values as strings
+	CloudInit               CloudInit
 }
 
 // BeingCreated reports whether a create or clone task still holds the VM
@@ -137,6 +139,7 @@ func parseVMConfig(node string, vmid int, cfg map[string]string) *VM {
 		Sockets:     intOr(cfg["sockets"], defaultSockets),
 		CPUType:     cpuType(cfg["cpu"]),
 		MemoryMB:    memoryMB(cfg["memory"]),
+		Hardware:    parseHardware(cfg),
 		OnBoot:      cfg["onboot"] == "1",
 		Protection:  cfg["protection"] == "1",
 		// PVE writes "template" only for templates, but go-proxmox takes
@@ -147,6 +150,7 @@ func parseVMConfig(node string, vmid int, cfg map[string]string) *VM {
 		CreatedAt: intOr(propertyValue(cfg["meta"], "ctime"), 0),
 		Digest:    cfg["digest"],
 		Raw:       cfg,
+		CloudInit: parseCloudInit(cfg),
 	}
 	for k, v := range cfg {
 		switch {

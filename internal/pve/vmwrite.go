@@ -37,6 +37,9 @@ type CreateSpec struct {
 	Disks                   []Disk
 	Networks                []Network
 	OnBoot, Protection      bool
+	// Hardware is what the configuration sets of firmware and devices
+	// (hardware.go); nil fields take PVE's defaults.
+	Hardware *HardwareChange
 }
 
 // createParams is the POST /nodes/{node}/qemu body for spec.
@@ -74,7 +77,7 @@ func createParams(spec CreateSpec) (url.Values, error) {
 	}
 	// The keys and their encoding are ConfigChange's; a new VM leaves out
 	// what is empty or zero and always says onboot and protection.
-	values := ConfigChange{Disks: spec.Disks, Networks: spec.Networks, OnBoot: &spec.OnBoot, Protection: &spec.Protection}
+	values := ConfigChange{Disks: spec.Disks, Networks: spec.Networks, OnBoot: &spec.OnBoot, Protection: &spec.Protection, Hardware: spec.Hardware}
 	if spec.Name != "" {
 		values.Name = &spec.Name
 	}

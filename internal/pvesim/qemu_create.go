@@ -154,12 +154,19 @@ func defaultBoot(conf map[string]string) string {
 // volumes, in key order.
 func (s *Server) allocDisksLocked(vmid int, node string, conf map[string]string, _ string) ([]string, error) {
 	var lines []string
-	keys := sortedKeys(conf)
+	keys := driveAllocOrder(sortedKeys(conf))
 	for _, k := range keys {
 		if !isDiskKey(k) {
 			continue
 		}
 		d := parseDisk(conf[k])
+		if d.cloudinit {
+			l, err := s.allocCloudInitLocked(vmid, node, k, conf, d)
+			if lines = append(lines, l...); err != nil {
+				return lines, err
+			}
+			continue
+		}
 		if !d.alloc {
 			continue
 		}
@@ -168,7 +175,7 @@ func (s *Server) allocDisksLocked(vmid int, node string, conf map[string]string,
 			return lines, fmt.Errorf("storage '%s' does not exist", d.store)
 		}
 		if sd.Missing {
-			return lines, sd.missingErr()
+			return lines, sd.activationErr() // vdisk_alloc activates the storage first
 		}
 		idx := s.nextDiskIndexLocked(vmid, conf)
 		format := d.opts["format"]

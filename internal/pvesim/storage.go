@@ -37,18 +37,6 @@ func (sd *storageDef) onNode(node string) bool {
 	return sd.Nodes == nil || slices.Contains(sd.Nodes, node)
 }
 
-func (sd *storageDef) missingErr() error {
-	return fmt.Errorf("cannot import '%s': no such pool available", sd.ID)
-}
-
-// activationErr is what activating the missing pool dies with: pve-storage
-// ZFSPoolPlugin.pm activate_storage wraps the failed `zpool import` of
-// zfs_request ("zfs error: <stderr>") as "could not activate storage
-// '<id>', <error>"; PVE::Storage::activate_storage passes it on.
-func (sd *storageDef) activationErr() error {
-	return fmt.Errorf("could not activate storage '%s', zfs error: %w", sd.ID, sd.missingErr())
-}
-
 // holdsImages: a storage whose content includes VM or container images,
 // the ones PVE::Storage::vdisk_list activates and lists.
 func (sd *storageDef) holdsImages() bool {
