@@ -94,6 +94,7 @@ func (r *vmResource) Read(ctx context.Context, req resource.ReadRequest, resp *r
 	}
 	r.data.owned.add(vm.VMID, vm.Name)
 	state.applyVM(ctx, vm, &resp.Diagnostics)
+	r.readPool(ctx, &state, &resp.Diagnostics)
 	if state.OnExisting.IsNull() {
 		// Imported: the policy it would have been created with.
 		state.OnExisting = types.StringValue(string(r.data.onExisting))
@@ -135,7 +136,7 @@ func (r *vmResource) Update(ctx context.Context, req resource.UpdateRequest, res
 			return
 		}
 	}
-	if r.applyChange(ctx, &plan, vm, &resp.Diagnostics) {
+	if r.applyPool(ctx, &plan, vm, state.Pool.ValueString(), &resp.Diagnostics) && r.applyChange(ctx, &plan, vm, &resp.Diagnostics) {
 		r.applyPower(ctx, &plan, vm, &resp.Diagnostics)
 	}
 	r.data.inventory.invalidate()

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/guard"
@@ -104,6 +105,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	node := plan.Node.ValueString()
 	name := plan.Name.ValueString()
 	spec := plan.createSpec(ctx, node, 0, diags)
+	plan.Pool = types.StringValue(spec.Pool) // PVE adds the new VM to it, or to none
 	source := plan.clone(ctx, diags)
 	if diags.HasError() {
 		return
@@ -137,6 +139,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 			task, err = client.StartCloneVM(ctx, pve.CloneSpec{
 				SourceNode: sourceVM.Node, SourceVMID: sourceVM.VMID, NewID: spec.VMID, TargetNode: node,
 				Name: name, Description: spec.Description, Full: source.fullClone(), Storage: source.Storage.ValueString(),
+				Pool: spec.Pool,
 			})
 		} else {
 			task, err = client.StartCreateVM(ctx, spec)

@@ -82,6 +82,9 @@ func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequ
 	if r.checkPlacement(ctx, state, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
+	if r.checkCDROMMedia(ctx, state, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	if state == nil {
 		plan.cloneFromConfig(ctx, req.Config, &resp.Diagnostics)
 		r.planCreate(ctx, &plan, &resp.Diagnostics)

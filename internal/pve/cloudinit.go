@@ -68,7 +68,13 @@ type CloudInitChange struct {
 
 const cloudInitVolumeSuffix = "cloudinit"
 
-var reCloudInitVolume = regexp.MustCompile(`(^|/)vm-\d+-cloudinit(\.\w+)?$`)
+// reCloudInitVolume is qemu-server QemuServer/Drive.pm drive_is_cloudinit's
+// test of a drive's file ($QEMU_FORMAT_RE for the format suffix).
+var reCloudInitVolume = regexp.MustCompile(`[:/](?:vm-\d+-)?cloudinit(?:\.(?:raw|qcow|qcow2|qed|vmdk|cloop))?$`)
+
+// isCloudInitVolume reports whether a drive's file (a volume ID such as
+// "local-lvm:vm-100-cloudinit") is a cloud-init drive.
+func isCloudInitVolume(file string) bool { return reCloudInitVolume.MatchString(file) }
 
 // parseCloudInit reads the cloud-init options and drive of a config.
 func parseCloudInit(cfg map[string]string) CloudInit {
@@ -94,7 +100,7 @@ func parseCloudInit(cfg map[string]string) CloudInit {
 		if IsDiskInterface(k) && ci.Drive == nil {
 			first, _, _ := strings.Cut(v, ",")
 			first = strings.TrimPrefix(first, "file=")
-			if storage, volume, ok := strings.Cut(first, ":"); ok && reCloudInitVolume.MatchString(volume) {
+			if storage, _, ok := strings.Cut(first, ":"); ok && isCloudInitVolume(first) {
 				ci.Drive = &CloudInitDrive{Interface: k, Storage: storage}
 			}
 		}

@@ -25,6 +25,15 @@ type ConfigChange struct {
 	OnBoot, Protection *bool
 	// Disks are new disks to allocate ("<storage>:<size>").
 	Disks []Disk
+	// DiskOptions are existing disks (Volume set) written back with other
+	// options. PVE keeps the volume and reads its size from the storage
+	// (qemu-server API2/Qemu.pm create_disks, existing volume:
+	// volume_size_info); on a running VM vmconfig_update_disk applies
+	// backup and replicate at once, and discard, iothread, ssd and cache
+	// at the next start.
+	DiskOptions []Disk
+	// CDROMs are CD-ROM drives to add or to load with another medium.
+	CDROMs []CDROM
 	// Networks are devices to add or to set as given (MAC included).
 	Networks []Network
 	// Delete lists disk and network interfaces to detach or remove.
@@ -113,6 +122,12 @@ func (c ConfigChange) params() (map[string]string, []string) {
 	for _, n := range c.Networks {
 		set[n.Interface] = FormatNetwork(n)
 	}
+	for _, d := range c.DiskOptions {
+		set[d.Interface] = FormatDisk(d)
+	}
+	for _, cd := range c.CDROMs {
+		set[cd.Interface] = FormatCDROM(cd)
+	}
 	c.Hardware.encode(set, &del)
 	c.CloudInit.params(set, &del)
 	del = append(del, c.Delete...)
@@ -135,6 +150,9 @@ func (c *Client) ApplyConfigChange(ctx context.Context, node string, vmid int, c
 		if !IsNetworkInterface(n.Interface) || n.Model == "" {
 			return fmt.Errorf("update config: network %q needs a network interface and a model", n.Interface)
 		}
+	}
+	if err := checkDriveChanges(change); err != nil {
+		return err
 	}
 	set, del := change.params()
 	if err := c.updateConfig(ctx, node, vmid, set, del, digest); err != nil {

@@ -23,6 +23,7 @@ type VM struct {
 	Disks                   []Disk    // sorted by interface
 	Networks                []Network // sorted by interface
 	Hardware                Hardware  // hardware.go
+	CDROMs                  []CDROM   // sorted by interface
 	OnBoot, Protection      bool
 	Template                bool
 	Status                  string // running|stopped; empty from GetVMConfig
@@ -164,6 +165,7 @@ func parseVMConfig(node string, vmid int, cfg map[string]string) *VM {
 			}
 		}
 	}
+	vm.CDROMs = parseCDROMs(cfg)
 	sort.Slice(vm.Disks, func(i, j int) bool { return interfaceLess(vm.Disks[i].Interface, vm.Disks[j].Interface) })
 	sort.Slice(vm.Networks, func(i, j int) bool { return interfaceLess(vm.Networks[i].Interface, vm.Networks[j].Interface) })
 	return vm

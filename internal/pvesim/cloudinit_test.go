@@ -100,7 +100,8 @@ func TestCloudInitFormats(t *testing.T) {
 		{"citype", "cloudbase", "value 'cloudbase' does not have a value in the enumeration 'configdrive2, nocloud, opennebula'"},
 	} {
 		st, b := call(t, s, "PUT", "/nodes/pve/qemu/100/config", s.Token(), url.Values{tc.key: {tc.value}})
-		want, _ := json.Marshal(map[string]any{"data": nil, "errors": map[string]string{tc.key: tc.msg}})
+		want, _ := json.Marshal(map[string]any{"data": nil, "errors": map[string]string{tc.key: tc.msg},
+			"message": "Parameter verification failed.\n"})
 		if st != "400 Parameter verification failed." || !sameJSON(b, string(want)) {
 			t.Errorf("%s=%s: %s %s, want %s", tc.key, tc.value, st, b, want)
 		}
@@ -213,7 +214,7 @@ func TestCloudInitDump(t *testing.T) {
 	}
 	st, b := call(t, s, "GET", "/nodes/pve/qemu/100/cloudinit/dump?type=vendor", s.Token(), nil)
 	expectJSON(t, st, b, "400 Parameter verification failed.",
-		`{"data":null,"errors":{"type":"value 'vendor' does not have a value in the enumeration 'user, network, meta'"}}`)
+		`{"data":null,"message":"Parameter verification failed.\n","errors":{"type":"value 'vendor' does not have a value in the enumeration 'user, network, meta'"}}`)
 }
 
 // TestCloneGetsItsOwnCloudInitDrive follows QemuServer.pm clone_disk: the

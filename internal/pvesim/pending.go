@@ -177,6 +177,9 @@ func (s *Server) updateVMConfigLocked(v *vmState, set map[string]string, del []s
 	if err := checkBootOrder(v, set, del); err != nil {
 		return nil, err
 	}
+	if err := s.checkCDROMMediaLocked(v.Node, set); err != nil {
+		return nil, err
+	}
 	hashCloudInitPassword(v.Conf, set)
 	if !v.Running && !v.hasPending() {
 		return s.applyConfigLocked(v, set, del)

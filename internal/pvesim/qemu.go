@@ -148,6 +148,10 @@ func checkParams(params map[string]string, spec map[string]paramSpec, allowConfi
 		}
 		switch sp.kind {
 		case kNet:
+			if msg := checkNetLimits(k, v); msg != "" {
+				errs[k] = msg
+				continue
+			}
 			nv, msg := normalizeNet(k, v, "")
 			if msg != "" {
 				errs[k] = msg
@@ -158,6 +162,11 @@ func checkParams(params map[string]string, spec map[string]paramSpec, allowConfi
 		case kDisk:
 			if parseDisk(v).volume == "" {
 				errs[k] = fmt.Sprintf("invalid format - format error %s.file: property is missing and it is not optional", k)
+				continue
+			}
+			var msg string
+			if v, msg = checkDriveValue(k, v); msg != "" {
+				errs[k] = msg
 				continue
 			}
 		default:

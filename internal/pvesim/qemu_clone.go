@@ -19,10 +19,15 @@ func (s *Server) cloneQemu(r *request) *resp {
 		"bwlimit": intSpec(0, 0),
 	}, false, "newid")
 	newid := vmidParam(r, "newid", true, errs)
+	checkPoolParam(vals, errs)
 	if len(errs) > 0 {
 		return paramErr(errs)
 	}
 	return s.withGuestID(r, vmid, "qemu", "VM.Clone", func(src *vmState) *resp {
+		// clone_vm $load_and_check: check_pool_exist comes first.
+		if res := s.checkPoolExistsLocked(vals["pool"]); res != nil {
+			return res
+		}
 		early, res := s.cloneEarlyChecksLocked(src, newid, vals)
 		if res != nil {
 			return res
@@ -66,7 +71,7 @@ func (s *Server) cloneQemu(r *request) *resp {
 			conf["vmgenid"] = newUUID()
 		}
 		conf["lock"] = "clone"
-		nv := &vmState{VMID: newid, Node: target, Type: "qemu", Conf: conf, CreatedAt: time.Now(), Pool: vals["pool"]}
+		nv := &vmState{VMID: newid, Node: target, Type: "qemu", Conf: conf, CreatedAt: time.Now()}
 		s.vms[newid] = nv
 		if !r.auth.full() {
 			r.auth.token.visible[newid] = true
@@ -140,6 +145,7 @@ func (s *Server) cloneQemu(r *request) *resp {
 			}
 			delete(newConf, "lock")
 			cur.Conf = newConf
+			s.addVMToPoolLocked(cur, vals["pool"])
 			return lines, nil
 		}, s.cloneLockSteps(src, newid, storeOverride)...)
 		return ok(t.UPID)

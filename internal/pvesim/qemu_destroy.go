@@ -98,6 +98,7 @@ func (s *Server) destroyQemu(r *request) *resp {
 			}
 			s.leftoverVolumes = append(s.leftoverVolumes, leftovers...)
 			delete(s.vms, vmid)
+			s.removeVMAccessLocked(vmid)
 			return lines, nil
 		})
 		return ok(t.UPID)

@@ -98,7 +98,8 @@ type Server struct {
 	counts   map[string]int
 	total    int
 	storages []storageDef
-	bridges  map[string][]string // node -> Linux bridges; unset: vmbr0
+	pools    map[string]*poolState // user.cfg pools (pools.go)
+	bridges  map[string][]string   // node -> Linux bridges; unset: vmbr0
 	locks    lockTable
 	stats    map[int]*vmStats // /cluster/resources statistics per VM (stats.go)
 	// labBroken names storages broken through the lab API, which

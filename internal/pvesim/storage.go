@@ -12,18 +12,19 @@ import (
 // storageDef is one storage.cfg entry. Missing marks a ZFS pool that cannot
 // be imported: it is listed inactive and every volume operation fails.
 type storageDef struct {
-	ID      string   `json:"id"`
-	Type    string   `json:"type"`
-	Content string   `json:"content"`
-	Shared  bool     `json:"shared"`
-	Missing bool     `json:"missing"`
-	Nodes   []string `json:"nodes,omitempty"` // nil = every node
-	Total   int64    `json:"total"`
+	ID      string           `json:"id"`
+	Type    string           `json:"type"`
+	Content string           `json:"content"`
+	Shared  bool             `json:"shared"`
+	Missing bool             `json:"missing"`
+	Nodes   []string         `json:"nodes,omitempty"` // nil = every node
+	Total   int64            `json:"total"`
+	ISOs    map[string]int64 `json:"isos,omitempty"` // ISO images ("iso/<file>") and their sizes (cdrom.go)
 }
 
 func defaultStorages() []storageDef {
 	return []storageDef{
-		{ID: "local", Type: "dir", Content: "backup,iso,vztmpl,images,rootdir,snippets", Total: 100 << 30},
+		{ID: "local", Type: "dir", Content: "backup,iso,vztmpl,images,rootdir,snippets", Total: 100 << 30, ISOs: defaultISOs()},
 		{ID: "local-lvm", Type: "lvmthin", Content: "images,rootdir", Total: 400 << 30},
 	}
 }
