@@ -110,58 +110,6 @@ func providerDataFrom(data any, diags *diag.Diagnostics) *providerData {
 	return pd
 }
 
-// clusterView is one read of the cluster: every VM with its name resolved as
-// far as possible, plus what could not be checked.
-type clusterView struct {
-	vms        []pve.InventoryVM
-	unresolved []int
-	complete   bool
-	readAt     time.Time
-}
-
-// guardInventory converts the view for the pure guard. Only QEMU VMs carry
-// the names we protect; containers share the VMID space but not names.
-func (v *clusterView) guardInventory(createdAt map[int]int64) guard.Inventory {
-	inv := guard.Inventory{Unresolved: v.unresolved, Complete: v.complete}
-	for _, vm := range v.vms {
-		if !vm.IsQEMU() {
-			continue
-		}
-		inv.VMs = append(inv.VMs, guardVM(vm, createdAt[vm.VMID]))
-	}
-	return inv
-}
-
-func guardVM(vm pve.InventoryVM, createdAt int64) guard.VM {
-	return guard.VM{
-		VMID: vm.VMID, Node: vm.Node, Name: vm.Name, NameKnown: vm.NameKnown,
-		Status: vm.Status, Template: vm.Template, CreatedAt: createdAt, Tags: vm.Tags, Uptime: vm.Uptime,
-		Creation: creationOf(vm.Tags, time.Now()),
-	}
-}
-
-// pendingCreations lists the VMs, other than except, that a create or clone
-// task still holds and whose name is not published yet.
-func (v *clusterView) pendingCreations(except int) []int {
-	var ids []int
-	for _, vm := range v.vms {
-		if vm.VMID != except && vm.BeingCreated() {
-			ids = append(ids, vm.VMID)
-		}
-	}
-	return ids
-}
-
-// find returns the inventory entry with the VMID.
-func (v *clusterView) find(vmid int) (pve.InventoryVM, bool) {
-	for _, vm := range v.vms {
-		if vm.VMID == vmid {
-			return vm, true
-		}
-	}
-	return pve.InventoryVM{}, false
-}
-
 // inventoryCache shares cluster reads between the resources of one run, so
 // the cost of a plan or an apply does not grow with (managed VMs × cluster
 // size).
