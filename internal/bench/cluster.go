@@ -67,6 +67,8 @@ func (cl *cluster) close() {
 type counters struct {
 	requests, clusterReads, configReads int
 	bytes                               int64
+	// perEndpoint is keyed by the simulator's "METHOD /pattern".
+	perEndpoint map[string]int
 }
 
 func (cl *cluster) counters() counters {
@@ -76,13 +78,20 @@ func (cl *cluster) counters() counters {
 		clusterReads: counts["GET /cluster/resources"],
 		configReads:  counts["GET /nodes/{node}/qemu/{vmid}/config"],
 		bytes:        cl.bytes.Load(),
+		perEndpoint:  counts,
 	}
 }
 
 func (c counters) minus(o counters) counters {
+	per := map[string]int{}
+	for k, v := range c.perEndpoint {
+		if d := v - o.perEndpoint[k]; d != 0 {
+			per[k] = d
+		}
+	}
 	return counters{
 		requests: c.requests - o.requests, clusterReads: c.clusterReads - o.clusterReads,
-		configReads: c.configReads - o.configReads, bytes: c.bytes - o.bytes,
+		configReads: c.configReads - o.configReads, bytes: c.bytes - o.bytes, perEndpoint: per,
 	}
 }
 

@@ -29,6 +29,8 @@ type options struct {
 	outDir          string
 	provider        string
 	autoVMID        bool
+	endpoints       bool
+	logDir          string
 }
 
 func main() {
@@ -45,6 +47,8 @@ func main() {
 	flag.StringVar(&o.outDir, "out", "bench-results", "folder for the CSV file")
 	flag.StringVar(&o.provider, "provider", "", "provider binary (default: go build into a temporary folder)")
 	flag.BoolVar(&o.autoVMID, "auto-vmid", false, "let the provider allocate VMIDs instead of vmid = 20000 + index")
+	flag.StringVar(&o.logDir, "log", "", "folder for the provider's TRACE log of every operation (slows it down)")
+	flag.BoolVar(&o.endpoints, "endpoints", false, "print the requests of every operation per endpoint, under its row")
 	flag.Parse()
 	var err error
 	if o.managed, err = parseInts(managed); err == nil {
@@ -135,6 +139,9 @@ func measureCell(ctx context.Context, o options, c cell, providerDir, dir string
 	for _, s := range steps {
 		before := cl.counters()
 		start := time.Now()
+		if o.logDir != "" {
+			tf.logTo(filepath.Join(o.logDir, strings.ReplaceAll(fmt.Sprintf("%s-%s.log", filepath.Base(dir), s.op), " ", "-")))
+		}
 		if err := tf.run(ctx, o.timeout, s.ok, s.args...); err != nil {
 			return rows, fmt.Errorf("%s: %w", s.op, err)
 		}

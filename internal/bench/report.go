@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +52,16 @@ func (r *report) add(w io.Writer, x row) {
 		seconds(x.wall), strconv.Itoa(x.counts.requests), fmt.Sprintf("%.1f", float64(x.counts.requests)/m),
 		fmt.Sprintf("%.0f", float64(x.counts.bytes)/1024), fmt.Sprintf("%.1f", float64(x.counts.bytes)/1024/m),
 		strconv.Itoa(x.counts.clusterReads), strconv.Itoa(x.counts.configReads), base, ratio)
+	if r.opts.endpoints {
+		endpoints := make([]string, 0, len(x.counts.perEndpoint))
+		for e := range x.counts.perEndpoint {
+			endpoints = append(endpoints, e)
+		}
+		sort.Strings(endpoints)
+		for _, e := range endpoints {
+			_, _ = fmt.Fprintf(w, "    %-48s %6d %7.2f/VM\n", e, x.counts.perEndpoint[e], float64(x.counts.perEndpoint[e])/m)
+		}
+	}
 }
 
 func (r *report) skip(w io.Writer, c cell, why string) {

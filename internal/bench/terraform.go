@@ -19,7 +19,11 @@ const providerAddress = "registry.terraform.io/proxmoxsafe/proxmoxsafe"
 type terraform struct {
 	bin, dir string
 	env      []string
+	logPath  string // the provider's TRACE log, when set
 }
+
+// logTo makes the next commands write the provider's TRACE log to path.
+func (tf *terraform) logTo(path string) { tf.logPath = path }
 
 func newTerraform(providerDir, dir string) (*terraform, error) {
 	bin, err := exec.LookPath("terraform")
@@ -82,6 +86,12 @@ func (tf *terraform) run(ctx context.Context, timeout time.Duration, okCodes []i
 	cmd := exec.CommandContext(ctx, tf.bin, args...)
 	cmd.Dir = tf.dir
 	cmd.Env = tf.env
+	if tf.logPath != "" {
+		if err := os.MkdirAll(filepath.Dir(tf.logPath), 0o755); err != nil {
+			return err
+		}
+		cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], "TF_LOG_PROVIDER=TRACE", "TF_LOG_PATH="+tf.logPath)
+	}
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
 	var out bytes.Buffer

@@ -42,7 +42,6 @@ func (p *providerData) decide(ctx context.Context, view *clusterView, name strin
 			d.Action = guard.ActionRefuse
 			return d
 		}
-		p.inventory.invalidate()
 		if view, err = p.inventory.fresh(ctx); err != nil {
 			addAPIError(diags, "read the cluster inventory again for "+strconv.Quote(name), err)
 			return guard.Decision{Action: guard.ActionRefuse}
@@ -58,12 +57,28 @@ func vmidsOf(vms []guard.VM) []int {
 	return ids
 }
 
-// withCreationTimes returns the guard's inventory with creation times for
-// the VMs named name: one config read per such VM, and usually there is none.
+// withCreationTimes returns the guard's inventory for a name with creation
+// times for the VMs that carry it: one config read per such VM, and usually
+// there is none. It holds only what the guard looks at for that name.
 func (p *providerData) withCreationTimes(ctx context.Context, view *clusterView, name string, known map[int]int64) (guard.Inventory, error) {
-	return inventoryWithCreationTimes(ctx, p.client, view, known, func(vm pve.InventoryVM) bool {
-		return vm.NameKnown && guard.SameName(vm.Name, name)
-	})
+	created := map[int]int64{}
+	for id, ct := range known {
+		created[id] = ct
+	}
+	for _, vm := range view.named(name) {
+		if _, ok := created[vm.VMID]; ok {
+			continue
+		}
+		cfg, err := p.client.GetVMConfig(ctx, vm.Node, vm.VMID)
+		if errors.Is(err, pve.ErrNotFound) {
+			continue // deleted since the inventory was read
+		}
+		if err != nil {
+			return guard.Inventory{}, err
+		}
+		created[vm.VMID] = cfg.CreatedAt
+	}
+	return view.nameInventory(name, created), nil
 }
 
 // inventoryWithCreationTimes reads the creation time of the VMs selected.

@@ -18,8 +18,17 @@ import (
 const gatherWindow = 20 * time.Millisecond
 
 // planInventoryMaxAge bounds how old a shared inventory may be for checks that
-// only inform the plan. Apply-time checks always read a fresh one.
+// only inform the plan.
 const planInventoryMaxAge = 2 * time.Minute
+
+// createCheckMaxAge bounds how long before a create the read its name check
+// uses may have started. The check after the create (verifyUnique) is what
+// keeps a name unique: it sees every VM created up to our own and keeps the
+// oldest, so a VM created in these seconds is caught there, as any
+// concurrent create is. What the bound buys: the read the previous
+// resources made right after their creates serves the next ones, so an
+// apply reads the cluster about once per wave of creates, not twice.
+const createCheckMaxAge = 2 * time.Second
 
 // providerData is what Configure hands to resources and data sources. One
 // instance lives for one Terraform operation (plan, apply, refresh).
@@ -101,58 +110,6 @@ func providerDataFrom(data any, diags *diag.Diagnostics) *providerData {
 	return pd
 }
 
-// clusterView is one read of the cluster: every VM with its name resolved as
-// far as possible, plus what could not be checked.
-type clusterView struct {
-	vms        []pve.InventoryVM
-	unresolved []int
-	complete   bool
-	readAt     time.Time
-}
-
-// guardInventory converts the view for the pure guard. Only QEMU VMs carry
-// the names we protect; containers share the VMID space but not names.
-func (v *clusterView) guardInventory(createdAt map[int]int64) guard.Inventory {
-	inv := guard.Inventory{Unresolved: v.unresolved, Complete: v.complete}
-	for _, vm := range v.vms {
-		if !vm.IsQEMU() {
-			continue
-		}
-		inv.VMs = append(inv.VMs, guardVM(vm, createdAt[vm.VMID]))
-	}
-	return inv
-}
-
-func guardVM(vm pve.InventoryVM, createdAt int64) guard.VM {
-	return guard.VM{
-		VMID: vm.VMID, Node: vm.Node, Name: vm.Name, NameKnown: vm.NameKnown,
-		Status: vm.Status, Template: vm.Template, CreatedAt: createdAt, Tags: vm.Tags, Uptime: vm.Uptime,
-		Creation: creationOf(vm.Tags, time.Now()),
-	}
-}
-
-// pendingCreations lists the VMs, other than except, that a create or clone
-// task still holds and whose name is not published yet.
-func (v *clusterView) pendingCreations(except int) []int {
-	var ids []int
-	for _, vm := range v.vms {
-		if vm.VMID != except && vm.BeingCreated() {
-			ids = append(ids, vm.VMID)
-		}
-	}
-	return ids
-}
-
-// find returns the inventory entry with the VMID.
-func (v *clusterView) find(vmid int) (pve.InventoryVM, bool) {
-	for _, vm := range v.vms {
-		if vm.VMID == vmid {
-			return vm, true
-		}
-	}
-	return pve.InventoryVM{}, false
-}
-
 // inventoryCache shares cluster reads between the resources of one run, so
 // the cost of a plan or an apply does not grow with (managed VMs × cluster
 // size).
@@ -172,6 +129,15 @@ type inventoryCache struct {
 	next     *inventoryRead // waits for inflight to end; nil if nobody needs it
 	// whether the token sees every VM does not change within a run
 	visibility *bool
+	// changedAt is when this run last changed the cluster; views for
+	// anything but a name check before a create are read after it.
+	changedAt time.Time
+	// freedAt is when this run last removed a VM or changed a name
+	// (destroy, rename, a race loser's removal): a name check before a
+	// create must see that. VMs this run creates do not move it: their
+	// names differ from every other name this run creates (plannedNames),
+	// so no name check of the run can depend on them.
+	freedAt time.Time
 }
 
 type inventoryRead struct {
@@ -242,16 +208,48 @@ func (c *inventoryCache) fresh(ctx context.Context) (*clusterView, error) {
 	return c.get(ctx, time.Now())
 }
 
-// recent returns a view at most planInventoryMaxAge old.
+// recent returns a view at most planInventoryMaxAge old, read after this
+// run's last change.
 func (c *inventoryCache) recent(ctx context.Context) (*clusterView, error) {
-	return c.get(ctx, time.Now().Add(-planInventoryMaxAge))
+	c.mu.Lock()
+	notBefore := later(time.Now().Add(-planInventoryMaxAge), c.changedAt)
+	c.mu.Unlock()
+	return c.get(ctx, notBefore)
 }
 
-// invalidate forgets the last view after this run changed the cluster.
-func (c *inventoryCache) invalidate() {
+// forNameCheck returns a view for the name check of a create: read at
+// most maxAge before now, and after the last removal or rename by this
+// run. VMs this run created since may be missing.
+func (c *inventoryCache) forNameCheck(ctx context.Context, maxAge time.Duration) (*clusterView, error) {
 	c.mu.Lock()
-	c.last = nil
+	notBefore := later(time.Now().Add(-maxAge), c.freedAt)
 	c.mu.Unlock()
+	return c.get(ctx, notBefore)
+}
+
+// invalidate records that this run removed a VM or changed one: later
+// views, for whatever check, are read after now.
+func (c *inventoryCache) invalidate() {
+	now := time.Now()
+	c.mu.Lock()
+	c.changedAt, c.freedAt = now, now
+	c.mu.Unlock()
+}
+
+// created records that this run created a VM: later views are read after
+// now, except those of the name checks before creates (forNameCheck).
+func (c *inventoryCache) created() {
+	now := time.Now()
+	c.mu.Lock()
+	c.changedAt = now
+	c.mu.Unlock()
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func (c *inventoryCache) fill(read *inventoryRead) {

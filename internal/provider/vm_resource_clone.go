@@ -100,7 +100,7 @@ func (r *vmResource) planClone(ctx context.Context, plan *vmResourceModel, view 
 	if source == nil || source.Source.IsUnknown() || plan.Node.IsUnknown() {
 		return
 	}
-	src, err := view.findCloneSource(parseVMRef(source.Source.ValueString()), plan.Node.ValueString())
+	src, err := r.locateCloneSource(ctx, view, source.Source.ValueString(), plan.Node.ValueString())
 	if err != nil {
 		addCloneSourceError(diags, source.Source.ValueString(), err)
 		return

@@ -37,7 +37,7 @@ func (r *vmResource) Create(ctx context.Context, req resource.CreateRequest, res
 
 	name := plan.Name.ValueString()
 	policy := guard.Policy(plan.OnExisting.ValueString())
-	view, err := r.data.inventory.fresh(ctx)
+	view, err := r.data.inventory.forNameCheck(ctx, createCheckMaxAge)
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "read the cluster inventory before creating "+strconv.Quote(name), err)
 		return
@@ -118,7 +118,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	var sourceVM guard.VM
 	if source != nil {
 		var err error
-		if sourceVM, err = view.findCloneSource(parseVMRef(source.Source.ValueString()), node); err != nil {
+		if sourceVM, err = r.locateCloneSource(ctx, view, source.Source.ValueString(), node); err != nil {
 			addCloneSourceError(diags, source.Source.ValueString(), err)
 			return
 		}
@@ -171,7 +171,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 			break
 		}
 	}
-	r.data.inventory.invalidate()
+	r.data.inventory.created()
 	if err != nil && answerLost(ctx, err) && r.createdDespiteLostAnswer(ctx, node, spec.VMID, name) {
 		tflog.Warn(ctx, "the answer to the create request was lost, but the VM exists", map[string]any{"vmid": spec.VMID})
 		err = nil
@@ -205,12 +205,16 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 			return
 		}
 	}
-	vm, err := client.GetVM(ctx, node, spec.VMID)
+	// The config only: a new VM is stopped. qemu-server (PVE/API2/Qemu.pm)
+	// starts it only when create_vm gets `start`, which we never send, and
+	// clone_vm has no such parameter.
+	vm, err := client.GetVMConfig(ctx, node, spec.VMID)
 	if err != nil {
 		addAPIError(diags, fmt.Sprintf("read VM %d after creating it", spec.VMID), err)
 		r.saveIfExists(ctx, plan, node, spec.VMID, state)
 		return
 	}
+	vm.Status = "stopped"
 	r.saveVM(ctx, plan, vm, state, diags)
 
 	winner, err := r.verifyUnique(ctx, vm, task)
@@ -261,6 +265,21 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		r.refreshState(ctx, plan, node, vm.VMID, state, diags)
 	}
 	r.waitForIPAfterStart(ctx, plan, node, vm.VMID, state, diags)
+}
+
+// locateCloneSource finds a clone source in view, else in a view read
+// after this run's last change: the source may be a VM this run just
+// created, which the view of a name check can miss.
+func (r *vmResource) locateCloneSource(ctx context.Context, view *clusterView, source, node string) (guard.VM, error) {
+	vm, err := view.findCloneSource(parseVMRef(source), node)
+	var notFound *vmNotFoundError
+	if !errors.As(err, &notFound) {
+		return vm, err
+	}
+	if view, err = r.data.inventory.recent(ctx); err != nil {
+		return guard.VM{}, err
+	}
+	return view.findCloneSource(parseVMRef(source), node)
 }
 
 // waitCreated waits for a create or clone task PVE accepted. While it runs,

@@ -112,7 +112,9 @@ func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diag
 		return
 	}
 
-	view, err := r.data.inventory.recent(ctx)
+	// At apply time Terraform plans each resource again right before
+	// creating it; the views of the name checks serve here too.
+	view, err := r.data.inventory.forNameCheck(ctx, planInventoryMaxAge)
 	if err != nil {
 		addAPIError(diags, "read the cluster inventory to check that "+strconv.Quote(name)+" is free", err)
 		return

@@ -14,7 +14,7 @@ import (
 const (
 	// minLearnedPollInterval is the shortest delay between the polls that
 	// follow a first poll timed by taskPace.
-	minLearnedPollInterval = 100 * time.Millisecond
+	minLearnedPollInterval = 50 * time.Millisecond
 	// maxTaskPollInterval caps the growing delay between status polls.
 	maxTaskPollInterval = 5 * time.Second
 	// taskLogTail is how many last log lines a TaskError keeps.
@@ -74,13 +74,17 @@ func (c *Client) waitTaskExit(ctx context.Context, node, id string) (string, err
 	interval := c.cfg.TaskPollInterval
 	maxInterval := max(maxTaskPollInterval, interval)
 	waitStart := time.Now()
-	first := c.pace.firstPoll(node, info.typ)
+	first, scouted := c.pace.firstPoll(ctx, node, info.typ, waitStart)
+	if scouted != nil {
+		defer scouted()
+	}
 	if first > 0 {
 		// The task is expected to end about now: when the first poll comes
-		// early, the next ones follow closely, then slow down as usual.
-		interval = min(interval, max(first/10, minLearnedPollInterval))
+		// early, the next ones follow closely (which also tells the pace
+		// closely how long the task took), then slow down as usual.
+		interval = min(interval, max(first/20, minLearnedPollInterval))
 	}
-	if err := sleepCtx(ctx, first); err != nil {
+	if err := sleepCtx(ctx, first-time.Since(waitStart)); err != nil {
 		return "", fmt.Errorf("waiting for task %s: %w", id, err)
 	}
 	for polls := 1; ; polls++ {
