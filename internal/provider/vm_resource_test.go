@@ -738,49 +738,59 @@ resource "proxmoxsafe_vm" "test" {
 
 func TestAccVMResource_clone(t *testing.T) {
 	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("clone")
+	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
+	sim := lab.RequireSim(t, "second node pve2 (clone sources off the target node) and the incident's template 9000")
+	name := acctest.RandomName("clone")
 	clone := func(source string, lines ...string) string {
-		return lab.Config(vmHCL(name, lab.Node, append([]string{
+		return lab.Config(vmHCL(name, "pve", append([]string{
 			fmt.Sprintf("clone = { source = %q }", source), `memory = 1024`, `started = false`,
 		}, lines...)...))
 	}
-	// A second VM named like a source makes the name ambiguous.
-	base := lab.RandomName("base-image")
-	baseA := lab.AddVM(t, pvesim.VM{VMID: 9100, Name: base, Status: "stopped", Template: true})
-	baseB := lab.AddVM(t, pvesim.VM{VMID: 9101, Name: base, Status: "stopped", Template: true})
-	tmpl := lab.AddVM(t, pvesim.VM{VMID: 9000, Name: lab.RandomName("debian-12-template"), Status: "stopped", Template: true,
-		Config: map[string]string{"memory": "2048"}})
+	// Two VMs named like a source, neither on the target node, make the
+	// name ambiguous; one of them on the target node is preferred.
+	if err := sim.AddVM(pvesim.VM{VMID: 9100, Node: "pve2", Name: "base-image", Status: "stopped", Template: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.AddVM(pvesim.VM{VMID: 9101, Node: "pve2", Name: "base-image", Status: "stopped", Template: true}); err != nil {
+		t.Fatal(err)
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
+		CheckDestroy:             checkNoVMNamed(sim, name),
 		Steps: []resource.TestStep{
 			{
-				Config:      clone(base),
+				Config:      clone("base-image"),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)clone source "%s" is ambiguous.*VMID %d.*VMID %d`, base, baseA.VMID, baseB.VMID)),
+				ExpectError: regexp.MustCompile(`(?s)clone source "base-image" is ambiguous.*none of\s+them is on the target node pve.*VMID 9100.*VMID 9101`),
 			},
 			{
-				Config: clone(tmpl.Name),
+				PreConfig: func() {
+					if err := sim.AddVM(pvesim.VM{VMID: 9102, Node: "pve", Name: "base-image", Status: "stopped", Template: true}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: clone("base-image"),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(1024)),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("clone").AtMapKey("full"), knownvalue.Bool(true)),
+					// Write-only: a create-time instruction, never stored.
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("clone"), knownvalue.Null()),
 				},
 				Check: func(*terraform.State) error {
-					vm := onlyVMNamed(t, lab, name)
-					if vm.Template || vm.Config["memory"] != "1024" || vm.UUID == tmpl.UUID {
-						return fmt.Errorf("clone not converged or shares the template's identity: %+v", vm)
+					vm := onlyVMNamed(t, sim, name)
+					tmpl, _ := sim.VM(9102)
+					if vm.Template || vm.Config["memory"] != "1024" || vm.UUID == tmpl.UUID || vm.Node != "pve" {
+						return fmt.Errorf("clone not converged, not on pve or shares the template's identity: %+v", vm)
 					}
 					return nil
 				},
 			},
 			{
-				// Another source is another VM: replaced, still one VM.
-				Config: clone(strconv.Itoa(baseB.VMID)),
+				// Another source later changes nothing: the VM exists.
+				Config: clone("debian-12-template"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
+					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
 				}},
-				Check: expectVMCount(lab, name, 1),
+				Check: expectVMCount(sim, name, 1),
 			},
 		},
 	})
