@@ -88,7 +88,11 @@ func newLabAPI(conn Connection) (*labAPI, error) {
 		}
 		tlsConfig.RootCAs = pool
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
+	defaultTransport, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return nil, fmt.Errorf("http.DefaultTransport is a %T, not an *http.Transport", http.DefaultTransport)
+	}
+	transport := defaultTransport.Clone()
 	transport.TLSClientConfig = tlsConfig
 	opts := []proxmox.Option{proxmox.WithHTTPClient(&http.Client{Transport: transport, Timeout: time.Minute})}
 	if conn.APIToken != "" {
