@@ -195,23 +195,34 @@ func (a *labAPI) read(ctx context.Context, g guest) (pvesim.VM, error) {
 // /cluster/nextid, then POST .../template (template) or .../status/start
 // (vm_start) as vm asks. It returns the VMID once the create was sent.
 func (a *labAPI) create(ctx context.Context, vm pvesim.VM) (int, error) {
-	var next json.Number
-	if err := a.c.Get(ctx, "/cluster/nextid", &next); err != nil {
-		return 0, fmt.Errorf("GET /cluster/nextid: %w", err)
-	}
-	vmid, err := strconv.Atoi(next.String())
-	if err != nil {
-		return 0, fmt.Errorf("GET /cluster/nextid answered %q", next)
-	}
-	params := map[string]any{"vmid": vmid, "name": vm.Name}
-	for k, v := range vm.Config {
-		params[k] = v
-	}
 	base := fmt.Sprintf("/nodes/%s/qemu", url.PathEscape(vm.Node))
-	if err := a.task(ctx, "POST", base, params); err != nil {
-		return vmid, err
+	var vmid int
+	// nextid only proposes a free VMID: a parallel test may take it first,
+	// and create_vm then refuses synchronously ("unable to create VM <id> -
+	// VM <id> already exists on node ..."): ask again.
+	for attempt := 1; ; attempt++ {
+		var next json.Number
+		if err := a.c.Get(ctx, "/cluster/nextid", &next); err != nil {
+			return 0, fmt.Errorf("GET /cluster/nextid: %w", err)
+		}
+		var err error
+		if vmid, err = strconv.Atoi(next.String()); err != nil {
+			return 0, fmt.Errorf("GET /cluster/nextid answered %q", next)
+		}
+		params := map[string]any{"vmid": vmid, "name": vm.Name}
+		for k, v := range vm.Config {
+			params[k] = v
+		}
+		err = a.task(ctx, "POST", base, params)
+		if err == nil {
+			break
+		}
+		if attempt >= 20 || !strings.Contains(err.Error(), "already exists") {
+			return 0, err
+		}
 	}
 	base = fmt.Sprintf("%s/%d", base, vmid)
+	var err error
 	switch {
 	case vm.Template:
 		err = a.task(ctx, "POST", base+"/template", nil)
