@@ -135,7 +135,7 @@ func (c simCheck) CheckState(_ context.Context, _ statecheck.CheckStateRequest, 
 func TestAccVMDuplicatesCleanup(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident", StatsLag: 0})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "incident scenario and broken storage (leftover volumes)")
 	grafana := `proxmoxsafe_vm.monitoring["monitoring-grafana"]`
 	prometheus := `proxmoxsafe_vm.monitoring["monitoring-prometheus"]`
 	extras := []int{108, 110, 111, 112, 115, 116, 117, 121, 122}
