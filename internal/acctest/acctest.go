@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -48,12 +49,27 @@ func TargetLab() bool { return os.Getenv("PROXMOXSAFE_ACC_TARGET") == "lab" }
 type Lab struct {
 	// Sim is the simulator behind the lab; nil against a real cluster.
 	Sim *pvesim.Server
-	// Node is a node VMs can be created on.
+	// Node is a node VMs can be created on (PROXMOXSAFE_ACC_NODE in a lab).
 	Node string
+	// Storage holds the disks tests create (PROXMOXSAFE_ACC_STORAGE,
+	// default local-lvm); OtherStorage is a second storage for replacements
+	// (PROXMOXSAFE_ACC_OTHER_STORAGE, default local).
+	Storage, OtherStorage string
+	// Bridge is the bridge of the NICs tests create (PROXMOXSAFE_ACC_BRIDGE,
+	// default vmbr0).
+	Bridge string
 
 	endpoint string
 	token    string
 	caPEM    string
+
+	// Against a real cluster: the test, its API client and the names its
+	// RandomName handed out, which cleanup removes.
+	t     *testing.T
+	api   *labAPI
+	conn  Connection
+	mu    sync.Mutex
+	names []string
 }
 
 // New starts a simulator with opts for this test (or uses the real lab) and
@@ -75,7 +91,10 @@ func New(t *testing.T, opts pvesim.Options) *Lab {
 	if len(opts.Nodes) > 0 {
 		node = opts.Nodes[0]
 	}
-	return &Lab{Sim: sim, Node: node, endpoint: sim.URL(), token: sim.Token(), caPEM: string(sim.CACertPEM())}
+	return &Lab{
+		Sim: sim, Node: node, Storage: "local-lvm", OtherStorage: "local", Bridge: "vmbr0",
+		endpoint: sim.URL(), token: sim.Token(), caPEM: string(sim.CACertPEM()),
+	}
 }
 
 // NewEmpty is New with an empty single-node cluster.
@@ -90,17 +109,79 @@ func fromEnvironment(t *testing.T) *Lab {
 			t.Fatalf("PROXMOXSAFE_ACC_TARGET=lab needs %s", v)
 		}
 	}
+	conn, err := connectionFromEnvironment()
+	if err != nil {
+		t.Fatalf("PROXMOXSAFE_ACC_TARGET=lab: %s", err)
+	}
+	api, err := newLabAPI(conn)
+	if err != nil {
+		t.Fatalf("PROXMOXSAFE_ACC_TARGET=lab: %s", err)
+	}
 	// The provider reads credentials and TLS settings from PROXMOX_VE_*.
-	return &Lab{Node: os.Getenv("PROXMOXSAFE_ACC_NODE")}
+	l := &Lab{
+		Node:         os.Getenv("PROXMOXSAFE_ACC_NODE"),
+		Storage:      envOr("PROXMOXSAFE_ACC_STORAGE", "local-lvm"),
+		OtherStorage: envOr("PROXMOXSAFE_ACC_OTHER_STORAGE", "local"),
+		Bridge:       envOr("PROXMOXSAFE_ACC_BRIDGE", "vmbr0"),
+		t:            t,
+		api:          api,
+		conn:         conn,
+	}
+	t.Cleanup(l.cleanUp)
+	return l
 }
 
-// RequireSim returns the simulator, or skips the test against a real cluster.
-func (l *Lab) RequireSim(t *testing.T) *pvesim.Server {
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+// RequireSim returns the simulator, or skips the test against a real
+// cluster, naming the lab control the test needs (fault injection, request
+// counters, an offline node, a broken storage, the incident scenario...).
+func (l *Lab) RequireSim(t *testing.T, control string) *pvesim.Server {
 	t.Helper()
 	if l.Sim == nil {
-		t.Skip("needs the simulator's inventory or fault injection; not run against a real cluster")
+		t.Skipf("needs the simulator's %s, which a real cluster does not offer; runs against the simulator only", control)
 	}
 	return l.Sim
+}
+
+// SkipInLab skips a test that needs the simulator before it builds a Lab,
+// naming the control it needs.
+func SkipInLab(t *testing.T, control string) {
+	t.Helper()
+	if TargetLab() {
+		t.Skipf("needs the simulator's %s, which a real cluster does not offer; runs against the simulator only", control)
+	}
+}
+
+var (
+	runPrefixOnce sync.Once
+	runPrefix     string
+)
+
+// RunPrefix starts the name of every VM a lab-mode run creates:
+// "tfacc-" and five random letters, so that one run's leftovers can be swept
+// (SweepLab) without touching another run's or anybody's VMs.
+func RunPrefix() string {
+	runPrefixOnce.Do(func() {
+		runPrefix = SweepPrefix + sdkacctest.RandStringFromCharSet(5, sdkacctest.CharSetAlpha) + "-"
+	})
+	return runPrefix
+}
+
+// SweepPrefix starts the name of every VM any lab-mode run creates.
+const SweepPrefix = "tfacc-"
+
+// Connection is how to reach this lab's API.
+func (l *Lab) Connection() Connection {
+	if l.Sim == nil {
+		return l.conn
+	}
+	return Connection{Endpoint: l.endpoint, APIToken: l.token, CACertPEM: []byte(l.caPEM)}
 }
 
 // Endpoint is the API URL tests pass to the provider.
@@ -118,10 +199,20 @@ func (l *Lab) ProviderBlock(extra ...string) string {
 	if l.Sim == nil {
 		return fmt.Sprintf("provider %q {\n%s\n}\n", ProviderName, strings.Join(extra, "\n"))
 	}
+	return l.ProviderBlockWithToken(l.token, extra...)
+}
+
+// ProviderBlockWithToken is ProviderBlock authenticating with token instead
+// of the lab's credentials (against a real cluster the endpoint and the TLS
+// settings still come from PROXMOX_VE_*).
+func (l *Lab) ProviderBlockWithToken(token string, extra ...string) string {
+	if l.Sim == nil {
+		return l.ProviderBlock(append([]string{fmt.Sprintf("api_token = %q", token)}, extra...)...)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "provider %q {\n", ProviderName)
 	fmt.Fprintf(&b, "  endpoint  = %q\n", l.endpoint)
-	fmt.Fprintf(&b, "  api_token = %q\n", l.token)
+	fmt.Fprintf(&b, "  api_token = %q\n", token)
 	if l.caPEM != "" {
 		fmt.Fprintf(&b, "  ca_certificate = <<-EOT\n%s\n  EOT\n", indent(strings.TrimSpace(l.caPEM), "    "))
 	}

@@ -7,48 +7,38 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/recoveryexample"
 )
 
-const act4HCL = `data "proxmoxsafe_vm_duplicates" "monitoring" {
-  name_regex = "^monitoring-"
-}
-
-locals {
-  keep = { for g in data.proxmoxsafe_vm_duplicates.monitoring.groups : g.name => g }
-}
-
-# Take the VM to keep of each name back under management.
-import {
-  for_each = local.keep
-  to       = proxmoxsafe_vm.monitoring[each.key]
-  id       = each.value.keep_import_id
-}
-
-# The stack as it is meant to be: fixed names, not derived from the
-# duplicates (once they are gone, the groups are empty).
-resource "proxmoxsafe_vm" "monitoring" {
-  for_each = toset(["monitoring-grafana", "monitoring-prometheus"])
-
-  name   = each.key
-  node   = "pve"
-  memory = 2048
-  tags   = ["monitoring"]
-
-  lifecycle {
-    # The CPU, disks and NICs of the imported VMs stay as they are.
-    ignore_changes = [cpu, disks, networks]
-  }
-}
-
-output "managed" {
+// managedOutputHCL is the demo's own addition to the guide's example: the
+// VMIDs Terraform manages again, for the expectations below.
+const managedOutputHCL = `output "managed" {
   value = { for k, vm in proxmoxsafe_vm.monitoring : k => vm.vmid }
 }
 `
 
-// actCleanup imports the VM to keep of every duplicated name.
+// guideFiles is the recovery guide's example at step, with the demo's
+// output; the demo's provider.tf replaces the example's terraform.tf.
+func (d *demo) guideFiles(step recoveryexample.Step) (map[string]string, error) {
+	files, err := recoveryexample.Files(d.root, step)
+	if err != nil {
+		return nil, err
+	}
+	files["outputs.tf"] = managedOutputHCL
+	return files, nil
+}
+
+// actCleanup plays the recovery guide (examples/guides/recover-from-state-loss)
+// step by step: step 1 imports the VM to keep of every duplicated name and
+// every other VM as it is.
 func (d *demo) actCleanup(ctx context.Context) error {
-	d.say("Rebuild the lost state from the cluster: import blocks driven by the data source\nimport the VM to keep of each name.")
-	dir, err := d.writeConfig("act4", act4HCL)
+	d.say("Rebuild the lost state from the cluster, as the recovery guide does: next to the\nstack's main.tf, recovery.tf imports the VM to keep of each name and every other\nVM as it is, driven by the data source.")
+	files, err := d.guideFiles(recoveryexample.Import)
+	if err != nil {
+		return err
+	}
+	dir, err := d.writeFiles("act4", files)
 	if err != nil {
 		return err
 	}
@@ -57,8 +47,13 @@ func (d *demo) actCleanup(ctx context.Context) error {
 		return err
 	}
 	d.show(summary(res.Output))
-	imported := regexp.MustCompile(fmt.Sprintf(`Resources: %d imported, 0 added, \d+ changed, 0 destroyed`, len(incident)))
-	if !d.expect(res.ok() && imported.MatchString(res.Output), "terraform apply imports %d VMs and creates or destroys none", len(incident)) {
+	extras := 0
+	for _, g := range incident {
+		extras += len(g.vmids) - 1
+	}
+	imported := regexp.MustCompile(fmt.Sprintf(`Resources: %d imported, 0 added, \d+ changed, 0 destroyed`, len(incident)+extras))
+	if !d.expect(res.ok() && imported.MatchString(res.Output),
+		"terraform apply imports the %d VMs to keep and the %d others, and creates or destroys none", len(incident), extras) {
 		d.show(res.Output)
 		return nil
 	}
@@ -76,66 +71,25 @@ func (d *demo) actCleanup(ctx context.Context) error {
 	if err := d.expectNoChanges(ctx, dir); err != nil {
 		return err
 	}
-	return d.removeExtras(ctx, dir)
+	return d.removeExtras(ctx, dir, extras)
 }
 
-// act4ExtrasHCL imports every other VM of each group as it is, so that
-// removing the resource from the configuration destroys them.
-const act4ExtrasHCL = `
-locals {
-  extra_vms = merge([
-    for g in data.proxmoxsafe_vm_duplicates.monitoring.groups : {
-      for m in g.members : tostring(m.vmid) => m if !m.keep
-    }
-  ]...)
-}
-
-import {
-  for_each = local.extra_vms
-  to       = proxmoxsafe_vm.extra[each.key]
-  id       = each.value.import_id
-}
-
-resource "proxmoxsafe_vm" "extra" {
-  for_each = local.extra_vms
-
-  name = each.value.name
-  node = each.value.node
-
-  lifecycle {
-    ignore_changes = all
-  }
-}
-`
-
-// removeExtras imports the other VMs of every group, then removes them from
-// the configuration so that Terraform destroys them. Two have a disk on the
-// pool that cannot be imported: as in Proxmox VE, their destroy succeeds
-// with a warning that names the volume left behind and how to free it.
-func (d *demo) removeExtras(ctx context.Context, dir string) error {
-	extras := 0
-	for _, g := range incident {
-		extras += len(g.vmids) - 1
+// removeExtras plays steps 2 to 4 of the guide: the extras' import block and
+// resource are deleted from recovery.tf, so Terraform destroys them. Two have
+// a disk on the pool that cannot be imported: as in Proxmox VE, their destroy
+// succeeds with a warning that names the volume left behind and how to free
+// it. Then recovery.tf goes, and the plan shows no changes.
+func (d *demo) removeExtras(ctx context.Context, dir string, extras int) error {
+	d.say("Step 2 of the guide: delete the extras' import block and resource from\nrecovery.tf. Terraform destroys them.")
+	files, err := d.guideFiles(recoveryexample.RemoveExtras)
+	if err != nil {
+		return err
 	}
-	d.say("Import the other VMs of each group as they are, then drop them from the\nconfiguration: Terraform destroys them.")
-	if err := d.rewriteConfig(dir, act4HCL+act4ExtrasHCL); err != nil {
+	if err := d.rewriteFiles(dir, files); err != nil {
 		return err
 	}
 	res, err := d.tf.run(ctx, dir, "apply", "-auto-approve", "-no-color")
 	if err != nil {
-		return err
-	}
-	d.show(summary(res.Output))
-	imported := regexp.MustCompile(fmt.Sprintf(`Resources: %d imported, 0 added, \d+ changed, 0 destroyed`, extras))
-	if !d.expect(res.ok() && imported.MatchString(res.Output), "terraform apply imports the %d other VMs", extras) {
-		d.show(res.Output)
-		return nil
-	}
-	d.say("Drop the extras from the configuration.")
-	if err := d.rewriteConfig(dir, act4HCL); err != nil {
-		return err
-	}
-	if res, err = d.tf.run(ctx, dir, "apply", "-auto-approve", "-no-color"); err != nil {
 		return err
 	}
 	d.show(summary(res.Output))
@@ -150,6 +104,13 @@ func (d *demo) removeExtras(ctx context.Context, dir string) error {
 	}
 	for _, g := range incident {
 		d.expect(slices.Equal(d.vmids(g.name), []int{g.keep}), "one VM named %s is left: %d", g.name, g.keep)
+	}
+	d.say("Step 4: delete recovery.tf. The stack is managed again, one VM per name.")
+	if files, err = d.guideFiles(recoveryexample.Stack); err != nil {
+		return err
+	}
+	if err := d.rewriteFiles(dir, files); err != nil {
+		return err
 	}
 	return d.expectNoChanges(ctx, dir)
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +21,7 @@ type demo struct {
 	sim       *pvesim.Server
 	tf        *terraform
 	workdir   string
+	root      string // the module, for the examples the demo applies
 	tfVersion string
 
 	statsLag    time.Duration
@@ -104,6 +107,12 @@ func (d *demo) summary(ctx context.Context, elapsed time.Duration) error {
 // <workdir>/<name> (a kept work directory may hold an earlier run's state),
 // prints body and returns the directory.
 func (d *demo) writeConfig(name, body string) (string, error) {
+	return d.writeFiles(name, map[string]string{"main.tf": body})
+}
+
+// writeFiles is writeConfig for a configuration of several files (file
+// name to content).
+func (d *demo) writeFiles(name string, files map[string]string) (string, error) {
 	dir := filepath.Join(d.workdir, name)
 	if err := os.RemoveAll(dir); err != nil {
 		return "", err
@@ -114,22 +123,32 @@ func (d *demo) writeConfig(name, body string) (string, error) {
 	if err := os.WriteFile(filepath.Join(dir, "provider.tf"), []byte(d.providerHCL()), 0o644); err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(body), 0o644); err != nil {
-		return "", err
-	}
-	printf(d.out, "\n  %s/main.tf:\n", name)
-	d.show(body)
-	return dir, nil
+	return dir, d.rewriteFiles(dir, files)
 }
 
-// rewriteConfig replaces the body of a directory writeConfig made, keeping
-// its state, and prints the new body.
-func (d *demo) rewriteConfig(dir, body string) error {
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(body), 0o644); err != nil {
+// rewriteFiles replaces the configuration files of a directory writeFiles
+// made (a .tf file not in files is deleted), keeping its state and
+// provider.tf, and prints each file.
+func (d *demo) rewriteFiles(dir string, files map[string]string) error {
+	old, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+	if err != nil {
 		return err
 	}
-	printf(d.out, "\n  %s/main.tf:\n", filepath.Base(dir))
-	d.show(body)
+	for _, f := range old {
+		if name := filepath.Base(f); name != "provider.tf" && files[name] == "" {
+			if err := os.Remove(f); err != nil {
+				return err
+			}
+			printf(d.out, "\n  %s/%s: deleted\n", filepath.Base(dir), name)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(files[name]), 0o644); err != nil {
+			return err
+		}
+		printf(d.out, "\n  %s/%s:\n", filepath.Base(dir), name)
+		d.show(files[name])
+	}
 	return nil
 }
 

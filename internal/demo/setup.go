@@ -132,7 +132,7 @@ func setUp(ctx context.Context, workdir string, statsLag time.Duration, out io.W
 	printf(out, "  Terraform %s, provider installed through dev_overrides (%s)\n", version, cliConfig)
 
 	ok = true
-	return &demo{out: out, sim: sim, tf: tf, workdir: workdir, tfVersion: version, statsLag: statsLag}, sim.Close, nil
+	return &demo{out: out, sim: sim, tf: tf, workdir: workdir, root: root, tfVersion: version, statsLag: statsLag}, sim.Close, nil
 }
 
 func startSimulator(workdir string, statsLag time.Duration) (*pvesim.Server, error) {

@@ -26,7 +26,7 @@ import (
 // test serves the provider itself.
 func exampleBody(t *testing.T, dir string) string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(moduleRoot(t), dir, "*.tf"))
+	files, err := filepath.Glob(filepath.Join(acctest.ModuleRoot(t), dir, "*.tf"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no example in %s: %v", dir, err)
 	}
@@ -62,7 +62,7 @@ func TestAccExamples_cloudInitClone(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Nodes: []string{"pve", "pve2"}})
 	// The template on pve2 has local disks: PVE would refuse to clone it to
 	// pve, so the one on pve is taken.
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "second node pve2 and seeded cloud-init templates")
 	for _, tmpl := range []pvesim.VM{
 		pvesim.CloudInitTemplate(9050, "pve2", "debian-12-cloud"),
 		pvesim.CloudInitTemplate(9051, "pve", "debian-12-cloud"),

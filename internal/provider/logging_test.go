@@ -19,7 +19,7 @@ import (
 func TestProviderLogsNoSecrets(t *testing.T) {
 	const password = "Corr3ct-Horse-Battery"
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident", User: "terraform@pve", Password: password})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "ticket-login user and request counters")
 	tokenSecret := lab.Token()[strings.Index(lab.Token(), "=")+1:]
 
 	var logs bytes.Buffer

@@ -40,8 +40,7 @@ removed {
 // destroying it leaves the VM alone.
 func TestAccNameGuard_lifecycle(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
-	name := acctest.RandomName("monitoring-prometheus")
+	name := lab.RandomName("monitoring-prometheus")
 	var vm peerVM
 	guard := lab.Config(guardHCL(name, lab.Node))
 	vmidIs := func(want func() int64) statecheck.StateCheck {
@@ -57,7 +56,7 @@ func TestAccNameGuard_lifecycle(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		// Destroying the guard leaves the other provider's VM alone.
-		CheckDestroy: expectVMCount(sim, name, 1),
+		CheckDestroy: expectVMCount(lab, name, 1),
 		Steps: []resource.TestStep{
 			{
 				// The name is free: the guard claims it.
@@ -71,7 +70,7 @@ func TestAccNameGuard_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(guardAddr, tfjsonpath.New("vmid"), knownvalue.Null()),
 					statecheck.ExpectKnownValue(guardAddr, tfjsonpath.New("vm_node"), knownvalue.Null()),
 				},
-				Check: expectVMCount(sim, name, 0),
+				Check: expectVMCount(lab, name, 0),
 			},
 			{
 				// Another provider creates the VM through the API; the
@@ -94,7 +93,7 @@ func TestAccNameGuard_lifecycle(t *testing.T) {
 				ImportStateVerifyIgnore: []string{"node"},
 			},
 			// The state is lost.
-			{Config: lab.Config(forgetGuard), Check: expectVMCount(sim, name, 1)},
+			{Config: lab.Config(forgetGuard), Check: expectVMCount(lab, name, 1)},
 			{
 				// Names of fresh VMs are missing from /cluster/resources for a
 				// minute here; the guard must still see this one.
@@ -103,7 +102,7 @@ func TestAccNameGuard_lifecycle(t *testing.T) {
 					`, name "` + name + `".*terraform import <proxmoxsafe_name_guard address> ` + name +
 					`.*terraform import <proxmox_virtual_environment_vm address> ` + lab.Node + `/\d+ .*bpg/proxmox` +
 					`.*terraform import <proxmox_vm_qemu address> ` + lab.Node + `/qemu/\d+ .*Telmate/proxmox`),
-				Check: expectVMCount(sim, name, 1),
+				Check: expectVMCount(lab, name, 1),
 			},
 			{
 				// Importing the guard by name recovers.
@@ -127,8 +126,7 @@ func TestAccNameGuard_lifecycle(t *testing.T) {
 // configuration spells.
 func TestAccNameGuard_refusesTakenName(t *testing.T) {
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
-	name := acctest.RandomName("taken")
+	name := lab.RandomName("taken")
 	vm := createPeerVM(t, lab, name)
 	id := strconv.Itoa(vm.VMID)
 	resource.Test(t, resource.TestCase{
@@ -141,13 +139,13 @@ func TestAccNameGuard_refusesTakenName(t *testing.T) {
 				strings.ToUpper(name) + `\n.* ` + lab.Node + `/` + id + ` .* ` + lab.Node + `/qemu/` + id + ` `),
 		}},
 	})
-	vmCountIs(t, sim, name, 1)
+	vmCountIs(t, lab, name, 1)
 }
 
 func TestAccNameGuard_failsClosed(t *testing.T) {
 	t.Run("name unreadable on an offline node", func(t *testing.T) {
 		lab := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}, StatsLag: time.Hour})
-		sim := lab.RequireSim(t)
+		sim := lab.RequireSim(t, "offline node control (pve2 unreachable)")
 		if err := sim.AddVM(pvesim.VM{VMID: 321, Node: "pve2", Name: "fresh", Status: "running", CreatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +160,7 @@ func TestAccNameGuard_failsClosed(t *testing.T) {
 	})
 	t.Run("duplicated name", func(t *testing.T) {
 		lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-		lab.RequireSim(t)
+		lab.RequireSim(t, "incident scenario (six monitoring-grafana VMs)")
 		resource.Test(t, resource.TestCase{
 			ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 			Steps: []resource.TestStep{{
@@ -173,8 +171,7 @@ func TestAccNameGuard_failsClosed(t *testing.T) {
 	})
 	t.Run("two guards claim one name", func(t *testing.T) {
 		lab := acctest.NewEmpty(t)
-		sim := lab.RequireSim(t)
-		name := acctest.RandomName("twice")
+		name := lab.RandomName("twice")
 		second := strings.Replace(guardHCL(strings.ToUpper(name), lab.Node), `"prom"`, `"other"`, 1)
 		resource.Test(t, resource.TestCase{
 			ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -183,6 +180,6 @@ func TestAccNameGuard_failsClosed(t *testing.T) {
 				ExpectError: regexp.MustCompile(`Two resources claim the same VM name`),
 			}},
 		})
-		vmCountIs(t, sim, name, 0)
+		vmCountIs(t, lab, name, 0)
 	})
 }

@@ -28,6 +28,8 @@ func heredoc(pem string) string {
 func TestAccProvider_apiTokenWithCACertificate(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
+	// A lab cluster may hold no VM yet: one to list.
+	lab.AddVM(t, pvesim.VM{VMID: 4000, Name: lab.RandomName("listed"), Status: "stopped"})
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
@@ -40,7 +42,7 @@ func TestAccProvider_apiTokenWithCACertificate(t *testing.T) {
 func TestAccProvider_ticketLogin(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident", User: "terraform@pve", Password: "correct horse"})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "ticket-login user terraform@pve and request counters")
 	provider := fmt.Sprintf(`
 provider "proxmoxsafe" {
   endpoint       = %q
@@ -66,7 +68,7 @@ provider "proxmoxsafe" {
 func TestAccProvider_insecure(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	lab.RequireSim(t)
+	lab.RequireSim(t, "self-signed certificate (the test trusts none)")
 	provider := fmt.Sprintf(`
 provider "proxmoxsafe" {
   endpoint  = %q
@@ -83,7 +85,7 @@ provider "proxmoxsafe" {
 func TestAccProvider_untrustedCertificate(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	lab.RequireSim(t)
+	lab.RequireSim(t, "self-signed certificate (the test trusts none)")
 	provider := fmt.Sprintf(`
 provider "proxmoxsafe" {
   endpoint  = %q
@@ -130,14 +132,7 @@ provider "proxmoxsafe" {
 func TestAccProvider_wrongToken(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	lab.RequireSim(t)
-	provider := fmt.Sprintf(`
-provider "proxmoxsafe" {
-  endpoint       = %q
-  api_token      = "root@pam!proxmoxsafe=wrong-secret-value"
-  ca_certificate = %s
-}
-`, lab.Endpoint(), heredoc(lab.CACertPEM()))
+	provider := lab.ProviderBlockWithToken("root@pam!proxmoxsafe=wrong-secret-value")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{

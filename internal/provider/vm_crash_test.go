@@ -41,7 +41,7 @@ func TestAccVMResource_crashRecovery(t *testing.T) {
 
 	cli := acctest.NewCLI(t)
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", TaskDuration: 150 * time.Millisecond, StatsLag: time.Second})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "task duration control (150 ms tasks) and its full inventory")
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Minute)
 	defer cancel()
 

@@ -19,7 +19,7 @@ import (
 func TestAccVMDataSource(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "incident scenario (fixed VMIDs, template 9000) and seeded creation time and SMBIOS UUID")
 	ctime := time.Date(2024, 3, 1, 12, 30, 0, 0, time.UTC)
 	const uuid = "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b"
 	if err := sim.AddVM(pvesim.VM{
@@ -122,7 +122,7 @@ data "proxmoxsafe_vm" "ambiguous" {
 func TestAccVMDataSource_container(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "container seeding")
 	if err := sim.AddVM(pvesim.VM{VMID: 150, Name: "proxy", Type: "lxc", Status: "running"}); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestAccVMDataSource_container(t *testing.T) {
 func TestAccVMDataSource_warnings(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "extra API token with partial visibility and request counters")
 	const token = "auditor@pve!partial=11111111-2222-4333-8444-555555555555"
 	sim.AddToken(token, []int{100, 126})
 

@@ -15,73 +15,8 @@ import (
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/recoveryexample"
 )
-
-// The monitoring stack as its configuration describes it. The VMs match
-// what the incident's repeated applies created.
-const cleanupMonitoring = `
-data "proxmoxsafe_vm_duplicates" "monitoring" {
-  name_regex = "^monitoring-"
-}
-
-resource "proxmoxsafe_vm" "monitoring" {
-  for_each = toset(["monitoring-grafana", "monitoring-prometheus"])
-
-  name   = each.key
-  node   = "pve"
-  tags   = ["monitoring"]
-  memory = 2048
-  cpu = {
-    cores   = 2
-    sockets = 1
-  }
-  disks = {
-    scsi0 = { storage = "local-lvm", size = 32 }
-  }
-  networks = {
-    net0 = { bridge = "vmbr0", firewall = true }
-  }
-}
-`
-
-// Take the VM to keep of each name back into state.
-const cleanupImportKept = `
-import {
-  for_each = { for g in data.proxmoxsafe_vm_duplicates.monitoring.groups : g.name => g }
-  to       = proxmoxsafe_vm.monitoring[each.key]
-  id       = each.value.keep_import_id
-}
-`
-
-// Import every other member into a resource of its own, keyed by VMID, as
-// it is; removing that resource from the configuration destroys them.
-const cleanupImportExtras = `
-locals {
-  extra_vms = merge([
-    for g in data.proxmoxsafe_vm_duplicates.monitoring.groups : {
-      for m in g.members : tostring(m.vmid) => m if !m.keep
-    }
-  ]...)
-}
-
-import {
-  for_each = local.extra_vms
-  to       = proxmoxsafe_vm.extra[each.key]
-  id       = each.value.import_id
-}
-
-resource "proxmoxsafe_vm" "extra" {
-  for_each = local.extra_vms
-
-  name    = each.value.name
-  node    = each.value.node
-  started = false
-
-  lifecycle {
-    ignore_changes = all
-  }
-}
-`
 
 // vmidsNamed asserts which VMs carry name in the simulator. It is a state
 // check because the legacy Check functions cannot shim for_each instances.
@@ -126,16 +61,25 @@ func (c simCheck) CheckState(_ context.Context, _ statecheck.CheckStateRequest, 
 	resp.Error = c()
 }
 
-// The recovery after the incident, done with Terraform: the duplicates data
-// source drives the imports, and Terraform destroys the extra VMs. Two of
-// them (108, 111) have a disk on the ZFS pool that cannot be imported: as in
-// Proxmox VE (qemu-server QemuServer.pm destroy_vm), their destroy still
-// succeeds, and only those volumes stay behind on the broken pool, for the
-// operator to free (`pvesm free <volid>`) once the pool is back.
+// The recovery after the incident, done with Terraform as the recovery
+// guide shows it: its example (examples/guides/recover-from-state-loss) is
+// applied step by step. The duplicates data source drives the imports, and
+// Terraform destroys the extra VMs. Two of them (108, 111) have a disk on
+// the ZFS pool that cannot be imported: as in Proxmox VE (qemu-server
+// QemuServer.pm destroy_vm), their destroy still succeeds, and only those
+// volumes stay behind on the broken pool, for the operator to free
+// (`pvesm free <volid>`) once the pool is back.
 func TestAccVMDuplicatesCleanup(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident", StatsLag: 0})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "incident scenario and broken storage (leftover volumes)")
+	guide := func(step recoveryexample.Step) string {
+		config, err := recoveryexample.Config(acctest.ModuleRoot(t), step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lab.Config(config)
+	}
 	grafana := `proxmoxsafe_vm.monitoring["monitoring-grafana"]`
 	prometheus := `proxmoxsafe_vm.monitoring["monitoring-prometheus"]`
 	extras := []int{108, 110, 111, 112, 115, 116, 117, 121, 122}
@@ -154,37 +98,32 @@ func TestAccVMDuplicatesCleanup(t *testing.T) {
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				// Without the imports, the plan refuses to create a third
-				// VM of either name.
-				Config:      lab.Config(cleanupMonitoring),
+				// The stack's configuration alone: the plan refuses to create
+				// a third VM of either name.
+				Config:      guide(recoveryexample.Stack),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`Several VMs already carry this name`),
 			},
 			{
-				// The running VM of each name comes back under management.
-				Config: lab.Config(cleanupMonitoring + cleanupImportKept),
+				// Step 1: the running VM of each name comes back under
+				// management, and the others are imported as they are.
+				Config:           guide(recoveryexample.Import),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: importExtras},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(grafana, tfjsonpath.New("vmid"), knownvalue.Int64Exact(126)),
 					statecheck.ExpectKnownValue(prometheus, tfjsonpath.New("vmid"), knownvalue.Int64Exact(123)),
 					statecheck.ExpectKnownValue(grafana, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+					statecheck.ExpectKnownValue(`proxmoxsafe_vm.extra["110"]`, tfjsonpath.New("name"), knownvalue.StringExact("monitoring-grafana")),
+					statecheck.ExpectKnownValue(`proxmoxsafe_vm.extra["108"]`, tfjsonpath.New("name"), knownvalue.StringExact("monitoring-prometheus")),
 					vmidsNamed(sim, "monitoring-grafana", 110, 111, 115, 117, 122, 126),
 					vmidsNamed(sim, "monitoring-prometheus", 108, 112, 116, 121, 123),
 				},
 			},
 			{
-				// The others are imported as they are.
-				Config:           lab.Config(cleanupMonitoring + cleanupImportExtras),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: importExtras},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(`proxmoxsafe_vm.extra["110"]`, tfjsonpath.New("name"), knownvalue.StringExact("monitoring-grafana")),
-					statecheck.ExpectKnownValue(`proxmoxsafe_vm.extra["108"]`, tfjsonpath.New("name"), knownvalue.StringExact("monitoring-prometheus")),
-				},
-			},
-			{
-				// Dropping them from the configuration destroys them, the
-				// two with a disk on the missing pool included: their VMs
-				// go, the volumes on the pool stay behind.
-				Config:           lab.Config(cleanupMonitoring),
+				// Step 2: dropping them from the configuration destroys them,
+				// the two with a disk on the missing pool included: their
+				// VMs go, the volumes on the pool stay behind (step 3).
+				Config:           guide(recoveryexample.RemoveExtras),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: destroyExtras},
 				ConfigStateChecks: []statecheck.StateCheck{
 					vmidsNamed(sim, "monitoring-grafana", 126),
@@ -199,12 +138,19 @@ func TestAccVMDuplicatesCleanup(t *testing.T) {
 				},
 			},
 			{
-				// One VM per name: nothing left to report, and the kept
-				// VMs are still managed, unchanged.
-				Config:           lab.Config(cleanupMonitoring),
+				// One VM per name: nothing left to report.
+				Config:           guide(recoveryexample.RemoveExtras),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("data.proxmoxsafe_vm_duplicates.monitoring", tfjsonpath.New("groups"), knownvalue.ListSizeExact(0)),
+				},
+			},
+			{
+				// Step 4: recovery.tf deleted, the kept VMs are still
+				// managed, unchanged.
+				Config:           guide(recoveryexample.Stack),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(grafana, tfjsonpath.New("vmid"), knownvalue.Int64Exact(126)),
 					statecheck.ExpectKnownValue(prometheus, tfjsonpath.New("vmid"), knownvalue.Int64Exact(123)),
 					vmidsNamed(sim, "monitoring-grafana", 126),

@@ -86,7 +86,7 @@ func expectTotals(addr string, scanned, names, excess int64) []statecheck.StateC
 func TestAccVMDuplicatesDataSource_incident(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident", StatsLag: 0})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "incident scenario (fixed VMIDs)")
 	const addr = "data.proxmoxsafe_vm_duplicates.all"
 	created := func(id int) knownvalue.Check {
 		vm, ok := sim.VM(id)
@@ -176,7 +176,7 @@ func seedWeb(t *testing.T, sim *pvesim.Server) {
 func TestAccVMDuplicatesDataSource_filters(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	seedWeb(t, lab.RequireSim(t))
+	seedWeb(t, lab.RequireSim(t, "incident scenario (fixed VMIDs)"))
 	webNodes := map[int]string{201: "pve2", 202: "pve2", 9001: "pve2"}
 	grafana := func(keep int) knownvalue.Check {
 		return groupCheck("monitoring-grafana", keep, nil, incidentGrafana...)
@@ -245,6 +245,7 @@ func TestAccVMDuplicatesDataSource_filters(t *testing.T) {
 func TestAccVMDuplicatesDataSource_emptyCluster(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
+	lab.RequireSim(t, "empty cluster (a real one holds other VMs)")
 	const addr = "data.proxmoxsafe_vm_duplicates.all"
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -263,7 +264,7 @@ func TestAccVMDuplicatesDataSource_emptyCluster(t *testing.T) {
 func TestAccVMDuplicatesDataSource_statsLag(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident", StatsLag: time.Hour})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "stats lag control (names missing for an hour) and second node pve2")
 	if err := sim.AddVM(pvesim.VM{VMID: 130, Node: "pve2", Name: "monitoring-grafana", Status: "running", CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +314,7 @@ data "proxmoxsafe_vm_duplicates" "newest" {
 func TestAccVMDuplicatesDataSource_nodeOffline(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "offline node control (pve2 unreachable)")
 	if err := sim.AddVM(pvesim.VM{VMID: 130, Node: "pve2", Name: "monitoring-grafana", Status: "running"}); err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +345,7 @@ func TestAccVMDuplicatesDataSource_nodeOffline(t *testing.T) {
 func TestAccVMDuplicatesDataSource_partialVisibility(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "extra API token that sees only some VMs")
 	const token = "auditor@pve!partial=11111111-2222-4333-8444-555555555555"
 	sim.AddToken(token, []int{100, 110, 122, 126, 123})
 	const addr = "data.proxmoxsafe_vm_duplicates.all"
@@ -370,7 +371,7 @@ func TestAccVMDuplicatesDataSource_warnings(t *testing.T) {
 
 	t.Run("complete view: no warning, constant cost plus one read per member", func(t *testing.T) {
 		lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-		sim := lab.RequireSim(t)
+		sim := lab.RequireSim(t, "incident scenario and request counters")
 		p := configureDirect(t, lab, "")
 		sim.ResetRequestCounts()
 		state, diags := p.read(typeName, nil)
@@ -400,7 +401,7 @@ func TestAccVMDuplicatesDataSource_warnings(t *testing.T) {
 
 	t.Run("stats lag: one more read to learn the name", func(t *testing.T) {
 		lab := acctest.New(t, pvesim.Options{Scenario: "incident", StatsLag: time.Hour})
-		sim := lab.RequireSim(t)
+		sim := lab.RequireSim(t, "stats lag control and request counters")
 		if err := sim.AddVM(pvesim.VM{VMID: 130, Node: "pve2", Name: "Monitoring-Prometheus", CreatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
@@ -423,7 +424,7 @@ func TestAccVMDuplicatesDataSource_warnings(t *testing.T) {
 
 	t.Run("node offline: warning lists the VMIDs not checked", func(t *testing.T) {
 		lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-		sim := lab.RequireSim(t)
+		sim := lab.RequireSim(t, "offline node control (pve2 unreachable)")
 		if err := sim.AddVM(pvesim.VM{VMID: 130, Node: "pve2", Name: "monitoring-grafana"}); err != nil {
 			t.Fatal(err)
 		}
@@ -450,7 +451,7 @@ func TestAccVMDuplicatesDataSource_warnings(t *testing.T) {
 
 	t.Run("hidden VMs: warning and reduced groups", func(t *testing.T) {
 		lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-		sim := lab.RequireSim(t)
+		sim := lab.RequireSim(t, "extra API token that sees only some VMs")
 		const token = "auditor@pve!partial=11111111-2222-4333-8444-555555555555"
 		sim.AddToken(token, []int{108, 112, 126})
 		p := configureDirect(t, lab, token)

@@ -26,7 +26,7 @@ var incidentDuplicates = []int{108, 110, 111, 112, 115, 116, 117, 121, 122, 123,
 func incidentProvider(t *testing.T) (*directProvider, *pvesim.Server) {
 	t.Helper()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "incident scenario and request counters")
 	return configureDirect(t, lab, ""), sim
 }
 
@@ -221,7 +221,7 @@ var needsTerraformQuery = versionGate{
 // identity and display name, and the resource object generated config uses.
 func TestAccVMListResource_queryFindsTheIncidentDuplicates(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "incident scenario and request fault injection")
 	vm121, _ := sim.VM(121)
 
 	checks := []querycheck.QueryResultCheck{

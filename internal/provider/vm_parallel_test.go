@@ -108,7 +108,7 @@ func TestAccVMResource_parallelCreates(t *testing.T) {
 	}
 	cli := acctest.NewCLI(t)
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", TaskDuration: 20 * time.Millisecond, StatsLag: time.Second})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "task duration control and request counters")
 	oneApply, applies, perApply := fleetSizes()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
@@ -197,7 +197,7 @@ func TestAccVMResource_parallelClonesContend(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", TaskDuration: 20 * time.Millisecond, StatsLag: time.Second,
 		Locks: pvesim.LockOptions{StorageTimeout: 50 * time.Millisecond, CloneTimeout: 50 * time.Millisecond,
 			ConfigTimeout: 50 * time.Millisecond, StorageHold: 300 * time.Millisecond}})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "storage and clone lock timeouts and request counters")
 	if err := sim.AddVM(pvesim.VM{VMID: 9000, Node: lab.Node, Name: "tmpl-debian", Template: true, Config: map[string]string{
 		"scsi0": "local-lvm:base-9000-disk-0,size=2G", "net0": "virtio=BC:24:11:00:00:90,bridge=vmbr0",
 	}}); err != nil {

@@ -17,7 +17,7 @@ import (
 // apply with "could not be reached".
 func TestAccVMResource_unknownNodeAndStorage(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Nodes: []string{"pve", "pve2"}})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "two-node cluster (pve, pve2)")
 	name := acctest.RandomName("typo")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -53,7 +53,7 @@ func TestAccVMResource_unknownNodeAndStorage(t *testing.T) {
 // planned an update, and apply shut the VM down and then failed to migrate.
 func TestAccVMResource_moveToBadNode(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Nodes: []string{"pve", "pve2"}})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "two-node cluster with an offline node")
 	name := acctest.RandomName("mover")
 	stillRunning := func(*terraform.State) error {
 		if vm := onlyVMNamed(t, sim, name); vm.Status != "running" || vm.Node != "pve" {
@@ -86,7 +86,7 @@ func TestAccVMResource_moveToBadNode(t *testing.T) {
 // One read of nodes and storages per plan, however many resources.
 func TestAccVMResource_placementReadOncePerPlan(t *testing.T) {
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "request counters")
 	prefix := acctest.RandomName("once")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,

@@ -97,7 +97,7 @@ func TestAccVMResource_racingApplies(t *testing.T) {
 	const racers, names = 8, 3
 	cli := acctest.NewCLI(t)
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", TaskDuration: 100 * time.Millisecond, StatsLag: 2 * time.Second})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "request gathering and stats lag control")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 

@@ -46,7 +46,7 @@ func agentConfigIs(sim *pvesim.Server, vmid int, want string) resource.TestCheck
 func TestAccVMResource_agent(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Agent: pvesim.AgentOptions{BootDelay: time.Second, PingTimeout: 100 * time.Millisecond}})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "guest agent simulation")
 	name := acctest.RandomName("agent")
 	const vmid = 4100 // the simulated guest's addresses: 10.16.4.10, fd00:0:1004::a
 	vm := func(agent string) string {
@@ -110,7 +110,7 @@ func TestAccVMResource_agent(t *testing.T) {
 func TestAccVMResource_agentAdoption(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "guest agent simulation")
 	name := acctest.RandomName("legacy")
 	const vmid = 4713
 	if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: lab.Node, Name: name, Status: "stopped",
@@ -145,7 +145,7 @@ func TestAccVMResource_agentAdoption(t *testing.T) {
 func TestAccVMResource_agentWaitForIPTimeout(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Agent: pvesim.AgentOptions{BootDelay: time.Hour}})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "guest agent simulation")
 	name := acctest.RandomName("noip")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -175,7 +175,7 @@ func TestAccVMResource_agentWaitForIPTimeout(t *testing.T) {
 func TestAccVMResource_agentRefreshCost(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Agent: pvesim.AgentOptions{BootDelay: time.Hour}})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "guest agent simulation")
 	prefix := acctest.RandomName("agentcost")
 	config := lab.Config(fmt.Sprintf(`
 resource "proxmoxsafe_vm" "agent" {

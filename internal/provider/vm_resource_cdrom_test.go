@@ -33,7 +33,7 @@ func expectDriveValue(t *testing.T, sim *pvesim.Server, name, key, want string) 
 func TestAccVMResource_cdrom(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "ISO images seeded on a storage and request counters")
 	name := acctest.RandomName("cd")
 	iso := `cdrom = { ide3 = { file = "local:iso/debian-12.iso" } }`
 	empty := `cdrom = { ide3 = { file = "none" } }`

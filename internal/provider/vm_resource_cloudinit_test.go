@@ -71,7 +71,7 @@ func cloudInitConfigOf(t *testing.T, sim *pvesim.Server, name string) map[string
 func TestAccVMResource_cloudInitClone(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "incident scenario, a seeded cloud-init template and its generated section")
 	name := acctest.RandomName("ci")
 	for _, tmpl := range []pvesim.VM{
 		pvesim.CloudInitTemplate(9050, "pve", "debian-12-cloud"),
@@ -219,7 +219,7 @@ func TestAccVMResource_cloudInitClone(t *testing.T) {
 func TestAccVMResource_clonedLongAgoImportsClean(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "incident scenario and a seeded cloud-init template")
 	name := acctest.RandomName("old")
 	old := pvesim.CloudInitTemplate(4800, "pve", name)
 	old.Template, old.Config["ide2"] = false, "local-lvm:vm-4800-cloudinit,media=cdrom"
@@ -260,7 +260,7 @@ func TestAccVMResource_clonedLongAgoImportsClean(t *testing.T) {
 func TestAccVMResource_cloudInitAdopt(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "incident scenario and a seeded cloud-init template")
 	name := acctest.RandomName("adopt-ci")
 	old := pvesim.CloudInitTemplate(4900, "pve", name)
 	old.Template, old.Config["scsi0"] = false, "local-lvm:vm-4900-disk-0,size=16G"

@@ -35,7 +35,7 @@ resource "proxmoxsafe_vm" "cost" {
 
 func TestAccVMResource_applyCost(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute, TaskDuration: 300 * time.Millisecond})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "request counters")
 	config := costConfig(lab, acctest.RandomName("cost"))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -84,7 +84,7 @@ func TestAccVMResource_applyCost(t *testing.T) {
 
 func TestAccVMResource_destroyCost(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute, TaskDuration: 300 * time.Millisecond})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "request counters")
 	config := costConfig(lab, acctest.RandomName("cost"))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,

@@ -20,18 +20,15 @@ import (
 // config has no "cpu" key, so it runs PVE's default CPU type (kvm64: PVE
 // qemu-server src/PVE/QemuServer/CPUConfig.pm, get_default_cpu_type), with
 // two sockets of two cores, 2 GiB of memory and onboot set.
-func existingVMWithoutCPUKey(t *testing.T, sim *pvesim.Server, vmid int, node, name string) {
+func existingVMWithoutCPUKey(t *testing.T, lab *acctest.Lab, vmid int, node, name string) int {
 	t.Helper()
-	if err := sim.AddVM(pvesim.VM{
+	return lab.AddVM(t, pvesim.VM{
 		VMID: vmid, Node: node, Name: name, Status: "stopped",
 		Config: map[string]string{"cores": "2", "sockets": "2", "memory": "2048", "onboot": "1"},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	}).VMID
 }
 
-// cpuKeyUntouched checks that Terraform never wrote a cpu key to the VM.
-func cpuKeyUntouched(sim *pvesim.Server, vmid int) resource.TestCheckFunc {
+func cpuKeyUntouched(sim acctest.Inventory, vmid int) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		vm, ok := sim.VM(vmid)
 		if !ok {
@@ -61,10 +58,8 @@ func expectCPU(cores, sockets int64, cpuType string) statecheck.StateCheck {
 // on_boot true -> false).
 func TestAccVMResource_importKeepsPVEDefaults(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
-	name := acctest.RandomName("legacy")
-	const vmid = 4711
-	existingVMWithoutCPUKey(t, sim, vmid, lab.Node, name)
+	name := lab.RandomName("legacy")
+	vmid := existingVMWithoutCPUKey(t, lab, 4711, lab.Node, name)
 	importBlock := fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, name)
 	noop := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 		plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
@@ -72,7 +67,7 @@ func TestAccVMResource_importKeepsPVEDefaults(t *testing.T) {
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
 				Config:           lab.Config(importBlock + vmHCL(name, lab.Node, `started = false`)),
@@ -82,14 +77,14 @@ func TestAccVMResource_importKeepsPVEDefaults(t *testing.T) {
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("on_boot"), knownvalue.Bool(true)),
 				},
-				Check: cpuKeyUntouched(sim, vmid),
+				Check: cpuKeyUntouched(lab, vmid),
 			},
 			{
 				// Setting only cores keeps sockets and type as the VM has them.
 				Config:            lab.Config(vmHCL(name, lab.Node, `memory = 2048`, `started = false`, `cpu = { cores = 2 }`)),
 				ConfigPlanChecks:  noop,
 				ConfigStateChecks: []statecheck.StateCheck{expectCPU(2, 2, "kvm64")},
-				Check:             cpuKeyUntouched(sim, vmid),
+				Check:             cpuKeyUntouched(lab, vmid),
 			},
 			{
 				// Setting type changes it in place, and only it.
@@ -99,7 +94,7 @@ func TestAccVMResource_importKeepsPVEDefaults(t *testing.T) {
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{expectCPU(2, 2, "host")},
 				Check: func(*terraform.State) error {
-					if vm, _ := sim.VM(vmid); vm.Config["cpu"] != "host" || vm.Config["sockets"] != "2" {
+					if vm, _ := lab.VM(vmid); vm.Config["cpu"] != "host" || vm.Config["sockets"] != "2" {
 						return fmt.Errorf("VM %d has cpu=%q sockets=%s, want host and 2", vmid, vm.Config["cpu"], vm.Config["sockets"])
 					}
 					return nil
@@ -120,20 +115,18 @@ func TestAccVMResource_importKeepsPVEDefaults(t *testing.T) {
 // changes none of them.
 func TestAccVMResource_adoptionKeepsPVEDefaults(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
-	name := acctest.RandomName("legacy")
-	const vmid = 4712
-	existingVMWithoutCPUKey(t, sim, vmid, lab.Node, name)
+	name := lab.RandomName("legacy")
+	vmid := existingVMWithoutCPUKey(t, lab, 4712, lab.Node, name)
 	vm := vmHCL(name, lab.Node, `started = false`, `on_existing = "adopt"`)
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
 				Config:            lab.Config(vm),
 				ConfigStateChecks: []statecheck.StateCheck{expectCPU(2, 2, "kvm64")},
-				Check:             cpuKeyUntouched(sim, vmid),
+				Check:             cpuKeyUntouched(lab, vmid),
 			},
 			{
 				Config: lab.Config(vm),
@@ -149,13 +142,12 @@ func TestAccVMResource_adoptionKeepsPVEDefaults(t *testing.T) {
 // then plans clean.
 func TestAccVMResource_createWithPVEDefaults(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
-	name := acctest.RandomName("fresh")
+	name := lab.RandomName("fresh")
 	vm := vmHCL(name, lab.Node, `started = false`)
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
 				Config: lab.Config(vm),
@@ -165,7 +157,7 @@ func TestAccVMResource_createWithPVEDefaults(t *testing.T) {
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("on_boot"), knownvalue.Bool(false)),
 				},
 				Check: func(*terraform.State) error {
-					if cpu, set := onlyVMNamed(t, sim, name).Config["cpu"]; set {
+					if cpu, set := onlyVMNamed(t, lab, name).Config["cpu"]; set {
 						return fmt.Errorf("new VM got cpu=%q although the configuration sets none", cpu)
 					}
 					return nil

@@ -72,7 +72,7 @@ func expectRestarts(sim *pvesim.Server, want int) resource.TestCheckFunc {
 func TestAccVMResource_diskOptions(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "pending-config view and request counters")
 	name := acctest.RandomName("disks")
 	disks := func(scsi0 string) string {
 		return `disks = { scsi0 = { storage = "local-lvm", size = 8` + scsi0 + ` }, virtio0 = { storage = "local-lvm", size = 1 } }`

@@ -60,7 +60,7 @@ func expectAttr(path tfjsonpath.Path, v knownvalue.Check) statecheck.StateCheck 
 func TestAccVMResource_hardware(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "pending-config view")
 	name := acctest.RandomName("uefi")
 	vm := func(extra ...string) string {
 		return lab.Config(vmHCL(name, lab.Node, append(append([]string{}, hardwareLines...), extra...)...))
@@ -184,7 +184,7 @@ func hardwareVM(t *testing.T, sim *pvesim.Server, vmid int, node, name string) m
 func TestAccVMResource_hardwareKeepsWhatTheVMHas(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "VMs seeded with hardware settings out of band and the pending-config view")
 	imported, adopted := acctest.RandomName("hwimp"), acctest.RandomName("hwadopt")
 	importConf := hardwareVM(t, sim, 4721, lab.Node, imported)
 	adoptConf := hardwareVM(t, sim, 4722, lab.Node, adopted)
@@ -246,7 +246,7 @@ func TestAccVMResource_hardwareKeepsWhatTheVMHas(t *testing.T) {
 func TestAccVMResource_hardwareAdoptionRefusesFirmware(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "VMs seeded with firmware settings out of band")
 	name := acctest.RandomName("fw")
 	const vmid = 4731
 	if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: lab.Node, Name: name, Status: "stopped", Config: map[string]string{

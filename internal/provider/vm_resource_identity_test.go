@@ -176,11 +176,10 @@ var needsResourceIdentity = versionGate{
 // plans no change.
 func TestAccVMResource_importByIdentity(t *testing.T) {
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
-	name := "identity-vm"
+	name := lab.RandomName("identity-vm")
 	config := lab.Config(vmHCL(name, lab.Node, `started = false`))
 	uuidOfCreatedVM := func(value string) error {
-		vms := sim.VMsNamed(name)
+		vms := lab.VMsNamed(name)
 		if len(vms) != 1 || value != vms[0].UUID {
 			return fmt.Errorf("identity uuid %v is not the SMBIOS UUID of the VM created (%+v)", value, vms)
 		}

@@ -36,8 +36,8 @@ func createPeerVM(t *testing.T, lab *acctest.Lab, name string) peerVM {
 	err = client.CreateVM(ctx, pve.CreateSpec{
 		VMID: vmid, Node: lab.Node, Name: name, Description: "prometheus", Tags: []string{"monitoring", "prod"},
 		Cores: 2, Sockets: 1, CPUType: "host", MemoryMB: 2048, OnBoot: true,
-		Disks:    []pve.Disk{{Interface: "scsi0", Storage: "local-lvm", SizeGB: 8}},
-		Networks: []pve.Network{{Interface: "net0", Model: "virtio", Bridge: "vmbr0", VLAN: 10, Firewall: true}},
+		Disks:    []pve.Disk{{Interface: "scsi0", Storage: lab.Storage, SizeGB: 8}},
+		Networks: []pve.Network{{Interface: "net0", Model: "virtio", Bridge: lab.Bridge, VLAN: 10, Firewall: true}},
 	})
 	if err != nil {
 		t.Fatalf("creating VM %q through the API: %s", name, err)
@@ -54,9 +54,10 @@ func createPeerVM(t *testing.T, lab *acctest.Lab, name string) peerVM {
 
 func apiClient(t *testing.T, lab *acctest.Lab) *pve.Client {
 	t.Helper()
+	conn := lab.Connection()
 	client, err := pve.NewClient(context.Background(), pve.Config{
-		Endpoint: lab.Endpoint(), APIToken: lab.Token(), CACertificatePEM: []byte(lab.CACertPEM()),
-		RequestTimeout: 30 * time.Second,
+		Endpoint: conn.Endpoint, APIToken: conn.APIToken, Username: conn.Username, Password: conn.Password,
+		Insecure: conn.Insecure, CACertificatePEM: conn.CACertPEM, RequestTimeout: 30 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +70,7 @@ func apiClient(t *testing.T, lab *acctest.Lab) *pve.Client {
 // few attributes proxmoxsafe_vm has no use for.
 func bpgState(vm peerVM, extraDisks ...map[string]any) map[string]any {
 	disks := []any{map[string]any{
-		"interface": "scsi0", "datastore_id": "local-lvm", "size": 8, "path_in_datastore": vm.Disks[0].Volume,
+		"interface": "scsi0", "datastore_id": vm.Disks[0].Storage, "size": 8, "path_in_datastore": vm.Disks[0].Volume,
 		"file_format": "raw", "aio": "io_uring", "cache": "none", "iothread": false, "ssd": false,
 	}}
 	for _, d := range extraDisks {
@@ -82,7 +83,7 @@ func bpgState(vm peerVM, extraDisks ...map[string]any) map[string]any {
 		"memory": []any{map[string]any{"dedicated": 2048, "floating": 0, "shared": 0}},
 		"disk":   disks,
 		"network_device": []any{map[string]any{
-			"bridge": "vmbr0", "model": "virtio", "mac_address": vm.Networks[0].MAC, "vlan_id": 10,
+			"bridge": vm.Networks[0].Bridge, "model": "virtio", "mac_address": vm.Networks[0].MAC, "vlan_id": 10,
 			"firewall": true, "enabled": true, "mtu": 0, "queues": 0, "rate_limit": 0,
 		}},
 		"on_boot": true, "started": true, "protection": false, "template": false,
@@ -102,11 +103,11 @@ func telmateState(vm peerVM) map[string]any {
 		"cpu":    []any{map[string]any{"cores": 2, "sockets": 1, "type": "host", "numa": false}},
 		"memory": 2048,
 		"disk": []any{
-			map[string]any{"slot": "scsi0", "type": "disk", "storage": "local-lvm", "size": "8G"},
-			map[string]any{"slot": "ide2", "type": "cloudinit", "storage": "local-lvm", "size": ""},
+			map[string]any{"slot": "scsi0", "type": "disk", "storage": vm.Disks[0].Storage, "size": "8G"},
+			map[string]any{"slot": "ide2", "type": "cloudinit", "storage": vm.Disks[0].Storage, "size": ""},
 		},
 		"network": []any{map[string]any{
-			"id": 0, "bridge": "vmbr0", "model": "virtio", "macaddr": vm.Networks[0].MAC, "tag": 10, "firewall": true,
+			"id": 0, "bridge": vm.Networks[0].Bridge, "model": "virtio", "macaddr": vm.Networks[0].MAC, "tag": 10, "firewall": true,
 		}},
 		"start_at_node_boot": true, "power_state": "running", "protection": false,
 		"smbios": []any{map[string]any{"uuid": vm.UUID}},
@@ -146,8 +147,8 @@ resource "proxmoxsafe_vm" "prom" {
   tags        = ["monitoring", "prod"]
   memory      = 2048
   cpu         = { cores = 2, sockets = 1, type = "host" }
-  disks       = { scsi0 = { storage = "local-lvm", size = 8 } }
-  networks    = { net0 = { bridge = "vmbr0", vlan = 10, firewall = true } }
+  disks       = { scsi0 = { storage = %q, size = 8 } }
+  networks    = { net0 = { bridge = %q, vlan = 10, firewall = true } }
   on_boot     = true
 }
 
@@ -155,7 +156,7 @@ moved {
   from = %s.prom
   to   = proxmoxsafe_vm.prom
 }
-`, lab.ProviderBlock(), vm.Name, vm.Node, oldType)
+`, lab.ProviderBlock(), vm.Name, vm.Node, vm.Disks[0].Storage, vm.Networks[0].Bridge, oldType)
 	for file, content := range map[string][]byte{"terraform.tfstate": raw, "main.tf": []byte(config)} {
 		if err := os.WriteFile(filepath.Join(dir, file), content, 0o600); err != nil {
 			t.Fatal(err)
@@ -177,24 +178,14 @@ type planChanges struct {
 	} `json:"resource_changes"`
 }
 
-func mustTerraform(t *testing.T, dir, cli string, args ...string) string {
-	t.Helper()
-	out, err := acctest.Terraform(t, dir, cli, args...)
-	if err != nil {
-		t.Fatalf("terraform %s: %s\n%s", strings.Join(args, " "), err, out)
-	}
-	return out
-}
-
 func TestAccVMResource_movedFromPeers(t *testing.T) {
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1")
 	}
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
 	own := acctest.LocalMirror(t)
 	peers := acctest.PeerMirror(t, acctest.PeerBPG, acctest.PeerTelmate)
-	cli := acctest.CLIConfig(t, own, peers)
+	tf := acctest.NewTerraform(t, acctest.CLIConfig(t, own, peers))
 
 	for _, tc := range []struct {
 		name, provider, oldType string
@@ -204,20 +195,20 @@ func TestAccVMResource_movedFromPeers(t *testing.T) {
 		{"telmate", acctest.PeerTelmate, "proxmox_vm_qemu", telmateState},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			vm := createPeerVM(t, lab, acctest.RandomName("moved-"+tc.name))
+			vm := createPeerVM(t, lab, lab.RandomName("moved-"+tc.name))
 			dir := writeMoveWorkspace(t, lab, tc.provider, tc.oldType, vm, tc.state(vm))
 			oldAddr := tc.oldType + ".prom"
 
-			mustTerraform(t, dir, cli, "init", "-input=false", "-no-color")
+			tf.MustRun(t, dir, "init", "-input=false", "-no-color")
 			// Without refresh the plan compares the configuration with the
 			// mapped state alone; with refresh, with what PVE reports.
 			for _, refresh := range []string{"-refresh=false", "-refresh=true"} {
-				out := mustTerraform(t, dir, cli, "plan", "-input=false", "-no-color", refresh, "-out=tfplan")
+				out := tf.MustRun(t, dir, "plan", "-input=false", "-no-color", refresh, "-out=tfplan")
 				if !strings.Contains(out, oldAddr+" has moved to proxmoxsafe_vm.prom") {
 					t.Errorf("%s: the plan does not show the move:\n%s", refresh, out)
 				}
 				var plan planChanges
-				if err := json.Unmarshal([]byte(mustTerraform(t, dir, cli, "show", "-json", "tfplan")), &plan); err != nil {
+				if err := json.Unmarshal([]byte(tf.MustRun(t, dir, "show", "-json", "tfplan")), &plan); err != nil {
 					t.Fatal(err)
 				}
 				if len(plan.ResourceChanges) != 1 {
@@ -237,40 +228,40 @@ func TestAccVMResource_movedFromPeers(t *testing.T) {
 				}
 			}
 
-			mustTerraform(t, dir, cli, "apply", "-input=false", "-no-color", "tfplan")
-			out, err := acctest.Terraform(t, dir, cli, "plan", "-input=false", "-no-color", "-detailed-exitcode")
+			tf.MustRun(t, dir, "apply", "-input=false", "-no-color", "tfplan")
+			out, err := tf.Exec(dir, "plan", "-input=false", "-no-color", "-detailed-exitcode")
 			if err != nil || !strings.Contains(out, "No changes.") {
 				t.Errorf("after the move, plan should show no changes (%v):\n%s", err, out)
 			}
-			vmCountIs(t, sim, vm.Name, 1)
-			if got := onlyVMNamed(t, sim, vm.Name); got.VMID != vm.VMID || got.UUID != vm.UUID {
+			vmCountIs(t, lab, vm.Name, 1)
+			if got := onlyVMNamed(t, lab, vm.Name); got.VMID != vm.VMID || got.UUID != vm.UUID {
 				t.Errorf("the VM was replaced: now %d (%s), was %d (%s)", got.VMID, got.UUID, vm.VMID, vm.UUID)
 			}
 		})
 	}
 
 	t.Run("unmappable state", func(t *testing.T) {
-		vm := createPeerVM(t, lab, acctest.RandomName("moved-twice"))
+		vm := createPeerVM(t, lab, lab.RandomName("moved-twice"))
 		attrs := bpgState(vm, map[string]any{"interface": "scsi0", "datastore_id": "local", "size": 16})
 		dir := writeMoveWorkspace(t, lab, acctest.PeerBPG, "proxmox_virtual_environment_vm", vm, attrs)
-		mustTerraform(t, dir, cli, "init", "-input=false", "-no-color")
-		out, err := acctest.Terraform(t, dir, cli, "plan", "-input=false", "-no-color")
+		tf.MustRun(t, dir, "init", "-input=false", "-no-color")
+		out, err := tf.Exec(dir, "plan", "-input=false", "-no-color")
 		for _, want := range []string{"Cannot move proxmox_virtual_environment_vm", "several disks use interface scsi0",
 			fmt.Sprintf("VM %d", vm.VMID), "removed {", "import {", fmt.Sprintf("id = %q", vm.Name)} {
 			if err == nil || !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(want), " ")) {
 				t.Errorf("plan should fail saying %q (%v):\n%s", want, err, out)
 			}
 		}
-		vmCountIs(t, sim, vm.Name, 1)
+		vmCountIs(t, lab, vm.Name, 1)
 	})
 
 	t.Run("old provider required", func(t *testing.T) {
 		// Terraform installs every provider the state names (command/init.go
 		// merges state.ProviderRequirements()), even one only a moved block
 		// still refers to: without the old provider, init fails.
-		vm := createPeerVM(t, lab, acctest.RandomName("moved-noinit"))
+		vm := createPeerVM(t, lab, lab.RandomName("moved-noinit"))
 		dir := writeMoveWorkspace(t, lab, acctest.PeerBPG, "proxmox_virtual_environment_vm", vm, bpgState(vm))
-		out, err := acctest.Terraform(t, dir, acctest.CLIConfig(t, own), "init", "-input=false", "-no-color")
+		out, err := acctest.NewTerraform(t, acctest.CLIConfig(t, own)).Exec(dir, "init", "-input=false", "-no-color")
 		if err == nil || !strings.Contains(out, "provider registry.terraform.io/bpg/proxmox was not found") {
 			t.Errorf("init without the old provider should fail naming it (%v):\n%s", err, out)
 		}

@@ -69,7 +69,7 @@ func legacyHardwareUntouched(sim *pvesim.Server, vmid int) resource.TestCheckFun
 func TestAccVMResource_importKeepsHardwareDefaults(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "VMs seeded with legacy hardware out of band")
 	name := acctest.RandomName("legacy")
 	const vmid = 4721
 	legacyHardwareVM(t, sim, vmid, lab.Node, name)
@@ -144,7 +144,7 @@ func TestAccVMResource_importKeepsHardwareDefaults(t *testing.T) {
 func TestAccVMResource_adoptionKeepsHardwareDefaults(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "VMs seeded with legacy hardware out of band")
 	name := acctest.RandomName("legacy")
 	const vmid = 4722
 	legacyHardwareVM(t, sim, vmid, lab.Node, name)
@@ -181,7 +181,7 @@ func TestAccVMResource_adoptionKeepsHardwareDefaults(t *testing.T) {
 func TestAccVMResource_networkOptions(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "request counters")
 	name := acctest.RandomName("net")
 	net := func(opts string) string { return `networks = { net0 = { bridge = "vmbr0"` + opts + ` } }` }
 

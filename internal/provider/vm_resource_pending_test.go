@@ -80,7 +80,7 @@ func expectMemory(mb int64) statecheck.StateCheck {
 func TestAccVMResource_pendingChangeRestarts(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "pending-config view and out-of-band edits")
 	name := acctest.RandomName("pend")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -113,7 +113,7 @@ func TestAccVMResource_pendingChangeRestarts(t *testing.T) {
 func TestAccVMResource_pendingChangeWaits(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "pending-config view and out-of-band edits")
 	name := acctest.RandomName("pend")
 	noReboot := `reboot_after_update = false`
 	config := func(memory int) string {
@@ -204,7 +204,7 @@ func TestAccVMResource_pendingPlanWarns(t *testing.T) {
 	t.Parallel()
 	cli := acctest.NewCLI(t)
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "pending-config view and out-of-band edits")
 	name := acctest.RandomName("warn")
 	ctx := context.Background()
 	dir := cli.Workdir(t, lab.Config(vmHCL(name, lab.Node, `memory = 1024`, `cpu = { cores = 1 }`)))

@@ -41,7 +41,7 @@ func addPools(t *testing.T, sim *pvesim.Server, ids ...string) {
 func TestAccVMResource_pool(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "resource pools seeded out of band")
 	addPools(t, sim, "monitoring", "team", "team/web")
 	name := acctest.RandomName("pooled")
 	poolState := func(p string) []statecheck.StateCheck {
@@ -95,7 +95,7 @@ func TestAccVMResource_pool(t *testing.T) {
 func TestAccVMResource_poolMissingOnCreate(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "resource pools seeded out of band")
 	name := acctest.RandomName("nopool")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -113,7 +113,7 @@ func TestAccVMResource_poolMissingOnCreate(t *testing.T) {
 func TestAccVMResource_poolAdoption(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "resource pools seeded out of band")
 	name := acctest.RandomName("legacy")
 	const vmid = 4731
 	if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: lab.Node, Name: name, Status: "stopped"}); err != nil {

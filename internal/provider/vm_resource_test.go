@@ -42,7 +42,7 @@ removed {
 `
 
 // expectVMCount asserts how many VMs in the simulator carry name.
-func expectVMCount(sim *pvesim.Server, name string, want int) resource.TestCheckFunc {
+func expectVMCount(sim acctest.Inventory, name string, want int) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		if got := len(sim.VMsNamed(name)); got != want {
 			return fmt.Errorf("%d VMs named %q in the cluster, want %d: %+v", got, name, want, sim.VMsNamed(name))
@@ -51,14 +51,14 @@ func expectVMCount(sim *pvesim.Server, name string, want int) resource.TestCheck
 	}
 }
 
-func vmCountIs(t *testing.T, sim *pvesim.Server, name string, want int) {
+func vmCountIs(t *testing.T, sim acctest.Inventory, name string, want int) {
 	t.Helper()
 	if err := expectVMCount(sim, name, want)(nil); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func onlyVMNamed(t *testing.T, sim *pvesim.Server, name string) pvesim.VM {
+func onlyVMNamed(t *testing.T, sim acctest.Inventory, name string) pvesim.VM {
 	t.Helper()
 	vms := sim.VMsNamed(name)
 	if len(vms) != 1 {
@@ -67,15 +67,14 @@ func onlyVMNamed(t *testing.T, sim *pvesim.Server, name string) pvesim.VM {
 	return vms[0]
 }
 
-func checkNoVMNamed(sim *pvesim.Server, name string) resource.TestCheckFunc {
+func checkNoVMNamed(sim acctest.Inventory, name string) resource.TestCheckFunc {
 	return expectVMCount(sim, name, 0)
 }
 
 func TestAccVMResource_lifecycle(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
-	name := acctest.RandomName("web")
+	name := lab.RandomName("web")
 	sameVM := statecheck.CompareValue(compare.ValuesSame())
 	newVM := statecheck.CompareValue(compare.ValuesDiffer())
 	sameMAC := statecheck.CompareValue(compare.ValuesSame())
@@ -86,28 +85,28 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 		`memory = 1024`,
 		`cpu = { cores = 2 }`,
 		`tags = ["Web", "prod"]`,
-		`disks = { scsi0 = { storage = "local-lvm", size = 8 } }`,
-		`networks = { net0 = { bridge = "vmbr0", vlan = 10 } }`,
+		fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = 8 } }`, lab.Storage),
+		fmt.Sprintf(`networks = { net0 = { bridge = %q, vlan = 10 } }`, lab.Bridge),
 	}
 	updated := []string{
 		`description = "resized"`,
 		`memory = 2048`,
 		`cpu = { cores = 4, sockets = 2, type = "host" }`,
 		`tags = ["web", "prod", "db"]`,
-		`disks = { scsi0 = { storage = "local-lvm", size = 16 } }`,
-		`networks = { net0 = { bridge = "vmbr0", vlan = 20, firewall = true } }`,
+		fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = 16 } }`, lab.Storage),
+		fmt.Sprintf(`networks = { net0 = { bridge = %q, vlan = 20, firewall = true } }`, lab.Bridge),
 		`started = false`,
 	}
 	replaced := []string{
 		updated[0], updated[1], updated[2], updated[3],
-		`disks = { scsi0 = { storage = "local", size = 16 } }`,
-		`networks = { net0 = { bridge = "vmbr0", vlan = 20, firewall = true } }`,
+		fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = 16 } }`, lab.OtherStorage),
+		updated[5],
 		`started = false`,
 	}
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
 				Config: lab.Config(vmHCL(name, lab.Node, base...)),
@@ -134,9 +133,9 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 						knownvalue.StringRegexp(regexp.MustCompile(`^BC:24:11(:[0-9A-F]{2}){3}$`))),
 				},
 				Check: resource.ComposeTestCheckFunc(
-					expectVMCount(sim, name, 1),
+					expectVMCount(lab, name, 1),
 					func(*terraform.State) error {
-						vm := sim.VMsNamed(name)[0]
+						vm := lab.VMsNamed(name)[0]
 						if vm.Config["tags"] != "prod;web" || vm.Config["memory"] != "1024" || vm.Status != "running" {
 							return fmt.Errorf("VM not configured as planned: %+v", vm)
 						}
@@ -157,7 +156,7 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("disks").AtMapKey("scsi0").AtMapKey("size"), knownvalue.Int64Exact(16)),
 				},
 				Check: func(*terraform.State) error {
-					vm := sim.VMsNamed(name)[0]
+					vm := lab.VMsNamed(name)[0]
 					if vm.Config["cores"] != "4" || vm.Config["sockets"] != "2" || vm.Config["tags"] != "db;prod;web" ||
 						!strings.Contains(vm.Config["scsi0"], "size=16G") || !strings.Contains(vm.Config["net0"], "tag=20") {
 						return fmt.Errorf("VM not updated in place: %+v", vm.Config)
@@ -199,7 +198,7 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{newVM.AddStateValue(vmAddr, tfjsonpath.New("uuid"))},
-				Check:             expectVMCount(sim, name, 1),
+				Check:             expectVMCount(lab, name, 1),
 			},
 		},
 	})
@@ -208,28 +207,27 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 func TestAccVMResource_importBlockAfterStateLoss(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
-	name := acctest.RandomName("db")
+	name := lab.RandomName("db")
 	vm := vmHCL(name, lab.Node, `memory = 768`, `started = false`)
 	sameVM := statecheck.CompareValue(compare.ValuesSame())
 	importBlock := fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, name)
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
 				Config:            lab.Config(vm),
 				ConfigStateChecks: []statecheck.StateCheck{sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid"))},
 			},
-			{Config: lab.Config(forgetVM), Check: expectVMCount(sim, name, 1)},
+			{Config: lab.Config(forgetVM), Check: expectVMCount(lab, name, 1)},
 			{
 				Config: lab.Config(importBlock + vm),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid"))},
-				Check:             expectVMCount(sim, name, 1),
+				Check:             expectVMCount(lab, name, 1),
 			},
 		},
 	})
@@ -239,14 +237,13 @@ func TestAccVMResource_importBlockAfterStateLoss(t *testing.T) {
 func TestAccVMResource_stateLossFails(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
-	name := acctest.RandomName("monitoring-prometheus")
+	name := lab.RandomName("monitoring-prometheus")
 	vm := vmHCL(name, lab.Node, `started = false`)
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
-			{Config: lab.Config(vm), Check: expectVMCount(sim, name, 1)},
+			{Config: lab.Config(vm), Check: expectVMCount(lab, name, 1)},
 			{Config: lab.Config(forgetVM)},
 			{
 				// Names of fresh VMs are missing from /cluster/resources for
@@ -255,7 +252,7 @@ func TestAccVMResource_stateLossFails(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)A VM with this name already exists.*VMID \d+ on node ` + lab.Node +
 					`.*terraform import <resource address> ` + name + `.*import \{.*id = "` + name + `"`),
 			},
-			{Config: lab.Config(forgetVM), Check: expectVMCount(sim, name, 1)},
+			{Config: lab.Config(forgetVM), Check: expectVMCount(lab, name, 1)},
 		},
 	})
 }
@@ -263,13 +260,12 @@ func TestAccVMResource_stateLossFails(t *testing.T) {
 func TestAccVMResource_stateLossAdopts(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
-	name := acctest.RandomName("monitoring-grafana")
+	name := lab.RandomName("monitoring-grafana")
 	sameVM := statecheck.CompareValue(compare.ValuesSame())
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
 				Config:            lab.Config(vmHCL(name, lab.Node, `memory = 1024`)),
@@ -287,8 +283,8 @@ func TestAccVMResource_stateLossAdopts(t *testing.T) {
 					sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid")),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
 				},
-				Check: resource.ComposeTestCheckFunc(expectVMCount(sim, name, 1), func(*terraform.State) error {
-					if got := sim.VMsNamed(name)[0].Config["memory"]; got != "2048" {
+				Check: resource.ComposeTestCheckFunc(expectVMCount(lab, name, 1), func(*terraform.State) error {
+					if got := lab.VMsNamed(name)[0].Config["memory"]; got != "2048" {
 						return fmt.Errorf("adopted VM has memory %s, want 2048", got)
 					}
 					return nil
@@ -301,10 +297,9 @@ func TestAccVMResource_stateLossAdopts(t *testing.T) {
 func TestAccVMResource_adoptionRefusesDataLoss(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
-	name := acctest.RandomName("files")
+	name := lab.RandomName("files")
 	disk := func(size int) string {
-		return fmt.Sprintf(`disks = { scsi0 = { storage = "local-lvm", size = %d } }`, size)
+		return fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = %d } }`, lab.Storage, size)
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -315,7 +310,7 @@ func TestAccVMResource_adoptionRefusesDataLoss(t *testing.T) {
 				Config:      lab.Config(vmHCL(name, lab.Node, disk(10), `started = false`, `on_existing = "adopt"`)),
 				ExpectError: regexp.MustCompile(`(?s)Refusing to adopt the existing VM.*disk scsi0: 20 GiB, configuration says 10 GiB`),
 			},
-			{Config: lab.Config(forgetVM), Check: expectVMCount(sim, name, 1)},
+			{Config: lab.Config(forgetVM), Check: expectVMCount(lab, name, 1)},
 		},
 	})
 }
@@ -323,19 +318,22 @@ func TestAccVMResource_adoptionRefusesDataLoss(t *testing.T) {
 // Several VMs with the name: an error whatever on_existing says.
 func TestAccVMResource_incidentDuplicatesRefused(t *testing.T) {
 	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t)
+	lab := acctest.NewEmpty(t)
+	name := lab.RandomName("monitoring-prometheus")
+	first := lab.AddVM(t, pvesim.VM{VMID: 108, Name: name, Status: "stopped"})
+	second := lab.AddVM(t, pvesim.VM{VMID: 123, Name: name, Status: "stopped"})
 	for _, policy := range []string{"fail", "adopt"} {
 		t.Run(policy, func(t *testing.T) {
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 				Steps: []resource.TestStep{{
-					Config: lab.Config(vmHCL("monitoring-prometheus", "pve", fmt.Sprintf("on_existing = %q", policy))),
-					ExpectError: regexp.MustCompile(`(?s)Several VMs already carry this name.*5 VMs named "monitoring-prometheus".*` +
-						`VMID 108 on node pve.*VMID 123 on node pve.*pve/108.*proxmoxsafe_vm_duplicates`),
+					Config: lab.Config(vmHCL(name, lab.Node, fmt.Sprintf("on_existing = %q", policy))),
+					ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Several VMs already carry this name.*2\s+VMs\s+named\s+%q.*`+
+						`VMID %[2]d on node %[4]s.*VMID %[3]d on node %[4]s.*%[4]s/%[2]d.*proxmoxsafe_vm_duplicates`,
+						name, first.VMID, second.VMID, lab.Node)),
 				}},
 			})
-			vmCountIs(t, sim, "monitoring-prometheus", 5)
+			vmCountIs(t, lab, name, 2)
 		})
 	}
 }
@@ -343,8 +341,7 @@ func TestAccVMResource_incidentDuplicatesRefused(t *testing.T) {
 func TestAccVMResource_twoResourcesOneName(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
-	name := acctest.RandomName("twin")
+	name := lab.RandomName("twin")
 	config := fmt.Sprintf(`
 resource "proxmoxsafe_vm" "a" {
   name = %[1]q
@@ -363,7 +360,7 @@ resource "proxmoxsafe_vm" "b" {
 			ExpectError: regexp.MustCompile(`(?si)Two proxmoxsafe_vm resources have the same name.*` + name),
 		}},
 	})
-	vmCountIs(t, sim, name, 0)
+	vmCountIs(t, lab, name, 0)
 }
 
 // Parallel applies with separate states and one VM name end with one VM:
@@ -375,7 +372,7 @@ resource "proxmoxsafe_vm" "b" {
 func TestAccVMResource_concurrentApplies(t *testing.T) {
 	acctest.SkipUnlessAcceptance(t)
 	lab := acctest.New(t, pvesim.Options{StatsLag: 10 * time.Second, TaskDuration: 300 * time.Millisecond})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "request gathering (holds every racer's create until all sent one) and request counters")
 	const rounds, racers = 3, 4
 	sim.ResetRequestCounts()
 	for round := 1; round <= rounds; round++ {
@@ -429,7 +426,7 @@ func TestAccVMResource_concurrentApplies(t *testing.T) {
 func TestAccVMResource_failedStartTaints(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "task fault injection (a failing qmstart)")
 	name := acctest.RandomName("flaky")
 	vm := vmHCL(name, lab.Node)
 	var firstVMID int
@@ -472,8 +469,7 @@ func TestAccVMResource_failedStartTaints(t *testing.T) {
 func TestAccVMResource_createBeforeDestroyRejected(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
-	name := acctest.RandomName("cbd")
+	name := lab.RandomName("cbd")
 	config := func(storage string) string {
 		return lab.Config(vmHCL(name, lab.Node, `started = false`,
 			fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = 4 } }`, storage),
@@ -489,24 +485,24 @@ func TestAccVMResource_createBeforeDestroyRejected(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)already exists.*create_before_destroy.*deposed object`),
 			},
 			// The recovery the error describes: forget the deposed VM, import it.
-			{Config: lab.Config(forgetVM), Check: expectVMCount(sim, name, 1)},
+			{Config: lab.Config(forgetVM), Check: expectVMCount(lab, name, 1)},
 			{
 				Config: lab.Config(fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, name) +
-					vmHCL(name, lab.Node, `started = false`, `disks = { scsi0 = { storage = "local-lvm", size = 4 } }`)),
+					vmHCL(name, lab.Node, `started = false`, fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = 4 } }`, lab.Storage))),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
 				}},
-				Check: expectVMCount(sim, name, 1),
+				Check: expectVMCount(lab, name, 1),
 			},
 		},
 	})
-	vmCountIs(t, sim, name, 0)
+	vmCountIs(t, lab, name, 0)
 }
 
 func TestAccVMResource_migrationAndRecycledVMID(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "second node pve2 and out-of-band VMID reuse")
 	name := acctest.RandomName("mover")
 	var vmid int
 	resource.Test(t, resource.TestCase{
@@ -582,7 +578,7 @@ func TestAccVMResource_migrationAndRecycledVMID(t *testing.T) {
 func TestAccVMResource_destroyOnBrokenStorage(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "broken storage (downloads)")
 	name := acctest.RandomName("orphan")
 	vm := vmHCL(name, "pve", `started = false`)
 	var volume string
@@ -619,25 +615,24 @@ func TestAccVMResource_destroyOnBrokenStorage(t *testing.T) {
 func TestAccVMResource_protectionRefusesDestroyAtPlan(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
-	name := acctest.RandomName("precious")
+	name := lab.RandomName("precious")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{Config: lab.Config(vmHCL(name, lab.Node, `protection = true`, `started = false`))},
 			{
 				Config:      lab.Config(vmHCL(name, lab.Node, `protection = true`, `started = false`)),
 				Destroy:     true,
-				ExpectError: regexp.MustCompile(`(?s)The VM is protected.*set protection = false`),
+				ExpectError: regexp.MustCompile(`(?s)The VM is protected.*set\s+protection\s+=\s+false`),
 			},
 			{
 				// Another VMID is another VM: a replacement, refused as well.
 				Config:      lab.Config(vmHCL(name, lab.Node, `protection = true`, `started = false`, `vmid = 999`)),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)The VM is protected and would be replaced.*set protection = false`),
+				ExpectError: regexp.MustCompile(`(?s)The VM is protected and would be replaced.*set\s+protection\s+=\s+false`),
 			},
-			{Config: lab.Config(vmHCL(name, lab.Node, `protection = false`, `started = false`)), Check: expectVMCount(sim, name, 1)},
+			{Config: lab.Config(vmHCL(name, lab.Node, `protection = false`, `started = false`)), Check: expectVMCount(lab, name, 1)},
 		},
 	})
 }
@@ -645,17 +640,14 @@ func TestAccVMResource_protectionRefusesDestroyAtPlan(t *testing.T) {
 func TestAccVMResource_planTimeRefusals(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
-	name := acctest.RandomName("app")
-	if err := sim.AddVM(pvesim.VM{VMID: 777, Node: "pve", Name: "taken-name", Status: "stopped"}); err != nil {
-		t.Fatal(err)
-	}
+	name := lab.RandomName("app")
+	taken := lab.AddVM(t, pvesim.VM{VMID: 777, Name: lab.RandomName("taken-name"), Status: "stopped"})
 	disk := func(size int) string {
-		return fmt.Sprintf(`disks = { scsi0 = { storage = "local-lvm", size = %d } }`, size)
+		return fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = %d } }`, lab.Storage, size)
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{Config: lab.Config(vmHCL(name, lab.Node, disk(8), `started = false`))},
 			{
@@ -664,9 +656,9 @@ func TestAccVMResource_planTimeRefusals(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)Disks cannot shrink.*8 GiB.*4 GiB`),
 			},
 			{
-				Config:      lab.Config(vmHCL("Taken-Name", lab.Node, disk(8), `started = false`)),
+				Config:      lab.Config(vmHCL(strings.ToUpper(taken.Name), lab.Node, disk(8), `started = false`)),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Another VM already has the new name.*VMID 777`),
+				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Another VM already has the new name.*VMID %d`, taken.VMID)),
 			},
 			{
 				Config:      lab.Config(vmHCL("not_a_dns_name", lab.Node)),
@@ -676,7 +668,7 @@ func TestAccVMResource_planTimeRefusals(t *testing.T) {
 			{Config: lab.Config(vmHCL(name, lab.Node, disk(8), `started = false`))},
 		},
 	})
-	if vm, _ := sim.VM(777); vm.Name != "taken-name" {
+	if vm, _ := lab.VM(taken.VMID); vm.Name != taken.Name {
 		t.Fatalf("the other VM was changed: %+v", vm)
 	}
 }
@@ -684,19 +676,16 @@ func TestAccVMResource_planTimeRefusals(t *testing.T) {
 func TestAccVMResource_vmidTaken(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
-	if err := sim.AddVM(pvesim.VM{VMID: 4321, Node: "pve", Name: "holder", Status: "stopped"}); err != nil {
-		t.Fatal(err)
-	}
-	name := acctest.RandomName("fixed")
+	holder := lab.AddVM(t, pvesim.VM{VMID: 4321, Name: lab.RandomName("holder"), Status: "stopped"})
+	name := lab.RandomName("fixed")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config:      lab.Config(vmHCL(name, lab.Node, `vmid = 4321`)),
-			ExpectError: regexp.MustCompile(`(?s)VMID already in use.*4321.*holder`),
+			Config:      lab.Config(vmHCL(name, lab.Node, fmt.Sprintf(`vmid = %d`, holder.VMID))),
+			ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)VMID already in use.*%d.*%s`, holder.VMID, holder.Name)),
 		}},
 	})
-	vmCountIs(t, sim, name, 0)
+	vmCountIs(t, lab, name, 0)
 }
 
 // Refresh cost grows with the managed VMs, not with the cluster: a plan
@@ -704,7 +693,7 @@ func TestAccVMResource_vmidTaken(t *testing.T) {
 func TestAccVMResource_refreshCost(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "request counters")
 	prefix := acctest.RandomName("cost")
 	config := lab.Config(fmt.Sprintf(`
 resource "proxmoxsafe_vm" "test" {
@@ -750,7 +739,7 @@ resource "proxmoxsafe_vm" "test" {
 func TestAccVMResource_clone(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "second node pve2 (clone sources off the target node) and the incident's template 9000")
 	name := acctest.RandomName("clone")
 	clone := func(source string, lines ...string) string {
 		return lab.Config(vmHCL(name, "pve", append([]string{
@@ -809,16 +798,16 @@ func TestAccVMResource_clone(t *testing.T) {
 
 func TestAccVMResource_neverAdoptsTemplate(t *testing.T) {
 	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t)
+	lab := acctest.NewEmpty(t)
+	tmpl := lab.AddVM(t, pvesim.VM{VMID: 9000, Name: lab.RandomName("debian-12-template"), Status: "stopped", Template: true})
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config:      lab.Config(vmHCL("debian-12-template", "pve", `on_existing = "adopt"`)),
-			ExpectError: regexp.MustCompile(`(?s)Refusing to adopt a template.*VMID 9000`),
+			Config:      lab.Config(vmHCL(tmpl.Name, lab.Node, `on_existing = "adopt"`)),
+			ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Refusing to adopt a template.*VMID %d`, tmpl.VMID)),
 		}},
 	})
-	if vm, _ := sim.VM(9000); !vm.Template || len(sim.VMsNamed("debian-12-template")) != 1 {
+	if vm, _ := lab.VM(tmpl.VMID); !vm.Template || len(lab.VMsNamed(tmpl.Name)) != 1 {
 		t.Fatalf("the template was changed or duplicated: %+v", vm)
 	}
 }
@@ -828,7 +817,7 @@ func TestAccVMResource_failsClosed(t *testing.T) {
 	t.Parallel()
 	t.Run("name unreadable on an offline node", func(t *testing.T) {
 		lab := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}, StatsLag: time.Hour})
-		sim := lab.RequireSim(t)
+		sim := lab.RequireSim(t, "offline node control (pve2 unreachable)")
 		if err := sim.AddVM(pvesim.VM{VMID: 321, Node: "pve2", Name: "fresh", Status: "running", CreatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
@@ -845,7 +834,7 @@ func TestAccVMResource_failsClosed(t *testing.T) {
 	})
 	t.Run("token without VM.Audit on /vms", func(t *testing.T) {
 		lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-		sim := lab.RequireSim(t)
+		sim := lab.RequireSim(t, "extra API token that sees only VMs 100 and 101")
 		const limited = "ci@pve!narrow=99999999-0000-4000-8000-000000000000"
 		sim.AddToken(limited, []int{100, 101})
 		name := acctest.RandomName("partial")
@@ -863,17 +852,22 @@ func TestAccVMResource_failsClosed(t *testing.T) {
 
 func TestAccVMResource_importAmbiguousName(t *testing.T) {
 	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	lab.RequireSim(t)
+	lab := acctest.NewEmpty(t)
+	name := lab.RandomName("monitoring-grafana")
+	var ids []string
+	for _, vmid := range []int{110, 111} {
+		vm := lab.AddVM(t, pvesim.VM{VMID: vmid, Name: name, Status: "stopped"})
+		ids = append(ids, regexp.QuoteMeta(fmt.Sprintf("%s/%d", vm.Node, vm.VMID)))
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config:        lab.Config(vmHCL("monitoring-grafana", "pve", `started = false`)),
+			Config:        lab.Config(vmHCL(name, lab.Node, `started = false`)),
 			ResourceName:  vmAddr,
 			ImportState:   true,
-			ImportStateId: "monitoring-grafana",
-			ExpectError: regexp.MustCompile(`(?s)"monitoring-grafana" is ambiguous: 6 VMs carry it.*` +
-				`pve/110,\s+pve/111,\s+pve/115,\s+pve/117,\s+pve/122,\s+pve/126`),
+			ImportStateId: name,
+			ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)"%s" is ambiguous: 2\s+VMs\s+carry\s+it.*%s`,
+				regexp.QuoteMeta(name), strings.Join(ids, `,\s+`))),
 		}},
 	})
 }
@@ -883,7 +877,7 @@ func TestAccVMResource_importAmbiguousName(t *testing.T) {
 func TestAccVMResource_lostCreateAnswer(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "dropped-answer fault and request counters")
 	name := acctest.RandomName("unheard")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -912,7 +906,7 @@ func TestAccVMResource_lostCreateAnswer(t *testing.T) {
 func TestAccVMResource_createTimeoutKeepsVM(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{TaskDuration: 3 * time.Second})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "task duration control (3 s create tasks)")
 	name := acctest.RandomName("slow")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -947,12 +941,17 @@ func TestAccVMResource_createTimeoutKeepsVM(t *testing.T) {
 func TestAccVMResource_defaultNode(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}})
-	sim := lab.RequireSim(t)
-	name := acctest.RandomName("nodeless")
+	name := lab.RandomName("nodeless")
+	// The simulator's second node proves default_node, not the first node,
+	// placed the VM; a lab offers the node it names.
+	node := "pve2"
+	if lab.Sim == nil {
+		node = lab.Node
+	}
 	body := fmt.Sprintf("resource \"proxmoxsafe_vm\" \"test\" {\n  name = %q\n  started = false\n}\n", name)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
 				Config:      lab.Config(body),
@@ -960,13 +959,13 @@ func TestAccVMResource_defaultNode(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)Missing node.*default_node`),
 			},
 			{
-				Config: lab.Config(body, `default_node = "pve2"`),
+				Config: lab.Config(body, fmt.Sprintf(`default_node = %q`, node)),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("node"), knownvalue.StringExact("pve2")),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("node"), knownvalue.StringExact(node)),
 				},
 				Check: func(*terraform.State) error {
-					if vm := onlyVMNamed(t, sim, name); vm.Node != "pve2" {
-						return fmt.Errorf("VM created on %s, want pve2", vm.Node)
+					if vm := onlyVMNamed(t, lab, name); vm.Node != node {
+						return fmt.Errorf("VM created on %s, want %s", vm.Node, node)
 					}
 					return nil
 				},
@@ -981,7 +980,7 @@ func TestAccVMResource_defaultNode(t *testing.T) {
 func TestAccVMResource_raceLoserRemovesOwnVM(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "request delay fault and request counters")
 	name := acctest.RandomName("contested")
 	const rival = 4000
 	resource.Test(t, resource.TestCase{

@@ -23,7 +23,7 @@ import (
 // the plan renamed and reconfigured it and destroy deleted it.
 func TestAccVMResource_recycledVMIDWithoutIdentity(t *testing.T) {
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "out-of-band config edits (removing meta and smbios1)")
 	name := acctest.RandomName("ours")
 	const stranger = "someone-elses-db"
 	var vmid int
@@ -78,7 +78,7 @@ func TestAccVMResource_recycledVMIDWarningNamesStranger(t *testing.T) {
 	}
 	cli := acctest.NewCLI(t)
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "out-of-band config edits (removing meta and smbios1)")
 	name := acctest.RandomName("ours")
 	ctx := context.Background()
 	dir := cli.Workdir(t, lab.Config(vmHCL(name, lab.Node, `started = false`)))
@@ -113,13 +113,12 @@ func TestAccVMResource_recycledVMIDWarningNamesStranger(t *testing.T) {
 // "already exists ... import" error.
 func TestAccVMResource_destroyAfterNameTaken(t *testing.T) {
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
-	name := acctest.RandomName("taken")
+	name := lab.RandomName("taken")
 	var newcomer int
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
-			if vm, ok := sim.VM(newcomer); !ok || vm.Name != name {
+			if vm, ok := lab.VM(newcomer); !ok || vm.Name != name {
 				return fmt.Errorf("destroy touched the newcomer VM %d: %+v", newcomer, vm)
 			}
 			return nil
@@ -128,12 +127,9 @@ func TestAccVMResource_destroyAfterNameTaken(t *testing.T) {
 			{Config: lab.Config(vmHCL(name, lab.Node, `started = false`))},
 			{
 				PreConfig: func() {
-					ours := onlyVMNamed(t, sim, name).VMID
-					sim.RemoveVM(ours)
-					newcomer = ours + 50
-					if err := sim.AddVM(pvesim.VM{VMID: newcomer, Node: lab.Node, Name: name, Status: "running"}); err != nil {
-						t.Fatal(err)
-					}
+					ours := onlyVMNamed(t, lab, name).VMID
+					lab.RemoveVM(t, ours)
+					newcomer = lab.AddVM(t, pvesim.VM{VMID: ours + 50, Node: lab.Node, Name: name, Status: "running"}).VMID
 				},
 				Config:  lab.Config(vmHCL(name, lab.Node, `started = false`)),
 				Destroy: true,
@@ -145,7 +141,7 @@ func TestAccVMResource_destroyAfterNameTaken(t *testing.T) {
 // Importing the VMID of a container says it is a container.
 func TestAccVMResource_importContainer(t *testing.T) {
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "container seeding")
 	if err := sim.AddVM(pvesim.VM{VMID: 321, Node: lab.Node, Name: "ct-web", Type: "lxc"}); err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func expectVMIDs(addr string, ids ...int) statecheck.StateCheck {
 func TestAccVMsDataSource(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "incident scenario (fixed VMIDs) and container seeding")
 	seedWeb(t, sim)
 	// A container is never listed.
 	if err := sim.AddVM(pvesim.VM{VMID: 150, Node: "pve2", Name: "web", Type: "lxc", Status: "running"}); err != nil {
@@ -94,7 +94,7 @@ func TestAccVMsDataSource(t *testing.T) {
 func TestAccVMsDataSource_nodeOffline(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "offline node control (pve2 unreachable)")
 	sim.SetNodeOffline("pve2", true)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -125,7 +125,7 @@ data "proxmoxsafe_vms" "backup" {
 func TestAccVMsDataSource_warnings(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t)
+	sim := lab.RequireSim(t, "offline node control and request counters")
 	sim.SetNodeOffline("pve2", true)
 	p := configureDirect(t, lab, "")
 	sim.ResetRequestCounts()
