@@ -44,7 +44,11 @@ func ProviderBinaryDir(t *testing.T) string {
 		if builtDir, buildErr = os.MkdirTemp("", "proxmoxsafe-provider-"); buildErr != nil { //nolint:usetesting // outlives the first test
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(builtDir, "terraform-provider-proxmoxsafe"), ".")
+		args := []string{"build", "-o", filepath.Join(builtDir, "terraform-provider-proxmoxsafe")}
+		if os.Getenv("PROXMOXSAFE_ACC_RACE") != "" {
+			args = append(args, "-race")
+		}
+		cmd := exec.Command("go", append(args, ".")...)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("building the provider: %w\n%s", err, out)
@@ -140,6 +144,43 @@ func (c *CLI) Run(ctx context.Context, dir string, args ...string) (Result, erro
 // RunKillingPlugin runs terraform in dir and, killAfter into the command
 // (0: never), kills its provider plugin with SIGKILL, as a crash would.
 func (c *CLI) RunKillingPlugin(ctx context.Context, dir string, killAfter time.Duration, args ...string) (Result, error) {
+	var when func(done <-chan struct{}) bool
+	if killAfter > 0 {
+		when = func(done <-chan struct{}) bool {
+			select {
+			case <-done:
+				return false
+			case <-time.After(killAfter):
+				return true
+			}
+		}
+	}
+	return c.run(ctx, dir, when, args...)
+}
+
+// RunKillingPluginWhen runs terraform in dir and kills its provider plugin
+// with SIGKILL the moment ready reports true (polled every 10 ms): a crash
+// at a chosen point of the apply rather than at a chosen time.
+func (c *CLI) RunKillingPluginWhen(ctx context.Context, dir string, ready func() bool, args ...string) (Result, error) {
+	return c.run(ctx, dir, func(done <-chan struct{}) bool {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if ready() {
+				return true
+			}
+			select {
+			case <-done:
+				return false
+			case <-tick.C:
+			}
+		}
+	}, args...)
+}
+
+// run runs terraform in dir; when kill (nil: never) returns true before
+// done is closed, it kills the provider plugin.
+func (c *CLI) run(ctx context.Context, dir string, kill func(done <-chan struct{}) bool, args ...string) (Result, error) {
 	cmd := exec.CommandContext(ctx, c.bin, append(args, "-no-color")...)
 	cmd.Dir = dir
 	cmd.Env = c.env
@@ -151,17 +192,17 @@ func (c *CLI) RunKillingPlugin(ctx context.Context, dir string, killAfter time.D
 	}
 	var res Result
 	done := make(chan struct{})
-	if killAfter > 0 {
+	killed := make(chan bool, 1)
+	if kill != nil {
 		go func() {
-			select {
-			case <-done:
-			case <-time.After(killAfter):
-				res.Killed = killPlugins(cmd.Process.Pid)
-			}
+			killed <- kill(done) && killPlugins(cmd.Process.Pid)
 		}()
+	} else {
+		killed <- false
 	}
 	err := cmd.Wait()
 	close(done)
+	res.Killed = <-killed
 	res.Output = buf.String()
 	var exitErr *exec.ExitError
 	switch {

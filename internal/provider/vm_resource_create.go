@@ -112,10 +112,10 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	marker := thisProcess(deadline)
 	spec.Tags = append(spec.Tags, marker.Tag())
 	var sourceVM guard.VM
+	var cloneDescription string
 	if source != nil {
-		var err error
-		if sourceVM, err = view.findOne(parseVMRef(source.Source.ValueString())); err != nil {
-			addCloneSourceError(diags, source.Source.ValueString(), err)
+		var ok bool
+		if sourceVM, cloneDescription, ok = r.cloneSource(ctx, plan, view, source, diags); !ok {
 			return
 		}
 	}
@@ -134,7 +134,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		if source != nil {
 			task, err = client.StartCloneVM(ctx, pve.CloneSpec{
 				SourceNode: sourceVM.Node, SourceVMID: sourceVM.VMID, NewID: spec.VMID, TargetNode: node,
-				Name: name, Description: spec.Description, Full: source.Full.ValueBool(), Storage: source.Storage.ValueString(),
+				Name: name, Description: describeWithMarker(cloneDescription, marker), Full: source.Full.ValueBool(), Storage: source.Storage.ValueString(),
 			})
 		} else {
 			task, err = client.StartCreateVM(ctx, spec)
@@ -193,7 +193,8 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	}
 
 	if source != nil {
-		// PVE's clone takes no tags: mark the clone at once.
+		// The clone carries the marker in its description (PVE's clone takes
+		// no tags); move it to the tags, where racing applies see it.
 		if err := r.markCreating(ctx, node, spec.VMID, marker); err != nil {
 			addAPIError(diags, fmt.Sprintf("mark VM %d as being created", spec.VMID), err)
 			r.saveIfExists(ctx, plan, node, spec.VMID, state)
@@ -252,6 +253,27 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	if changed {
 		r.refreshState(ctx, plan, node, vm.VMID, state, diags)
 	}
+}
+
+// cloneSource finds the VM to clone and the description the clone is to
+// have: the configured one, or the source's when the configuration leaves
+// it out (PVE copies it then; the clone request carries the create marker
+// in the description, so it is passed explicitly).
+func (r *vmResource) cloneSource(ctx context.Context, plan *vmResourceModel, view *clusterView, source *cloneModel, diags *diag.Diagnostics) (guard.VM, string, bool) {
+	sourceVM, err := view.findOne(parseVMRef(source.Source.ValueString()))
+	if err != nil {
+		addCloneSourceError(diags, source.Source.ValueString(), err)
+		return guard.VM{}, "", false
+	}
+	if known(plan.Description) {
+		return sourceVM, plan.Description.ValueString(), true
+	}
+	cfg, err := r.data.client.GetVMConfig(ctx, sourceVM.Node, sourceVM.VMID)
+	if err != nil {
+		addAPIError(diags, fmt.Sprintf("read the description of the clone source VM %d", sourceVM.VMID), err)
+		return guard.VM{}, "", false
+	}
+	return sourceVM, userDescription(cfg.Description), true
 }
 
 // waitCreated waits for a create or clone task PVE accepted. While it runs,
