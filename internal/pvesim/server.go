@@ -85,6 +85,7 @@ type Server struct {
 	total    int
 	storages []storageDef
 	bridges  map[string][]string // node -> Linux bridges; unset: vmbr0
+	vnets    map[string][]string // node -> SDN vnets of its zones
 	locks    lockTable
 	// labBroken names storages broken through the lab API, which
 	// DELETE /_sim/faults repairs.
