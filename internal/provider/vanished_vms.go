@@ -1,8 +1,9 @@
 package provider
 
 import (
-	"strings"
 	"sync"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/guard"
 )
 
 // vanishedVMs are the names of VMs that this run's refresh found deleted
@@ -29,11 +30,11 @@ func (v *vanishedVMs) add(name string) {
 	if v.names == nil {
 		v.names = map[string]bool{}
 	}
-	v.names[strings.ToLower(name)] = true
+	v.names[guard.NameKey(name)] = true
 }
 
 func (v *vanishedVMs) has(name string) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.names[strings.ToLower(name)]
+	return v.names[guard.NameKey(name)]
 }

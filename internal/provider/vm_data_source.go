@@ -101,6 +101,7 @@ func (d *vmDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, res
 				Attributes: map[string]schema.Attribute{
 					"cores":   schema.Int64Attribute{Computed: true, MarkdownDescription: "Cores per socket."},
 					"sockets": schema.Int64Attribute{Computed: true, MarkdownDescription: "Sockets."},
+					"numa":    schema.BoolAttribute{Computed: true, MarkdownDescription: "Enable/disable NUMA."},
 					"type": schema.StringAttribute{
 						Computed:            true,
 						MarkdownDescription: "CPU type; null when the VM uses Proxmox VE's default.",
@@ -257,6 +258,7 @@ func (m *vmDataSourceModel) fill(ctx context.Context, vm *pve.VM, diags *diag.Di
 	cpu, d := types.ObjectValue(cpuAttrTypes, map[string]attr.Value{
 		"cores":   types.Int64Value(atLeastOne(vm.Cores)),
 		"sockets": types.Int64Value(atLeastOne(vm.Sockets)),
+		"numa":    types.BoolValue(vm.Hardware.NUMA),
 		"type":    stringOrNull(vm.CPUType),
 	})
 	diags.Append(d...)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path"
 	"slices"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
@@ -16,8 +15,8 @@ import (
 // adds to the data sources' filter a name glob and the duplicates filter.
 type vmListFilter struct {
 	vmFilter
-	// namePattern is a path.Match pattern, lowercased: names compare
-	// case-insensitively, as guard.SameName does.
+	// namePattern is a path.Match pattern; names compare as guard.SameName
+	// compares them (see nameMatches).
 	namePattern    string
 	duplicatesOnly bool
 }
@@ -49,10 +48,11 @@ func (f vmListFilter) selectVMs(inv guard.Inventory) []guard.VM {
 	return slices.CompactFunc(out, func(a, b guard.VM) bool { return a.VMID == b.VMID })
 }
 
-// nameMatches reports whether name matches the lowercased glob pattern. A
-// name without glob characters matches only itself, ignoring case.
+// nameMatches reports whether name matches the glob pattern, both compared
+// as guard.NameKey folds them: a pattern without glob characters matches
+// exactly the names guard.SameName calls equal.
 func nameMatches(pattern, name string) bool {
-	ok, err := path.Match(pattern, strings.ToLower(name))
+	ok, err := path.Match(guard.NameKey(pattern), guard.NameKey(name))
 	return err == nil && ok
 }
 

@@ -51,6 +51,7 @@ func cpuKeyUntouched(sim *pvesim.Server, vmid int) resource.TestCheckFunc {
 func expectCPU(cores, sockets int64, cpuType string) statecheck.StateCheck {
 	return statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("cpu"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 		"cores": knownvalue.Int64Exact(cores), "sockets": knownvalue.Int64Exact(sockets), "type": knownvalue.StringExact(cpuType),
+		"numa": knownvalue.Bool(false),
 	}))
 }
 

@@ -19,9 +19,9 @@ import (
 // tests cover the wiring.
 
 func diskValue(storage string, size int64) attr.Value {
-	return types.ObjectValueMust(diskAttrTypes, map[string]attr.Value{
+	return types.ObjectValueMust(diskAttrTypes, leftOutDiskOptions(map[string]attr.Value{
 		"storage": types.StringValue(storage), "size": types.Int64Value(size), "volume": types.StringUnknown(),
-	})
+	}))
 }
 
 func netValue(bridge, mac string, vlan int64) attr.Value {
@@ -35,7 +35,7 @@ func netValue(bridge, mac string, vlan int64) attr.Value {
 	}
 	return types.ObjectValueMust(networkAttrTypes, map[string]attr.Value{
 		"model": types.StringValue("virtio"), "bridge": types.StringValue(bridge), "vlan": v,
-		"firewall": types.BoolValue(false), "mac": m,
+		"firewall": types.BoolValue(false), "mac": m, "mtu": types.Int64Null(), "rate": types.Float64Null(),
 	})
 }
 
@@ -48,7 +48,7 @@ func testPlan() *vmResourceModel {
 		Description: types.StringValue("notes"),
 		Tags:        types.SetValueMust(types.StringType, []attr.Value{types.StringValue("Prod")}),
 		CPU: types.ObjectValueMust(cpuAttrTypes, map[string]attr.Value{
-			"cores": types.Int64Value(2), "sockets": types.Int64Value(1), "type": types.StringValue("host"),
+			"cores": types.Int64Value(2), "sockets": types.Int64Value(1), "type": types.StringValue("host"), "numa": types.BoolNull(),
 		}),
 		Memory:     types.Int64Value(2048),
 		Disks:      types.MapValueMust(types.ObjectType{AttrTypes: diskAttrTypes}, map[string]attr.Value{"scsi0": diskValue("local-lvm", 32)}),
@@ -106,6 +106,7 @@ func TestDiffConfig(t *testing.T) {
 			plan: func(m *vmResourceModel) {
 				m.CPU = types.ObjectValueMust(cpuAttrTypes, map[string]attr.Value{
 					"cores": types.Int64Value(1), "sockets": types.Int64Value(1), "type": types.StringValue(pveDefaultCPUType),
+					"numa": types.BoolValue(false),
 				})
 			},
 			vm: func(vm *pve.VM) { vm.Cores, vm.Sockets, vm.CPUType = 0, 0, "" },

@@ -72,6 +72,7 @@ func TestApplyVM(t *testing.T) {
 			check: func(t *testing.T, m *vmResourceModel) {
 				wantCPU := types.ObjectValueMust(cpuAttrTypes, map[string]attr.Value{
 					"cores": types.Int64Value(1), "sockets": types.Int64Value(1), "type": types.StringValue(pveDefaultCPUType),
+					"numa": types.BoolValue(false),
 				})
 				if !m.CPU.Equal(wantCPU) || !m.Started.ValueBool() || m.Status.ValueString() != "running" {
 					t.Errorf("cpu %s, started %s, status %s", m.CPU, m.Started, m.Status)
@@ -101,7 +102,7 @@ func TestApplyVM(t *testing.T) {
 			check: func(t *testing.T, m *vmResourceModel) {
 				want := types.ObjectValueMust(networkAttrTypes, map[string]attr.Value{
 					"model": types.StringValue("e1000"), "bridge": types.StringValue("vmbr0"), "vlan": types.Int64Null(),
-					"firewall": types.BoolValue(false), "mac": types.StringNull(),
+					"firewall": types.BoolValue(false), "mac": types.StringNull(), "mtu": types.Int64Null(), "rate": types.Float64Null(),
 				})
 				if got := m.Networks.Elements()["net0"]; !got.Equal(want) {
 					t.Errorf("net0 = %s", got)

@@ -100,7 +100,8 @@ func (r *vmResource) checkPlacement(ctx context.Context, state, plan *vmResource
 	}
 	source := plan.clone(ctx, diags)
 	cloneStorage := source != nil && !source.Storage.IsNull() && !source.Storage.IsUnknown() && source.Storage.ValueString() != ""
-	if state != nil && !moving && len(newDisks) == 0 && len(newBridges) == 0 {
+	efiStorage := newEFIStorage(ctx, state, plan, diags)
+	if state != nil && !moving && len(newDisks) == 0 && len(newBridges) == 0 && efiStorage == "" {
 		return
 	}
 
@@ -131,6 +132,11 @@ func (r *vmResource) checkPlacement(ctx context.Context, state, plan *vmResource
 		}
 		if problem := storageProblem(topo, node, d.Storage.ValueString()); problem != "" {
 			diags.AddAttributeError(pathDisks.AtMapKey(iface).AtName("storage"), "Unknown storage", problem)
+		}
+	}
+	if efiStorage != "" {
+		if problem := storageProblem(topo, node, efiStorage); problem != "" {
+			diags.AddAttributeError(pathEFIDisk.AtName("storage"), "Unknown storage", problem)
 		}
 	}
 	if cloneStorage {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"maps"
 	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -19,7 +20,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -58,21 +58,22 @@ var cpuAttrTypes = map[string]attr.Type{
 	"cores":   types.Int64Type,
 	"sockets": types.Int64Type,
 	"type":    types.StringType,
+	"numa":    types.BoolType,
 }
 
-var diskAttrTypes = map[string]attr.Type{
+var diskAttrTypes = withDiskOptionTypes(map[string]attr.Type{
 	"storage": types.StringType,
 	"size":    types.Int64Type,
 	"volume":  types.StringType,
-}
+})
 
-var networkAttrTypes = map[string]attr.Type{
+var networkAttrTypes = withNetworkLimitTypes(map[string]attr.Type{
 	"model":    types.StringType,
 	"bridge":   types.StringType,
 	"vlan":     types.Int64Type,
 	"firewall": types.BoolType,
 	"mac":      types.StringType,
-}
+})
 
 var cloneAttrTypes = map[string]attr.Type{
 	"source":  types.StringType,
@@ -81,7 +82,7 @@ var cloneAttrTypes = map[string]attr.Type{
 }
 
 func vmResourceSchema(ctx context.Context) schema.Schema {
-	return schema.Schema{
+	s := schema.Schema{
 		MarkdownDescription: "A Proxmox VE QEMU virtual machine whose name is unique in the cluster.\n\n" +
 			"Before it creates a VM, the resource looks the name up on every node (templates included). " +
 			"If a VM with the name exists and is not in this state, `terraform plan` already fails with " +
@@ -152,6 +153,7 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 				Computed:      true,
 				PlanModifiers: []planmodifier.Object{objectplanmodifier.UseStateForUnknown()},
 				Attributes: map[string]schema.Attribute{
+					"numa": numaAttribute(),
 					"cores": schema.Int64Attribute{
 						MarkdownDescription: "The number of cores per socket. Proxmox VE's default is `1`.",
 						Optional:            true, Computed: true,
@@ -189,9 +191,9 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 				Computed:      true,
 				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
 				Validators: []validator.Map{mapvalidator.KeysAre(stringvalidator.RegexMatches(diskIfaceRegexp,
-					"must be a disk interface such as scsi0, virtio0, sata0 or ide0"))},
+					"must be a disk interface such as scsi0, virtio0, sata0 or ide0")), diskBusOptionsValidator{}},
 				NestedObject: schema.NestedAttributeObject{
-					Attributes: map[string]schema.Attribute{
+					Attributes: withDiskOptionAttributes(map[string]schema.Attribute{
 						"storage": schema.StringAttribute{
 							MarkdownDescription: "Storage to allocate the disk on, e.g. `local-lvm`.",
 							Required:            true,
@@ -207,7 +209,7 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 							// A disk added to an existing VM has no volume in state yet: unknown, not null.
 							PlanModifiers: []planmodifier.String{stringplanmodifier.UseNonNullStateForUnknown()},
 						},
-					},
+					}),
 				},
 			},
 			"networks": schema.MapNestedAttribute{
@@ -219,27 +221,19 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 				Validators: []validator.Map{mapvalidator.KeysAre(stringvalidator.RegexMatches(netIfaceRegexp,
 					"must be a network interface such as net0"))},
 				NestedObject: schema.NestedAttributeObject{
-					Attributes: map[string]schema.Attribute{
+					Validators: []validator.Object{virtioMTUValidator{}},
+					Attributes: withNetworkLimitAttributes(map[string]schema.Attribute{
 						"bridge": schema.StringAttribute{
 							MarkdownDescription: "Bridge, e.g. `vmbr0`.",
 							Required:            true,
 						},
-						"model": schema.StringAttribute{
-							MarkdownDescription: "NIC model. Defaults to `virtio`.",
-							Optional:            true, Computed: true,
-							Default:    stringdefault.StaticString("virtio"),
-							Validators: []validator.String{stringvalidator.OneOf("virtio", "e1000", "e1000e", "rtl8139", "vmxnet3")},
-						},
+						"model": networkModelAttribute(),
 						"vlan": schema.Int64Attribute{
 							MarkdownDescription: "VLAN tag.",
 							Optional:            true,
 							Validators:          []validator.Int64{int64validator.Between(1, 4094)},
 						},
-						"firewall": schema.BoolAttribute{
-							MarkdownDescription: "Whether the Proxmox VE firewall filters this device. Defaults to `false`.",
-							Optional:            true, Computed: true,
-							Default: booldefault.StaticBool(false),
-						},
+						"firewall": networkFirewallAttribute(),
 						"mac": schema.StringAttribute{
 							MarkdownDescription: "MAC address. Generated by Proxmox VE when omitted, then kept.",
 							Optional:            true, Computed: true,
@@ -248,29 +242,13 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 							Validators: []validator.String{stringvalidator.RegexMatches(
 								regexp.MustCompile(`^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$`), "must be a MAC address like BC:24:11:00:00:01")},
 						},
-					},
+					}),
 				},
 			},
-			"clone": schema.SingleNestedAttribute{
-				MarkdownDescription: "Create the VM as a clone of a template or VM instead of empty. The source " +
-					"must be unambiguous: a name carried by several VMs is an error. Changing it replaces the VM.",
-				Optional: true,
-				Attributes: map[string]schema.Attribute{
-					"source": schema.StringAttribute{
-						MarkdownDescription: "Name or VMID of the template or VM to clone.",
-						Required:            true,
-					},
-					"full": schema.BoolAttribute{
-						MarkdownDescription: "Full clone (`true`, default) or linked clone (`false`, templates only).",
-						Optional:            true, Computed: true,
-						Default: booldefault.StaticBool(true),
-					},
-					"storage": schema.StringAttribute{
-						MarkdownDescription: "Target storage for a full clone's disks. Defaults to the source's storage.",
-						Optional:            true,
-					},
-				},
-			},
+			"cdrom":      cdromAttribute(),
+			"pool":       poolAttribute(),
+			"clone":      cloneSchema(),
+			"cloud_init": cloudInitSchema(),
 			"started": schema.BoolAttribute{
 				MarkdownDescription: "Whether the VM should be running. Defaults to `true`.",
 				Optional:            true,
@@ -285,11 +263,12 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
 			},
 			"protection": schema.BoolAttribute{
-				MarkdownDescription: "Proxmox VE's protection flag: while set, the VM and its disks cannot be " +
-					"removed, and `terraform destroy` is refused at plan time. Defaults to `false`.",
-				Optional: true,
-				Computed: true,
-				Default:  booldefault.StaticBool(false),
+				MarkdownDescription: "Sets the protection flag of the VM. This will disable the remove VM and remove " +
+					"disk operations; `terraform destroy` is refused at plan time. Left as the VM has it when " +
+					"omitted; Proxmox VE's default for a new VM is `false`.",
+				Optional:      true,
+				Computed:      true,
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
 			},
 			"status": schema.StringAttribute{
 				MarkdownDescription: "Current status: `running` or `stopped`.",
@@ -310,6 +289,8 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
+	maps.Copy(s.Attributes, hardwareAttributes())
+	return s
 }
 
 // vmResourceModel is the state and plan of proxmoxsafe_vm.
@@ -325,7 +306,10 @@ type vmResourceModel struct {
 	Memory      types.Int64    `tfsdk:"memory"`
 	Disks       types.Map      `tfsdk:"disks"`
 	Networks    types.Map      `tfsdk:"networks"`
+	CDROM       types.Map      `tfsdk:"cdrom"`
+	Pool        types.String   `tfsdk:"pool"`
 	Clone       types.Object   `tfsdk:"clone"`
+	CloudInit   types.Object   `tfsdk:"cloud_init"`
 	Started     types.Bool     `tfsdk:"started"`
 	OnBoot      types.Bool     `tfsdk:"on_boot"`
 	Protection  types.Bool     `tfsdk:"protection"`
@@ -333,18 +317,21 @@ type vmResourceModel struct {
 	CreatedAt   types.String   `tfsdk:"created_at"`
 	UUID        types.String   `tfsdk:"uuid"`
 	Timeouts    timeouts.Value `tfsdk:"timeouts"`
+	hardwareModel
 }
 
 type cpuModel struct {
 	Cores   types.Int64  `tfsdk:"cores"`
 	Sockets types.Int64  `tfsdk:"sockets"`
 	Type    types.String `tfsdk:"type"`
+	Numa    types.Bool   `tfsdk:"numa"`
 }
 
 type diskModel struct {
 	Storage types.String `tfsdk:"storage"`
 	Size    types.Int64  `tfsdk:"size"`
 	Volume  types.String `tfsdk:"volume"`
+	diskOptionsModel
 }
 
 type networkModel struct {
@@ -353,6 +340,7 @@ type networkModel struct {
 	VLAN     types.Int64  `tfsdk:"vlan"`
 	Firewall types.Bool   `tfsdk:"firewall"`
 	MAC      types.String `tfsdk:"mac"`
+	networkLimitsModel
 }
 
 type cloneModel struct {

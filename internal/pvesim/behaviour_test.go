@@ -76,6 +76,22 @@ func TestCreateLock(t *testing.T) {
 	}
 	st, b = call(t, s, "PUT", "/nodes/pve/qemu/400/config", s.Token(), url.Values{"cores": {"2"}})
 	expect(t, st, b, "500 VM is locked (create)", `{"message":"VM is locked (create)\n","data":null}`)
+	// The create worker takes the config flock after the API answered
+	// (API2/Qemu.pm create_vm: lock_config_full inside the forked worker),
+	// so a start sent before it holds the flock may win it and fail on
+	// "lock: create". Wait until the worker holds it, as it practically
+	// always does on PVE before a second request arrives. (Once the create
+	// is over, the start has nothing to wait for.)
+	deadline := time.Now().Add(30 * time.Second)
+	for !s.lockHeld("config/400") {
+		if vm, _ := s.VM(400); vm.Lock != "create" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the create worker never took the config lock")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	var upid proxmox.UPID
 	if err := c.Post(ctx, "/nodes/pve/qemu/400/status/start", nil, &upid); err != nil {
 		t.Fatal(err)
@@ -146,7 +162,7 @@ func TestStatsLag(t *testing.T) {
 	}
 	waitOK(t, ctx, task)
 	_, b := call(t, s, "GET", "/cluster/resources?type=vm", s.Token(), nil)
-	if b != `{"data":[{"id":"qemu/100","node":"pve","status":"unknown","tags":"a;b","template":0,"type":"qemu","vmid":100}]}` {
+	if b != `{"data":[{"id":"qemu/100","node":"pve","status":"unknown","tags":"a;b","type":"qemu","vmid":100}]}` {
 		t.Fatalf("fresh = %s", b)
 	}
 	// The node list reads the name live.
@@ -183,14 +199,14 @@ func TestTagsNormalised(t *testing.T) {
 		t.Fatalf("tags = %q", vm.Config["tags"])
 	}
 	st, b := call(t, s, "PUT", "/nodes/pve/qemu/100/config", s.Token(), url.Values{"tags": {"-bad"}})
-	expect(t, st, b, "400 Parameter verification failed.", `{"errors":{"tags":"invalid format - invalid characters in tag"},"data":null}`)
+	expect(t, st, b, "400 Parameter verification failed.", `{"message":"Parameter verification failed.\n","errors":{"tags":"invalid format - invalid characters in tag"},"data":null}`)
 }
 
 func TestNodeOffline(t *testing.T) {
 	s := startSim(t, Options{Scenario: "incident", PlainHTTP: true})
 	s.SetNodeOffline("pve2", true)
 	_, b := call(t, s, "GET", "/cluster/resources?type=vm", s.Token(), nil)
-	if !strings.Contains(b, `{"id":"qemu/105","node":"pve2","status":"unknown","template":0,"type":"qemu","vmid":105}`) {
+	if !strings.Contains(b, `{"id":"qemu/105","node":"pve2","status":"unknown","type":"qemu","vmid":105}`) {
 		t.Fatalf("offline VM entry missing: %s", b)
 	}
 	st, b := call(t, s, "GET", "/nodes/pve2/qemu/105/config", s.Token(), nil)
@@ -418,7 +434,7 @@ func TestIncidentScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msg := waitFailed(t, ctx, task); msg != "unable to create VM 500 - cannot import 'downloads': no such pool available" {
+	if msg := waitFailed(t, ctx, task); msg != "unable to create VM 500 - could not activate storage 'downloads', zfs error: cannot import 'downloads': no such pool available" {
 		t.Fatal(msg)
 	}
 	if _, found := s.VM(500); found {

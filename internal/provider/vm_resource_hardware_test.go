@@ -1,0 +1,316 @@
+package provider_test
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
+)
+
+// hardwareLines is issue 12's firmware and device surface.
+var hardwareLines = []string{
+	`cpu = { cores = 2, numa = true }`,
+	`os_type = "l26"`,
+	`bios = "ovmf"`,
+	`machine = "q35"`,
+	`scsi_hardware = "virtio-scsi-single"`,
+	`efi_disk = { storage = "local-lvm", type = "4m", pre_enrolled_keys = false }`,
+	`boot_order = ["scsi0", "net0"]`,
+	`serial_devices = ["socket"]`,
+	`vga = { type = "serial0", memory = 16 }`,
+	`startup = { order = 2, up = 30, down = 60 }`,
+	`disks = { scsi0 = { storage = "local-lvm", size = 8 } }`,
+	`networks = { net0 = { bridge = "vmbr0" } }`,
+}
+
+// expectConfig checks raw config keys of the only VM named name ("" means
+// the key is absent) and that nothing is left pending.
+func expectConfig(t *testing.T, sim *pvesim.Server, name string, want map[string]string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		vm := onlyVMNamed(t, sim, name)
+		for k, v := range want {
+			if got := vm.Config[k]; got != v {
+				return fmt.Errorf("VM %d %s = %q, want %q", vm.VMID, k, got, v)
+			}
+		}
+		if set, del := sim.PendingConfig(vm.VMID); len(set) > 0 || len(del) > 0 {
+			return fmt.Errorf("VM %d has pending changes %v, deletes %v", vm.VMID, set, del)
+		}
+		return nil
+	}
+}
+
+func expectAttr(path tfjsonpath.Path, v knownvalue.Check) statecheck.StateCheck {
+	return statecheck.ExpectKnownValue(vmAddr, path, v)
+}
+
+// Create with every hardware attribute, plan clean, change in place on a
+// running VM (restarted once for what PVE leaves pending), replace for a
+// new EFI vars type, and import by name.
+func TestAccVMResource_hardware(t *testing.T) {
+	t.Parallel()
+	lab := acctest.NewEmpty(t)
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("uefi")
+	vm := func(extra ...string) string {
+		return lab.Config(vmHCL(name, lab.Node, append(append([]string{}, hardwareLines...), extra...)...))
+	}
+	updated := lab.Config(vmHCL(name, lab.Node,
+		`cpu = { cores = 2, numa = false }`, `os_type = "win11"`, `bios = "ovmf"`, `machine = "q35"`, `scsi_hardware = "lsi"`,
+		`efi_disk = { storage = "local-lvm", type = "4m", pre_enrolled_keys = false }`,
+		`boot_order = ["net0", "scsi0"]`, `serial_devices = ["socket", "/dev/ttyS1"]`, `vga = { type = "std" }`,
+		`startup = { order = 3 }`, `disks = { scsi0 = { storage = "local-lvm", size = 8 } }`, `networks = { net0 = { bridge = "vmbr0" } }`))
+	replaced := lab.Config(vmHCL(name, lab.Node,
+		`cpu = { cores = 2 }`, `bios = "ovmf"`, `machine = "q35"`,
+		`efi_disk = { storage = "local-lvm", type = "2m" }`,
+		`disks = { scsi0 = { storage = "local-lvm", size = 8 } }`, `networks = { net0 = { bridge = "vmbr0" } }`))
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkNoVMNamed(sim, name),
+		Steps: []resource.TestStep{
+			{
+				Config: vm(),
+				ConfigStateChecks: []statecheck.StateCheck{
+					expectAttr(tfjsonpath.New("cpu").AtMapKey("numa"), knownvalue.Bool(true)),
+					expectAttr(tfjsonpath.New("os_type"), knownvalue.StringExact("l26")),
+					expectAttr(tfjsonpath.New("bios"), knownvalue.StringExact("ovmf")),
+					expectAttr(tfjsonpath.New("machine"), knownvalue.StringExact("q35")),
+					expectAttr(tfjsonpath.New("scsi_hardware"), knownvalue.StringExact("virtio-scsi-single")),
+					expectAttr(tfjsonpath.New("efi_disk"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"storage": knownvalue.StringExact("local-lvm"), "type": knownvalue.StringExact("4m"),
+						"pre_enrolled_keys": knownvalue.Bool(false),
+					})),
+					expectAttr(tfjsonpath.New("boot_order"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.StringExact("scsi0"), knownvalue.StringExact("net0")})),
+					expectAttr(tfjsonpath.New("serial_devices"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("socket")})),
+					expectAttr(tfjsonpath.New("vga"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"type": knownvalue.StringExact("serial0"), "memory": knownvalue.Int64Exact(16)})),
+					expectAttr(tfjsonpath.New("startup"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"order": knownvalue.Int64Exact(2), "up": knownvalue.Int64Exact(30), "down": knownvalue.Int64Exact(60)})),
+					expectAttr(tfjsonpath.New("status"), knownvalue.StringExact("running")),
+				},
+				Check: func(s *terraform.State) error {
+					return expectConfig(t, sim, name, map[string]string{
+						"numa": "1", "ostype": "l26", "bios": "ovmf", "machine": "q35", "scsihw": "virtio-scsi-single",
+						"efidisk0": fmt.Sprintf("local-lvm:vm-%d-disk-1,efitype=4m,pre-enrolled-keys=0,size=4M", onlyVMNamedID(t, sim, name)),
+						"boot":     "order=scsi0;net0", "serial0": "socket", "vga": "serial0,memory=16", "startup": "order=2,up=30,down=60",
+					})(s)
+				},
+			},
+			{
+				Config:           vm(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				// PVE leaves all but startup pending on the running VM; the
+				// provider restarts it once, so nothing waits afterwards.
+				Config: updated,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					expectAttr(tfjsonpath.New("os_type"), knownvalue.StringExact("win11")),
+					expectAttr(tfjsonpath.New("vga"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"type": knownvalue.StringExact("std"), "memory": knownvalue.Null()})),
+					expectAttr(tfjsonpath.New("startup"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"order": knownvalue.Int64Exact(3), "up": knownvalue.Null(), "down": knownvalue.Null()})),
+				},
+				Check: expectConfig(t, sim, name, map[string]string{
+					"numa": "0", "ostype": "win11", "scsihw": "lsi", "boot": "order=net0;scsi0", "serial0": "socket",
+					"serial1": "/dev/ttyS1", "vga": "std", "startup": "order=3",
+				}),
+			},
+			{
+				Config:           updated,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				ResourceName:            vmAddr,
+				ImportState:             true,
+				ImportStateId:           name,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				// EFI vars cannot be converted: another type is a new VM.
+				Config: replaced,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: func(s *terraform.State) error {
+					id := onlyVMNamedID(t, sim, name)
+					return expectConfig(t, sim, name, map[string]string{
+						"efidisk0": fmt.Sprintf("local-lvm:vm-%d-disk-1,efitype=2m,pre-enrolled-keys=0,size=4M", id),
+					})(s)
+				},
+			},
+		},
+	})
+}
+
+// onlyVMNamedID is the VMID of the only VM named name.
+func onlyVMNamedID(t *testing.T, sim *pvesim.Server, name string) int {
+	return onlyVMNamed(t, sim, name).VMID
+}
+
+// hardwareVM seeds a VM made outside Terraform with every hardware key set.
+func hardwareVM(t *testing.T, sim *pvesim.Server, vmid int, node, name string) map[string]string {
+	t.Helper()
+	conf := map[string]string{
+		"numa": "1", "ostype": "l26", "bios": "ovmf", "machine": "q35,viommu=intel", "scsihw": "virtio-scsi-single",
+		"efidisk0": fmt.Sprintf("local-lvm:vm-%d-disk-1,efitype=4m,pre-enrolled-keys=1,size=4M", vmid),
+		"scsi0":    fmt.Sprintf("local-lvm:vm-%d-disk-0,size=8G", vmid), "net0": "virtio=BC:24:11:00:00:07,bridge=vmbr0",
+		"boot": "order=scsi0;net0", "serial0": "socket", "vga": "serial0,memory=32", "startup": "order=5,down=90",
+	}
+	if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: node, Name: name, Status: "stopped", Config: conf}); err != nil {
+		t.Fatal(err)
+	}
+	return conf
+}
+
+// Import and adoption of a VM whose hardware the configuration leaves out
+// plan no change and write nothing.
+func TestAccVMResource_hardwareKeepsWhatTheVMHas(t *testing.T) {
+	t.Parallel()
+	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
+	sim := lab.RequireSim(t)
+	imported, adopted := acctest.RandomName("hwimp"), acctest.RandomName("hwadopt")
+	importConf := hardwareVM(t, sim, 4721, lab.Node, imported)
+	adoptConf := hardwareVM(t, sim, 4722, lab.Node, adopted)
+	importBlock := fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, imported)
+	plain := []string{`started = false`, `disks = { scsi0 = { storage = "local-lvm", size = 8 } }`}
+	adopt := fmt.Sprintf("resource \"proxmoxsafe_vm\" \"adopted\" {\n  name = %q\n  node = %q\n  on_existing = \"adopt\"\n  started = false\n}\n", adopted, lab.Node)
+	noop := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+		plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
+	}}
+	unchanged := func(*terraform.State) error {
+		for name, want := range map[string]map[string]string{imported: importConf, adopted: adoptConf} {
+			if err := expectConfig(t, sim, name, want)(nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkNoVMNamed(sim, imported),
+		Steps: []resource.TestStep{
+			{
+				Config:           lab.Config(importBlock + vmHCL(imported, lab.Node, plain...) + adopt),
+				ConfigPlanChecks: noop,
+				ConfigStateChecks: []statecheck.StateCheck{
+					expectAttr(tfjsonpath.New("machine"), knownvalue.StringExact("q35")),
+					expectAttr(tfjsonpath.New("efi_disk").AtMapKey("pre_enrolled_keys"), knownvalue.Bool(true)),
+					expectAttr(tfjsonpath.New("startup"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"order": knownvalue.Int64Exact(5), "up": knownvalue.Null(), "down": knownvalue.Int64Exact(90)})),
+					statecheck.ExpectKnownValue("proxmoxsafe_vm.adopted", tfjsonpath.New("bios"), knownvalue.StringExact("ovmf")),
+				},
+				Check: unchanged,
+			},
+			{
+				Config: lab.Config(vmHCL(imported, lab.Node, plain...) + adopt),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+				Check: unchanged,
+			},
+			{
+				// Setting machine keeps its other options (viommu).
+				Config: lab.Config(vmHCL(imported, lab.Node, append(plain, `machine = "pc-q35-9.0"`)...) + adopt),
+				Check: func(*terraform.State) error {
+					if got := onlyVMNamed(t, sim, imported).Config["machine"]; got != "pc-q35-9.0,viommu=intel" {
+						return fmt.Errorf("machine = %q, want pc-q35-9.0,viommu=intel", got)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+// Adoption never changes firmware: a VM whose bios, machine or EFI disk
+// differ from the configuration is refused, naming each; other hardware
+// converges.
+func TestAccVMResource_hardwareAdoptionRefusesFirmware(t *testing.T) {
+	t.Parallel()
+	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("fw")
+	const vmid = 4731
+	if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: lab.Node, Name: name, Status: "stopped", Config: map[string]string{
+		"scsi0": fmt.Sprintf("local-lvm:vm-%d-disk-0,size=8G", vmid), "ostype": "l26",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	adopt := func(lines ...string) string {
+		return lab.Config(vmHCL(name, lab.Node, append([]string{`on_existing = "adopt"`, `started = false`}, lines...)...))
+	}
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      adopt(`bios = "ovmf"`, `machine = "q35"`, `efi_disk = { storage = "local-lvm", type = "4m" }`),
+				ExpectError: regexp.MustCompile(`(?s)Refusing to adopt the existing VM.*bios: the VM uses seabios, the configuration.*says ovmf.*machine: the VM is pc,.*configuration says q35.*efi_disk: the VM has none`),
+			},
+			{
+				Config: adopt(`os_type = "win11"`, `startup = { order = 1 }`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					expectAttr(tfjsonpath.New("os_type"), knownvalue.StringExact("win11")),
+					expectAttr(tfjsonpath.New("bios"), knownvalue.StringExact("seabios")),
+				},
+				Check: expectConfig(t, sim, name, map[string]string{"ostype": "win11", "startup": "order=1", "bios": "", "machine": "", "efidisk0": ""}),
+			},
+		},
+	})
+}
+
+// An EFI disk on a storage the node lacks, and values PVE rejects, fail
+// the plan.
+func TestAccVMResource_hardwarePlanErrors(t *testing.T) {
+	t.Parallel()
+	lab := acctest.NewEmpty(t)
+	name := acctest.RandomName("bad")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      lab.Config(vmHCL(name, lab.Node, `efi_disk = { storage = "nvme-pool" }`)),
+				ExpectError: regexp.MustCompile(`(?s)Unknown storage.*Storage "nvme-pool" does not exist on node`),
+				PlanOnly:    true,
+			},
+			{
+				Config:      lab.Config(vmHCL(name, lab.Node, `bios = "uefi"`)),
+				ExpectError: regexp.MustCompile(`value must be one of: \["seabios" "ovmf"\]`),
+				PlanOnly:    true,
+			},
+			{
+				Config:      lab.Config(vmHCL(name, lab.Node, `machine = "q36"`)),
+				ExpectError: regexp.MustCompile(`must be a QEMU machine type`),
+				PlanOnly:    true,
+			},
+			{
+				Config:      lab.Config(vmHCL(name, lab.Node, `boot_order = ["efidisk0"]`)),
+				ExpectError: regexp.MustCompile(`must be a boot device`),
+				PlanOnly:    true,
+			},
+			{
+				Config:      lab.Config(vmHCL(name, lab.Node, `serial_devices = ["socket", "socket", "socket", "socket", "socket"]`)),
+				ExpectError: regexp.MustCompile(`list must contain at most 4 elements`),
+				PlanOnly:    true,
+			},
+		},
+	})
+}
