@@ -261,6 +261,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	if changed {
 		r.refreshState(ctx, plan, node, vm.VMID, state, diags)
 	}
+	r.waitForIPAfterStart(ctx, plan, node, vm.VMID, state, diags)
 }
 
 // cloneSource finds the VM to clone and the description the clone is to

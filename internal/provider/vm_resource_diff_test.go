@@ -224,8 +224,8 @@ func TestReplacements(t *testing.T) {
 			m.Disks = types.MapValueMust(types.ObjectType{AttrTypes: diskAttrTypes}, map[string]attr.Value{"scsi0": diskValue("local-lvm", 64)})
 		}},
 		{name: "clone source recorded for an imported VM", plan: func(m *vmResourceModel) { m.Clone = cloned }},
-		// clone is write-only, a create-time instruction: another source
-		// later replaces nothing.
+		// clone is write-only, a create-time instruction: changing or removing
+		// it later replaces nothing (terraform apply -replace does).
 		{name: "clone source changed", state: func(m *vmResourceModel) { m.Clone = cloned }, plan: func(m *vmResourceModel) { m.Clone = other }},
 		{name: "clone source removed", state: func(m *vmResourceModel) { m.Clone = cloned }},
 	} {

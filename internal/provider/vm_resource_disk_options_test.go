@@ -17,7 +17,9 @@ import (
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
 )
 
-const rebootRoute = "POST /nodes/{node}/qemu/{vmid}/status/reboot"
+// powerRoute counts start, stop, shutdown and reboot requests; in steps
+// where the VM runs before and after, each is a restart.
+const powerRoute = "POST /nodes/{node}/qemu/{vmid}/status/{action}"
 
 // expectDrive checks a drive's config value: want options present, unwanted
 // absent.
@@ -55,7 +57,7 @@ func contains(items []string, s string) bool {
 
 func expectRestarts(sim *pvesim.Server, want int) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		if n := sim.RequestCounts()[rebootRoute]; n != want {
+		if n := sim.RequestCounts()[powerRoute]; n != want {
 			return fmt.Errorf("%d restarts, want %d", n, want)
 		}
 		return nil

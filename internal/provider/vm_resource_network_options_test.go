@@ -219,7 +219,7 @@ func TestAccVMResource_networkOptions(t *testing.T) {
 					if !strings.HasSuffix(vm.Config["net0"], ",bridge=vmbr0,mtu=1,rate=100.5") {
 						return fmt.Errorf("net0 = %q", vm.Config["net0"])
 					}
-					if n := sim.RequestCounts()["POST /nodes/{node}/qemu/{vmid}/status/reboot"]; n != 0 {
+					if n := sim.RequestCounts()[powerRoute]; n != 0 {
 						return fmt.Errorf("%d restarts for a rate limit PVE changes online", n)
 					}
 					return nil

@@ -78,7 +78,7 @@ func TestAccVMResource_pool(t *testing.T) {
 			},
 			{
 				Config:      lab.Config(vmHCL(name, lab.Node, `started = false`, `pool = "nope"`)),
-				ExpectError: regexp.MustCompile(`(?s)move VM \d+ \(".*"\) from pool "team/web" to pool "nope".*pool 'nope' does not exist`),
+				ExpectError: regexp.MustCompile(`(?s)move VM \d+ \(".*"\) from pool "team/web" to pool "nope".*pool 'nope' does not\s+exist`),
 			},
 			{
 				Config:            lab.Config(vmHCL(name, lab.Node, `started = false`, `pool = ""`)),
