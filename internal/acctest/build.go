@@ -98,6 +98,9 @@ func goBuild(out, pkg, version string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
 	args := []string{"build", "-o", out}
+	if os.Getenv("PROXMOXSAFE_ACC_RACE") != "" {
+		args = append(args, "-race") // a provider built with the race detector
+	}
 	if version != "" {
 		args = append(args, "-ldflags", "-X main.version="+version)
 	}

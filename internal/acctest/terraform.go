@@ -124,6 +124,43 @@ func (tf *TerraformCLI) Run(ctx context.Context, dir string, args ...string) (Re
 // RunKillingPlugin runs terraform in dir and, killAfter into the command
 // (0: never), kills its provider plugin with SIGKILL, as a crash would.
 func (tf *TerraformCLI) RunKillingPlugin(ctx context.Context, dir string, killAfter time.Duration, args ...string) (Result, error) {
+	var when func(done <-chan struct{}) bool
+	if killAfter > 0 {
+		when = func(done <-chan struct{}) bool {
+			select {
+			case <-done:
+				return false
+			case <-time.After(killAfter):
+				return true
+			}
+		}
+	}
+	return tf.run(ctx, dir, when, args...)
+}
+
+// RunKillingPluginWhen runs terraform in dir and kills its provider plugin
+// with SIGKILL the moment ready reports true (polled every 10 ms): a crash
+// at a chosen point of the apply rather than at a chosen time.
+func (tf *TerraformCLI) RunKillingPluginWhen(ctx context.Context, dir string, ready func() bool, args ...string) (Result, error) {
+	return tf.run(ctx, dir, func(done <-chan struct{}) bool {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if ready() {
+				return true
+			}
+			select {
+			case <-done:
+				return false
+			case <-tick.C:
+			}
+		}
+	}, args...)
+}
+
+// run runs terraform in dir; when kill (nil: never) returns true before
+// done is closed, it kills the provider plugin.
+func (tf *TerraformCLI) run(ctx context.Context, dir string, kill func(done <-chan struct{}) bool, args ...string) (Result, error) {
 	cmd := exec.CommandContext(ctx, tf.bin, args...)
 	cmd.Dir = dir
 	cmd.Env = tf.env
@@ -135,17 +172,15 @@ func (tf *TerraformCLI) RunKillingPlugin(ctx context.Context, dir string, killAf
 	}
 	var res Result
 	done := make(chan struct{})
-	if killAfter > 0 {
-		go func() {
-			select {
-			case <-done:
-			case <-time.After(killAfter):
-				res.Killed = killPlugins(cmd.Process.Pid)
-			}
-		}()
+	killed := make(chan bool, 1)
+	if kill != nil {
+		go func() { killed <- kill(done) && killPlugins(cmd.Process.Pid) }()
+	} else {
+		killed <- false
 	}
 	err := cmd.Wait()
 	close(done)
+	res.Killed = <-killed
 	res.Output = buf.String()
 	var exitErr *exec.ExitError
 	switch {
@@ -250,6 +285,11 @@ func (c *CLI) Run(ctx context.Context, dir string, args ...string) (Result, erro
 // RunKillingPlugin is TerraformCLI.RunKillingPlugin with -no-color.
 func (c *CLI) RunKillingPlugin(ctx context.Context, dir string, killAfter time.Duration, args ...string) (Result, error) {
 	return c.tf.RunKillingPlugin(ctx, dir, killAfter, append(args, "-no-color")...)
+}
+
+// RunKillingPluginWhen is TerraformCLI.RunKillingPluginWhen with -no-color.
+func (c *CLI) RunKillingPluginWhen(ctx context.Context, dir string, ready func() bool, args ...string) (Result, error) {
+	return c.tf.RunKillingPluginWhen(ctx, dir, ready, append(args, "-no-color")...)
 }
 
 // killPlugins SIGKILLs the provider processes terraform (pid) started.

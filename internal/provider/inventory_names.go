@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -39,8 +40,17 @@ const statsCycle = 10 * time.Second
 //
 // Renames are the one change a remembered name could hide, and the time
 // bound above is what covers them: nothing in the list changes on a rename
-// while it has no name for the VM. New VMs, the race the guard exists for,
-// never hide behind a remembered name: their VMIDs are not in the book.
+// while it has no name for the VM.
+//
+// A VMID can also be taken by a new VM: a racing apply's loser removes its
+// VM and nextid hands the VMID to the next create at once. A looked-up name
+// is therefore forgotten when a read no longer lists its VMID, and trusted
+// only while the list shows the VMID with the same tags and lock as when it
+// was read (both come live from the config, pve-manager PVE/API2/Cluster.pm
+// resources: get_guest_config_properties): a create of this provider
+// always carries its own create marker. The guard does not rely on the book
+// for the VMs that match a name either: it reads their configs anyway
+// (inventoryWithCreationTimes) and takes name and tags from there.
 type nameBook struct {
 	mu       sync.Mutex
 	now      func() time.Time
@@ -56,6 +66,9 @@ type knownName struct {
 	// answered is closed once PVE answered the create request; until then
 	// the VM at this VMID may be ours or someone else's.
 	answered chan struct{}
+	// fingerprint is what the list showed of a looked-up VM besides its
+	// name; another value means the VMID may hold another VM now.
+	fingerprint string
 }
 
 // maxWaitForAnswer bounds how long a cluster read waits for the answer to
@@ -136,6 +149,9 @@ func (b *nameBook) lookup(vm pve.InventoryVM) (string, bool) {
 		if !k.trustedUntil.IsZero() && now.After(k.trustedUntil) {
 			continue
 		}
+		if k.fingerprint != "" && k.fingerprint != fingerprint(vm) {
+			continue
+		}
 		return k.name, true
 	}
 	return "", false
@@ -147,15 +163,32 @@ func (b *nameBook) lookup(vm pve.InventoryVM) (string, bool) {
 func (b *nameBook) learn(vms []pve.InventoryVM, lookedUp map[int]bool, readAt time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	listed := make(map[int]bool, len(vms))
 	for _, vm := range vms {
+		listed[vm.VMID] = true
 		if !lookedUp[vm.VMID] || !vm.NameKnown || vm.Name == "" {
 			continue
 		}
 		if _, ours := b.creating[vm.VMID]; ours {
 			continue
 		}
-		b.resolved[vm.VMID] = knownName{node: vm.Node, typ: guestType(vm), name: vm.Name, trustedUntil: readAt.Add(statsCycle)}
+		b.resolved[vm.VMID] = knownName{
+			node: vm.Node, typ: guestType(vm), name: vm.Name, trustedUntil: readAt.Add(statsCycle),
+			fingerprint: fingerprint(vm),
+		}
 	}
+	// A VMID the list no longer shows was destroyed (or is hidden): a VM
+	// that takes it later is another VM.
+	for vmid := range b.resolved {
+		if !listed[vmid] {
+			delete(b.resolved, vmid)
+		}
+	}
+}
+
+// fingerprint is what the list shows live of a VM besides its name.
+func fingerprint(vm pve.InventoryVM) string {
+	return "tags=" + strings.Join(vm.Tags, ";") + " lock=" + vm.Lock
 }
 
 func guestType(vm pve.InventoryVM) string {

@@ -56,6 +56,17 @@ func TestNameBookLookup(t *testing.T) {
 		{"an empty name (still being created) is not remembered", func(b *nameBook) {
 			b.learn([]pve.InventoryVM{{VMID: 200, Node: "pve", Type: "qemu", NameKnown: true}}, map[int]bool{200: true}, t0)
 		}, 0, entry(200, "pve", "qemu"), "", false},
+		{"looked-up VMID listed with other tags (another VM's create marker)", func(b *nameBook) {
+			b.learn([]pve.InventoryVM{{VMID: 200, Node: "pve", Type: "qemu", Name: "db", NameKnown: true,
+				Tags: []string{"proxmoxsafe-creating.1900000000.7.host-a"}}}, map[int]bool{200: true}, t0)
+		}, 0, pve.InventoryVM{VMID: 200, Node: "pve", Type: "qemu", Tags: []string{"proxmoxsafe-creating.1900000000.8.host-b"}}, "", false},
+		{"looked-up VMID listed with another lock", func(b *nameBook) {
+			b.learn([]pve.InventoryVM{{VMID: 200, Node: "pve", Type: "qemu", Name: "db", NameKnown: true}}, map[int]bool{200: true}, t0)
+		}, 0, pve.InventoryVM{VMID: 200, Node: "pve", Type: "qemu", Lock: "create"}, "", false},
+		{"looked-up VMID missing from a later read", func(b *nameBook) {
+			b.learn([]pve.InventoryVM{{VMID: 200, Node: "pve", Type: "qemu", Name: "db", NameKnown: true}}, map[int]bool{200: true}, t0)
+			b.learn([]pve.InventoryVM{{VMID: 300, Node: "pve", Type: "qemu", Name: "x", NameKnown: true}}, map[int]bool{}, t0)
+		}, 0, entry(200, "pve", "qemu"), "", false},
 		{"names the list had are not remembered", func(b *nameBook) {
 			b.learn([]pve.InventoryVM{{VMID: 200, Node: "pve", Type: "qemu", Name: "db", NameKnown: true}}, map[int]bool{}, t0)
 		}, 0, entry(200, "pve", "qemu"), "", false},

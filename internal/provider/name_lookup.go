@@ -82,11 +82,20 @@ func (p *providerData) withCreationTimes(ctx context.Context, view *clusterView,
 }
 
 // inventoryWithCreationTimes reads the creation time of the VMs selected.
+// The same config read corrects what the list said of each of them: the
+// name the list shows (or this process remembered) may belong to an earlier
+// VM with the same VMID. PVE's statistics keep a destroyed VM's entry, name
+// included, until pvestatd reports the VMID again (pve-cluster
+// src/pmxcfs/status.c: rrd entries expire only after 5 minutes without an
+// update; pve-manager PVE/API2Tools.pm extract_vm_stats takes the name from
+// them), and a racing apply's loser frees its VMID for the next create at
+// once. The config's name and tags are the VM's own, read now.
 func inventoryWithCreationTimes(ctx context.Context, client *pve.Client, view *clusterView, known map[int]int64, selected func(pve.InventoryVM) bool) (guard.Inventory, error) {
 	created := map[int]int64{}
 	for id, ct := range known {
 		created[id] = ct
 	}
+	configs := map[int]*pve.VM{}
 	for _, vm := range view.vms {
 		if _, ok := created[vm.VMID]; ok || !selected(vm) {
 			continue
@@ -99,6 +108,21 @@ func inventoryWithCreationTimes(ctx context.Context, client *pve.Client, view *c
 			return guard.Inventory{}, err
 		}
 		created[vm.VMID] = cfg.CreatedAt
+		configs[vm.VMID] = cfg
 	}
-	return view.guardInventory(created), nil
+	inv := view.guardInventory(created)
+	now := time.Now()
+	for i := range inv.VMs {
+		vm := &inv.VMs[i]
+		cfg, ok := configs[vm.VMID]
+		if !ok {
+			continue
+		}
+		// A config without a name (a create or clone still under way) names
+		// nothing yet, as when the list's name was looked up.
+		vm.Name, vm.NameKnown = cfg.Name, true
+		vm.Template = cfg.Template
+		vm.Tags, vm.Creation = cfg.Tags, creationOfVM(cfg, now)
+	}
+	return inv, nil
 }

@@ -46,17 +46,24 @@ func TestAccVMResource_crashRecovery(t *testing.T) {
 	defer cancel()
 
 	const vms = 5
-	failed := 0
+	failed, killed := 0, 0
 	for trial := 1; trial <= trials; trial++ {
 		policy := []string{"fail", "adopt"}[trial%2]
 		prefix := acctest.RandomName("crash")
 		dir := cli.Workdir(t, lab.Config(fleetHCL(prefix, lab.Node, vms, `on_existing = "`+policy+`"`)))
-		// Spread the kills over the whole apply: creates, the uniqueness
-		// check, start, and the marker's removal.
-		killAt := time.Duration(50+rng.IntN(3000)) * time.Millisecond
-		first, err := cli.RunKillingPlugin(ctx, dir, killAt, "apply", "-auto-approve")
+		// Spread the kills over the whole apply (plan, creates, the
+		// uniqueness check, start, the marker's removal) by counting its
+		// API requests, not by the clock: on a loaded machine terraform
+		// may not even have started the plugin after a few seconds.
+		killAt := 1 + rng.IntN(crashKillRequests)
+		base := sim.TotalRequests()
+		first, err := cli.RunKillingPluginWhen(ctx, dir, func() bool { return sim.TotalRequests()-base >= killAt }, "apply", "-auto-approve")
 		if err != nil {
 			t.Fatal(err)
+		}
+		requests := sim.TotalRequests() - base
+		if first.Killed {
+			killed++
 		}
 		existing, marked := 0, 0
 		for _, vm := range sim.VMs() {
@@ -95,9 +102,9 @@ func TestAccVMResource_crashRecovery(t *testing.T) {
 				}
 			}
 		}
-		outcome := fmt.Sprintf("trial %2d (%s): plugin killed at %s (killed: %v, exit %d); then %d/%d VMs existed, %d in state, %d marked; "+
+		outcome := fmt.Sprintf("trial %2d (%s): plugin killed at API request %d of %d (killed: %v, exit %d); then %d/%d VMs existed, %d in state, %d marked; "+
 			"rerun exit %d in %s, %d of %d unsaved VMs taken back; plan exit %d",
-			trial, policy, killAt, first.Killed, first.ExitCode, existing, vms, inState, marked,
+			trial, policy, killAt, requests, first.Killed, first.ExitCode, existing, vms, inState, marked,
 			rerun.ExitCode, took, takenBack, len(unsaved), plan.ExitCode)
 		problems := fleetProblems(t, sim, dir, prefix, vms)
 		if rerun.ExitCode != 0 {
@@ -113,5 +120,13 @@ func TestAccVMResource_crashRecovery(t *testing.T) {
 		}
 		t.Log(outcome + ": converged")
 	}
-	t.Logf("%d trials, %d converged without help, %d failed (seed %d)", trials, trials-failed, failed, seed)
+	t.Logf("%d trials, %d killed the plugin, %d converged without help, %d failed (seed %d)",
+		trials, killed, trials-failed, failed, seed)
+	if killed == 0 {
+		t.Error("no trial killed the plugin: the test proved nothing")
+	}
 }
+
+// crashKillRequests bounds the API request at which a crash trial kills the
+// plugin: an apply of 5 VMs makes about this many.
+const crashKillRequests = 60

@@ -147,9 +147,71 @@ func creationOf(tags []string, now time.Time) guard.Creation {
 	return guard.Creating
 }
 
-// markerOfVM is the create marker of a VM read from PVE, if it has one.
+// markerOfVM is the create marker of a VM read from PVE, if it has one: in
+// its tags, or still in its description (a clone whose task has not ended
+// or whose creator died before it moved the marker to the tags).
 func markerOfVM(vm *pve.VM) (createMarker, bool) {
-	return markerOf(vm.Tags)
+	if m, ok := markerOf(vm.Tags); ok {
+		return m, true
+	}
+	return descriptionMarker(vm.Description)
+}
+
+// descriptionMarker is the create marker on a description's last line.
+func descriptionMarker(description string) (createMarker, bool) {
+	_, line, ok := splitDescriptionMarker(description)
+	if !ok {
+		return createMarker{}, false
+	}
+	return markerOf([]string{line})
+}
+
+// creationOfVM is what a VM's config says about its create, for the guard.
+func creationOfVM(vm *pve.VM, now time.Time) guard.Creation {
+	m, ok := markerOfVM(vm)
+	switch {
+	case !ok:
+		return guard.Finished
+	case m.abandoned(now):
+		return guard.Unfinished
+	}
+	return guard.Creating
+}
+
+// A clone carries its create marker in its description until the clone
+// task ends: PVE's clone takes no tags (qemu-server PVE/API2/Qemu.pm
+// clone_vm: no tags parameter, additionalProperties 0; the clone copies the
+// source's tags). It takes a description, and $clonefn puts name and
+// description into the same $newconf that every write_config of the task
+// writes: the clone never carries our name without the marker, even when
+// terraform or the plugin is killed while PVE's task goes on. The marker is
+// the description's last line.
+
+// describeWithMarker is a description with the marker as its last line.
+func describeWithMarker(description string, m createMarker) string {
+	if description == "" {
+		return m.Tag()
+	}
+	return description + "\n" + m.Tag()
+}
+
+// splitDescriptionMarker splits a create marker off the last line of a
+// description: the user's description, the marker, and whether there was one.
+func splitDescriptionMarker(description string) (string, string, bool) {
+	rest, last := "", description
+	if i := strings.LastIndexByte(description, '\n'); i >= 0 {
+		rest, last = description[:i], description[i+1:]
+	}
+	if !reMarkerTag.MatchString(strings.ToLower(strings.TrimSpace(last))) {
+		return description, "", false
+	}
+	return rest, strings.TrimSpace(last), true
+}
+
+// userDescription is a description without a create marker.
+func userDescription(description string) string {
+	d, _, _ := splitDescriptionMarker(description)
+	return d
 }
 
 // clearCreateMarker removes the create marker from a VM: the last step of
@@ -164,22 +226,31 @@ func (r *vmResource) clearCreateMarker(ctx context.Context, node string, vmid in
 			return err
 		}
 	}
-	if len(markerTags(vm.Tags)) == 0 {
+	var change pve.ConfigChange
+	if len(markerTags(vm.Tags)) > 0 {
+		tags := userTags(vm.Tags)
+		change.Tags = &tags
+	}
+	if description, _, marked := splitDescriptionMarker(vm.Description); marked {
+		change.Description = &description
+	}
+	if change.Tags == nil && change.Description == nil {
 		return nil
 	}
-	tags := userTags(vm.Tags)
-	return r.data.client.ApplyConfigChange(ctx, node, vmid, pve.ConfigChange{Tags: &tags}, vm.Digest)
+	return r.data.client.ApplyConfigChange(ctx, node, vmid, change, vm.Digest)
 }
 
-// markCreating adds the create marker to a VM that exists already (a clone:
-// PVE's clone takes no tags).
+// markCreating moves the create marker of a clone whose task ended from its
+// description to its tags, where the cluster list shows it to racing
+// applies, and gives the clone back the description it is to have.
 func (r *vmResource) markCreating(ctx context.Context, node string, vmid int, marker createMarker) error {
 	vm, err := r.data.client.GetVMConfig(ctx, node, vmid)
 	if err != nil {
 		return err
 	}
 	tags := append(userTags(vm.Tags), marker.Tag())
-	return r.data.client.ApplyConfigChange(ctx, node, vmid, pve.ConfigChange{Tags: &tags}, vm.Digest)
+	description := userDescription(vm.Description)
+	return r.data.client.ApplyConfigChange(ctx, node, vmid, pve.ConfigChange{Tags: &tags, Description: &description}, vm.Digest)
 }
 
 // waitOthersCreate waits until the create of a VM that another apply of this

@@ -59,3 +59,27 @@ func TestProcessAlive(t *testing.T) {
 		t.Fatal("an impossible PID is alive")
 	}
 }
+
+// A clone carries its marker as the last line of its description until it
+// moves to the tags; the user's description around it is kept as written.
+func TestDescriptionMarker(t *testing.T) {
+	m := createMarker{Deadline: time.Unix(1_800_000_000, 0), PID: 42, Host: "runner-1"}
+	for _, user := range []string{"", "golden image", "line one\nline two", "ends with a blank line\n"} {
+		marked := describeWithMarker(user, m)
+		got, ok := descriptionMarker(marked)
+		if !ok || got != m {
+			t.Errorf("descriptionMarker(%q) = %+v, %v; want %+v", marked, got, ok, m)
+		}
+		if back := userDescription(marked); back != user {
+			t.Errorf("userDescription(%q) = %q, want %q", marked, back, user)
+		}
+	}
+	for _, plain := range []string{"", "proxmoxsafe-creating", "see proxmoxsafe-creating.1800000000.42.runner-1 below\nthen more"} {
+		if _, ok := descriptionMarker(plain); ok {
+			t.Errorf("%q was taken for a marked description", plain)
+		}
+		if back := userDescription(plain); back != plain {
+			t.Errorf("userDescription(%q) = %q, want it unchanged", plain, back)
+		}
+	}
+}

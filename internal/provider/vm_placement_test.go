@@ -32,10 +32,16 @@ func TestAccVMResource_unknownNodeAndStorage(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)Storage\s+"local-lvn"\s+does\s+not\s+exist\s+on\s+node\s+pve.*local-lvm`),
 			},
 			{
-				PreConfig: func() { sim.SetNodeBridges("pve", "vmbr0", "vmbr1") },
+				// An SDN vnet is a bridge too (any_bridge lists it).
+				PreConfig: func() { sim.SetNodeBridges("pve", "vmbr0", "vmbr1"); sim.SetNodeVnets("pve", "vnet1") },
 				Config: lab.Config(vmHCL(name, "pve", `started = false`,
-					`networks = { net0 = { bridge = "vmbr0" }, net1 = { bridge = "vmbr9" } }`)),
-				ExpectError: regexp.MustCompile(`(?s)Bridge\s+"vmbr9"\s+does\s+not\s+exist\s+on\s+node\s+pve.*Bridges\s+on\s+pve:\s+vmbr0,\s+vmbr1`),
+					`networks = { net0 = { bridge = "vnet1" }, net1 = { bridge = "vmbr9" } }`)),
+				ExpectError: regexp.MustCompile(`(?s)Bridge\s+"vmbr9"\s+does\s+not\s+exist\s+on\s+node\s+pve.*Bridges\s+and\s+SDN\s+vnets\s+on\s+pve:\s+vmbr0,\s+vmbr1,\s+vnet1\.`),
+			},
+			{
+				Config:             lab.Config(vmHCL(name, "pve", `started = false`, `networks = { net0 = { bridge = "vnet1" } }`)),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
 			},
 			{
 				PreConfig:   func() { sim.SetNodeOffline("pve2", true) },

@@ -116,10 +116,10 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	marker := thisProcess(deadline)
 	spec.Tags = append(spec.Tags, marker.Tag())
 	var sourceVM guard.VM
+	var cloneDescription string
 	if source != nil {
-		var err error
-		if sourceVM, err = r.locateCloneSource(ctx, view, source.Source.ValueString(), node); err != nil {
-			addCloneSourceError(diags, source.Source.ValueString(), err)
+		var ok bool
+		if sourceVM, cloneDescription, ok = r.cloneSource(ctx, plan, view, source, node, diags); !ok {
 			return
 		}
 	}
@@ -138,8 +138,8 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		if source != nil {
 			task, err = client.StartCloneVM(ctx, pve.CloneSpec{
 				SourceNode: sourceVM.Node, SourceVMID: sourceVM.VMID, NewID: spec.VMID, TargetNode: node,
-				Name: name, Description: spec.Description, Full: source.fullClone(), Storage: source.Storage.ValueString(),
-				Pool: spec.Pool,
+				Name: name, Description: describeWithMarker(cloneDescription, marker), Full: source.fullClone(),
+				Storage: source.Storage.ValueString(), Pool: spec.Pool,
 			})
 		} else {
 			task, err = client.StartCreateVM(ctx, spec)
@@ -198,7 +198,8 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	}
 
 	if source != nil {
-		// PVE's clone takes no tags: mark the clone at once.
+		// The clone carries the marker in its description (PVE's clone takes
+		// no tags); move it to the tags, where racing applies see it.
 		if err := r.markCreating(ctx, node, spec.VMID, marker); err != nil {
 			addAPIError(diags, fmt.Sprintf("mark VM %d as being created", spec.VMID), err)
 			r.saveIfExists(ctx, plan, node, spec.VMID, state)
@@ -280,6 +281,27 @@ func (r *vmResource) locateCloneSource(ctx context.Context, view *clusterView, s
 		return guard.VM{}, err
 	}
 	return view.findCloneSource(parseVMRef(source), node)
+}
+
+// cloneSource finds the VM to clone and the description the clone is to
+// have: the configured one, or the source's when the configuration leaves
+// it out (PVE copies it then; the clone request carries the create marker
+// in the description, so it is passed explicitly).
+func (r *vmResource) cloneSource(ctx context.Context, plan *vmResourceModel, view *clusterView, source *cloneModel, node string, diags *diag.Diagnostics) (guard.VM, string, bool) {
+	sourceVM, err := r.locateCloneSource(ctx, view, source.Source.ValueString(), node)
+	if err != nil {
+		addCloneSourceError(diags, source.Source.ValueString(), err)
+		return guard.VM{}, "", false
+	}
+	if known(plan.Description) {
+		return sourceVM, plan.Description.ValueString(), true
+	}
+	cfg, err := r.data.client.GetVMConfig(ctx, sourceVM.Node, sourceVM.VMID)
+	if err != nil {
+		addAPIError(diags, fmt.Sprintf("read the description of the clone source VM %d", sourceVM.VMID), err)
+		return guard.VM{}, "", false
+	}
+	return sourceVM, userDescription(cfg.Description), true
 }
 
 // waitCreated waits for a create or clone task PVE accepted. While it runs,

@@ -59,8 +59,13 @@ func diffConfig(ctx context.Context, want *vmResourceModel, have *pve.VM, diags 
 	if !want.Name.IsUnknown() && want.Name.ValueString() != have.Name {
 		cfg.Name = want.Name.ValueStringPointer()
 	}
-	if known(want.Description) && want.Description.ValueString() != have.Description {
-		cfg.Description = want.Description.ValueStringPointer()
+	if known(want.Description) && want.Description.ValueString() != userDescription(have.Description) {
+		description := want.Description.ValueString()
+		if m, ok := descriptionMarker(have.Description); ok {
+			// A clone's create marker stays until the create finishes.
+			description = describeWithMarker(description, m)
+		}
+		cfg.Description = &description
 	}
 	if !want.Tags.IsNull() && !want.Tags.IsUnknown() {
 		if tags := pve.NormalizeTags(want.tags(ctx, diags)); !equalStrings(tags, userTags(have.Tags)) {

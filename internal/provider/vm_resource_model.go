@@ -108,7 +108,8 @@ func (m *vmResourceModel) applyVM(ctx context.Context, vm *pve.VM, diags *diag.D
 	if vm.Name != "" || m.Name.IsNull() || m.Name.IsUnknown() {
 		m.Name = types.StringValue(vm.Name)
 	}
-	m.Description = types.StringValue(vm.Description)
+	// A clone's create marker is the provider's, never the user's.
+	m.Description = types.StringValue(userDescription(vm.Description))
 
 	prior := m.tags(ctx, diags)
 	// The create marker is the provider's, never the user's.

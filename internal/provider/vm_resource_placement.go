@@ -164,7 +164,8 @@ func (r *vmResource) checkBridges(ctx context.Context, node string, bridges map[
 		}
 		diags.AddAttributeError(path.Root("networks").AtMapKey(iface).AtName("bridge"), "Unknown bridge",
 			fmt.Sprintf("Bridge %q does not exist on node %s, or these credentials may not use it (SDN.Use on "+
-				"/sdn/zones/localnetwork/%s). Bridges on %s: %s.", bridge, node, bridge, node, orNone(have)))
+				"/sdn/zones/localnetwork/%s, or on /sdn/zones/<zone>/%s for an SDN vnet). Bridges and SDN vnets "+
+				"on %s: %s.", bridge, node, bridge, bridge, node, orNone(have)))
 	}
 }
 

@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 	proxmox "github.com/luthermonson/go-proxmox"
 )
 
@@ -104,7 +103,7 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 	c.api = proxmox.NewClient(cfg.Endpoint, opts...)
 
 	ctx = c.logCtx(ctx)
-	tflog.SubsystemDebug(ctx, logSubsystem, "Proxmox VE client configured", map[string]any{
+	logDebug(ctx, "Proxmox VE client configured", map[string]any{
 		"endpoint": cfg.Endpoint, "auth": c.authKind(), "insecure": cfg.Insecure,
 		"custom_ca": len(cfg.CACertificatePEM) > 0, "max_retries": cfg.MaxRetries,
 		"request_timeout_s": cfg.RequestTimeout.Seconds(),

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 	proxmox "github.com/luthermonson/go-proxmox"
 )
 
@@ -192,7 +191,7 @@ func (c *Client) ResolveNames(ctx context.Context, inv *Inventory, known KnownNa
 				}
 				return
 			}
-			tflog.SubsystemDebug(ctx, logSubsystem, "Could not read the name of a guest", map[string]any{
+			logDebug(ctx, "Could not read the name of a guest", map[string]any{
 				"vmid": vm.VMID, "node": vm.Node, "error": err.Error(),
 			})
 			unresolved = append(unresolved, vm.VMID)

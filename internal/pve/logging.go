@@ -78,8 +78,27 @@ func (c *Client) logCtx(ctx context.Context) context.Context {
 // succeeded, DEBUG when it failed.
 func logAPICall(ctx context.Context, ok bool, fields map[string]any) {
 	if ok {
-		tflog.SubsystemTrace(ctx, logSubsystem, "Proxmox VE API call", fields)
+		tflog.SubsystemTrace(ownLogOptions(ctx), logSubsystem, "Proxmox VE API call", fields)
 		return
 	}
-	tflog.SubsystemDebug(ctx, logSubsystem, "Proxmox VE API call failed", fields)
+	logDebug(ctx, "Proxmox VE API call failed", fields)
+}
+
+// logDebug writes a DEBUG line of the proxmox_api subsystem.
+func logDebug(ctx context.Context, msg string, fields map[string]any) {
+	tflog.SubsystemDebug(ownLogOptions(ctx), logSubsystem, msg, fields)
+}
+
+// ownLogOptions gives one log line a private copy of the subsystem's logger
+// options. terraform-plugin-log masks field values in place, in the fields
+// map that the options share with every context derived from them
+// (v0.11.0 internal/logging/filtering.go ApplyMask writes f[fk] for each
+// masked field; hashicorp/terraform-plugin-log#246). Two goroutines logging
+// through one context, as the parallel name lookups do, then iterate and
+// write the same map, and the Go runtime kills the plugin with "fatal
+// error: concurrent map iteration and map write" and a goroutine dump.
+// Every option function copies the options first; one without arguments
+// adds nothing else.
+func ownLogOptions(ctx context.Context) context.Context {
+	return tflog.SubsystemMaskMessageStrings(ctx, logSubsystem)
 }

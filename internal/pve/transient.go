@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"time"
-
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
 // This file owns the question "is this failure worth retrying the same
@@ -97,7 +95,7 @@ func (c *Client) retryLocked(ctx context.Context, what string, isTransient func(
 		if err == nil || !isTransient(err) {
 			return err
 		}
-		tflog.SubsystemDebug(ctx, logSubsystem, "Lock held by another task, retrying", map[string]any{
+		logDebug(ctx, "Lock held by another task, retrying", map[string]any{
 			"request": what, "attempt": n, "error": err.Error(),
 		})
 		if serr := sleepCtx(ctx, c.backoff(n)); serr != nil {

@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
 // defaultShutdownTimeout is used when ShutdownVM gets no timeout.
@@ -258,7 +256,7 @@ func (c *Client) ShutdownVM(ctx context.Context, node string, vmid int, timeout 
 	case reNotRunning.MatchString(shutdownErr.Error()):
 		return nil
 	}
-	tflog.SubsystemDebug(ctx, logSubsystem, "Graceful shutdown failed, stopping the VM", map[string]any{
+	logDebug(ctx, "Graceful shutdown failed, stopping the VM", map[string]any{
 		"node": node, "vmid": vmid, "error": shutdownErr.Error(),
 	})
 	if err := c.stopVM(ctx, node, vmid); err != nil {

@@ -108,6 +108,7 @@ type Server struct {
 	storages []storageDef
 	pools    map[string]*poolState // user.cfg pools (pools.go)
 	bridges  map[string][]string   // node -> Linux bridges; unset: vmbr0
+	vnets    map[string][]string   // node -> SDN vnets of its zones
 	locks    lockTable
 	stats    map[int]*vmStats // /cluster/resources statistics per VM (stats.go)
 	// labBroken names storages broken through the lab API, which
