@@ -237,5 +237,6 @@ func (vm movedVM) model(ctx context.Context, diags *diag.Diagnostics) vmResource
 	// Read from the VM at the next refresh.
 	m.CDROM = types.MapNull(types.ObjectType{AttrTypes: cdromAttrTypes})
 	m.Pool = types.StringNull()
+	m.CloudInit = types.ObjectNull(cloudInitAttrTypes)
 	return m
 }
