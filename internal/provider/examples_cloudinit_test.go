@@ -55,14 +55,19 @@ func (s wholePlanWithout) CheckPlan(_ context.Context, req plancheck.CheckPlanRe
 	}
 }
 
-// The cloud-init clone example, applied against the simulator with a
-// cloud-init template on another node than the VM's.
+// The cloud-init clone example, applied against the simulator with a copy
+// of the cloud-init template on each node, as clusters without shared
+// storage keep them: the one on the VM's node is taken. (A template on
+// local storage cannot be cloned to another node: qemu-server
+// API2/Qemu.pm clone_vm dies "can't clone to non-shared storage".)
 func TestAccExamples_cloudInitClone(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Nodes: []string{"pve", "pve2"}})
 	sim := lab.RequireSim(t)
-	if err := sim.AddVM(pvesim.CloudInitTemplate(9050, "pve2", "debian-12-cloud")); err != nil {
-		t.Fatal(err)
+	for vmid, node := range map[int]string{9050: "pve2", 9051: "pve"} {
+		if err := sim.AddVM(pvesim.CloudInitTemplate(vmid, node, "debian-12-cloud")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	const password = "example-Pa55word"
 	vars := config.Variables{

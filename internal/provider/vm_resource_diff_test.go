@@ -54,6 +54,7 @@ func testPlan() *vmResourceModel {
 		Disks:      types.MapValueMust(types.ObjectType{AttrTypes: diskAttrTypes}, map[string]attr.Value{"scsi0": diskValue("local-lvm", 32)}),
 		Networks:   types.MapValueMust(types.ObjectType{AttrTypes: networkAttrTypes}, map[string]attr.Value{"net0": netValue("vmbr0", "", 0)}),
 		Clone:      types.ObjectNull(cloneAttrTypes),
+		CloudInit:  types.ObjectNull(cloudInitAttrTypes),
 		OnBoot:     types.BoolValue(false),
 		Protection: types.BoolValue(false),
 	}

@@ -8,10 +8,10 @@ import (
 	proxmox "github.com/luthermonson/go-proxmox"
 )
 
-// taskLogText is a task's log through raw HTTP, one line per entry.
-func taskLogText(t *testing.T, s *Server, node, upid string) string {
+// taskLogText is the log of a task on node pve through raw HTTP.
+func taskLogText(t *testing.T, s *Server, upid string) string {
 	t.Helper()
-	st, b := call(t, s, "GET", "/nodes/"+node+"/tasks/"+upid+"/log", s.Token(), nil)
+	st, b := call(t, s, "GET", "/nodes/pve/tasks/"+upid+"/log", s.Token(), nil)
 	if st != "200 OK" {
 		t.Fatalf("task log: %s %s", st, b)
 	}
@@ -98,7 +98,7 @@ func TestCloneFullDefaultAndLateNewID(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitOK(t, ctx, task)
-	if log := taskLogText(t, s, "pve", string(task.UPID)); !strings.Contains(log, `"t":"create linked clone of drive scsi0 (local-lvm:base-9000-disk-0)"`) {
+	if log := taskLogText(t, s, string(task.UPID)); !strings.Contains(log, `"t":"create linked clone of drive scsi0 (local-lvm:base-9000-disk-0)"`) {
 		t.Fatalf("template clone log: %s", log)
 	}
 	clone, err := node.VirtualMachine(ctx, 101)
@@ -110,7 +110,7 @@ func TestCloneFullDefaultAndLateNewID(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitOK(t, ctx, task)
-	if log := taskLogText(t, s, "pve", string(task.UPID)); !strings.Contains(log, `"t":"create full clone of drive scsi0 (local-lvm:vm-101-disk-0)"`) {
+	if log := taskLogText(t, s, string(task.UPID)); !strings.Contains(log, `"t":"create full clone of drive scsi0 (local-lvm:vm-101-disk-0)"`) {
 		t.Fatalf("VM clone log: %s", log)
 	}
 

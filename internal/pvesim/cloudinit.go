@@ -451,7 +451,7 @@ func (s *Server) cloudInitUpdate(r *request) *resp {
 	if _, errs := checkParams(r.params, map[string]paramSpec{}, false); len(errs) > 0 {
 		return paramErr(errs)
 	}
-	return s.withConfigLock(vmid, func() *resp {
+	return s.withLockSteps(s.configLockSteps(vmid), func() *resp { // lock_config
 		return s.withGuestID(r, vmid, "qemu", "VM.Config.Cloudinit", func(v *vmState) *resp {
 			if err := lockErr(v); err != nil {
 				return err500("%s", err.Error())

@@ -90,12 +90,20 @@ func splitPath(p string) []string {
 func matchRoute(rel string) (*route, map[string]string) {
 	segs := splitPath(rel)
 	for _, rt := range routes {
-		if len(rt.segs) != len(segs) {
+		// A last segment "{name*}" takes the rest of the path, slashes
+		// included (pve-common RESTHandler.pm map_path_to_methods with a
+		// subclass's fragmentDelimiter '', as for storage volume IDs).
+		rest := strings.HasSuffix(rt.pattern, "*}")
+		if len(rt.segs) != len(segs) && (!rest || len(segs) < len(rt.segs)) {
 			continue
 		}
 		vars := map[string]string{}
 		okm := true
 		for i, ps := range rt.segs {
+			if rest && i == len(rt.segs)-1 {
+				vars[strings.Trim(ps, "{}*")] = strings.Join(segs[i:], "/")
+				break
+			}
 			if strings.HasPrefix(ps, "{") {
 				if segs[i] == "" {
 					okm = false

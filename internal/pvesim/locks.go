@@ -133,6 +133,9 @@ type lockStep struct {
 	// allocation); otherwise it is kept until the task ends.
 	releaseAfterHold bool
 	timeoutMsg       string // the task's error when the wait times out
+	// onTimeout, when set, makes a timeout this step's own failure: the
+	// task goes on (destroy_vm's vdisk_free runs in an eval).
+	onTimeout func(msg string)
 }
 
 func configLockFile(vmid int) string {
@@ -174,6 +177,10 @@ func (s *Server) runLockSteps(steps []lockStep, stop <-chan struct{}) (release f
 	}
 	for _, st := range steps {
 		rel, err := s.locks.acquire(st.key, st.shared, st.timeout, stop, s.closing)
+		if err != nil && st.onTimeout != nil && errors.Is(err, errTimeout) {
+			st.onTimeout(st.timeoutMsg)
+			continue
+		}
 		if err != nil {
 			release()
 			if errors.Is(err, errTimeout) {
@@ -202,25 +209,6 @@ func sleepUntil(d time.Duration, stop, closing <-chan struct{}) {
 	case <-stop:
 	case <-closing:
 	}
-}
-
-// withConfigLock runs fn under the config lock of vmid, waiting outside
-// s.mu, as a synchronous API call (PUT config) does through lock_config.
-func (s *Server) withConfigLock(vmid int, fn func() *resp) *resp {
-	lo := s.opts.Locks.withDefaults()
-	st := configLockStep(vmid, false, lo.ConfigTimeout)
-	rel, err := s.locks.acquire(st.key, false, st.timeout, nil, s.closing)
-	if err != nil {
-		if errors.Is(err, errTimeout) {
-			return err500("%s", st.timeoutMsg)
-		}
-		return err500("%s", err.Error())
-	}
-	defer rel()
-	if lo.ConfigHold > 0 {
-		sleepOrClose(lo.ConfigHold, s.closing)
-	}
-	return fn()
 }
 
 // configLockSteps is lock_config(vmid) for a worker (config update, start,

@@ -105,7 +105,7 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 		if res := s.withGuestID(r, vmid, "qemu", "VM.Config.Options", early); res != nil {
 			return res
 		}
-		return s.withConfigLock(vmid, func() *resp {
+		return s.withLockSteps(s.configUpdateSteps(r, vmid, vals), func() *resp {
 			return s.withGuestID(r, vmid, "qemu", "VM.Config.Options", func(v *vmState) *resp {
 				if _, err := s.updateVMConfigLocked(v, vals, del, digest, skiplock); err != nil {
 					return err500("%s", err.Error())
@@ -129,7 +129,7 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 			}
 			// $updatefn under lock_config repeats the checks.
 			return s.updateVMConfigLocked(cur, vals, del, digest, skiplock)
-		}, s.configLockSteps(vmid)...)
+		}, s.configUpdateLockSteps(vmid, v.Node, vals)...)
 		return ok(t.UPID)
 	})
 }

@@ -36,6 +36,7 @@ func (s *Server) destroyQemu(r *request) *resp {
 			}
 			return nil
 		}
+		var storageLocks destroyLocks
 		t := s.newCheckedTaskLocked(v.Node, "qmdestroy", strconv.Itoa(vmid), r.auth.user, check, func(fail string) ([]string, error) {
 			cur := s.vms[vmid]
 			if cur == nil {
@@ -75,6 +76,13 @@ func (s *Server) destroyQemu(r *request) *resp {
 						lines = append(lines, fmt.Sprintf("%sCould not remove disk '%s', check manually: %s",
 							warnPrefix, d.volume, sd.activationErr()))
 						leftovers = append(leftovers, d.volume)
+						s.recordLeftoverSizeLocked(d)
+						continue
+					}
+					if msg := storageLocks.timedOut(d.volume); msg != "" {
+						lines = append(lines, fmt.Sprintf("%sCould not remove disk '%s', check manually: %s", warnPrefix, d.volume, msg))
+						leftovers = append(leftovers, d.volume)
+						s.recordLeftoverSizeLocked(d)
 						continue
 					}
 					if l := freeLog(sd, d.volume); l != "" {
@@ -100,7 +108,7 @@ func (s *Server) destroyQemu(r *request) *resp {
 			delete(s.vms, vmid)
 			s.removeVMAccessLocked(vmid)
 			return lines, nil
-		})
+		}, s.destroyLockSteps(v, &storageLocks)...)
 		return ok(t.UPID)
 	})
 }

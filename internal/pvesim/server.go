@@ -25,7 +25,14 @@
 //   - Changes to a running VM that PVE cannot hotplug wait in the pending
 //     section until the next stop, start or reboot (pending.go).
 //   - Workers take PVE's config and storage locks and give up after PVE's
-//     timeouts with PVE's texts; Options.Locks scales them (locks.go).
+//     timeouts with PVE's texts; Options.Locks scales them (locks.go,
+//     storage_locks.go: destroy only warns, as destroy_vm does).
+//   - /cluster/resources takes name, status and template from per-VM
+//     statistics, none for StatsLag after a create, then retaken once
+//     StatsRefresh old (stats.go); the node's own lists are live.
+//   - Clone refuses up front what clone_vm's early checks refuse
+//     (clone_checks.go); a broken storage fails create, clone, start,
+//     resize with its plugin's activation error (storage_activation.go).
 //
 // Lab controls for tools outside the process (admin.go): Options.ExtraVMs
 // (-extra-vms) adds stopped VMs named other-<i>; /_sim/ serves request
@@ -108,6 +115,10 @@ type Server struct {
 	// leftoverVolumes are volumes a destroy could not free (their storage
 	// was broken), as PVE leaves them behind.
 	leftoverVolumes []string
+	leftoverSizes   map[string]int64 // their sizes, for volume info once repaired
+	// freedVolumes are volumes DELETE .../content/{volume} freed while a
+	// config may still name them (PVE does not check; storage_content.go).
+	freedVolumes map[string]bool
 
 	certPEM []byte
 	tlsCert *tls.Certificate

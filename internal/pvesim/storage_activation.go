@@ -40,12 +40,13 @@ func (sd *storageDef) missingErr() error {
 }
 
 // thinPool is an lvmthin storage's vgname and thinpool: the installer's
-// local-lvm is pve/data; other thin pools are named after their storage.
+// local-lvm is pve/data; other thin pools are <storage>/data.
 func (sd *storageDef) thinPool() (vg, pool string) {
+	vg = sd.ID
 	if sd.ID == "local-lvm" {
-		return "pve", "data"
+		vg = "pve"
 	}
-	return sd.ID, "data"
+	return vg, "data"
 }
 
 // path is a directory storage's path: the installer's local is /var/lib/vz,
