@@ -207,5 +207,6 @@ func recoveredVMModel(ctx context.Context, vm *pve.VM, diags *diag.Diagnostics) 
 		})},
 	}
 	m.applyVM(ctx, vm, diags)
+	m.RebootAfterUpdate = types.BoolValue(true)
 	return m
 }

@@ -71,6 +71,7 @@ func (r *vmResource) refreshState(ctx context.Context, plan *vmResourceModel, no
 		addAPIError(diags, fmt.Sprintf("read VM %d after changing it", vmid), err)
 		return
 	}
+	r.readGuest(ctx, vm)
 	r.saveVM(ctx, plan, vm, state, diags)
 }
 
@@ -80,7 +81,8 @@ func (r *vmResource) Read(ctx context.Context, req resource.ReadRequest, resp *r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	vm, gone := r.locateOrReport(ctx, &state, &resp.Diagnostics)
+	// What the VM runs, not what waits for its next start (vm_resource_pending.go).
+	vm, gone := r.locateRunningOrReport(ctx, &state, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -93,12 +95,17 @@ func (r *vmResource) Read(ctx context.Context, req resource.ReadRequest, resp *r
 		return
 	}
 	r.data.owned.add(vm.VMID, vm.Name)
+	r.readGuest(ctx, vm)
 	state.applyVM(ctx, vm, &resp.Diagnostics)
+	writePendingPrivate(ctx, resp.Private, vm.Pending, &resp.Diagnostics)
 	r.readPool(ctx, &state, &resp.Diagnostics)
 	if state.OnExisting.IsNull() {
 		// Imported: the policy it would have been created with.
 		state.OnExisting = types.StringValue(string(r.data.onExisting))
 		state.CloudInit = cloudInitState(ctx, state.CloudInit, vm, true, &resp.Diagnostics)
+	}
+	if state.RebootAfterUpdate.IsNull() {
+		state.RebootAfterUpdate = types.BoolValue(true) // imported: the default
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
@@ -139,12 +146,21 @@ func (r *vmResource) Update(ctx context.Context, req resource.UpdateRequest, res
 	if r.applyPool(ctx, &plan, vm, state.Pool.ValueString(), &resp.Diagnostics) && r.applyChange(ctx, &plan, vm, &resp.Diagnostics) {
 		r.applyPower(ctx, &plan, vm, &resp.Diagnostics)
 	}
+	if plan.Applied != nil {
+		writePendingPrivate(ctx, resp.Private, plan.Applied.pending, &resp.Diagnostics)
+	} else if plan.Started.ValueBool() {
+		// Started now, or left running with nothing to wait for.
+		writePendingPrivate(ctx, resp.Private, nil, &resp.Diagnostics)
+	}
 	r.data.inventory.invalidate()
 	// Always record what the VM looks like now, even after a failed step.
 	var readDiags diag.Diagnostics
 	r.refreshState(ctx, &plan, vm.Node, vm.VMID, &resp.State, &readDiags)
 	if !resp.Diagnostics.HasError() {
 		resp.Diagnostics.Append(readDiags...)
+	}
+	if vm.Status != "running" {
+		r.waitForIPAfterStart(ctx, &plan, vm.Node, vm.VMID, &resp.State, &resp.Diagnostics)
 	}
 	setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/guard"
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
@@ -32,30 +31,8 @@ func (r *vmResource) applyChange(ctx context.Context, plan *vmResourceModel, vm 
 		addAPIError(diags, fmt.Sprintf("update the configuration of VM %d (%q)", vm.VMID, vm.Name), err)
 		return false
 	}
-	if vm.Status == "running" && plan.Started.ValueBool() && !change.config.Empty() {
-		return r.applyPending(ctx, vm, diags)
-	}
-	return true
-}
-
-// applyPending restarts a running VM once when Proxmox VE left part of the
-// change pending (what it cannot hotplug waits for the next stop/start), so
-// that the VM runs what the plan says and state never reads clean while a
-// change waits. A VM the plan stops applies its pending changes as it stops.
-func (r *vmResource) applyPending(ctx context.Context, vm *pve.VM, diags *diag.Diagnostics) bool {
-	pending, err := r.data.client.PendingKeys(ctx, vm.Node, vm.VMID)
-	if err != nil {
-		addAPIError(diags, fmt.Sprintf("read the pending changes of VM %d (%q)", vm.VMID, vm.Name), err)
-		return false
-	}
-	if len(pending) == 0 {
-		return true
-	}
-	tflog.Info(ctx, "restarting the VM to apply pending changes", map[string]any{"vmid": vm.VMID, "pending": pending})
-	if err := r.data.client.RebootVM(ctx, vm.Node, vm.VMID); err != nil {
-		addAPIError(diags, fmt.Sprintf("restart VM %d (%q) to apply its pending changes (%s)",
-			vm.VMID, vm.Name, strings.Join(pending, ", ")), err)
-		return false
+	if vm.Status == "running" && plan.Started.ValueBool() {
+		return r.applyPending(ctx, plan, vm, diags)
 	}
 	return true
 }

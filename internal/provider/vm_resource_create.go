@@ -260,6 +260,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	if changed {
 		r.refreshState(ctx, plan, node, vm.VMID, state, diags)
 	}
+	r.waitForIPAfterStart(ctx, plan, node, vm.VMID, state, diags)
 }
 
 // waitCreated waits for a create or clone task PVE accepted. While it runs,

@@ -94,6 +94,7 @@ func diffConfig(ctx context.Context, want *vmResourceModel, have *pve.VM, diags 
 	if !want.Networks.IsNull() && !want.Networks.IsUnknown() {
 		c.diffNetworks(want.networks(ctx, diags), have.Networks)
 	}
+	cfg.Agent = diffAgent(ctx, want, have, diags)
 	if known(want.CDROM) {
 		c.diffCDROMs(want.cdroms(ctx, diags), have.CDROMs)
 	}

@@ -29,6 +29,18 @@ func (r *vmResource) locate(ctx context.Context, state *vmResourceModel) (*pve.V
 	return r.locateWith(ctx, state, r.data.client.GetVM)
 }
 
+// locateRunning is locate reading what the VM runs (pve.ReadVM): for a
+// running VM its current values and the keys whose change waits.
+func (r *vmResource) locateRunning(ctx context.Context, state *vmResourceModel) (*pve.VM, error) {
+	return r.locateWith(ctx, state, r.data.client.ReadVM)
+}
+
+// locateRunningOrReport is locateOrReport with locateRunning.
+func (r *vmResource) locateRunningOrReport(ctx context.Context, state *vmResourceModel, diags *diag.Diagnostics) (*pve.VM, *vmGoneError) {
+	vm, err := r.locateRunning(ctx, state)
+	return reportLocated(state, diags, vm, err)
+}
+
 // locateConfig is locate without the status read (one request instead of
 // two); the VM's Status is empty.
 func (r *vmResource) locateConfig(ctx context.Context, state *vmResourceModel) (*pve.VM, error) {

@@ -91,6 +91,7 @@ func (m *vmResourceModel) createSpec(ctx context.Context, node string, vmid int,
 	for _, iface := range sortedKeys(nets) {
 		spec.Networks = append(spec.Networks, wantNetwork(iface, nets[iface], nil))
 	}
+	spec.Agent = m.agentCreate(ctx, diags)
 	spec.CDROMs = m.cdromSpecs(ctx, diags)
 	spec.Pool, _ = m.wantPool()
 	return spec
@@ -174,6 +175,7 @@ func (m *vmResourceModel) applyVM(ctx context.Context, vm *pve.VM, diags *diag.D
 		m.CreatedAt = types.StringValue(formatCreatedAt(vm.CreatedAt))
 	}
 	m.UUID = stringOrNull(vm.UUID)
+	m.applyAgent(ctx, vm, diags)
 	if m.OnExisting.IsUnknown() {
 		m.OnExisting = types.StringNull()
 	}

@@ -189,6 +189,7 @@ func (vm movedVM) model(ctx context.Context, diags *diag.Diagnostics) vmResource
 	m.Timeouts = timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{
 		"create": types.StringType, "update": types.StringType, "delete": types.StringType,
 	})}
+	m.withoutGuestData()
 	if vm.Started {
 		m.Status = types.StringValue("running")
 	}

@@ -91,11 +91,15 @@ func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequ
 		plan.Clone = types.ObjectNull(cloneAttrTypes) // write-only: planned as null
 	} else {
 		r.planUpdate(ctx, state, &plan, reps, &resp.Diagnostics)
+		if len(reps) == 0 {
+			r.planPending(ctx, req.Private, state, &plan, !req.Plan.Raw.Equal(req.State.Raw), &resp.Diagnostics)
+		}
 	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	keepGuestDataWithoutChange(req.State, &resp.Plan)
 }
 
 func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diags *diag.Diagnostics) {

@@ -289,6 +289,8 @@ func vmResourceSchema(ctx context.Context) schema.Schema {
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
+	maps.Copy(s.Attributes, agentAttributes())
+	maps.Copy(s.Attributes, pendingAttributes())
 	maps.Copy(s.Attributes, hardwareAttributes())
 	return s
 }
@@ -317,6 +319,14 @@ type vmResourceModel struct {
 	CreatedAt   types.String   `tfsdk:"created_at"`
 	UUID        types.String   `tfsdk:"uuid"`
 	Timeouts    timeouts.Value `tfsdk:"timeouts"`
+	// Guest agent group (vm_resource_agent.go).
+	Agent             types.Object `tfsdk:"agent"`
+	IPv4Addresses     types.List   `tfsdk:"ipv4_addresses"`
+	IPv6Addresses     types.List   `tfsdk:"ipv6_addresses"`
+	NetworkInterfaces types.List   `tfsdk:"network_interfaces"`
+	// Pending-change rule (vm_resource_pending.go).
+	RebootAfterUpdate types.Bool    `tfsdk:"reboot_after_update"`
+	Applied           *applyOutcome `tfsdk:"-"`
 	hardwareModel
 }
 

@@ -40,6 +40,7 @@ type ConfigChange struct {
 	Delete []string
 	// Resizes grow disks after the config is written.
 	Resizes []DiskResize
+	Agent   *Agent // agent.go
 	// Hardware changes firmware and devices (hardware.go).
 	Hardware *HardwareChange
 	// CloudInit changes cloud-init options; the drive is then generated
@@ -115,6 +116,9 @@ func (c ConfigChange) params() (map[string]string, []string) {
 	}
 	if c.Protection != nil {
 		set["protection"] = pveBool(*c.Protection)
+	}
+	if c.Agent != nil {
+		set["agent"] = FormatAgent(*c.Agent)
 	}
 	for _, d := range c.Disks {
 		set[d.Interface] = FormatDisk(d)

@@ -32,7 +32,14 @@ type VM struct {
 	CreatedAt               int64  // meta ctime (unix seconds), 0 if absent
 	Digest                  string
 	Raw                     map[string]string // every config key, values as strings
-	CloudInit               CloudInit
+	Agent                   Agent             // the "agent" key (agent.go)
+	// Pending lists the keys whose change waits for the next start
+	// (pending.go); filled by ReadVM only.
+	Pending []string
+	// GuestInterfaces are what the guest agent reported (agent.go); filled
+	// by the caller, never from the config.
+	GuestInterfaces []GuestInterface
+	CloudInit       CloudInit
 }
 
 // BeingCreated reports whether a create or clone task still holds the VM
@@ -151,6 +158,7 @@ func parseVMConfig(node string, vmid int, cfg map[string]string) *VM {
 		CreatedAt: intOr(propertyValue(cfg["meta"], "ctime"), 0),
 		Digest:    cfg["digest"],
 		Raw:       cfg,
+		Agent:     ParseAgent(cfg["agent"]),
 		CloudInit: parseCloudInit(cfg),
 	}
 	for k, v := range cfg {

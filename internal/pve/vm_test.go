@@ -56,6 +56,7 @@ func TestParseVMConfig(t *testing.T) {
 		OnBoot: true, UUID: "5c1b5d1e-2f7e-4a43-9c1e-7f0b0a1c2d3e", CreatedAt: 1712345678,
 		Digest:   "3c5f1b2a9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a",
 		Hardware: parseHardware(map[string]string{"scsihw": "virtio-scsi-single"}), // hardware_test.go tests the parts
+		Agent:    Agent{Enabled: true, Type: AgentTypeVirtio},
 		// No cloud-init drive or options: PVE's defaults (cloudinit_test.go
 		// tests the parts).
 		CloudInit: parseCloudInit(map[string]string{}),

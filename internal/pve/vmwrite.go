@@ -38,6 +38,7 @@ type CreateSpec struct {
 	Networks                []Network
 	CDROMs                  []CDROM
 	OnBoot, Protection      bool
+	Agent                   *Agent // agent.go; nil leaves PVE's default
 	// Hardware is what the configuration sets of firmware and devices
 	// (hardware.go); nil fields take PVE's defaults.
 	Hardware *HardwareChange
@@ -104,6 +105,7 @@ func createParams(spec CreateSpec) (url.Values, error) {
 	if spec.MemoryMB > 0 {
 		values.MemoryMB = &spec.MemoryMB
 	}
+	values.Agent = spec.Agent
 	set, _ := values.params()
 	for k, v := range set {
 		p.Set(k, v)

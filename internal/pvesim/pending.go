@@ -6,6 +6,7 @@ import (
 	"errors"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -473,4 +474,18 @@ func (s *Server) PendingConfig(vmid int) (set map[string]string, del []string) {
 		return nil, nil
 	}
 	return copyConf(v.Pending), sortedKeys(v.PendingDelete)
+}
+
+// TaskCount counts the tasks of a type (e.g. "qmreboot") that ran or run
+// for guest vmid, for assertions.
+func (s *Server) TaskCount(typ string, vmid int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, t := range s.taskList {
+		if t.Type == typ && t.ID == strconv.Itoa(vmid) {
+			n++
+		}
+	}
+	return n
 }

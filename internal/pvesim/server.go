@@ -83,7 +83,8 @@ type Options struct {
 	// AuthFailureDelay holds every 401 back this long after the request
 	// came in; PVE waits 3 s (auth.go delayUnauthorized). 0: no delay.
 	AuthFailureDelay time.Duration
-	PVEVersion       string // release to pose as, "8.2" or "9.2" (default DefaultPVEVersion; pveversion.go)
+	PVEVersion       string       // release to pose as, "8.2" or "9.2" (default DefaultPVEVersion; pveversion.go)
+	Agent            AgentOptions // guest agent boot delay and ping timeout (agent.go)
 }
 
 // Server is the simulator. All exported methods are safe for concurrent use.

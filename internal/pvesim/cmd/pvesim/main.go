@@ -50,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	faults := fs.String("faults", "", "preload faults: a JSON file, or the JSON itself (the document POST /_sim/faults takes)")
 	storageHold := fs.Duration("storage-lock-hold", 500*time.Millisecond, "how long one disk allocation holds its storage lock (parallel creates and clones wait, then time out after 10 s as PVE does)")
 	configHold := fs.Duration("config-lock-hold", 0, "how long a config update holds the VM's config lock")
+	agentBoot := fs.Duration("agent-boot-delay", 15*time.Second, "how long after a start the guest agent of a VM with agent enabled first answers")
+	agentPing := fs.Duration("agent-ping-timeout", 3*time.Second, "how long an agent request waits before PVE reports \"QEMU guest agent is not running\" (PVE: 3s)")
 	pveVersion := fs.String("pve-version", pvesim.DefaultPVEVersion, "Proxmox VE release to pose as, for /version and the texts that differ ("+strings.Join(pvesim.PVEVersions(), ", ")+"; also PUT /_sim/version)")
 	authDelay := fs.Duration("auth-failure-delay", 0, "hold every 401 back this long (PVE waits 3s)")
 	fs.Usage = func() {
@@ -89,6 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		PlainHTTP: *plain, Latency: *latency, TaskDuration: *taskDur, StatsLag: *statsLag, StatsRefresh: *statsRefresh,
 		StatePath: *state, ExtraVMs: *extraVMs, PVEVersion: *pveVersion, AuthFailureDelay: *authDelay,
 		Locks: pvesim.LockOptions{StorageHold: *storageHold, ConfigHold: *configHold},
+		Agent: pvesim.AgentOptions{BootDelay: *agentBoot, PingTimeout: *agentPing},
 	})
 	if err != nil {
 		return err

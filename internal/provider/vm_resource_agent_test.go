@@ -1,0 +1,232 @@
+package provider_test
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
+)
+
+const agentRequests = "GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces"
+
+// expectAgent checks an enabled agent's settings in state.
+func expectAgent(trim bool, typ string) statecheck.StateCheck {
+	return statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("agent"), knownvalue.ObjectPartial(map[string]knownvalue.Check{
+		"enabled": knownvalue.Bool(true), "trim": knownvalue.Bool(trim), "type": knownvalue.StringExact(typ),
+	}))
+}
+
+func agentConfigIs(sim *pvesim.Server, vmid int, want string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		vm, ok := sim.VM(vmid)
+		if !ok {
+			return fmt.Errorf("VM %d is gone", vmid)
+		}
+		if got := vm.Config["agent"]; got != want {
+			return fmt.Errorf("VM %d has agent=%q, want %q", vmid, got, want)
+		}
+		return nil
+	}
+}
+
+// A VM created with the agent waits for its address (the simulated agent
+// answers one second after the start), records the addresses without
+// loopback and link-local ones, changes trim online and the type with a
+// restart, and imports clean.
+func TestAccVMResource_agent(t *testing.T) {
+	t.Parallel()
+	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Agent: pvesim.AgentOptions{BootDelay: time.Second, PingTimeout: 100 * time.Millisecond}})
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("agent")
+	const vmid = 4100 // the simulated guest's addresses: 10.16.4.10, fd00:0:1004::a
+	vm := func(agent string) string {
+		return lab.Config(vmHCL(name, lab.Node, fmt.Sprintf("vmid = %d", vmid), `networks = { net0 = { bridge = "vmbr0" } }`, agent))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkNoVMNamed(sim, name),
+		Steps: []resource.TestStep{
+			{
+				Config: vm(`agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					expectAgent(false, "virtio"),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("ipv4_addresses"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.StringExact("10.16.4.10")})),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("ipv6_addresses"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.StringExact("fd00:0:1004::a")})),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("network_interfaces"), knownvalue.ListSizeExact(2)),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("network_interfaces").AtSliceIndex(1).AtMapKey("name"),
+						knownvalue.StringExact("ens18")),
+				},
+				Check: agentConfigIs(sim, vmid, "enabled=1"),
+			},
+			{
+				// trim applies to the running VM (vmconfig_update_agent).
+				Config: vm(`agent = { enabled = true, trim = true, wait_for_ip = { timeout = "2m" } }`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{expectAgent(true, "virtio")},
+				Check:             resource.ComposeTestCheckFunc(agentConfigIs(sim, vmid, "enabled=1,fstrim_cloned_disks=1"), restarts(sim, name, 0)),
+			},
+			{
+				// The type waits for the next start: a restart.
+				Config:            vm(`agent = { enabled = true, trim = true, type = "isa", wait_for_ip = { timeout = "2m" } }`),
+				ConfigStateChecks: []statecheck.StateCheck{expectAgent(true, "isa")},
+				Check:             resource.ComposeTestCheckFunc(agentConfigIs(sim, vmid, "enabled=1,fstrim_cloned_disks=1,type=isa"), restarts(sim, name, 1)),
+			},
+			{
+				// Leaving trim and type out keeps what the VM has.
+				Config: vm(`agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+			},
+			{
+				ResourceName:      vmAddr,
+				ImportState:       true,
+				ImportStateId:     name,
+				ImportStateVerify: true,
+				// Terraform-only settings; the addresses may change while
+				// the guest boots again after the restart.
+				ImportStateVerifyIgnore: []string{"timeouts", "agent.wait_for_ip", "ipv4_addresses", "ipv6_addresses", "network_interfaces"},
+			},
+		},
+	})
+}
+
+// Adopting a VM whose configuration leaves the agent out keeps its agent;
+// one that sets it converges it.
+func TestAccVMResource_agentAdoption(t *testing.T) {
+	t.Parallel()
+	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("legacy")
+	const vmid = 4713
+	if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: lab.Node, Name: name, Status: "stopped",
+		Config: map[string]string{"memory": "2048", "agent": "1,fstrim_cloned_disks=1,freeze-fs=0"}}); err != nil {
+		t.Fatal(err)
+	}
+	adopt := func(lines ...string) string {
+		return lab.Config(vmHCL(name, lab.Node, append([]string{`started = false`, `on_existing = "adopt"`}, lines...)...))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkNoVMNamed(sim, name),
+		Steps: []resource.TestStep{
+			{
+				Config:            adopt(),
+				ConfigStateChecks: []statecheck.StateCheck{expectAgent(true, "virtio")},
+				Check:             agentConfigIs(sim, vmid, "1,fstrim_cloned_disks=1,freeze-fs=0"),
+			},
+			{
+				// A stopped VM takes the change at once; freeze-fs, which the
+				// provider does not manage, stays.
+				Config:            adopt(`agent = { trim = false }`),
+				ConfigStateChecks: []statecheck.StateCheck{expectAgent(false, "virtio")},
+				Check:             agentConfigIs(sim, vmid, "enabled=1,freeze-fs=0"),
+			},
+		},
+	})
+}
+
+// wait_for_ip gives up at its timeout with an error that names the VM and
+// what to check; the VM stays in state.
+func TestAccVMResource_agentWaitForIPTimeout(t *testing.T) {
+	t.Parallel()
+	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Agent: pvesim.AgentOptions{BootDelay: time.Hour}})
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("noip")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkNoVMNamed(sim, name),
+		Steps: []resource.TestStep{
+			{
+				Config: lab.Config(vmHCL(name, lab.Node, `agent = { enabled = true, wait_for_ip = { timeout = "3s" } }`)),
+				ExpectError: regexp.MustCompile(`(?s)No IP address from the guest agent.*VM \d+ \("` + name +
+					`"\) on node pve runs.*within 3s.*QEMU guest agent is not running.*qemu-guest-agent`),
+			},
+			{
+				// Refresh does not wait: the VM is in state, without addresses.
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true, // tainted by the failed create
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr(vmAddr, "ipv4_addresses.#", "0"),
+					func(*terraform.State) error { vmCountIs(t, sim, name, 1); return nil },
+				),
+			},
+		},
+	})
+}
+
+// A refresh asks the agent once per running VM with the agent enabled, and
+// never for a stopped VM or one without the agent; an agent that does not
+// answer costs no error.
+func TestAccVMResource_agentRefreshCost(t *testing.T) {
+	t.Parallel()
+	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Agent: pvesim.AgentOptions{BootDelay: time.Hour}})
+	sim := lab.RequireSim(t)
+	prefix := acctest.RandomName("agentcost")
+	config := lab.Config(fmt.Sprintf(`
+resource "proxmoxsafe_vm" "agent" {
+  name  = "%[1]s-agent"
+  node  = %[2]q
+  agent = { enabled = true }
+}
+resource "proxmoxsafe_vm" "plain" {
+  name = "%[1]s-plain"
+  node = %[2]q
+}
+resource "proxmoxsafe_vm" "stopped" {
+  name    = "%[1]s-stopped"
+  node    = %[2]q
+  started = false
+  agent   = { enabled = true }
+}
+`, prefix, lab.Node))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: sim.ResetRequestCounts,
+				Config:    config,
+				PlanOnly:  true,
+			},
+			{
+				PreConfig: func() {
+					counts := sim.RequestCounts()
+					// Each refresh (plan and the plan check) asks the one agent once.
+					status := counts["GET /nodes/{node}/qemu/{vmid}/status/current"]
+					refreshes := status / 3
+					if status == 0 || status%3 != 0 {
+						t.Fatalf("%d status reads for 3 VMs: %v", status, counts)
+					}
+					if n := counts[agentRequests]; n != refreshes {
+						t.Errorf("%d agent requests in %d refreshes of one VM with the agent, want %d", n, refreshes, refreshes)
+					}
+					// Running VMs are read with their pending values, the
+					// stopped one with its config: two reads per VM in all.
+					if p, c := counts["GET /nodes/{node}/qemu/{vmid}/pending"], counts["GET /nodes/{node}/qemu/{vmid}/config"]; p != 2*refreshes || c != refreshes {
+						t.Errorf("%d pending and %d config reads in %d refreshes, want %d and %d", p, c, refreshes, 2*refreshes, refreshes)
+					}
+					if total := sim.TotalRequests() - counts["GET /version"]; total != 7*refreshes {
+						t.Errorf("%d requests in %d refreshes of 3 VMs, want %d: %v", total, refreshes, 7*refreshes, counts)
+					}
+				},
+				Config:   config,
+				PlanOnly: true,
+			},
+		},
+	})
+}

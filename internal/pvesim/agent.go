@@ -1,0 +1,267 @@
+package pvesim
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The QEMU guest agent, as qemu-server 9.2.6 serves it:
+//
+//   - src/PVE/API2/Qemu/Agent.pm registers one endpoint per command under
+//     /nodes/{node}/qemu/{vmid}/agent/<command> (network-get-interfaces and
+//     info are GET, ping is POST), checks VM.GuestAgent.Audit, loads the
+//     config and answers {"result": <the agent's answer>}.
+//   - src/PVE/QemuServer/Agent.pm assert_agent_available dies, in this
+//     order, "No QEMU guest agent configured" (no agent key in the current
+//     config), "VM <vmid> is not running", and "QEMU guest agent is not
+//     running" when guest-ping gets no answer within 3 s
+//     (qga_check_running): HTTP 500 with that text.
+//
+// The simulated guest runs an agent when the VM was started with it
+// enabled (the current config: an agent change on a running VM waits for
+// the next start, vmconfig_update_agent) and AgentBootDelay has passed
+// since the start; before that, PVE's ping waits AgentPingTimeout and
+// fails.
+
+// AgentOptions are the simulator's guest agent knobs.
+type AgentOptions struct {
+	// BootDelay is how long after a start (or reboot) the guest's agent
+	// first answers. Zero: at once.
+	BootDelay time.Duration
+	// PingTimeout is how long an agent request waits before PVE reports
+	// that the agent does not answer; PVE waits 3 s (Agent.pm
+	// qga_check_running). Zero: at once.
+	PingTimeout time.Duration
+}
+
+func init() {
+	qemuConfigSpec["agent"] = paramSpec{check: checkAgentProperty}
+	base := "/nodes/{node}/qemu/{vmid}/agent"
+	addRoute(base, map[string]handlerFunc{"GET": (*Server).agentIndex})
+	addRoute(base+"/network-get-interfaces", map[string]handlerFunc{"GET": agentCommand((*Server).agentInterfaces)})
+	addRoute(base+"/info", map[string]handlerFunc{"GET": agentCommand(agentInfo)})
+	addRoute(base+"/ping", map[string]handlerFunc{"POST": agentCommand(func(*Server, *vmState) any { return map[string]any{} })})
+}
+
+// agentIndex is the command index (permissions: user => 'all').
+func (s *Server) agentIndex(r *request) *resp {
+	if _, res := pathVMID(r); res != nil {
+		return res
+	}
+	cmds := []string{"exec", "exec-status", "file-read", "file-write", "fsfreeze-freeze", "fsfreeze-status",
+		"fsfreeze-thaw", "fstrim", "get-fsinfo", "get-host-name", "get-memory-block-info", "get-memory-blocks",
+		"get-osinfo", "get-time", "get-timezone", "get-users", "get-vcpus", "info", "network-get-interfaces",
+		"ping", "set-user-password", "shutdown", "suspend-disk", "suspend-hybrid", "suspend-ram"}
+	return dirIndex("name", cmds...)
+}
+
+// agentCommand is register_command's handler: parameters, permission,
+// config, assert_agent_available, then the agent's answer.
+func agentCommand(answer func(s *Server, v *vmState) any) handlerFunc {
+	return func(s *Server, r *request) *resp {
+		vmid, res := pathVMID(r)
+		if res != nil {
+			return res
+		}
+		if _, errs := checkParams(r.params, nil, false); len(errs) > 0 {
+			return paramErr(errs)
+		}
+		s.mu.Lock()
+		v, res := s.guestLocked(r, vmid, "qemu", "VM.GuestAgent.Audit")
+		if res != nil {
+			s.mu.Unlock()
+			return res
+		}
+		agent, configured := v.Conf["agent"]
+		running := v.Running
+		answers := running && configured && agentEnabled(agent) && time.Since(v.StartedAt) >= s.opts.Agent.BootDelay
+		var out any
+		if answers {
+			out = answer(s, v)
+		}
+		s.mu.Unlock()
+		switch {
+		case !configured:
+			return err500("No QEMU guest agent configured")
+		case !running:
+			return err500("VM %d is not running", vmid)
+		case !answers:
+			sleepOrClose(s.opts.Agent.PingTimeout, s.closing) // guest-ping's timeout
+			return err500("QEMU guest agent is not running")
+		}
+		return ok(map[string]any{"result": out})
+	}
+}
+
+// agentEnabled is parse_guest_agent's "enabled" (the default key).
+func agentEnabled(val string) bool {
+	parsed, msg := parseAgentProperty(val)
+	return msg == "" && parsed["enabled"] == "1"
+}
+
+func agentInfo(*Server, *vmState) any {
+	cmds := []string{"guest-exec", "guest-exec-status", "guest-file-close", "guest-file-open", "guest-file-read",
+		"guest-file-write", "guest-fsfreeze-freeze", "guest-fsfreeze-status", "guest-fsfreeze-thaw",
+		"guest-fstrim", "guest-get-fsinfo", "guest-get-host-name", "guest-get-osinfo", "guest-get-time",
+		"guest-get-timezone", "guest-get-users", "guest-get-vcpus", "guest-info", "guest-network-get-interfaces",
+		"guest-ping", "guest-set-user-password", "guest-shutdown", "guest-sync", "guest-sync-delimited"}
+	list := make([]map[string]any, 0, len(cmds))
+	for _, c := range cmds {
+		list = append(list, map[string]any{"name": c, "enabled": true, "success-response": c != "guest-shutdown"})
+	}
+	return map[string]any{"version": "8.2.2", "supported_commands": list}
+}
+
+// agentInterfaces is guest-network-get-interfaces of a Linux guest: lo,
+// then one interface per NIC of the running config in netN order, named
+// as systemd names the PCI slot PVE gives it (net0 is slot 18: ens18),
+// with deterministic addresses: 10.<vmid/256%256>.<vmid%256>.<10+N>/24,
+// fd00:<vmid>>16>:<vmid&ffff>:<N>::a/64 and the EUI-64 link-local
+// address of its MAC, in the canonical form (RFC 5952) a Linux guest
+// reports.
+func (s *Server) agentInterfaces(v *vmState) any {
+	stats := map[string]any{"rx-bytes": 0, "rx-dropped": 0, "rx-errs": 0, "rx-packets": 0,
+		"tx-bytes": 0, "tx-dropped": 0, "tx-errs": 0, "tx-packets": 0}
+	addr := func(typ, ip string, prefix int) map[string]any {
+		return map[string]any{"ip-address-type": typ, "ip-address": ip, "prefix": prefix}
+	}
+	out := []map[string]any{{
+		"name": "lo", "hardware-address": "00:00:00:00:00:00", "statistics": stats,
+		"ip-addresses": []map[string]any{addr("ipv4", "127.0.0.1", 8), addr("ipv6", "::1", 128)},
+	}}
+	var idx []int
+	for k := range v.Conf {
+		if netKeyRE.MatchString(k) {
+			n, _ := strconv.Atoi(strings.TrimPrefix(k, "net"))
+			idx = append(idx, n)
+		}
+	}
+	sort.Ints(idx)
+	for _, n := range idx {
+		mac := strings.ToLower(netMAC(v.Conf["net"+strconv.Itoa(n)]))
+		ips := []map[string]any{
+			addr("ipv4", fmt.Sprintf("10.%d.%d.%d", (v.VMID>>8)&255, v.VMID&255, 10+n), 24),
+			addr("ipv6", net.ParseIP(fmt.Sprintf("fd00:%x:%x:%x::a", v.VMID>>16, v.VMID&0xffff, n)).String(), 64),
+		}
+		if ll := linkLocal(mac); ll != "" {
+			ips = append(ips, addr("ipv6", ll, 64))
+		}
+		out = append(out, map[string]any{"name": fmt.Sprintf("ens%d", 18+n), "hardware-address": mac,
+			"statistics": stats, "ip-addresses": ips})
+	}
+	return out
+}
+
+// netMAC is the MAC of a net value ("virtio=BC:24:11:..,bridge=vmbr0").
+func netMAC(val string) string {
+	for _, p := range strings.Split(val, ",") {
+		k, v, has := strings.Cut(p, "=")
+		if has && (k == "macaddr" || slices.Contains(netModels, k)) {
+			return v
+		}
+	}
+	return ""
+}
+
+// linkLocal is the EUI-64 fe80:: address of a MAC.
+func linkLocal(mac string) string {
+	hw, err := net.ParseMAC(mac)
+	if err != nil || len(hw) != 6 {
+		return ""
+	}
+	ip := net.IP{0xfe, 0x80, 0, 0, 0, 0, 0, 0, hw[0] ^ 2, hw[1], hw[2], 0xff, 0xfe, hw[3], hw[4], hw[5]}
+	return ip.String()
+}
+
+// The agent property ($agent_fmt in src/PVE/QemuServer/Agent.pm) parsed
+// like pve-common src/PVE/JSONSchema.pm parse_property_string: enabled is
+// the default key, booleans take parse_boolean's spellings, freeze-fs has
+// the aliases freeze-fs-on-backup and guest-fsfreeze, type is an enum.
+var (
+	agentBoolKeys = map[string]bool{"enabled": true, "fstrim_cloned_disks": true, "freeze-fs": true}
+	agentAliases  = map[string]string{"freeze-fs-on-backup": "freeze-fs", "guest-fsfreeze": "freeze-fs"}
+	trueRE        = regexp.MustCompile(`(?i)^(1|on|yes|true)$`)
+	falseRE       = regexp.MustCompile(`(?i)^(0|off|no|false)$`)
+)
+
+func parseAgentProperty(val string) (map[string]string, string) {
+	res := map[string]string{}
+	boolean := func(v string) string {
+		switch {
+		case trueRE.MatchString(v):
+			return "1"
+		case falseRE.MatchString(v):
+			return "0"
+		}
+		return v
+	}
+	hasDefault := false
+	for _, part := range strings.Split(val, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		k, v, has := strings.Cut(part, "=")
+		switch {
+		case has && k != "" && v != "":
+			if _, dup := res[k]; dup {
+				return nil, "duplicate key in comma-separated list property: " + k
+			}
+			if alias, ok := agentAliases[k]; ok {
+				if _, dup := res[alias]; dup {
+					return nil, fmt.Sprintf("key '%s' is already defined (via alias)", alias)
+				}
+				k = alias
+			}
+			if !agentBoolKeys[k] && k != "type" {
+				return nil, "invalid key in comma-separated list property: " + k
+			}
+			if agentBoolKeys[k] {
+				v = boolean(v)
+			}
+			res[k] = v
+		case !has:
+			if hasDefault {
+				return nil, "duplicate key in comma-separated list property: enabled"
+			}
+			hasDefault = true
+			if _, dup := res["enabled"]; dup {
+				return nil, "duplicate key in comma-separated list property: enabled"
+			}
+			res["enabled"] = boolean(part)
+		default:
+			return nil, "missing key in comma-separated list property"
+		}
+	}
+	return res, ""
+}
+
+// checkAgentProperty validates an agent value as PVE's parameter check
+// does and reports the first problem like add_error: "invalid format - "
+// and the parse error, or the check_object errors under "format error"
+// (PVE::Exception stringify). The value is stored as given.
+func checkAgentProperty(val string) (string, string) {
+	parsed, msg := parseAgentProperty(val)
+	if msg != "" {
+		return "", "invalid format - " + msg
+	}
+	var errs []string
+	for _, k := range sortedKeys(parsed) {
+		v := parsed[k]
+		switch {
+		case agentBoolKeys[k] && v != "0" && v != "1":
+			errs = append(errs, fmt.Sprintf("agent.%s: type check ('boolean') failed - got '%s'", k, v))
+		case k == "type" && v != "virtio" && v != "isa":
+			errs = append(errs, fmt.Sprintf("agent.type: value '%s' does not have a value in the enumeration 'virtio, isa'", v))
+		}
+	}
+	if len(errs) > 0 {
+		return "", "invalid format - format error\n" + strings.Join(errs, "\n")
+	}
+	return val, ""
+}
