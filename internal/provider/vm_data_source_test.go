@@ -44,6 +44,7 @@ func TestAccVMDataSource(t *testing.T) {
 			statecheck.ExpectKnownValue(addr, tfjsonpath.New("description"), knownvalue.StringExact("the one to keep")),
 			statecheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 				"cores": knownvalue.Int64Exact(4), "sockets": knownvalue.Int64Exact(2), "type": knownvalue.StringExact("host"),
+				"numa": knownvalue.Bool(false),
 			})),
 			statecheck.ExpectKnownValue(addr, tfjsonpath.New("memory"), knownvalue.Int64Exact(8192)),
 			statecheck.ExpectKnownValue(addr, tfjsonpath.New("created_at"), knownvalue.StringExact("2024-03-01T12:30:00Z")),
