@@ -136,7 +136,7 @@ func (l *vmListResource) List(ctx context.Context, req list.ListRequest, stream 
 			if req.Limit > 0 && pushed >= req.Limit {
 				break
 			}
-			result, ok := l.result(ctx, req, vm)
+			result, ok := l.result(ctx, req, vm, view)
 			if !ok {
 				continue // deleted since the inventory was read
 			}
@@ -170,7 +170,7 @@ func (m vmListModel) filter(ctx context.Context, diags *diag.Diagnostics) vmList
 // result reads one VM's configuration (for the identity's UUID and, when
 // asked, the resource object) and builds its list result. ok is false when
 // the VM no longer exists.
-func (l *vmListResource) result(ctx context.Context, req list.ListRequest, entry guard.VM) (list.ListResult, bool) {
+func (l *vmListResource) result(ctx context.Context, req list.ListRequest, entry guard.VM, view *clusterView) (list.ListResult, bool) {
 	result := req.NewListResult(ctx)
 	result.DisplayName = fmt.Sprintf("%s (%d on %s)", entry.Name, entry.VMID, entry.Node)
 	vm, err := l.data.client.GetVMConfig(ctx, entry.Node, entry.VMID)
@@ -185,6 +185,9 @@ func (l *vmListResource) result(ctx context.Context, req list.ListRequest, entry
 	writeVMIdentity(ctx, result.Identity, vm.VMID, vm.UUID, &result.Diagnostics)
 	if req.IncludeResource {
 		model := recoveredVMModel(ctx, vm, &result.Diagnostics)
+		if listed, ok := view.find(vm.VMID); ok {
+			model.Pool = types.StringValue(listed.Pool) // as Read takes it from the inventory
+		}
 		result.Diagnostics.Append(result.Resource.Set(ctx, &model)...)
 	}
 	return result, true

@@ -94,9 +94,11 @@ func (r *vmResource) Read(ctx context.Context, req resource.ReadRequest, resp *r
 	}
 	r.data.owned.add(vm.VMID, vm.Name)
 	state.applyVM(ctx, vm, &resp.Diagnostics)
+	r.readPool(ctx, &state, &resp.Diagnostics)
 	if state.OnExisting.IsNull() {
 		// Imported: the policy it would have been created with.
 		state.OnExisting = types.StringValue(string(r.data.onExisting))
+		state.CloudInit = cloudInitState(ctx, state.CloudInit, vm, true, &resp.Diagnostics)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
@@ -109,6 +111,7 @@ func (r *vmResource) Update(ctx context.Context, req resource.UpdateRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	withPassword(ctx, req.Config, &state, &plan, &resp.Diagnostics)
 	timeout, d := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
 	resp.Diagnostics.Append(d...)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -133,7 +136,7 @@ func (r *vmResource) Update(ctx context.Context, req resource.UpdateRequest, res
 			return
 		}
 	}
-	if r.applyChange(ctx, &plan, vm, &resp.Diagnostics) {
+	if r.applyPool(ctx, &plan, vm, state.Pool.ValueString(), &resp.Diagnostics) && r.applyChange(ctx, &plan, vm, &resp.Diagnostics) {
 		r.applyPower(ctx, &plan, vm, &resp.Diagnostics)
 	}
 	r.data.inventory.invalidate()

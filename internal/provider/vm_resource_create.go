@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/guard"
@@ -27,6 +28,8 @@ func (r *vmResource) Create(ctx context.Context, req resource.CreateRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	withPassword(ctx, req.Config, nil, &plan, &resp.Diagnostics)
+	plan.cloneFromConfig(ctx, req.Config, &resp.Diagnostics)
 	timeout, d := plan.Timeouts.Create(ctx, defaultCreateTimeout)
 	resp.Diagnostics.Append(d...)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -102,6 +105,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	node := plan.Node.ValueString()
 	name := plan.Name.ValueString()
 	spec := plan.createSpec(ctx, node, 0, diags)
+	plan.Pool = types.StringValue(spec.Pool) // PVE adds the new VM to it, or to none
 	source := plan.clone(ctx, diags)
 	if diags.HasError() {
 		return
@@ -114,7 +118,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	var sourceVM guard.VM
 	if source != nil {
 		var err error
-		if sourceVM, err = view.findOne(parseVMRef(source.Source.ValueString())); err != nil {
+		if sourceVM, err = view.findCloneSource(parseVMRef(source.Source.ValueString()), node); err != nil {
 			addCloneSourceError(diags, source.Source.ValueString(), err)
 			return
 		}
@@ -134,7 +138,8 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		if source != nil {
 			task, err = client.StartCloneVM(ctx, pve.CloneSpec{
 				SourceNode: sourceVM.Node, SourceVMID: sourceVM.VMID, NewID: spec.VMID, TargetNode: node,
-				Name: name, Description: spec.Description, Full: source.Full.ValueBool(), Storage: source.Storage.ValueString(),
+				Name: name, Description: spec.Description, Full: source.fullClone(), Storage: source.Storage.ValueString(),
+				Pool: spec.Pool,
 			})
 		} else {
 			task, err = client.StartCreateVM(ctx, spec)
@@ -224,8 +229,11 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	// The config (and its digest) as read after the create, until a step
 	// below changes it; a power change leaves the config alone.
 	config := vm
-	if source != nil {
-		// A clone starts as a copy of its source; converge it to the plan.
+	if source != nil || plan.cloudInit(ctx, diags) != nil {
+		// A clone starts as a copy of its source; converge it to the plan
+		// before it first starts. Cloud-init goes in a config update, not
+		// the create: only an update stores cipassword hashed (API2/Qemu.pm
+		// $update_vm_api encrypt_pw; create_vm stores it as given).
 		if !r.applyChange(ctx, plan, vm, diags) {
 			return
 		}

@@ -85,7 +85,7 @@ func diffConfig(ctx context.Context, want *vmResourceModel, have *pve.VM, diags 
 	if known(want.OnBoot) && want.OnBoot.ValueBool() != have.OnBoot {
 		cfg.OnBoot = want.OnBoot.ValueBoolPointer()
 	}
-	if !want.Protection.IsNull() && want.Protection.ValueBool() != have.Protection {
+	if known(want.Protection) && want.Protection.ValueBool() != have.Protection {
 		cfg.Protection = want.Protection.ValueBoolPointer()
 	}
 	if !want.Disks.IsNull() && !want.Disks.IsUnknown() {
@@ -94,7 +94,11 @@ func diffConfig(ctx context.Context, want *vmResourceModel, have *pve.VM, diags 
 	if !want.Networks.IsNull() && !want.Networks.IsUnknown() {
 		c.diffNetworks(want.networks(ctx, diags), have.Networks)
 	}
+	if known(want.CDROM) {
+		c.diffCDROMs(want.cdroms(ctx, diags), have.CDROMs)
+	}
 	c.diffHardware(ctx, want, have, diags)
+	c.diffCloudInit(ctx, want, have.CloudInit, diags)
 	return c
 }
 
@@ -108,8 +112,12 @@ func (c *vmChange) diffDisks(want map[string]diskModel, have []pve.Disk) {
 		wantStorage, wantGB := w.Storage.ValueString(), w.Size.ValueInt64()
 		h, ok := haveDisks[iface]
 		if !ok {
-			c.config.Disks = append(c.config.Disks, pve.Disk{Interface: iface, Storage: wantStorage, SizeGB: wantGB})
+			c.config.Disks = append(c.config.Disks, pve.Disk{Interface: iface, Storage: wantStorage, SizeGB: wantGB}.
+				WithOptions(w.want(pve.DiskOptions{})))
 			continue
+		}
+		if delta := compareDisk(h.Storage, h.SizeGB, wantStorage, wantGB); delta == diskGrow || delta == diskSame {
+			c.diffDiskOptions(w, h)
 		}
 		switch compareDisk(h.Storage, h.SizeGB, wantStorage, wantGB) {
 		case diskMove:
@@ -138,11 +146,12 @@ func (c *vmChange) diffNetworks(want map[string]networkModel, have []pve.Network
 		haveNets[n.Interface] = n
 	}
 	for _, iface := range sortedKeys(want) {
-		w := networkFromModel(iface, want[iface])
 		h, ok := haveNets[iface]
-		if w.MAC == "" && ok {
-			w.MAC = h.MAC
+		var have *pve.Network
+		if ok {
+			have = &h
 		}
+		w := wantNetwork(iface, want[iface], have)
 		if !ok || w != h {
 			c.config.Networks = append(c.config.Networks, w)
 		}
@@ -185,9 +194,6 @@ func replacements(ctx context.Context, state, plan *vmResourceModel, diags *diag
 	}
 	if rep := efiReplacement(ctx, state, plan, diags); rep != nil {
 		out = append(out, *rep)
-	}
-	if !state.Clone.IsNull() && !plan.Clone.Equal(state.Clone) {
-		out = append(out, replacement{pathClone, "clone source"})
 	}
 	return out
 }

@@ -19,9 +19,9 @@ import (
 // tests cover the wiring.
 
 func diskValue(storage string, size int64) attr.Value {
-	return types.ObjectValueMust(diskAttrTypes, map[string]attr.Value{
+	return types.ObjectValueMust(diskAttrTypes, leftOutDiskOptions(map[string]attr.Value{
 		"storage": types.StringValue(storage), "size": types.Int64Value(size), "volume": types.StringUnknown(),
-	})
+	}))
 }
 
 func netValue(bridge, mac string, vlan int64) attr.Value {
@@ -35,7 +35,7 @@ func netValue(bridge, mac string, vlan int64) attr.Value {
 	}
 	return types.ObjectValueMust(networkAttrTypes, map[string]attr.Value{
 		"model": types.StringValue("virtio"), "bridge": types.StringValue(bridge), "vlan": v,
-		"firewall": types.BoolValue(false), "mac": m,
+		"firewall": types.BoolValue(false), "mac": m, "mtu": types.Int64Null(), "rate": types.Float64Null(),
 	})
 }
 

@@ -341,8 +341,8 @@ func (h *hardwareModel) applyHardware(vm *pve.VM, diags *diag.Diagnostics) {
 		diags.Append(d...)
 		h.EFIDisk = v
 	}
-	h.BootOrder = stringList(hw.BootOrder, diags)
-	h.SerialDevices = stringList(serialList(hw.Serial), diags)
+	h.BootOrder = stringListValue(hw.BootOrder)
+	h.SerialDevices = stringListValue(serialList(hw.Serial))
 	memory := types.Int64Null()
 	if hw.VGA.Memory > 0 {
 		memory = types.Int64Value(hw.VGA.Memory)
@@ -360,16 +360,6 @@ func (h *hardwareModel) applyHardware(vm *pve.VM, diags *diag.Diagnostics) {
 		diags.Append(d...)
 		h.Startup = s
 	}
-}
-
-func stringList(items []string, diags *diag.Diagnostics) types.List {
-	elems := make([]attr.Value, 0, len(items))
-	for _, s := range items {
-		elems = append(elems, types.StringValue(s))
-	}
-	l, d := types.ListValue(types.StringType, elems)
-	diags.Append(d...)
-	return l
 }
 
 // serialList lists the ports up to the last one in use; a gap is "".

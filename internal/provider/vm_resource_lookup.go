@@ -231,9 +231,13 @@ func addCloneSourceError(diags *diag.Diagnostics, source string, err error) {
 	var (
 		notFound  *vmNotFoundError
 		ambiguous *vmAmbiguousError
+		// sourceAmbiguous: several, and not exactly one on the target node.
+		sourceAmbiguous *cloneSourceAmbiguousError
 	)
 	var problem string
 	switch {
+	case errors.As(err, &sourceAmbiguous):
+		problem = sourceAmbiguous.explain(source)
 	case errors.As(err, &ambiguous):
 		problem = fmt.Sprintf("The clone source %q is ambiguous; %d VMs carry that name:\n%s\n\nSet clone.source to "+
 			"the VMID of the one to clone.", source, len(ambiguous.matches), vmList(ambiguous.matches))

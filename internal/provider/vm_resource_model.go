@@ -84,24 +84,16 @@ func (m *vmResourceModel) createSpec(ctx context.Context, node string, vmid int,
 	disks := m.disks(ctx, diags)
 	for _, iface := range sortedKeys(disks) {
 		d := disks[iface]
-		spec.Disks = append(spec.Disks, pve.Disk{Interface: iface, Storage: d.Storage.ValueString(), SizeGB: d.Size.ValueInt64()})
+		spec.Disks = append(spec.Disks, pve.Disk{Interface: iface, Storage: d.Storage.ValueString(), SizeGB: d.Size.ValueInt64()}.
+			WithOptions(d.want(pve.DiskOptions{})))
 	}
 	nets := m.networks(ctx, diags)
 	for _, iface := range sortedKeys(nets) {
-		spec.Networks = append(spec.Networks, networkFromModel(iface, nets[iface]))
+		spec.Networks = append(spec.Networks, wantNetwork(iface, nets[iface], nil))
 	}
+	spec.CDROMs = m.cdromSpecs(ctx, diags)
+	spec.Pool, _ = m.wantPool()
 	return spec
-}
-
-func networkFromModel(iface string, n networkModel) pve.Network {
-	return pve.Network{
-		Interface: iface,
-		Model:     n.Model.ValueString(),
-		Bridge:    n.Bridge.ValueString(),
-		MAC:       pve.NormalizeMAC(n.MAC.ValueString()),
-		VLAN:      n.VLAN.ValueInt64(),
-		Firewall:  n.Firewall.ValueBool(),
-	}
 }
 
 // applyVM copies what Proxmox VE reports into the model. Settings that exist
@@ -138,11 +130,11 @@ func (m *vmResourceModel) applyVM(ctx context.Context, vm *pve.VM, diags *diag.D
 
 	disks := map[string]attr.Value{}
 	for _, disk := range vm.Disks {
-		v, d := types.ObjectValue(diskAttrTypes, map[string]attr.Value{
+		v, d := types.ObjectValue(diskAttrTypes, diskOptionValues(disk.ManagedOptions(), map[string]attr.Value{
 			"storage": types.StringValue(disk.Storage),
 			"size":    types.Int64Value(disk.SizeGB),
 			"volume":  types.StringValue(disk.Volume),
-		})
+		}))
 		diags.Append(d...)
 		disks[disk.Interface] = v
 	}
@@ -154,19 +146,25 @@ func (m *vmResourceModel) applyVM(ctx context.Context, vm *pve.VM, diags *diag.D
 		if n.VLAN > 0 {
 			vlan = types.Int64Value(n.VLAN)
 		}
-		v, d := types.ObjectValue(networkAttrTypes, map[string]attr.Value{
+		v, d := types.ObjectValue(networkAttrTypes, networkLimitValues(n, map[string]attr.Value{
 			"model":    types.StringValue(n.Model),
 			"bridge":   types.StringValue(n.Bridge),
 			"vlan":     vlan,
 			"firewall": types.BoolValue(n.Firewall),
 			"mac":      stringOrNull(n.MAC),
-		})
+		}))
 		diags.Append(d...)
 		nets[n.Interface] = v
 	}
 	m.Networks = types.MapValueMust(types.ObjectType{AttrTypes: networkAttrTypes}, nets)
+	m.CDROM = cdromValue(vm.CDROMs)
+	if m.Pool.IsUnknown() {
+		// Not in the config: read from the inventory (vm_resource_pool.go).
+		m.Pool = types.StringNull()
+	}
 
 	m.applyHardware(vm, diags)
+	m.CloudInit = cloudInitState(ctx, m.CloudInit, vm, false, diags)
 	m.OnBoot = types.BoolValue(vm.OnBoot)
 	m.Protection = types.BoolValue(vm.Protection)
 	m.Status = types.StringValue(vm.Status)
@@ -179,9 +177,8 @@ func (m *vmResourceModel) applyVM(ctx context.Context, vm *pve.VM, diags *diag.D
 	if m.OnExisting.IsUnknown() {
 		m.OnExisting = types.StringNull()
 	}
-	if m.Clone.IsUnknown() {
-		m.Clone = types.ObjectNull(cloneAttrTypes)
-	}
+	// Write-only: never in state (vm_resource_clone.go).
+	m.Clone = types.ObjectNull(cloneAttrTypes)
 }
 
 func formatCreatedAt(ctime int64) string { return time.Unix(ctime, 0).UTC().Format(time.RFC3339) }

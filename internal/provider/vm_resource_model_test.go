@@ -102,7 +102,7 @@ func TestApplyVM(t *testing.T) {
 			check: func(t *testing.T, m *vmResourceModel) {
 				want := types.ObjectValueMust(networkAttrTypes, map[string]attr.Value{
 					"model": types.StringValue("e1000"), "bridge": types.StringValue("vmbr0"), "vlan": types.Int64Null(),
-					"firewall": types.BoolValue(false), "mac": types.StringNull(),
+					"firewall": types.BoolValue(false), "mac": types.StringNull(), "mtu": types.Int64Null(), "rate": types.Float64Null(),
 				})
 				if got := m.Networks.Elements()["net0"]; !got.Equal(want) {
 					t.Errorf("net0 = %s", got)

@@ -17,6 +17,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
 )
 
 // movedSource is a resource type of another provider that can be moved to
@@ -209,11 +211,12 @@ func (vm movedVM) model(ctx context.Context, diags *diag.Diagnostics) vmResource
 	m.hardwareModel = unreadHardware()
 	disks := map[string]attr.Value{}
 	for iface, disk := range vm.Disks {
-		disks[iface] = types.ObjectValueMust(diskAttrTypes, map[string]attr.Value{
+		// The options are read from the VM at the next refresh.
+		disks[iface] = types.ObjectValueMust(diskAttrTypes, diskOptionValues(pve.DiskOptions{}, map[string]attr.Value{
 			"storage": types.StringValue(disk.Storage),
 			"size":    types.Int64Value(disk.SizeGB),
 			"volume":  stringOrNull(disk.Volume),
-		})
+		}))
 	}
 	m.Disks = types.MapValueMust(types.ObjectType{AttrTypes: diskAttrTypes}, disks)
 	nets := map[string]attr.Value{}
@@ -222,14 +225,17 @@ func (vm movedVM) model(ctx context.Context, diags *diag.Diagnostics) vmResource
 		if n.VLAN > 0 {
 			vlan = types.Int64Value(n.VLAN)
 		}
-		nets[iface] = types.ObjectValueMust(networkAttrTypes, map[string]attr.Value{
+		nets[iface] = types.ObjectValueMust(networkAttrTypes, networkLimitValues(pve.Network{}, map[string]attr.Value{
 			"model":    types.StringValue(n.Model),
 			"bridge":   types.StringValue(n.Bridge),
 			"vlan":     vlan,
 			"firewall": types.BoolValue(n.Firewall),
 			"mac":      stringOrNull(strings.ToUpper(n.MAC)),
-		})
+		}))
 	}
 	m.Networks = types.MapValueMust(types.ObjectType{AttrTypes: networkAttrTypes}, nets)
+	// Read from the VM at the next refresh.
+	m.CDROM = types.MapNull(types.ObjectType{AttrTypes: cdromAttrTypes})
+	m.Pool = types.StringNull()
 	return m
 }

@@ -76,11 +76,19 @@ func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequ
 			plan.Node = types.StringValue(r.data.defaultNode)
 		}
 	}
+	if checkCloudInit(ctx, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	if r.checkPlacement(ctx, state, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
+	if r.checkCDROMMedia(ctx, state, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	if state == nil {
+		plan.cloneFromConfig(ctx, req.Config, &resp.Diagnostics)
 		r.planCreate(ctx, &plan, &resp.Diagnostics)
+		plan.Clone = types.ObjectNull(cloneAttrTypes) // write-only: planned as null
 	} else {
 		r.planUpdate(ctx, state, &plan, reps, &resp.Diagnostics)
 	}
@@ -113,9 +121,18 @@ func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diag
 			return
 		}
 	}
-	if source := plan.clone(ctx, diags); source != nil && !source.Source.IsUnknown() {
-		if _, err := view.findOne(parseVMRef(source.Source.ValueString())); err != nil {
+	if source := plan.clone(ctx, diags); source != nil && !source.Source.IsUnknown() && !plan.Node.IsUnknown() {
+		src, err := view.findCloneSource(parseVMRef(source.Source.ValueString()), plan.Node.ValueString())
+		if err != nil {
 			addCloneSourceError(diags, source.Source.ValueString(), err)
+			return
+		}
+		srcVM, err := r.data.client.GetVMConfig(ctx, src.Node, src.VMID)
+		if err != nil {
+			addAPIError(diags, fmt.Sprintf("read the clone source %s", vmLine(src)), err)
+			return
+		}
+		if checkCloneDisks(ctx, plan, source, srcVM, diags); diags.HasError() {
 			return
 		}
 	}

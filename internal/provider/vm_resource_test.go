@@ -757,11 +757,12 @@ func TestAccVMResource_clone(t *testing.T) {
 			fmt.Sprintf("clone = { source = %q }", source), `memory = 1024`, `started = false`,
 		}, lines...)...))
 	}
-	// A second VM named like a source makes the name ambiguous.
+	// Two VMs named like a source, neither on the target node, make the
+	// name ambiguous; one of them on the target node is preferred.
 	if err := sim.AddVM(pvesim.VM{VMID: 9100, Node: "pve2", Name: "base-image", Status: "stopped", Template: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := sim.AddVM(pvesim.VM{VMID: 9101, Node: "pve", Name: "base-image", Status: "stopped", Template: true}); err != nil {
+	if err := sim.AddVM(pvesim.VM{VMID: 9101, Node: "pve2", Name: "base-image", Status: "stopped", Template: true}); err != nil {
 		t.Fatal(err)
 	}
 	resource.Test(t, resource.TestCase{
@@ -771,28 +772,34 @@ func TestAccVMResource_clone(t *testing.T) {
 			{
 				Config:      clone("base-image"),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)clone source "base-image" is ambiguous.*VMID 9100.*VMID 9101`),
+				ExpectError: regexp.MustCompile(`(?s)clone source "base-image" is ambiguous.*none of\s+them is on the target node pve.*VMID 9100.*VMID 9101`),
 			},
 			{
-				Config: clone("debian-12-template"),
+				PreConfig: func() {
+					if err := sim.AddVM(pvesim.VM{VMID: 9102, Node: "pve", Name: "base-image", Status: "stopped", Template: true}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: clone("base-image"),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(1024)),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("clone").AtMapKey("full"), knownvalue.Bool(true)),
+					// Write-only: a create-time instruction, never stored.
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("clone"), knownvalue.Null()),
 				},
 				Check: func(*terraform.State) error {
 					vm := onlyVMNamed(t, sim, name)
-					tmpl, _ := sim.VM(9000)
-					if vm.Template || vm.Config["memory"] != "1024" || vm.UUID == tmpl.UUID {
-						return fmt.Errorf("clone not converged or shares the template's identity: %+v", vm)
+					tmpl, _ := sim.VM(9102)
+					if vm.Template || vm.Config["memory"] != "1024" || vm.UUID == tmpl.UUID || vm.Node != "pve" {
+						return fmt.Errorf("clone not converged, not on pve or shares the template's identity: %+v", vm)
 					}
 					return nil
 				},
 			},
 			{
-				// Another source is another VM: replaced, still one VM.
-				Config: clone("9101"),
+				// Another source later changes nothing: the VM exists.
+				Config: clone("debian-12-template"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
+					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
 				}},
 				Check: expectVMCount(sim, name, 1),
 			},

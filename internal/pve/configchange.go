@@ -25,6 +25,15 @@ type ConfigChange struct {
 	OnBoot, Protection *bool
 	// Disks are new disks to allocate ("<storage>:<size>").
 	Disks []Disk
+	// DiskOptions are existing disks (Volume set) written back with other
+	// options. PVE keeps the volume and reads its size from the storage
+	// (qemu-server API2/Qemu.pm create_disks, existing volume:
+	// volume_size_info); on a running VM vmconfig_update_disk applies
+	// backup and replicate at once, and discard, iothread, ssd and cache
+	// at the next start.
+	DiskOptions []Disk
+	// CDROMs are CD-ROM drives to add or to load with another medium.
+	CDROMs []CDROM
 	// Networks are devices to add or to set as given (MAC included).
 	Networks []Network
 	// Delete lists disk and network interfaces to detach or remove.
@@ -33,6 +42,9 @@ type ConfigChange struct {
 	Resizes []DiskResize
 	// Hardware changes firmware and devices (hardware.go).
 	Hardware *HardwareChange
+	// CloudInit changes cloud-init options; the drive is then generated
+	// again (cloudinit.go).
+	CloudInit *CloudInitChange
 }
 
 // DiskResize grows one disk to SizeGB.
@@ -110,7 +122,14 @@ func (c ConfigChange) params() (map[string]string, []string) {
 	for _, n := range c.Networks {
 		set[n.Interface] = FormatNetwork(n)
 	}
+	for _, d := range c.DiskOptions {
+		set[d.Interface] = FormatDisk(d)
+	}
+	for _, cd := range c.CDROMs {
+		set[cd.Interface] = FormatCDROM(cd)
+	}
 	c.Hardware.encode(set, &del)
+	c.CloudInit.params(set, &del)
 	del = append(del, c.Delete...)
 	sort.Strings(del)
 	return set, del
@@ -121,7 +140,7 @@ func (c ConfigChange) params() (map[string]string, []string) {
 // changed since it was read: ErrConfigChanged), then grows the disks one by
 // one. It stops at the first failure.
 func (c *Client) ApplyConfigChange(ctx context.Context, node string, vmid int, change ConfigChange, digest string) error {
-	ctx = c.logCtx(ctx)
+	ctx = change.CloudInit.withPasswordMasked(c.logCtx(ctx))
 	for _, d := range change.Disks {
 		if !IsDiskInterface(d.Interface) || d.Storage == "" || d.SizeGB <= 0 {
 			return fmt.Errorf("update config: new disk %q needs a disk interface, a storage and a size", d.Interface)
@@ -132,6 +151,9 @@ func (c *Client) ApplyConfigChange(ctx context.Context, node string, vmid int, c
 			return fmt.Errorf("update config: network %q needs a network interface and a model", n.Interface)
 		}
 	}
+	if err := checkDriveChanges(change); err != nil {
+		return err
+	}
 	set, del := change.params()
 	if err := c.updateConfig(ctx, node, vmid, set, del, digest); err != nil {
 		return err
@@ -139,6 +161,11 @@ func (c *Client) ApplyConfigChange(ctx context.Context, node string, vmid int, c
 	for _, rs := range change.Resizes {
 		if err := c.resizeDisk(ctx, node, vmid, rs.Interface, rs.SizeGB); err != nil {
 			return fmt.Errorf("grow disk %s to %d GiB: %w", rs.Interface, rs.SizeGB, err)
+		}
+	}
+	if !change.CloudInit.Empty() {
+		if err := c.regenerateCloudInit(ctx, node, vmid); err != nil {
+			return fmt.Errorf("regenerate the cloud-init drive: %w", err)
 		}
 	}
 	return nil

@@ -30,6 +30,8 @@ type Network struct {
 	MAC       string
 	VLAN      int64 // tag; 0 for none
 	Firewall  bool
+	MTU       int64   // mtu; 0 for none (virtio: the bridge's MTU)
+	Rate      float64 // rate limit in MB/s; 0 for none
 	// Options are the remaining device options, verbatim (mtu=1500,queues=4).
 	Options string
 }
@@ -219,6 +221,7 @@ func FormatNetwork(n Network) string {
 	if n.VLAN != 0 {
 		s += ",tag=" + strconv.FormatInt(n.VLAN, 10)
 	}
+	s += formatNetworkLimits(n)
 	if opts := strings.Trim(n.Options, ","); opts != "" {
 		s += "," + opts
 	}
@@ -255,6 +258,7 @@ func ParseNetwork(iface, value string) (Network, bool) {
 				return Network{}, false
 			}
 			n.VLAN = tag
+		case (k == "mtu" || k == "rate") && parseNetworkLimit(&n, k, v):
 		default:
 			opts = append(opts, item)
 		}

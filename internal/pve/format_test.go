@@ -128,7 +128,7 @@ func TestParseFormatNetwork(t *testing.T) {
 		{"net2", "virtio,bridge=vmbr0,firewall=0",
 			Network{Interface: "net2", Model: "virtio", Bridge: "vmbr0"}, true, "virtio,bridge=vmbr0"},
 		{"net3", "virtio=BC:24:11:0A:0B:0E,bridge=vmbr0,mtu=1500,queues=4",
-			Network{Interface: "net3", Model: "virtio", MAC: "BC:24:11:0A:0B:0E", Bridge: "vmbr0", Options: "mtu=1500,queues=4"}, true, ""},
+			Network{Interface: "net3", Model: "virtio", MAC: "BC:24:11:0A:0B:0E", Bridge: "vmbr0", MTU: 1500, Options: "queues=4"}, true, ""},
 		{"net4", "model=vmxnet3,macaddr=BC:24:11:0A:0B:0F,bridge=vmbr0",
 			Network{Interface: "net4", Model: "vmxnet3", MAC: "BC:24:11:0A:0B:0F", Bridge: "vmbr0"}, true, "vmxnet3=BC:24:11:0A:0B:0F,bridge=vmbr0"},
 		{"net5", "bridge=vmbr0", Network{}, false, ""},

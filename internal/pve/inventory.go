@@ -29,6 +29,7 @@ type InventoryVM struct {
 	Tags      []string
 	Uptime    int64
 	Lock      string
+	Pool      string // resource pool; "" for none
 }
 
 // IsQEMU reports whether the guest is a QEMU VM (not a container). An entry
@@ -65,6 +66,7 @@ type resourceEntry struct {
 	Tags     string   `json:"tags"`
 	Uptime   flexInt  `json:"uptime"`
 	Lock     string   `json:"lock"`
+	Pool     string   `json:"pool"`
 }
 
 // Inventory lists every VM and container on every node with one GET
@@ -116,6 +118,7 @@ func inventoryVM(e resourceEntry) (InventoryVM, bool) {
 		Tags:      ParseTags(e.Tags),
 		Uptime:    int64(e.Uptime),
 		Lock:      e.Lock,
+		Pool:      e.Pool,
 	}, true
 }
 

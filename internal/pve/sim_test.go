@@ -424,11 +424,16 @@ func TestSimClone(t *testing.T) {
 	if len(vm.Networks) != 1 || vm.Networks[0].MAC == tmpl.Networks[0].MAC {
 		t.Errorf("clone MAC not regenerated: %+v", vm.Networks)
 	}
-	if err := c.CloneVM(ctx, CloneSpec{SourceNode: "pve", SourceVMID: 9000, NewID: 201, TargetNode: "pve2", Name: "clone-2", Full: true}); err != nil {
-		t.Fatalf("CloneVM to pve2: %v", err)
+	// Another node needs shared storage: qemu-server API2/Qemu.pm clone_vm
+	// dies "can't clone VM to node '<target>' (VM uses local storage)"
+	// before forking when a disk of the source (or the target storage) is
+	// not shared, and local-lvm is not.
+	err = c.CloneVM(ctx, CloneSpec{SourceNode: "pve", SourceVMID: 9000, NewID: 201, TargetNode: "pve2", Name: "clone-2", Full: true})
+	if err == nil || !strings.Contains(err.Error(), "can't clone VM to node 'pve2' (VM uses local storage)") {
+		t.Fatalf("CloneVM to pve2 from local storage: %v, want PVE's refusal", err)
 	}
-	if _, err := c.GetVMConfig(ctx, "pve2", 201); err != nil {
-		t.Errorf("clone on pve2: %v", err)
+	if _, err := c.GetVMConfig(ctx, "pve2", 201); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a refused clone left VM 201 on pve2: %v", err)
 	}
 	err = c.CloneVM(ctx, CloneSpec{SourceNode: "pve", SourceVMID: 9000, NewID: 200, Name: "clone-3"})
 	if !errors.Is(err, ErrAlreadyExists) {

@@ -23,6 +23,7 @@ type VM struct {
 	Disks                   []Disk    // sorted by interface
 	Networks                []Network // sorted by interface
 	Hardware                Hardware  // hardware.go
+	CDROMs                  []CDROM   // sorted by interface
 	OnBoot, Protection      bool
 	Template                bool
 	Status                  string // running|stopped; empty from GetVMConfig
@@ -31,6 +32,7 @@ type VM struct {
 	CreatedAt               int64  // meta ctime (unix seconds), 0 if absent
 	Digest                  string
 	Raw                     map[string]string // every config key, values as strings
+	CloudInit               CloudInit
 }
 
 // BeingCreated reports whether a create or clone task still holds the VM
@@ -149,6 +151,7 @@ func parseVMConfig(node string, vmid int, cfg map[string]string) *VM {
 		CreatedAt: intOr(propertyValue(cfg["meta"], "ctime"), 0),
 		Digest:    cfg["digest"],
 		Raw:       cfg,
+		CloudInit: parseCloudInit(cfg),
 	}
 	for k, v := range cfg {
 		switch {
@@ -162,6 +165,7 @@ func parseVMConfig(node string, vmid int, cfg map[string]string) *VM {
 			}
 		}
 	}
+	vm.CDROMs = parseCDROMs(cfg)
 	sort.Slice(vm.Disks, func(i, j int) bool { return interfaceLess(vm.Disks[i].Interface, vm.Disks[j].Interface) })
 	sort.Slice(vm.Networks, func(i, j int) bool { return interfaceLess(vm.Networks[i].Interface, vm.Networks[j].Interface) })
 	return vm

@@ -52,9 +52,13 @@ func TestParseVMConfig(t *testing.T) {
 			{Interface: "net0", Model: "virtio", MAC: "BC:24:11:00:00:01", Bridge: "vmbr0", Firewall: true, VLAN: 10},
 			{Interface: "net1", Model: "e1000", MAC: "BC:24:11:00:00:02", Bridge: "vmbr1"},
 		},
+		CDROMs: []CDROM{{Interface: "ide2", File: "local:iso/debian-12.iso"}},
 		OnBoot: true, UUID: "5c1b5d1e-2f7e-4a43-9c1e-7f0b0a1c2d3e", CreatedAt: 1712345678,
 		Digest:   "3c5f1b2a9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a",
 		Hardware: parseHardware(map[string]string{"scsihw": "virtio-scsi-single"}), // hardware_test.go tests the parts
+		// No cloud-init drive or options: PVE's defaults (cloudinit_test.go
+		// tests the parts).
+		CloudInit: parseCloudInit(map[string]string{}),
 	}
 	raw2 := vm.Raw
 	vm.Raw = nil

@@ -36,10 +36,12 @@ type CreateSpec struct {
 	MemoryMB                int64
 	Disks                   []Disk
 	Networks                []Network
+	CDROMs                  []CDROM
 	OnBoot, Protection      bool
 	// Hardware is what the configuration sets of firmware and devices
 	// (hardware.go); nil fields take PVE's defaults.
 	Hardware *HardwareChange
+	Pool     string // resource pool to add the VM to; "" for none
 }
 
 // createParams is the POST /nodes/{node}/qemu body for spec.
@@ -75,9 +77,12 @@ func createParams(spec CreateSpec) (url.Values, error) {
 		}
 		seen[n.Interface] = true
 	}
+	if err := checkCreateDrives(spec, seen); err != nil {
+		return nil, err
+	}
 	// The keys and their encoding are ConfigChange's; a new VM leaves out
 	// what is empty or zero and always says onboot and protection.
-	values := ConfigChange{Disks: spec.Disks, Networks: spec.Networks, OnBoot: &spec.OnBoot, Protection: &spec.Protection, Hardware: spec.Hardware}
+	values := ConfigChange{Disks: spec.Disks, Networks: spec.Networks, CDROMs: spec.CDROMs, OnBoot: &spec.OnBoot, Protection: &spec.Protection, Hardware: spec.Hardware}
 	if spec.Name != "" {
 		values.Name = &spec.Name
 	}
@@ -103,6 +108,7 @@ func createParams(spec CreateSpec) (url.Values, error) {
 	for k, v := range set {
 		p.Set(k, v)
 	}
+	setPoolParam(p, spec.Pool)
 	return p, nil
 }
 
@@ -127,6 +133,7 @@ type CloneSpec struct {
 	TargetNode, Name, Description string
 	Full                          bool
 	Storage                       string // target storage, full clones only
+	Pool                          string // resource pool to add the clone to; "" for none
 }
 
 func cloneParams(spec CloneSpec) (url.Values, error) {
@@ -154,6 +161,7 @@ func cloneParams(spec CloneSpec) (url.Values, error) {
 	if spec.Storage != "" {
 		p.Set("storage", spec.Storage)
 	}
+	setPoolParam(p, spec.Pool)
 	return p, nil
 }
 

@@ -21,6 +21,8 @@ import (
 //	POST   /_sim/faults    apply a LabFaults document (JSON body, as for -faults)
 //	DELETE /_sim/faults    clear queued faults and task failures, bring nodes
 //	                       online, repair storages broken through the lab
+//	GET    /_sim/version   {"data":{"version":"9.2","known":["8.2","9.2"]}}
+//	PUT    /_sim/version   pose as another release: {"version":"8.2"}
 const adminPrefix = "/_sim/"
 
 // LabFaults is the document POST /_sim/faults and the -faults flag take.
@@ -225,6 +227,23 @@ func (s *Server) serveAdmin(w http.ResponseWriter, hr *http.Request) {
 			_ = s.SetStorageBroken(id, false) // it exists: it was broken through the lab
 		}
 		res = ok(nil)
+	case "GET version":
+		res = ok(map[string]any{"version": s.PVEVersion(), "known": PVEVersions()})
+	case "PUT version":
+		var doc struct {
+			Version string `json:"version"`
+		}
+		dec := json.NewDecoder(io.LimitReader(hr.Body, 1<<16))
+		dec.DisallowUnknownFields()
+		err := dec.Decode(&doc)
+		if err == nil {
+			err = s.SetPVEVersion(doc.Version)
+		}
+		if err != nil {
+			res = errResp(400, "%s", err.Error())
+			break
+		}
+		res = ok(map[string]any{"version": s.PVEVersion(), "known": PVEVersions()})
 	default:
 		res = errResp(501, "Method '%s %s' not implemented", hr.Method, hr.URL.Path)
 	}

@@ -41,7 +41,7 @@ func TestLabAPIAuthentication(t *testing.T) {
 	st, b := labCall(t, s, "GET", "/_sim/counters", "", "")
 	expect(t, st, b, "401 No ticket", "")
 	st, b = labCall(t, s, "DELETE", "/_sim/faults", "root@pam!x=wrong", "")
-	expect(t, st, b, "401 authentication failure", "")
+	expect(t, st, b, "401 Authentication failed!", "")
 	st, _ = labCall(t, s, "GET", "/_sim/nope", s.Token(), "")
 	if st != "501 Method 'GET /_sim/nope' not implemented" {
 		t.Fatal(st)

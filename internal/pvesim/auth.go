@@ -75,7 +75,26 @@ func (s *Server) AddToken(token string, visibleVMIDs []int) {
 
 func unauthorized(msg string) *resp { return &resp{status: 401, msg: msg, empty: true} }
 
+// delayUnauthorized holds a 401 back until Options.AuthFailureDelay has
+// passed since the request came in: pve-http-server APIServer/AnyEvent.pm
+// "always delay unauthorized calls by 3 seconds" (3 s from the request's
+// start for a handler's 401, handle_api2_request; a flat 3 s when
+// auth_handler fails, handle_request).
+func (s *Server) delayUnauthorized(res *resp, start time.Time) {
+	if res == nil || res.status != 401 || s.opts.AuthFailureDelay <= 0 {
+		return
+	}
+	if d := s.opts.AuthFailureDelay - time.Since(start); d > 0 {
+		sleepOrClose(d, s.closing)
+	}
+}
+
 // authenticate checks the API token header or the ticket cookie (+ CSRF).
+// The texts are pve-manager PVE/HTTPServer.pm auth_handler's: since
+// 26c10a2e ("unify error message in case of auth failure", in 9.1.5) every
+// failed token or ticket is "Authentication failed!"; before, the error of
+// pve-access-control AccessControl.pm verify_token or pve-common Ticket.pm
+// verify_rsa_ticket came through (authFailure).
 func (s *Server) authenticate(hr *http.Request) (*authInfo, *resp) {
 	if h := hr.Header.Get("Authorization"); h != "" {
 		tok, found := strings.CutPrefix(h, "PVEAPIToken=")
@@ -83,21 +102,27 @@ func (s *Server) authenticate(hr *http.Request) (*authInfo, *resp) {
 			tok, found = strings.CutPrefix(h, "PVEAPIToken ")
 		}
 		if !found {
-			return nil, unauthorized("authentication failure")
+			return nil, unauthorized("No ticket")
 		}
 		tok = strings.TrimSpace(tok)
-		id, _, err := splitToken(tok)
-		if err != nil {
-			return nil, unauthorized("authentication failure")
-		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		id, _, err := splitToken(tok)
+		if err != nil {
+			return nil, s.authFailureLocked("no tokenid specified")
+		}
 		for known, ti := range s.tokens {
 			if subtle.ConstantTimeCompare([]byte(known), []byte(tok)) == 1 {
 				return &authInfo{user: id, token: ti, isToken: true}, nil
 			}
 		}
-		return nil, unauthorized("authentication failure")
+		for known := range s.tokens {
+			if knownID, _, _ := splitToken(known); knownID == id {
+				return nil, s.authFailureLocked("invalid token value!")
+			}
+		}
+		user, tokenName, _ := strings.Cut(id, "!")
+		return nil, s.authFailureLocked(fmt.Sprintf("no such token '%s' for user '%s'", tokenName, user))
 	}
 	c, err := hr.Cookie("PVEAuthCookie")
 	if err != nil || c.Value == "" {
@@ -114,7 +139,7 @@ func (s *Server) authenticate(hr *http.Request) (*authInfo, *resp) {
 	defer s.mu.Unlock()
 	ti := s.tickets[ticket]
 	if ti == nil || time.Now().After(ti.expires) {
-		return nil, unauthorized("authentication failure")
+		return nil, s.authFailureLocked("permission denied - invalid PVE ticket")
 	}
 	if hr.Method != http.MethodGet && hr.Method != http.MethodHead {
 		if subtle.ConstantTimeCompare([]byte(hr.Header.Get("CSRFPreventionToken")), []byte(ti.csrf)) != 1 {
@@ -122,6 +147,15 @@ func (s *Server) authenticate(hr *http.Request) (*authInfo, *resp) {
 		}
 	}
 	return &authInfo{user: ti.user}, nil
+}
+
+// authFailureLocked is the 401 for a token or ticket that does not verify:
+// the release's unified text, or the verifier's own (older releases).
+func (s *Server) authFailureLocked(verifierText string) *resp {
+	if t := s.version.authFailed; t != "" {
+		return unauthorized(t)
+	}
+	return unauthorized(verifierText)
 }
 
 func randB64(n int) string {
@@ -207,7 +241,11 @@ func (s *Server) createTicket(r *request) *resp {
 		valid = true
 	}
 	if !valid {
-		return unauthorized("authentication failure")
+		// pve-access-control API2/AccessControl.pm create_ticket dies with
+		// PVE::Exception "authentication failure\n", code 401: a handler
+		// error, so the JSON formatter writes a body, unlike a failed
+		// authentication of a protected call.
+		return errResp(401, "authentication failure")
 	}
 	now := time.Now()
 	ticket := fmt.Sprintf("PVE:%s:%08X::%s", user, now.Unix(), randB64(192))

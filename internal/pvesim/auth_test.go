@@ -65,14 +65,15 @@ func TestTicketLoginGoProxmox(t *testing.T) {
 		t.Fatalf("GET with cookie: %s", res.Status)
 	}
 
-	// Bad credentials: 401 with empty body; go-proxmox reports ErrNotAuthorized.
+	// Bad credentials: 401 through the JSON formatter (create_ticket dies
+	// with a 401 exception); go-proxmox reports ErrNotAuthorized.
 	bad := proxmox.NewClient(s.URL(), proxmox.WithHTTPClient(httpClient(t, s)),
 		proxmox.WithCredentials(&proxmox.Credentials{Username: "root@pam", Password: "nope"}))
 	if _, err := bad.Version(ctx); !errors.Is(err, proxmox.ErrNotAuthorized) {
 		t.Fatalf("bad login: %v", err)
 	}
 	st, body := call(t, s, "POST", "/access/ticket", "", map[string][]string{"username": {"root@pam"}, "password": {"nope"}})
-	expect(t, st, body, "401 authentication failure", "")
+	expect(t, st, body, "401 authentication failure", `{"message":"authentication failure\n","data":null}`)
 	// realm given separately.
 	st, _ = call(t, s, "POST", "/access/ticket", "", map[string][]string{"username": {"root"}, "realm": {"pam"}, "password": {"s3cret"}})
 	if st != "200 OK" {
@@ -83,7 +84,7 @@ func TestTicketLoginGoProxmox(t *testing.T) {
 func TestTicketLoginDisabledWithoutPassword(t *testing.T) {
 	s := startSim(t, Options{PlainHTTP: true})
 	st, b := call(t, s, "POST", "/access/ticket", "", map[string][]string{"username": {"root@pam"}, "password": {""}})
-	expect(t, st, b, "400 Parameter verification failed.", `{"errors":{"password":"property is missing and it is not optional"},"data":null}`)
+	expect(t, st, b, "400 Parameter verification failed.", `{"message":"Parameter verification failed.\n","errors":{"password":"property is missing and it is not optional"},"data":null}`)
 	st, _ = call(t, s, "POST", "/access/ticket", "", map[string][]string{"username": {"root@pam"}, "password": {"x"}})
 	if st != "401 authentication failure" {
 		t.Fatal(st)

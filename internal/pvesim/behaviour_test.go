@@ -162,7 +162,7 @@ func TestStatsLag(t *testing.T) {
 	}
 	waitOK(t, ctx, task)
 	_, b := call(t, s, "GET", "/cluster/resources?type=vm", s.Token(), nil)
-	if b != `{"data":[{"id":"qemu/100","node":"pve","status":"unknown","tags":"a;b","template":0,"type":"qemu","vmid":100}]}` {
+	if b != `{"data":[{"id":"qemu/100","node":"pve","status":"unknown","tags":"a;b","type":"qemu","vmid":100}]}` {
 		t.Fatalf("fresh = %s", b)
 	}
 	// The node list reads the name live.
@@ -199,14 +199,14 @@ func TestTagsNormalised(t *testing.T) {
 		t.Fatalf("tags = %q", vm.Config["tags"])
 	}
 	st, b := call(t, s, "PUT", "/nodes/pve/qemu/100/config", s.Token(), url.Values{"tags": {"-bad"}})
-	expect(t, st, b, "400 Parameter verification failed.", `{"errors":{"tags":"invalid format - invalid characters in tag"},"data":null}`)
+	expect(t, st, b, "400 Parameter verification failed.", `{"message":"Parameter verification failed.\n","errors":{"tags":"invalid format - invalid characters in tag"},"data":null}`)
 }
 
 func TestNodeOffline(t *testing.T) {
 	s := startSim(t, Options{Scenario: "incident", PlainHTTP: true})
 	s.SetNodeOffline("pve2", true)
 	_, b := call(t, s, "GET", "/cluster/resources?type=vm", s.Token(), nil)
-	if !strings.Contains(b, `{"id":"qemu/105","node":"pve2","status":"unknown","template":0,"type":"qemu","vmid":105}`) {
+	if !strings.Contains(b, `{"id":"qemu/105","node":"pve2","status":"unknown","type":"qemu","vmid":105}`) {
 		t.Fatalf("offline VM entry missing: %s", b)
 	}
 	st, b := call(t, s, "GET", "/nodes/pve2/qemu/105/config", s.Token(), nil)
@@ -434,7 +434,7 @@ func TestIncidentScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msg := waitFailed(t, ctx, task); msg != "unable to create VM 500 - cannot import 'downloads': no such pool available" {
+	if msg := waitFailed(t, ctx, task); msg != "unable to create VM 500 - could not activate storage 'downloads', zfs error: cannot import 'downloads': no such pool available" {
 		t.Fatal(msg)
 	}
 	if _, found := s.VM(500); found {

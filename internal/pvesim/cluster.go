@@ -7,9 +7,6 @@ import (
 )
 
 func init() {
-	addRoute("/version", map[string]handlerFunc{"GET": func(s *Server, r *request) *resp {
-		return ok(map[string]any{"version": "8.2.4", "release": "8.2", "repoid": "faa83925c9641325"})
-	}})
 	addRoute("/cluster/status", map[string]handlerFunc{"GET": (*Server).clusterStatus})
 	addRoute("/cluster/resources", map[string]handlerFunc{"GET": (*Server).clusterResources})
 	addRoute("/cluster/nextid", map[string]handlerFunc{"GET": (*Server).nextID})
@@ -79,7 +76,7 @@ func (s *Server) nodeStatus(r *request) *resp {
 	return ok(map[string]any{
 		"uptime":         up,
 		"kversion":       "Linux 6.8.8-2-pve #1 SMP PREEMPT_DYNAMIC PMX 6.8.8-2 (2024-06-24T09:00Z)",
-		"pveversion":     "pve-manager/8.2.4/faa83925c9641325",
+		"pveversion":     s.currentVersion().pveversionText(),
 		"cpu":            0.031,
 		"wait":           0.0004,
 		"idle":           0,
@@ -98,8 +95,8 @@ func (s *Server) nodeStatus(r *request) *resp {
 // the stats (pvestatd, ~10 s), lock and tags from the config.
 func (s *Server) clusterResources(r *request) *resp {
 	typ := r.params["type"]
-	switch typ {
-	case "", "vm", "storage", "node", "sdn", "pool":
+	switch typ { // the parameter's enum (API2/Cluster.pm resources); "pool" is not in it
+	case "", "vm", "storage", "node", "sdn":
 	default:
 		return paramErr1("type", fmt.Sprintf("value '%s' does not have a value in the enumeration 'vm, storage, node, sdn'", typ))
 	}
@@ -110,7 +107,6 @@ func (s *Server) clusterResources(r *request) *resp {
 
 func (s *Server) clusterResourcesFromView(r *request, typ string) *resp {
 	out := []map[string]any{}
-	now := time.Now()
 	if typ == "" || typ == "vm" {
 		for _, id := range s.sortedVMIDs() {
 			v := s.vms[id]
@@ -119,7 +115,6 @@ func (s *Server) clusterResourcesFromView(r *request, typ string) *resp {
 			}
 			e := map[string]any{
 				"id": v.Type + "/" + strconv.Itoa(id), "type": v.Type, "vmid": id, "node": v.Node,
-				"template": boolInt(v.Conf["template"] == "1"),
 			}
 			if l := v.Conf["lock"]; l != "" {
 				e["lock"] = l
@@ -130,19 +125,7 @@ func (s *Server) clusterResourcesFromView(r *request, typ string) *resp {
 			if v.Pool != "" {
 				e["pool"] = v.Pool
 			}
-			fresh := now.Sub(v.CreatedAt) < s.opts.StatsLag
-			if s.offline[v.Node] || fresh {
-				e["status"] = "unknown"
-			} else {
-				for k, val := range s.vmStatsLocked(v) {
-					e[k] = val
-				}
-				e["maxcpu"] = e["cpus"]
-				delete(e, "cpus")
-				delete(e, "pid")
-				e["name"] = v.name()
-				e["status"] = v.status()
-			}
+			s.stats[id].addTo(e) // stats.go: up to StatsRefresh old
 			out = append(out, e)
 		}
 	}
@@ -190,10 +173,14 @@ func (s *Server) nextID(r *request) *resp {
 		}
 		return ok(strconv.Itoa(vmid))
 	}
-	for id := 100; id <= 999999999; id++ {
+	// pve-manager API2/Cluster.pm nextid: datacenter.cfg next-id, by default
+	// lower 100 and upper 1000000 ("lower than the schema-maximum"), upper
+	// excluded from the search but printed in the error.
+	const lower, upper = 100, 1000 * 1000
+	for id := lower; id < upper; id++ {
 		if s.vms[id] == nil {
 			return ok(strconv.Itoa(id))
 		}
 	}
-	return err500("unable to get any free VMID in range [100, 999999999]")
+	return err500("unable to get any free VMID in range [%d, %d]", lower, upper)
 }

@@ -25,17 +25,17 @@ func TestHardwareFormats(t *testing.T) {
 	for _, tt := range []struct {
 		key, value, wantBody string
 	}{
-		{"vga", "hdmi", `{"errors":{"vga":"invalid format - format error\nvga.type: value 'hdmi' does not have a value in the enumeration 'cirrus, qxl, qxl2, qxl3, qxl4, none, serial0, serial1, serial2, serial3, std, virtio, virtio-gl, vmware'\n"},"data":null}`},
-		{"vga", "std,memory=1024", `{"errors":{"vga":"invalid format - format error\nvga.memory: value must have a maximum value of 512\n"},"data":null}`},
-		{"vga", "std,colour=1", `{"errors":{"vga":"invalid format - invalid key in comma-separated list property: colour\n"},"data":null}`},
-		{"machine", "q36", `{"errors":{"machine":"invalid format - format error\nmachine.type: value does not match the regex pattern\n"},"data":null}`},
-		{"startup", "order=first", `{"errors":{"startup":"invalid format - unable to parse startup options\n"},"data":null}`},
-		{"serial0", "tty0", `{"errors":{"serial0":"value does not match the regex pattern"},"data":null}`},
-		{"efidisk0", "local-lvm:1,efitype=8m", `{"errors":{"efidisk0":"invalid format - format error\nefidisk0.efitype: value '8m' does not have a value in the enumeration '2m, 4m'\n"},"data":null}`},
-		{"efidisk0", "local-lvm:1,pre-enrolled-keys=maybe", `{"errors":{"efidisk0":"invalid format - format error\nefidisk0.pre-enrolled-keys: type check ('boolean') failed - got 'maybe'\n"},"data":null}`},
-		{"boot", "order=scsi0;efidisk0", `{"errors":{"boot":"invalid format - format error\nboot.order: invalid format - invalid boot device 'efidisk0'\n\n"},"data":null}`},
-		{"bios", "uefi", `{"errors":{"bios":"value 'uefi' does not have a value in the enumeration 'seabios, ovmf'"},"data":null}`},
-		{"numa", "yes", `{"errors":{"numa":"type check ('boolean') failed - got 'yes'"},"data":null}`},
+		{"vga", "hdmi", `{"message":"Parameter verification failed.\n","errors":{"vga":"invalid format - format error\nvga.type: value 'hdmi' does not have a value in the enumeration 'cirrus, qxl, qxl2, qxl3, qxl4, none, serial0, serial1, serial2, serial3, std, virtio, virtio-gl, vmware'\n"},"data":null}`},
+		{"vga", "std,memory=1024", `{"message":"Parameter verification failed.\n","errors":{"vga":"invalid format - format error\nvga.memory: value must have a maximum value of 512\n"},"data":null}`},
+		{"vga", "std,colour=1", `{"message":"Parameter verification failed.\n","errors":{"vga":"invalid format - invalid key in comma-separated list property: colour\n"},"data":null}`},
+		{"machine", "q36", `{"message":"Parameter verification failed.\n","errors":{"machine":"invalid format - format error\nmachine.type: value does not match the regex pattern\n"},"data":null}`},
+		{"startup", "order=first", `{"message":"Parameter verification failed.\n","errors":{"startup":"invalid format - unable to parse startup options\n"},"data":null}`},
+		{"serial0", "tty0", `{"message":"Parameter verification failed.\n","errors":{"serial0":"value does not match the regex pattern"},"data":null}`},
+		{"efidisk0", "local-lvm:1,efitype=8m", `{"message":"Parameter verification failed.\n","errors":{"efidisk0":"invalid format - format error\nefidisk0.efitype: value '8m' does not have a value in the enumeration '2m, 4m'\n"},"data":null}`},
+		{"efidisk0", "local-lvm:1,pre-enrolled-keys=maybe", `{"message":"Parameter verification failed.\n","errors":{"efidisk0":"invalid format - format error\nefidisk0.pre-enrolled-keys: type check ('boolean') failed - got 'maybe'\n"},"data":null}`},
+		{"boot", "order=scsi0;efidisk0", `{"message":"Parameter verification failed.\n","errors":{"boot":"invalid format - format error\nboot.order: invalid format - invalid boot device 'efidisk0'\n\n"},"data":null}`},
+		{"bios", "uefi", `{"message":"Parameter verification failed.\n","errors":{"bios":"value 'uefi' does not have a value in the enumeration 'seabios, ovmf'"},"data":null}`},
+		{"numa", "yes", `{"message":"Parameter verification failed.\n","errors":{"numa":"type check ('boolean') failed - got 'yes'"},"data":null}`},
 	} {
 		st, b := call(t, s, "PUT", "/nodes/pve/qemu/100/config", tok, url.Values{tt.key: {tt.value}})
 		expect(t, st, b, bad, tt.wantBody)

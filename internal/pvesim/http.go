@@ -125,6 +125,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if s.opts.Latency > 0 {
 		sleepOrClose(s.opts.Latency, s.closing)
 	}
+	start := time.Now()
 	method := hr.Method
 	rel, isAPI := strings.CutPrefix(hr.URL.Path, apiPrefix)
 	if rel == "" {
@@ -160,6 +161,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if rt == nil || rt.pattern != "/access/ticket" {
 		a, res := s.authenticate(hr)
 		if res != nil {
+			s.delayUnauthorized(res, start)
 			s.write(w, res, false)
 			return
 		}
@@ -190,6 +192,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 			res = rt.handlers[method](s, r)
 		}
 	}
+	s.delayUnauthorized(res, start)
 	s.write(w, res, fault != nil && fault.DropAfterHandling)
 }
 
@@ -327,25 +330,29 @@ func (s *Server) write(w http.ResponseWriter, res *resp, drop bool) {
 			return
 		}
 	}
-	writeRaw(w, res)
+	writeRaw(w, res, s.currentVersion().messageInBody)
 }
 
-// errorBody renders PVE's error body for a response.
-func errorBody(res *resp) []byte {
-	if res.empty || res.status == 401 {
+// errorBody renders PVE's error body for a response: pve-manager
+// PVE/HTTPServer.pm rest_handler turns a handler's exception into status,
+// message and errors, and the JSON formatter (pve-http-server
+// Formatter/Standard.pm prepare_response_data) writes data, errors and,
+// from pve-http-server 5.2.0 on, message. Failures before a handler runs
+// (authentication, a dead node) have no body (APIServer/AnyEvent.pm).
+func errorBody(res *resp, withMessage bool) []byte {
+	if res.empty {
 		return nil
 	}
-	if res.status == 400 && res.errors != nil {
-		b, _ := json.Marshal(struct {
-			Errors map[string]string `json:"errors"`
-			Data   any               `json:"data"`
-		}{res.errors, nil})
-		return b
+	body := struct {
+		Message *string           `json:"message,omitempty"`
+		Errors  map[string]string `json:"errors,omitempty"`
+		Data    any               `json:"data"`
+	}{Errors: res.errors}
+	if withMessage {
+		m := strings.TrimRight(res.msg, "\n") + "\n"
+		body.Message = &m
 	}
-	b, _ := json.Marshal(struct {
-		Message string `json:"message"`
-		Data    any    `json:"data"`
-	}{strings.TrimRight(res.msg, "\n") + "\n", nil})
+	b, _ := json.Marshal(body)
 	return b
 }
 
@@ -358,8 +365,8 @@ func statusReason(msg string) string {
 
 // writeRaw hijacks the connection to write PVE's status line verbatim,
 // which net/http cannot do (it always uses the standard reason phrase).
-func writeRaw(w http.ResponseWriter, res *resp) {
-	body := errorBody(res)
+func writeRaw(w http.ResponseWriter, res *resp, withMessage bool) {
+	body := errorBody(res, withMessage)
 	hj, okh := w.(http.Hijacker)
 	if !okh {
 		w.Header().Set("Content-Type", "application/json;charset=UTF-8")

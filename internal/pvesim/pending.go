@@ -107,7 +107,9 @@ func (v *vmState) configView(current bool) map[string]string {
 
 // qemuConfigJSON is GET .../config: typed values and the file's digest.
 func qemuConfigJSON(v *vmState, current bool) map[string]any {
-	m := typedConfig("qemu", v.configView(current))
+	view := v.configView(current)
+	maskCloudInit(view)
+	m := typedConfig("qemu", view)
 	m["digest"] = v.digest()
 	return m
 }
@@ -165,7 +167,7 @@ func (s *Server) qemuPendingFull(r *request) *resp {
 // digest and lock, then pending, then apply or hotplug.
 func (s *Server) updateVMConfigLocked(v *vmState, set map[string]string, del []string, digest string, skiplock bool) ([]string, error) {
 	if digest != "" && digest != v.digest() {
-		return nil, errors.New(digestMismatch)
+		return nil, errors.New(s.pveVersionLocked().digestMismatch)
 	}
 	if !skiplock {
 		if err := lockErr(v); err != nil {
@@ -175,6 +177,10 @@ func (s *Server) updateVMConfigLocked(v *vmState, set map[string]string, del []s
 	if err := checkBootOrder(v, set, del); err != nil {
 		return nil, err
 	}
+	if err := s.checkCDROMMediaLocked(v.Node, set); err != nil {
+		return nil, err
+	}
+	hashCloudInitPassword(v.Conf, set)
 	if !v.Running && !v.hasPending() {
 		return s.applyConfigLocked(v, set, del)
 	}

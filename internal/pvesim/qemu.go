@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +33,10 @@ func init() {
 	})
 }
 
-// vmidValue validates a vmid like PVE's pve-vmid option.
+// vmidValue validates a vmid like PVE's pve-vmid standard option (pve-common
+// JSONSchema.pm): check_prop checks the type, then the format
+// (pve_verify_vmid, m/^[1-9][0-9]{2,8}$/), and only then minimum (100) and
+// maximum (999999999), which the format already covers.
 func vmidValue(v string, required bool) (int, string) {
 	if v == "" {
 		if required {
@@ -43,15 +47,14 @@ func vmidValue(v string, required bool) (int, string) {
 	if !intRE.MatchString(v) {
 		return 0, fmt.Sprintf("type check ('integer') failed - got '%s'", v)
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n > 999999999 {
-		return 0, "value must have a maximum value of 999999999"
+	if !vmidFormatRE.MatchString(v) {
+		return 0, "invalid format - value does not look like a valid VM ID"
 	}
-	if n < 100 {
-		return 0, "value must have a minimum value of 100"
-	}
+	n, _ := strconv.Atoi(v) // at most 9 digits
 	return n, ""
 }
+
+var vmidFormatRE = regexp.MustCompile(`^[1-9][0-9]{2,8}$`)
 
 func pathVMID(r *request) (int, *resp) {
 	n, msg := vmidValue(r.vars["vmid"], true)
@@ -145,6 +148,10 @@ func checkParams(params map[string]string, spec map[string]paramSpec, allowConfi
 		}
 		switch sp.kind {
 		case kNet:
+			if msg := checkNetLimits(k, v); msg != "" {
+				errs[k] = msg
+				continue
+			}
 			nv, msg := normalizeNet(k, v, "")
 			if msg != "" {
 				errs[k] = msg
@@ -155,6 +162,11 @@ func checkParams(params map[string]string, spec map[string]paramSpec, allowConfi
 		case kDisk:
 			if parseDisk(v).volume == "" {
 				errs[k] = fmt.Sprintf("invalid format - format error %s.file: property is missing and it is not optional", k)
+				continue
+			}
+			var msg string
+			if v, msg = checkDriveValue(k, v); msg != "" {
+				errs[k] = msg
 				continue
 			}
 		default:
@@ -260,6 +272,13 @@ func (s *Server) vmEntryLocked(v *vmState) map[string]any {
 	}
 	if v.Conf["template"] == "1" {
 		m["template"] = 1
+	}
+	// QemuServer.pm vmstatus: serial = 1 if conf_has_serial (serial0..3).
+	for i := range 4 {
+		if v.Conf["serial"+strconv.Itoa(i)] != "" {
+			m["serial"] = 1
+			break
+		}
 	}
 	return m
 }

@@ -19,34 +19,35 @@ func (s *Server) cloneQemu(r *request) *resp {
 		"bwlimit": intSpec(0, 0),
 	}, false, "newid")
 	newid := vmidParam(r, "newid", true, errs)
+	checkPoolParam(vals, errs)
 	if len(errs) > 0 {
 		return paramErr(errs)
 	}
 	return s.withGuestID(r, vmid, "qemu", "VM.Clone", func(src *vmState) *resp {
-		target := src.Node
-		if tn := vals["target"]; tn != "" {
-			if !s.nodeKnown(tn) {
-				return err500("no such cluster node '%s'", tn)
-			}
-			target = tn
+		// clone_vm $load_and_check: check_pool_exist comes first.
+		if res := s.checkPoolExistsLocked(vals["pool"]); res != nil {
+			return res
 		}
-		if st := vals["storage"]; st != "" {
-			if sd := s.storageLocked(st); sd == nil || !sd.onNode(target) {
-				return err500("storage '%s' does not exist", st)
-			}
+		early, res := s.cloneEarlyChecksLocked(src, newid, vals)
+		if res != nil {
+			return res
 		}
-		if err := lockErr(src); err != nil {
-			return err500("%s", err.Error())
-		}
-		if s.vms[newid] != nil {
-			return err500("unable to create VM %d: config file already exists", newid)
+		target := early.target
+		if other := s.vms[newid]; other != nil {
+			// Only the local node's config file was checked up front; the
+			// worker's file_set_contents of the temporary config then fails
+			// in pmxcfs, before any lock on newid is useful ($clonefn).
+			return ok(s.newTaskLocked(src.Node, "qmclone", strconv.Itoa(vmid), r.auth.user, func(string) ([]string, error) {
+				return []string{fmt.Sprintf("creating a clone of VM %d with ID %d", vmid, newid)},
+					fmt.Errorf("close (rename) atomic file '/etc/pve/nodes/%s/qemu-server/%d.conf' failed: File exists", src.Node, newid)
+			}).UPID)
 		}
 		conf := map[string]string{}
 		for k, val := range src.Conf {
 			switch {
 			case k == "lock" || k == "template" || strings.HasPrefix(k, "unused"):
 				continue
-			case isDiskKey(k) && parseDisk(val).isVolume():
+			case isDiskKey(k) && (parseDisk(val).isVolume() || isCloudInitDrive(val)):
 				continue // cloned by the task
 			case netKeyRE.MatchString(k):
 				nv, _ := normalizeNet(k, stripMAC(val), "")
@@ -70,7 +71,7 @@ func (s *Server) cloneQemu(r *request) *resp {
 			conf["vmgenid"] = newUUID()
 		}
 		conf["lock"] = "clone"
-		nv := &vmState{VMID: newid, Node: target, Type: "qemu", Conf: conf, CreatedAt: time.Now(), Pool: vals["pool"]}
+		nv := &vmState{VMID: newid, Node: target, Type: "qemu", Conf: conf, CreatedAt: time.Now()}
 		s.vms[newid] = nv
 		if !r.auth.full() {
 			r.auth.token.visible[newid] = true
@@ -99,6 +100,15 @@ func (s *Server) cloneQemu(r *request) *resp {
 				if !isDiskKey(k) {
 					continue
 				}
+				if isCloudInitDrive(srcNow.Conf[k]) {
+					val, err := s.cloneCloudInitLocked(newid, srcNow.Conf[k], storeOverride)
+					if err != nil {
+						remove()
+						return lines, err
+					}
+					newConf[k] = val
+					continue
+				}
 				d := parseDisk(srcNow.Conf[k])
 				if !d.isVolume() {
 					continue
@@ -115,13 +125,17 @@ func (s *Server) cloneQemu(r *request) *resp {
 				}
 				if srcSD.Missing {
 					remove()
-					return lines, srcSD.missingErr()
+					return lines, srcSD.activationErr()
 				}
 				if dst.Missing {
 					remove()
-					return lines, dst.missingErr()
+					return lines, dst.activationErr()
 				}
-				lines = append(lines, fmt.Sprintf("create full clone of drive %s (%s)", k, d.volume))
+				kind := "full"
+				if !early.full {
+					kind = "linked" // vdisk_clone on the template's base volume
+				}
+				lines = append(lines, fmt.Sprintf("create %s clone of drive %s (%s)", kind, k, d.volume))
 				idx := s.nextDiskIndexLocked(newid, newConf)
 				nd := diskSpec{volume: volumeName(dst, newid, idx, format), opts: copyConf(d.opts)}
 				newConf[k] = nd.String()
@@ -131,6 +145,7 @@ func (s *Server) cloneQemu(r *request) *resp {
 			}
 			delete(newConf, "lock")
 			cur.Conf = newConf
+			s.addVMToPoolLocked(cur, vals["pool"])
 			return lines, nil
 		}, s.cloneLockSteps(src, newid, storeOverride)...)
 		return ok(t.UPID)

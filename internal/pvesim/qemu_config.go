@@ -3,6 +3,7 @@ package pvesim
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -25,8 +26,14 @@ var updateExtras = map[string]paramSpec{
 	"background_delay": intSpec(1, 30),
 }
 
-const digestMismatch = "checksum missmatch (file change by other user?)"
-
+// updateQemuConfig is qemu-server API2/Qemu.pm $update_vm_api, shared by
+// POST (async, a qmconfig task) and PUT (sync). In its order: the schema
+// check (400), skiplock for root@pam only (400), "no options specified"
+// (500), the revert and delete lists (400), then $load_and_check_config's
+// early checks before forking or locking (9.x; 8.2.4 runs the same checks
+// in $updatefn under lock_config before fork_worker): a missing config, a
+// stale digest and a lock are a synchronous 500 without a task, for POST
+// as for PUT. The worker (or PUT, under lock_config) checks again.
 func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 	vmid, res := pathVMID(r)
 	if res != nil {
@@ -38,45 +45,81 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 			errs["background_delay"] = notInSchema
 		}
 	}
-	var del []string
-	for _, k := range strings.FieldsFunc(vals["delete"], func(c rune) bool { return c == ',' || c == ';' || c == ' ' }) {
-		if _, known := specFor(k); !known {
+	for _, k := range splitList(vals["delete"]) {
+		if !configIDRE.MatchString(k) {
+			// pve-configid-list, pve-common JSONSchema.pm pve_verify_configid.
 			errs["delete"] = fmt.Sprintf("invalid format - invalid configuration ID '%s'", k)
-			continue
 		}
-		if _, set := vals[k]; set {
-			errs["delete"] = fmt.Sprintf("you can't use '-%s' and -delete %s' at the same time", k, k)
-		}
-		del = append(del, k)
 	}
 	if len(errs) > 0 {
 		return paramErr(errs)
 	}
+	if msg := sshKeysProblem(vals); msg != "" {
+		return err500("%s", msg)
+	}
 	digest, skiplock := vals["digest"], vals["skiplock"] == "1"
+	if res := rootOnly(r, "skiplock"); res != nil {
+		return res
+	}
+	delStr, revertStr := vals["delete"], vals["revert"]
 	for _, k := range []string{"delete", "digest", "skiplock", "revert", "force", "background_delay"} {
 		delete(vals, k)
 	}
-	if len(vals) == 0 && len(del) == 0 {
+	if delStr == "" && revertStr == "" && len(vals) == 0 {
 		return err500("no options specified")
 	}
-	update := func(v *vmState) *resp {
-		if sync {
-			if _, err := s.updateVMConfigLocked(v, vals, del, digest, skiplock); err != nil {
-				return err500("%s", err.Error())
-			}
-			s.persistLocked()
-			return ok(nil)
+	revert := map[string]bool{}
+	for _, k := range splitList(revertStr) {
+		if _, known := specFor(k); !known {
+			return paramErr1("revert", fmt.Sprintf("unknown option '%s'", k))
 		}
-		check := func() error {
-			if digest != "" && digest != v.digest() {
-				return errors.New(digestMismatch)
-			}
-			if !skiplock {
-				return lockErr(v)
-			}
-			return nil
+		revert[k] = true // accepted; reverting pending values is not modelled
+	}
+	var del []string
+	for _, k := range splitList(delStr) {
+		if k == "cdrom" {
+			k = "ide2"
 		}
-		t := s.newCheckedTaskLocked(v.Node, "qmconfig", strconv.Itoa(vmid), r.auth.user, check, func(fail string) ([]string, error) {
+		if _, set := vals[k]; set {
+			return paramErr1("delete", fmt.Sprintf("you can't use '-%s' and -delete %s' at the same time", k, k))
+		}
+		if revert[k] {
+			return paramErr1("revert", fmt.Sprintf("you can't use '-delete %s' and -revert %s' at the same time", k, k))
+		}
+		if _, known := specFor(k); !known {
+			return paramErr1("delete", fmt.Sprintf("unknown option '%s'", k))
+		}
+		del = append(del, k)
+	}
+	// $load_and_check_config->(0): early checks before forking/locking.
+	early := func(v *vmState) *resp {
+		if digest != "" && digest != v.digest() {
+			return err500("%s", s.pveVersionLocked().digestMismatch)
+		}
+		if err := lockErr(v); err != nil && !skiplock {
+			return err500("%s", err.Error())
+		}
+		return nil
+	}
+	if sync {
+		if res := s.withGuestID(r, vmid, "qemu", "VM.Config.Options", early); res != nil {
+			return res
+		}
+		return s.withConfigLock(vmid, func() *resp {
+			return s.withGuestID(r, vmid, "qemu", "VM.Config.Options", func(v *vmState) *resp {
+				if _, err := s.updateVMConfigLocked(v, vals, del, digest, skiplock); err != nil {
+					return err500("%s", err.Error())
+				}
+				s.persistLocked()
+				return ok(nil)
+			})
+		})
+	}
+	return s.withGuestID(r, vmid, "qemu", "VM.Config.Options", func(v *vmState) *resp {
+		if res := early(v); res != nil {
+			return res
+		}
+		t := s.newTaskLocked(v.Node, "qmconfig", strconv.Itoa(vmid), r.auth.user, func(fail string) ([]string, error) {
 			if fail != "" {
 				return nil, errors.New(fail)
 			}
@@ -84,29 +127,21 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 			if cur == nil {
 				return nil, errNoConfig(v.confPath())
 			}
+			// $updatefn under lock_config repeats the checks.
 			return s.updateVMConfigLocked(cur, vals, del, digest, skiplock)
 		}, s.configLockSteps(vmid)...)
 		return ok(t.UPID)
-	}
-	if sync {
-		// Early checks before locking ($load_and_check_config), then again
-		// under lock_config.
-		early := s.withGuestID(r, vmid, "qemu", "VM.Config.Options", func(v *vmState) *resp {
-			if digest != "" && digest != v.digest() {
-				return err500("%s", digestMismatch)
-			}
-			if err := lockErr(v); err != nil && !skiplock {
-				return err500("%s", err.Error())
-			}
-			return nil
-		})
-		if early != nil {
-			return early
-		}
-		return s.withConfigLock(vmid, func() *resp { return s.withGuestID(r, vmid, "qemu", "VM.Config.Options", update) })
-	}
-	return s.withGuestID(r, vmid, "qemu", "VM.Config.Options", update)
+	})
 }
+
+// splitList is pve-common PVE::Tools::split_list: items separated by
+// commas, semicolons, spaces or NULs.
+func splitList(v string) []string {
+	return strings.FieldsFunc(v, func(c rune) bool { return c == ',' || c == ';' || c == ' ' || c == 0 })
+}
+
+// configIDRE is pve-common JSONSchema.pm $CONFIGID_RE (case-insensitive).
+var configIDRE = regexp.MustCompile(`(?i)^[a-z][a-z0-9_-]+$`)
 
 // applyConfigLocked is qemu-server's update function once its callers
 // checked the digest and the lock: set and delete options (disks move to
@@ -173,6 +208,7 @@ func (s *Server) applyConfigLocked(v *vmState, set map[string]string, del []stri
 			conf[k] = val
 		}
 	}
+	recordCloudInitChanges(v, v.Conf, conf)
 	v.Conf = conf
 	return lines, nil
 }

@@ -28,6 +28,7 @@ func mergeSpec(extra map[string]paramSpec) map[string]paramSpec {
 func (s *Server) createQemu(r *request) *resp {
 	vals, errs := checkParams(r.params, mergeSpec(createExtras), true, "vmid")
 	vmid := vmidParam(r, "vmid", true, errs)
+	checkPoolParam(vals, errs)
 	if len(errs) > 0 {
 		return paramErr(errs)
 	}
@@ -43,6 +44,9 @@ func (s *Server) createQemu(r *request) *resp {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if res := s.checkPoolExistsLocked(pool); res != nil {
+		return res
+	}
 	// Storage checks run before the config is created, as in qemu-server.
 	for k, val := range vals {
 		if !isDiskKey(k) {
@@ -60,7 +64,7 @@ func (s *Server) createQemu(r *request) *resp {
 		return err500("unable to create VM %d - VM %d already exists on node '%s'", vmid, vmid, ex.Node)
 	}
 	now := time.Now()
-	v := &vmState{VMID: vmid, Node: node, Type: "qemu", Conf: map[string]string{"lock": "create"}, CreatedAt: now, Pool: pool}
+	v := &vmState{VMID: vmid, Node: node, Type: "qemu", Conf: map[string]string{"lock": "create"}, CreatedAt: now}
 	s.vms[vmid] = v
 	if !r.auth.full() {
 		r.auth.token.visible[vmid] = true
@@ -78,6 +82,10 @@ func (s *Server) createQemu(r *request) *resp {
 			return nil, errors.New(fail)
 		}
 		conf := copyConf(vals)
+		if err := s.checkCDROMMediaLocked(node, conf); err != nil {
+			remove()
+			return nil, fmt.Errorf("unable to create VM %d - %v", vmid, err)
+		}
 		lines, err := s.allocDisksLocked(vmid, node, conf, vals["storage"])
 		if err != nil {
 			remove()
@@ -103,6 +111,7 @@ func (s *Server) createQemu(r *request) *resp {
 			}
 		}
 		v.Conf = conf
+		s.addVMToPoolLocked(v, pool)
 		if start && conf["template"] != "1" {
 			v.Running = true
 			v.StartedAt = time.Now()
@@ -160,6 +169,13 @@ func (s *Server) allocDisksLocked(vmid int, node string, conf map[string]string,
 			continue
 		}
 		d := parseDisk(conf[k])
+		if d.cloudinit {
+			l, err := s.allocCloudInitLocked(vmid, node, k, conf, d)
+			if lines = append(lines, l...); err != nil {
+				return lines, err
+			}
+			continue
+		}
 		if !d.alloc {
 			continue
 		}
@@ -168,7 +184,7 @@ func (s *Server) allocDisksLocked(vmid int, node string, conf map[string]string,
 			return lines, fmt.Errorf("storage '%s' does not exist", d.store)
 		}
 		if sd.Missing {
-			return lines, sd.missingErr()
+			return lines, sd.activationErr() // vdisk_alloc activates the storage first
 		}
 		idx := s.nextDiskIndexLocked(vmid, conf)
 		format := d.opts["format"]

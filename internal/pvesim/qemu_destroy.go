@@ -20,8 +20,8 @@ func (s *Server) destroyQemu(r *request) *resp {
 	}
 	skiplock := vals["skiplock"] == "1"
 	purgeUnreferenced := vals["destroy-unreferenced-disks"] == "1"
-	if skiplock && !strings.HasPrefix(r.auth.user, "root@pam") {
-		return paramErr1("skiplock", "Only root may use this option.")
+	if res := rootOnly(r, "skiplock"); res != nil {
+		return res
 	}
 	return s.withGuestID(r, vmid, "qemu", "VM.Allocate", func(v *vmState) *resp {
 		if v.Conf["protection"] == "1" {
@@ -98,6 +98,7 @@ func (s *Server) destroyQemu(r *request) *resp {
 			}
 			s.leftoverVolumes = append(s.leftoverVolumes, leftovers...)
 			delete(s.vms, vmid)
+			s.removeVMAccessLocked(vmid)
 			return lines, nil
 		})
 		return ok(t.UPID)

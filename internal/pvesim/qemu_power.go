@@ -37,6 +37,13 @@ func (s *Server) qemuAction(r *request) *resp {
 		return paramErr(errs)
 	}
 	skiplock := vals["skiplock"] == "1"
+	rootParams := []string{"skiplock"}
+	if action == "start" {
+		rootParams = append(rootParams, "stateuri", "migratedfrom", "migration_type", "migration_network", "targetstorage", "force-cpu", "with-conntrack-state", "nets-host-mtu")
+	}
+	if res := rootOnly(r, rootParams...); res != nil {
+		return res
+	}
 	return s.withGuestID(r, vmid, "qemu", "VM.PowerMgmt", func(v *vmState) *resp {
 		if (action == "reboot" || action == "reset") && !v.Running {
 			return err500("VM %d not running", vmid)
@@ -78,6 +85,10 @@ func (s *Server) qemuAction(r *request) *resp {
 					return nil, fmt.Errorf("VM %d already running", vmid)
 				}
 				lines = s.applyPendingLocked(cur) // vm_start_nolock
+				regenerateCloudInitLocked(cur)
+				if err := s.activateVolumesLocked(cur.Conf); err != nil {
+					return lines, err
+				}
 				cur.Running = true
 				cur.StartedAt = time.Now()
 				s.nextPID++
@@ -92,6 +103,7 @@ func (s *Server) qemuAction(r *request) *resp {
 				}
 				if action == "reboot" { // a shutdown and a start; a reset keeps the process
 					lines = s.applyPendingLocked(cur)
+					regenerateCloudInitLocked(cur)
 				}
 				cur.StartedAt = time.Now()
 			}

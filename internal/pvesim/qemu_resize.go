@@ -27,7 +27,7 @@ func (s *Server) resizeQemu(r *request) *resp {
 	disk := vals["disk"]
 	return s.withGuestID(r, vmid, "qemu", "VM.Config.Disk", func(v *vmState) *resp {
 		if dg := vals["digest"]; dg != "" && dg != v.digest() {
-			return err500("%s", digestMismatch)
+			return err500("%s", s.pveVersionLocked().digestMismatch)
 		}
 		if vals["skiplock"] != "1" {
 			if err := lockErr(v); err != nil {
@@ -63,7 +63,7 @@ func (s *Server) resizeQemu(r *request) *resp {
 			}
 			cd := parseDisk(curVM.Conf[disk])
 			if sd := s.storageLocked(cd.store); sd != nil && sd.Missing {
-				return nil, sd.missingErr()
+				return nil, sd.activationErr() // resize_vm: activate_volumes first
 			}
 			if newSize == cur {
 				return nil, nil

@@ -5,15 +5,20 @@
 //
 // Choices worth knowing when writing clients against it:
 //   - Errors are written on a hijacked connection ("Connection: close") so the
-//     status line carries PVE's message; 401 and 595 have an empty body.
+//     status line carries PVE's message. A handler's error has a JSON body
+//     ({"data":null}, "errors" for a 400, and "message" from PVE 9 on);
+//     a failed authentication and 595 have none. Options.PVEVersion
+//     ("8.2" or "9.2", the default) picks the release's texts and /version
+//     (pveversion.go); every 401 waits Options.AuthFailureDelay (PVE: 3 s).
 //   - A dead node (SetNodeOffline) answers "595 No route to host", as pveproxy
 //     does when it cannot reach the node it proxies to.
 //   - While qmcreate runs the config holds only "lock: create" (qemu-server's
 //     create_and_lock_config); name and options appear when the task ends.
-//   - PUT .../config checks digest and lock synchronously; POST .../config
-//     does so inside its qmconfig task (the POST itself returns a UPID).
-//     The digest error is qemu-server's "checksum missmatch (file change by
-//     other user?)", typo included.
+//   - POST and PUT .../config check parameters (400), then the digest and
+//     the lock before forking or locking (qemu-server $update_vm_api's early
+//     checks): a stale digest or a locked VM is a synchronous 500, no task.
+//     PUT then applies under the config lock; POST's qmconfig worker takes
+//     the lock and checks again (a change in between fails the task).
 //   - Checks a PVE worker does first (lock, template, already running) fail a
 //     task at once; the effect of a successful task lands after TaskDuration.
 //   - Tokens added with visible VMIDs also see the VMs they create or clone.
@@ -61,9 +66,17 @@ type Options struct {
 	Latency        time.Duration // per request
 	TaskDuration   time.Duration // how long tasks run (default 0: tasks finish "at once" but still async)
 	StatsLag       time.Duration // how long a new VM shows no name / status "unknown" in /cluster/resources
-	StatePath      string        // JSON file persisted atomically (tmp+rename) on change and on Close
-	Locks          LockOptions   // config and storage lock timeouts and hold times (locks.go)
-	ExtraVMs       int           // stopped VMs named other-<i> added on top of the scenario (extravms.go)
+	// StatsRefresh is how old a VM's /cluster/resources statistics (name,
+	// status, template, usage) may get before they are retaken; PVE's
+	// pvestatd refreshes them every 10 s. 0: live (stats.go).
+	StatsRefresh time.Duration
+	StatePath    string      // JSON file persisted atomically (tmp+rename) on change and on Close
+	Locks        LockOptions // config and storage lock timeouts and hold times (locks.go)
+	ExtraVMs     int         // stopped VMs named other-<i> added on top of the scenario (extravms.go)
+	// AuthFailureDelay holds every 401 back this long after the request
+	// came in; PVE waits 3 s (auth.go delayUnauthorized). 0: no delay.
+	AuthFailureDelay time.Duration
+	PVEVersion       string // release to pose as, "8.2" or "9.2" (default DefaultPVEVersion; pveversion.go)
 }
 
 // Server is the simulator. All exported methods are safe for concurrent use.
@@ -71,6 +84,7 @@ type Server struct {
 	opts Options
 
 	mu       sync.Mutex
+	version  pveVersion
 	nodes    []string
 	offline  map[string]bool
 	vms      map[int]*vmState
@@ -84,8 +98,10 @@ type Server struct {
 	counts   map[string]int
 	total    int
 	storages []storageDef
-	bridges  map[string][]string // node -> Linux bridges; unset: vmbr0
+	pools    map[string]*poolState // user.cfg pools (pools.go)
+	bridges  map[string][]string   // node -> Linux bridges; unset: vmbr0
 	locks    lockTable
+	stats    map[int]*vmStats // /cluster/resources statistics per VM (stats.go)
 	// labBroken names storages broken through the lab API, which
 	// DELETE /_sim/faults repairs.
 	labBroken map[string]bool
@@ -116,8 +132,13 @@ func New(opts Options) (*Server, error) {
 	if _, _, err := splitToken(opts.Token); err != nil {
 		return nil, err
 	}
+	version, err := lookupPVEVersion(opts.PVEVersion)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		opts:     opts,
+		version:  version,
 		offline:  map[string]bool{},
 		vms:      map[int]*vmState{},
 		tasks:    map[string]*task{},

@@ -1,5 +1,7 @@
 package pvesim
 
+import "time"
+
 // readView copies what a large read needs under s.mu and returns a Server
 // that only holds those copies, so that building and encoding the answer
 // (a 10,000-VM /cluster/resources) runs without s.mu and other requests
@@ -10,6 +12,7 @@ func (s *Server) readView(a *authInfo) *Server {
 	defer s.mu.Unlock()
 	view := &Server{
 		opts:     s.opts,
+		version:  s.version,
 		nodes:    append([]string(nil), s.nodes...),
 		offline:  make(map[string]bool, len(s.offline)),
 		vms:      make(map[int]*vmState, len(s.vms)),
@@ -18,10 +21,14 @@ func (s *Server) readView(a *authInfo) *Server {
 	for n, off := range s.offline {
 		view.offline[n] = off
 	}
+	now := time.Now()
+	s.pruneStatsLocked()
+	view.stats = make(map[int]*vmStats, len(s.vms))
 	for id, v := range s.vms {
 		if !a.canSee(id) {
 			continue
 		}
+		view.stats[id] = s.statsForLocked(v, now) // read-only once taken
 		c := *v
 		c.Conf = copyConf(v.Conf)
 		c.Pending, c.PendingDelete = nil, nil // not read by list views

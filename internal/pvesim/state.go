@@ -11,12 +11,13 @@ import (
 
 // stateFile is the persisted cluster: guests, storages and finished tasks.
 type stateFile struct {
-	Version  int          `json:"version"`
-	Nodes    []string     `json:"nodes"`
-	Storages []storageDef `json:"storages"`
-	VMs      []*vmState   `json:"vms"`
-	Tasks    []*task      `json:"tasks"`
-	NextPID  int          `json:"next_pid"`
+	Version  int                   `json:"version"`
+	Nodes    []string              `json:"nodes"`
+	Storages []storageDef          `json:"storages"`
+	VMs      []*vmState            `json:"vms"`
+	Tasks    []*task               `json:"tasks"`
+	Pools    map[string]*poolState `json:"pools,omitempty"`
+	NextPID  int                   `json:"next_pid"`
 }
 
 // persistLocked saves the state if a path is configured. Callers hold s.mu.
@@ -29,7 +30,7 @@ func (s *Server) persistLocked() {
 }
 
 func (s *Server) saveStateLocked() error {
-	st := stateFile{Version: 1, Nodes: s.nodes, Storages: s.storages, NextPID: s.nextPID}
+	st := stateFile{Version: 1, Nodes: s.nodes, Storages: s.storages, NextPID: s.nextPID, Pools: s.pools}
 	for _, id := range s.sortedVMIDs() {
 		st.VMs = append(st.VMs, s.vms[id])
 	}
@@ -79,6 +80,7 @@ func (s *Server) loadState() (bool, error) {
 	if len(st.Storages) > 0 {
 		s.storages = st.Storages
 	}
+	s.pools = st.Pools
 	for _, v := range st.VMs {
 		if v.Conf == nil {
 			v.Conf = map[string]string{}

@@ -12,18 +12,19 @@ import (
 // storageDef is one storage.cfg entry. Missing marks a ZFS pool that cannot
 // be imported: it is listed inactive and every volume operation fails.
 type storageDef struct {
-	ID      string   `json:"id"`
-	Type    string   `json:"type"`
-	Content string   `json:"content"`
-	Shared  bool     `json:"shared"`
-	Missing bool     `json:"missing"`
-	Nodes   []string `json:"nodes,omitempty"` // nil = every node
-	Total   int64    `json:"total"`
+	ID      string           `json:"id"`
+	Type    string           `json:"type"`
+	Content string           `json:"content"`
+	Shared  bool             `json:"shared"`
+	Missing bool             `json:"missing"`
+	Nodes   []string         `json:"nodes,omitempty"` // nil = every node
+	Total   int64            `json:"total"`
+	ISOs    map[string]int64 `json:"isos,omitempty"` // ISO images ("iso/<file>") and their sizes (cdrom.go)
 }
 
 func defaultStorages() []storageDef {
 	return []storageDef{
-		{ID: "local", Type: "dir", Content: "backup,iso,vztmpl,images,rootdir,snippets", Total: 100 << 30},
+		{ID: "local", Type: "dir", Content: "backup,iso,vztmpl,images,rootdir,snippets", Total: 100 << 30, ISOs: defaultISOs()},
 		{ID: "local-lvm", Type: "lvmthin", Content: "images,rootdir", Total: 400 << 30},
 	}
 }
@@ -35,18 +36,6 @@ func downloadsStorage() storageDef {
 
 func (sd *storageDef) onNode(node string) bool {
 	return sd.Nodes == nil || slices.Contains(sd.Nodes, node)
-}
-
-func (sd *storageDef) missingErr() error {
-	return fmt.Errorf("cannot import '%s': no such pool available", sd.ID)
-}
-
-// activationErr is what activating the missing pool dies with: pve-storage
-// ZFSPoolPlugin.pm activate_storage wraps the failed `zpool import` of
-// zfs_request ("zfs error: <stderr>") as "could not activate storage
-// '<id>', <error>"; PVE::Storage::activate_storage passes it on.
-func (sd *storageDef) activationErr() error {
-	return fmt.Errorf("could not activate storage '%s', zfs error: %w", sd.ID, sd.missingErr())
 }
 
 // holdsImages: a storage whose content includes VM or container images,

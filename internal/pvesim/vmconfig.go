@@ -28,6 +28,8 @@ type vmState struct {
 	// its "delete" list, true for a forced delete ("!key").
 	Pending       map[string]string `json:"pending,omitempty"`
 	PendingDelete map[string]bool   `json:"pending_delete,omitempty"`
+	// CloudInit is the config's [special:cloudinit] section (cloudinit.go).
+	CloudInit map[string]string `json:"cloudinit,omitempty"`
 }
 
 func (v *vmState) name() string {
@@ -160,7 +162,9 @@ type paramSpec struct {
 	hasMax   bool
 	enum     []string
 	maxLen   int
-	// check validates and normalises a property string (hardware.go).
+	// check validates and normalises a value of its own format
+	// (hardware.go, cloudinit.go): it returns the value to store, or an
+	// error message.
 	check func(val string) (string, string)
 }
 
@@ -260,9 +264,13 @@ func checkValue(sp paramSpec, val string) (string, string) {
 		val = norm
 	default:
 		// Strings, disks and networks take any value here; handlers parse them.
-		if sp.check != nil {
-			return sp.check(val)
+	}
+	if sp.check != nil {
+		norm, msg := sp.check(val)
+		if msg != "" {
+			return "", msg
 		}
+		val = norm
 	}
 	if len(sp.enum) > 0 && !slices.Contains(sp.enum, val) {
 		return "", fmt.Sprintf("value '%s' does not have a value in the enumeration '%s'", val, strings.Join(sp.enum, ", "))
@@ -374,9 +382,11 @@ func sortedKeys[V any](m map[string]V) []string {
 type diskSpec struct {
 	volume string // "local-lvm:vm-100-disk-0", "none", "local:iso/x.iso"
 	alloc  bool   // volume is "storage:sizeGiB" (allocate new)
-	store  string
-	sizeGB float64
-	opts   map[string]string
+	// cloudinit marks "storage:cloudinit", a cloud-init drive to allocate.
+	cloudinit bool
+	store     string
+	sizeGB    float64
+	opts      map[string]string
 }
 
 var allocRE = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9\-_.]*):(\d+(\.\d+)?)$`)
@@ -400,8 +410,9 @@ func parseDisk(val string) diskSpec {
 		d.alloc = true
 		d.store = m[1]
 		d.sizeGB, _ = strconv.ParseFloat(m[2], 64)
-	} else if st, _, has := strings.Cut(d.volume, ":"); has {
+	} else if st, name, has := strings.Cut(d.volume, ":"); has {
 		d.store = st
+		d.alloc, d.cloudinit = name == "cloudinit", name == "cloudinit"
 	}
 	return d
 }

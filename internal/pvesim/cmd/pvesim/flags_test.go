@@ -94,6 +94,7 @@ func TestRunFaultsInlineAndErrors(t *testing.T) {
 		`-faults=/nonexistent/faults.json`:        "-faults: open /nonexistent/faults.json: no such file or directory",
 		`-extra-vms=-3`:                           "pvesim: extra VMs must be >= 0, got -3",
 		`-faults={"requests":[{"delay":"soon"}]}`: `-faults: pvesim: requests[0].delay "soon": not a duration like "2s"`,
+		`-pve-version=7.4`:                        `pvesim: unknown PVE version "7.4" (known: 8.2, 9.2)`,
 	} {
 		err := run(context.Background(), []string{"-listen", "127.0.0.1:0", args}, io.Discard, io.Discard)
 		if err == nil || err.Error() != want {
@@ -108,7 +109,7 @@ func TestRunHelpDocumentsTheLab(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"-extra-vms", "-faults", "-storage-lock-hold", "/_sim/counters", "POST   /_sim/faults", "curl"} {
+	for _, want := range []string{"-extra-vms", "-faults", "-storage-lock-hold", "/_sim/counters", "POST   /_sim/faults", "curl", "-pve-version", "PUT    /_sim/version", "-auth-failure-delay"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q", want)
 		}

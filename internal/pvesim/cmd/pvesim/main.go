@@ -45,10 +45,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	latency := fs.Duration("latency", 0, "added latency per request")
 	taskDur := fs.Duration("task-duration", 0, "how long tasks run")
 	statsLag := fs.Duration("stats-lag", 10*time.Second, "how long new VMs show no name in /cluster/resources")
+	statsRefresh := fs.Duration("stats-refresh", 10*time.Second, "how old a VM's name, status and template in /cluster/resources may get (pvestatd's interval; 0: live)")
 	extraVMs := fs.Int("extra-vms", 0, "add N stopped VMs named other-<i> (VMIDs from 1000, spread over the nodes) on top of the scenario")
 	faults := fs.String("faults", "", "preload faults: a JSON file, or the JSON itself (the document POST /_sim/faults takes)")
 	storageHold := fs.Duration("storage-lock-hold", 500*time.Millisecond, "how long one disk allocation holds its storage lock (parallel creates and clones wait, then time out after 10 s as PVE does)")
 	configHold := fs.Duration("config-lock-hold", 0, "how long a config update holds the VM's config lock")
+	pveVersion := fs.String("pve-version", pvesim.DefaultPVEVersion, "Proxmox VE release to pose as, for /version and the texts that differ ("+strings.Join(pvesim.PVEVersions(), ", ")+"; also PUT /_sim/version)")
+	authDelay := fs.Duration("auth-failure-delay", 0, "hold every 401 back this long (PVE waits 3s)")
 	fs.Usage = func() {
 		_, _ = fmt.Fprintf(fs.Output(), "Usage: pvesim [flags]\n\nAn in-memory Proxmox VE API server for tests and local development.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -83,8 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	s, err := pvesim.New(pvesim.Options{
 		Nodes: nodeList, Scenario: *scenario, Token: *token, User: *user, Password: *password,
-		PlainHTTP: *plain, Latency: *latency, TaskDuration: *taskDur, StatsLag: *statsLag,
-		StatePath: *state, ExtraVMs: *extraVMs,
+		PlainHTTP: *plain, Latency: *latency, TaskDuration: *taskDur, StatsLag: *statsLag, StatsRefresh: *statsRefresh,
+		StatePath: *state, ExtraVMs: *extraVMs, PVEVersion: *pveVersion, AuthFailureDelay: *authDelay,
 		Locks: pvesim.LockOptions{StorageHold: *storageHold, ConfigHold: *configHold},
 	})
 	if err != nil {
@@ -128,6 +131,8 @@ Lab API (same token or ticket as /api2/json; not counted, no latency):
             "offline_nodes":["pve2"], "online_nodes":[],
             "broken_storages":["local-lvm"], "repaired_storages":[]}
   DELETE /_sim/faults     clear faults, bring nodes online, repair storages broken this way
+  GET    /_sim/version    the release posed as, and the known ones
+  PUT    /_sim/version    pose as another release: {"version":"8.2"}
 -faults takes the same document (a file, or the JSON inline) at start.
 
 Example:

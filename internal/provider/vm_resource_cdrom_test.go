@@ -1,0 +1,100 @@
+package provider_test
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
+)
+
+func expectDriveValue(t *testing.T, sim *pvesim.Server, name, key, want string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if got := onlyVMNamed(t, sim, name).Config[key]; got != want {
+			return fmt.Errorf("%s = %q, want %q", key, got, want)
+		}
+		return nil
+	}
+}
+
+// CD-ROM drives on a running VM: created with an ISO image, the medium
+// changed without a restart (QemuServer.pm vmconfig_update_disk:
+// change_medium), a new sata drive applied by one restart (new ide and sata
+// drives are not hotplugged), an ISO image missing from its storage refused
+// at plan time with what the storage has.
+func TestAccVMResource_cdrom(t *testing.T) {
+	t.Parallel()
+	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
+	sim := lab.RequireSim(t)
+	name := acctest.RandomName("cd")
+	iso := `cdrom = { ide3 = { file = "local:iso/debian-12.iso" } }`
+	empty := `cdrom = { ide3 = { file = "none" } }`
+	two := `cdrom = { ide3 = { file = "none" }, sata1 = { file = "cdrom" } }`
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkNoVMNamed(sim, name),
+		Steps: []resource.TestStep{
+			{
+				Config: lab.Config(vmHCL(name, lab.Node, iso)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("cdrom").AtMapKey("ide3").AtMapKey("file"),
+						knownvalue.StringExact("local:iso/debian-12.iso")),
+				},
+				Check: expectDriveValue(t, sim, name, "ide3", "local:iso/debian-12.iso,media=cdrom,size=628M"),
+			},
+			{Config: lab.Config(vmHCL(name, lab.Node, iso)), ConfigPlanChecks: noop},
+			{
+				PreConfig:        sim.ResetRequestCounts,
+				Config:           lab.Config(vmHCL(name, lab.Node, empty)),
+				ConfigPlanChecks: inPlace,
+				Check:            resource.ComposeTestCheckFunc(expectDriveValue(t, sim, name, "ide3", "none,media=cdrom"), expectRestarts(sim, 0)),
+			},
+			{
+				PreConfig:        sim.ResetRequestCounts,
+				Config:           lab.Config(vmHCL(name, lab.Node, two)),
+				ConfigPlanChecks: inPlace,
+				Check:            resource.ComposeTestCheckFunc(expectDriveValue(t, sim, name, "sata1", "cdrom,media=cdrom"), expectRestarts(sim, 1)),
+			},
+			{
+				Config:      lab.Config(vmHCL(name, lab.Node, `cdrom = { ide3 = { file = "local:iso/debian-13.iso" } }`)),
+				ExpectError: regexp.MustCompile(`ISO image not found(.|\n)*local:iso/debian-13\.iso(.|\n)*ISO images(.|\n)*there: local:iso/debian-12\.iso`),
+			},
+			{
+				Config:      lab.Config(vmHCL(name, lab.Node, `cdrom = { ide3 = { file = "none" } }`, `disks = { ide3 = { storage = "local-lvm", size = 1 } }`)),
+				ExpectError: regexp.MustCompile(`Interface used twice`),
+			},
+			{
+				ResourceName:            vmAddr,
+				ImportState:             true,
+				ImportStateId:           name,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				// Removing the drives from the configuration keeps them; an
+				// empty map removes them.
+				Config:           lab.Config(vmHCL(name, lab.Node)),
+				ConfigPlanChecks: noop,
+			},
+			{
+				Config: lab.Config(vmHCL(name, lab.Node, `cdrom = {}`, `started = false`)),
+				Check: func(*terraform.State) error {
+					vm := onlyVMNamed(t, sim, name)
+					if _, has := vm.Config["ide3"]; has {
+						return fmt.Errorf("ide3 still there: %q", vm.Config["ide3"])
+					}
+					return nil
+				},
+			},
+		},
+	})
+}

@@ -1,0 +1,124 @@
+package provider
+
+// This file holds the clone attribute of proxmoxsafe_vm: a create-time
+// instruction, write-only so that nothing about it is stored or read back
+// (an imported or adopted clone plans clean), how the source is chosen,
+// and the plan-time check of the clone's disks against the source's.
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/guard"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
+)
+
+func cloneSchema() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "Create the VM as a clone of a template or VM instead of empty, then converge it to " +
+			"this configuration (disk sizes, networks, cloud-init, ...) before it first starts. A create-time " +
+			"instruction: write-only (Terraform 1.11 or later), never stored in state nor read back, so importing or " +
+			"adopting a VM cloned long ago plans no change, and changing it later changes nothing; to rebuild a VM " +
+			"from another source, replace it (`terraform apply -replace=<address>`).",
+		Optional:  true,
+		WriteOnly: true,
+		Attributes: map[string]schema.Attribute{
+			"source": schema.StringAttribute{
+				MarkdownDescription: "Name or VMID of the template or VM to clone. It may sit on any node. When several " +
+					"VMs carry the name, the one on the target `node` is taken; several elsewhere and none there is an error.",
+				Required: true, WriteOnly: true,
+			},
+			"full": schema.BoolAttribute{
+				MarkdownDescription: "Create a full copy of all disks (`true`, the default here). `false` makes a linked " +
+					"clone, which Proxmox VE supports for templates only (its own default for templates).",
+				Optional: true, WriteOnly: true,
+			},
+			"storage": schema.StringAttribute{
+				MarkdownDescription: "Target storage for full clone. Defaults to the source's storage of each disk.",
+				Optional:            true, WriteOnly: true,
+			},
+		},
+	}
+}
+
+// cloneFromConfig puts the write-only clone of config into the model, for
+// the steps of a create that need it. Write-only values are in the
+// configuration only; plan and state always hold null.
+func (m *vmResourceModel) cloneFromConfig(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) {
+	diags.Append(config.GetAttribute(ctx, pathClone, &m.Clone)...)
+}
+
+// fullClone is clone.full with this provider's default, a full clone.
+func (c *cloneModel) fullClone() bool { return c.Full.IsNull() || c.Full.ValueBool() }
+
+// findCloneSource picks the VM a clone copies: a VMID, or the VM carrying
+// the name; of several, the one on the target node.
+func (v *clusterView) findCloneSource(ref vmRef, node string) (guard.VM, error) {
+	vm, err := v.findOne(ref)
+	ambiguous, ok := err.(*vmAmbiguousError) //nolint:errorlint // findOne returns it unwrapped
+	if !ok {
+		return vm, err
+	}
+	var local []guard.VM
+	for _, m := range ambiguous.matches {
+		if m.Node == node {
+			local = append(local, m)
+		}
+	}
+	if len(local) == 1 {
+		return local[0], nil
+	}
+	return guard.VM{}, &cloneSourceAmbiguousError{vmAmbiguousError: *ambiguous, node: node, local: len(local)}
+}
+
+// cloneSourceAmbiguousError: several VMs carry the source's name and the
+// target node does not have exactly one of them.
+type cloneSourceAmbiguousError struct {
+	vmAmbiguousError
+	node  string
+	local int
+}
+
+func (e *cloneSourceAmbiguousError) explain(source string) string {
+	where := fmt.Sprintf("none of them is on the target node %s", e.node)
+	if e.local > 1 {
+		where = fmt.Sprintf("%d of them are on the target node %s", e.local, e.node)
+	}
+	return fmt.Sprintf("The clone source %q is ambiguous: %d VMs carry that name and %s:\n%s\n\nSet clone.source "+
+		"to the VMID of the one to clone.", source, len(e.matches), where, vmList(e.matches))
+}
+
+// checkCloneDisks refuses at plan time a configured disk smaller than the
+// source's: the clone copies the source's disk, and Proxmox VE cannot
+// shrink it.
+func checkCloneDisks(ctx context.Context, plan *vmResourceModel, source *cloneModel, src *pve.VM, diags *diag.Diagnostics) {
+	if !known(plan.Disks) {
+		return
+	}
+	if !source.fullClone() && known(source.Storage) {
+		diags.AddAttributeError(pathClone.AtName("storage"), "Storage of a linked clone",
+			fmt.Sprintf("clone.storage is set with full = false. Proxmox VE refuses this (\"parameter 'storage' not "+
+				"allowed for linked clones\"): a linked clone's disks stay on %s's storage. Remove storage or set full = true.",
+				vmLineOf(src)))
+	}
+	have := map[string]pve.Disk{}
+	for _, d := range src.Disks {
+		have[d.Interface] = d
+	}
+	disks := plan.disks(ctx, diags)
+	for _, iface := range sortedKeys(disks) {
+		want, ok := disks[iface], false
+		var h pve.Disk
+		if h, ok = have[iface]; !ok || !known(want.Size) || want.Size.ValueInt64() >= h.SizeGB {
+			continue
+		}
+		diags.AddAttributeError(pathDisks.AtMapKey(iface).AtName("size"), "Disk smaller than the clone source's",
+			fmt.Sprintf("The clone source %s has disk %s of %d GiB; the configuration says %d GiB. A clone starts with "+
+				"a copy of that disk and Proxmox VE cannot shrink it. Set size to %d or more.",
+				vmLineOf(src), iface, h.SizeGB, want.Size.ValueInt64(), h.SizeGB))
+	}
+}

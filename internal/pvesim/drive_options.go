@@ -1,0 +1,116 @@
+package pvesim
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Drive and network options the simulator checks as PVE's property
+// formats do (pve-common src/PVE/JSONSchema.pm parse_property_string and
+// check_object; qemu-server src/PVE/QemuServer/Drive.pm and
+// src/PVE/QemuServer/Network.pm). Other options pass unchecked.
+
+// driveEnums are enumerated drive options (Drive.pm %drivedesc_base).
+var driveEnums = map[string][]string{
+	"media":   {"cdrom", "disk"},
+	"cache":   {"none", "writethrough", "writeback", "unsafe", "directsync"},
+	"discard": {"ignore", "on"},
+	"aio":     {"native", "threads", "io_uring"},
+}
+
+// driveBools are boolean drive options; the bus-specific ones are only in
+// some buses' formats (iothread: $scsi_fmt and $virtio_fmt; ssd: $ide_fmt,
+// $sata_fmt and $scsi_fmt).
+var driveBools = []string{"backup", "replicate", "snapshot", "detect_zeroes", "shared", "iothread", "ssd", "ro"}
+
+var driveBusRE = regexp.MustCompile(`^(ide|sata|scsi|virtio)\d+$`)
+
+// driveKeyAllowed reports whether the bus's drive format has the option.
+func driveKeyAllowed(bus, k string) bool {
+	switch k {
+	case "iothread", "ro":
+		return bus == "scsi" || bus == "virtio"
+	case "ssd":
+		return bus != "virtio"
+	}
+	return true
+}
+
+// checkDriveValue validates a disk's property string and returns it with
+// booleans as PVE stores them (parse_boolean: on/yes/true -> 1), or the
+// error message PVE's parameter check gives.
+func checkDriveValue(key, val string) (string, string) {
+	m := driveBusRE.FindStringSubmatch(key)
+	if m == nil {
+		return val, "" // efidisk0, tpmstate0: formats of their own
+	}
+	parts := strings.Split(val, ",")
+	for i, p := range parts {
+		k, v, has := strings.Cut(p, "=")
+		if !has {
+			continue
+		}
+		if !driveKeyAllowed(m[1], k) {
+			return "", "invalid format - invalid key in comma-separated list property: " + k
+		}
+		if enum, isEnum := driveEnums[k]; isEnum && !slices.Contains(enum, v) {
+			return "", fmt.Sprintf("invalid format - format error %s.%s: value '%s' does not have a value in the enumeration '%s'",
+				key, k, v, strings.Join(enum, ", "))
+		}
+		if slices.Contains(driveBools, k) {
+			b, okb := parseBoolean(v)
+			if !okb {
+				return "", fmt.Sprintf("invalid format - format error %s.%s: type check ('boolean') failed - got '%s'", key, k, v)
+			}
+			parts[i] = k + "=" + b
+		}
+	}
+	return strings.Join(parts, ","), ""
+}
+
+// parseBoolean is JSONSchema.pm parse_boolean.
+func parseBoolean(v string) (string, bool) {
+	switch strings.ToLower(v) {
+	case "1", "on", "yes", "true":
+		return "1", true
+	case "0", "off", "no", "false":
+		return "0", true
+	}
+	return "", false
+}
+
+// checkNetLimits validates mtu (integer 1..65520) and rate (number >= 0)
+// of a network device (Network.pm $net_fmt). An mtu on a device that is
+// not VirtIO is accepted: print_netdevice_full ignores it.
+func checkNetLimits(key, val string) string {
+	for _, p := range strings.Split(val, ",") {
+		k, v, has := strings.Cut(p, "=")
+		if !has {
+			continue
+		}
+		switch k {
+		case "mtu":
+			n, err := strconv.ParseInt(v, 10, 64)
+			switch {
+			case err != nil || !intRE.MatchString(v):
+				return fmt.Sprintf("invalid format - format error %s.mtu: type check ('integer') failed - got '%s'", key, v)
+			case n < 1:
+				return fmt.Sprintf("invalid format - format error %s.mtu: value must have a minimum value of 1", key)
+			case n > 65520:
+				return fmt.Sprintf("invalid format - format error %s.mtu: value must have a maximum value of 65520", key)
+			}
+		case "rate":
+			f, err := strconv.ParseFloat(v, 64)
+			switch {
+			case err != nil || !numRE.MatchString(v):
+				return fmt.Sprintf("invalid format - format error %s.rate: type check ('number') failed - got '%s'", key, v)
+			case f < 0:
+				return fmt.Sprintf("invalid format - format error %s.rate: value must have a minimum value of 0", key)
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,101 @@
+package pvesim
+
+import (
+	"net/url"
+	"testing"
+
+	proxmox "github.com/luthermonson/go-proxmox"
+)
+
+// Drive and NIC options are checked like PVE's property formats, through
+// raw HTTP: status line and body.
+func TestDriveAndNetworkOptionChecks(t *testing.T) {
+	s := startSim(t, Options{})
+	tok := s.Token()
+	if err := s.AddVM(VM{VMID: 100, Name: "web", Config: map[string]string{
+		"scsi0": "local-lvm:vm-100-disk-0,size=8G", "net0": "e1000=BC:24:11:00:00:01,bridge=vmbr0",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(key, value string) (string, string) {
+		return call(t, s, "PUT", "/nodes/pve/qemu/100/config", tok, url.Values{key: {value}})
+	}
+	for _, tt := range []struct{ key, value, msg string }{
+		{"ide1", "local-lvm:1,iothread=1", "invalid format - invalid key in comma-separated list property: iothread"},
+		{"virtio1", "local-lvm:1,ssd=1", "invalid format - invalid key in comma-separated list property: ssd"},
+		{"scsi0", "local-lvm:vm-100-disk-0,cache=fast", "invalid format - format error scsi0.cache: value 'fast' does not have a value in the enumeration 'none, writethrough, writeback, unsafe, directsync'"},
+		{"scsi0", "local-lvm:vm-100-disk-0,discard=off", "invalid format - format error scsi0.discard: value 'off' does not have a value in the enumeration 'ignore, on'"},
+		{"scsi0", "local-lvm:vm-100-disk-0,backup=maybe", "invalid format - format error scsi0.backup: type check ('boolean') failed - got 'maybe'"},
+		{"net0", "virtio,bridge=vmbr0,mtu=70000", "invalid format - format error net0.mtu: value must have a maximum value of 65520"},
+		{"net0", "virtio,bridge=vmbr0,mtu=0", "invalid format - format error net0.mtu: value must have a minimum value of 1"},
+		{"net0", "virtio,bridge=vmbr0,rate=-1", "invalid format - format error net0.rate: value must have a minimum value of 0"},
+	} {
+		st, b := put(tt.key, tt.value)
+		expect(t, st, b, "400 Parameter verification failed.", `{"message":"Parameter verification failed.\n","errors":{"`+tt.key+`":"`+tt.msg+`"},"data":null}`)
+	}
+	// Accepted: booleans as PVE stores them; mtu on e1000 is kept (and
+	// ignored by QEMU); a fractional rate.
+	if st, b := put("scsi0", "local-lvm:vm-100-disk-0,ssd=on,iothread=yes,discard=on,cache=none,backup=0,replicate=false"); st != "200 OK" {
+		t.Fatal(st, b)
+	}
+	if st, b := put("net0", "e1000=BC:24:11:00:00:01,bridge=vmbr0,mtu=1500,rate=12.5"); st != "200 OK" {
+		t.Fatal(st, b)
+	}
+	vm, _ := s.VM(100)
+	if got, want := vm.Config["scsi0"], "local-lvm:vm-100-disk-0,backup=0,cache=none,discard=on,iothread=1,replicate=0,size=8G,ssd=1"; got != want {
+		t.Errorf("scsi0 = %q, want %q", got, want)
+	}
+	if got, want := vm.Config["net0"], "e1000=BC:24:11:00:00:01,bridge=vmbr0,mtu=1500,rate=12.5"; got != want {
+		t.Errorf("net0 = %q, want %q", got, want)
+	}
+}
+
+// A CD-ROM drive takes an ISO that exists (its size is written as
+// create_disks does), none or the host's drive; an ISO that does not exist
+// fails the update at once, and a create in its task.
+func TestCDROMMedia(t *testing.T) {
+	s := startSim(t, Options{})
+	tok := s.Token()
+	if err := s.AddVM(VM{VMID: 100, Name: "web", Status: "running", Config: map[string]string{"ide3": "none,media=cdrom"}}); err != nil {
+		t.Fatal(err)
+	}
+	st, b := call(t, s, "PUT", "/nodes/pve/qemu/100/config", tok, url.Values{"ide3": {"local:iso/nope.iso,media=cdrom"}})
+	expect(t, st, b, "500 volume local:iso/nope.iso does not exist", `{"message":"volume local:iso/nope.iso does not exist\n","data":null}`)
+	// Changing the medium of a running VM is hotplugged (change_medium).
+	if st, b := call(t, s, "PUT", "/nodes/pve/qemu/100/config", tok, url.Values{"ide3": {"local:iso/debian-12.iso,media=cdrom"}}); st != "200 OK" {
+		t.Fatal(st, b)
+	}
+	vm, _ := s.VM(100)
+	if got := vm.Config["ide3"]; got != "local:iso/debian-12.iso,media=cdrom,size=628M" {
+		t.Errorf("ide3 = %q", got)
+	}
+	if set, del := s.PendingConfig(100); len(set) != 0 || len(del) != 0 {
+		t.Errorf("pending %v %v, want none", set, del)
+	}
+	// A new ide CD-ROM drive on a running VM waits for the next start.
+	if st, b := call(t, s, "PUT", "/nodes/pve/qemu/100/config", tok, url.Values{"ide2": {"cdrom,media=cdrom"}}); st != "200 OK" {
+		t.Fatal(st, b)
+	}
+	if set, _ := s.PendingConfig(100); set["ide2"] != "cdrom,media=cdrom" {
+		t.Errorf("pending = %v, want ide2", set)
+	}
+	// A create with an ISO that does not exist fails in its task.
+	node, err := tokenClient(t, s, tok).Node(ctxT(t), "pve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := node.NewVirtualMachine(ctxT(t), 300, proxmox.VirtualMachineOption{Name: "ide3", Value: "local:iso/nope.iso,media=cdrom"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exit := waitFailed(t, ctxT(t), task); exit != "unable to create VM 300 - volume local:iso/nope.iso does not exist" {
+		t.Errorf("create task: %q", exit)
+	}
+	if _, exists := s.VM(300); exists {
+		t.Error("the failed create left its VM")
+	}
+	st, b = call(t, s, "GET", "/nodes/pve/storage/local/content?content=iso", tok, nil)
+	expect(t, st, b, "200 OK", `{"data":[{"content":"iso","ctime":1718020800,"format":"iso","size":658505728,"volid":"local:iso/debian-12.iso"}]}`)
+	st, b = call(t, s, "GET", "/nodes/pve/storage/nope/content", tok, nil)
+	expect(t, st, b, "500 storage 'nope' does not exist", `{"message":"storage 'nope' does not exist\n","data":null}`)
+}

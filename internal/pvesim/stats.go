@@ -1,0 +1,88 @@
+package pvesim
+
+import (
+	"maps"
+	"time"
+)
+
+// vmStats is one guest's entry in the statistics /cluster/resources reads
+// (pve-manager API2/Cluster.pm resources -> API2Tools.pm extract_vm_stats
+// over PVE::Cluster::rrd_dump): pvestatd writes uptime, name, status,
+// template and the usage figures about every 10 s, so at any moment they
+// may be that old. Only id, vmid, node and type (the vmlist), lock and tags
+// (get_guest_config_properties), pool and hastate are live.
+type vmStats struct {
+	taken    time.Time
+	name     string
+	status   string
+	template int
+	usage    map[string]any // maxcpu, cpu, maxmem, mem, maxdisk, disk, net*, disk*, uptime
+}
+
+// statsForLocked is the statistics entry of v as a reader sees it now, or
+// nil while there is none (extract_vm_stats then gives status "unknown" and
+// no name, template or usage):
+//   - a guest created less than StatsLag ago has none yet;
+//   - a guest on an offline node has none the reader can use;
+//   - otherwise the entry is retaken once it is StatsRefresh old, so a
+//     start, stop, rename, clone or template conversion shows in
+//     /cluster/resources up to StatsRefresh late (0: at once).
+//
+// Callers hold s.mu.
+func (s *Server) statsForLocked(v *vmState, now time.Time) *vmStats {
+	if s.offline[v.Node] || now.Sub(v.CreatedAt) < s.opts.StatsLag {
+		delete(s.stats, v.VMID) // a reused VMID starts over
+		return nil
+	}
+	if st := s.stats[v.VMID]; st != nil && now.Sub(st.taken) < s.opts.StatsRefresh {
+		return st
+	}
+	usage := s.vmStatsLocked(v)
+	usage["maxcpu"] = usage["cpus"]
+	delete(usage, "cpus")
+	delete(usage, "pid")
+	st := &vmStats{taken: now, name: v.name(), status: v.status(), template: boolInt(v.Conf["template"] == "1"), usage: usage}
+	if s.stats == nil {
+		s.stats = map[int]*vmStats{}
+	}
+	s.stats[v.VMID] = st
+	return st
+}
+
+// pruneStatsLocked drops the entries of guests that are gone.
+func (s *Server) pruneStatsLocked() {
+	for id := range s.stats {
+		if s.vms[id] == nil {
+			delete(s.stats, id)
+		}
+	}
+}
+
+// addTo fills a /cluster/resources entry from the statistics.
+func (st *vmStats) addTo(e map[string]any) {
+	if st == nil {
+		e["status"] = "unknown"
+		return
+	}
+	maps.Copy(e, st.usage)
+	e["name"] = st.name
+	e["status"] = st.status
+	e["template"] = st.template
+}
+
+// VMStats is what /cluster/resources shows from the statistics for one
+// guest right now: ok is false while it has none (fresh guest, offline
+// node). Reading it counts as a read: a stale entry is retaken.
+func (s *Server) VMStats(vmid int) (name, status string, template bool, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.vms[vmid]
+	if v == nil {
+		return "", "", false, false
+	}
+	st := s.statsForLocked(v, time.Now())
+	if st == nil {
+		return "", "", false, false
+	}
+	return st.name, st.status, st.template == 1, true
+}
