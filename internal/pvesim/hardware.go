@@ -318,3 +318,17 @@ func driveAllocOrder(keys []string) []string {
 	})
 	return out
 }
+
+// efiVarsSize is the size create_efidisk (QemuServer/OVMF.pm) reports for a
+// new EFI disk: it allocates the size of the OVMF vars template (540672
+// bytes for efitype 4m, 131072 for the default 2m) and reads the volume's
+// size back; LVM allocates whole 4 MiB extents.
+func efiVarsSize(sd *storageDef, efitype string) int64 {
+	if sd.Type == "lvm" || sd.Type == "lvmthin" {
+		return 4 << 20
+	}
+	if efitype == "4m" {
+		return 540672
+	}
+	return 131072
+}

@@ -3,6 +3,7 @@ package pvesim
 import (
 	"encoding/json"
 	"net/url"
+	"strconv"
 	"testing"
 
 	proxmox "github.com/luthermonson/go-proxmox"
@@ -128,5 +129,30 @@ func TestHardwarePendingOnRunningVM(t *testing.T) {
 	}
 	if got := getConfig(t, s, "?current=1")["startup"]; got != "order=1" {
 		t.Errorf("current startup = %v", got)
+	}
+}
+
+// TestEFIDiskSizeOnDirectory: outside LVM the EFI disk is as large as the
+// OVMF vars template it is copied from (create_efidisk): 528K for 4m, 128K
+// for 2m.
+func TestEFIDiskSizeOnDirectory(t *testing.T) {
+	s := startSim(t, Options{PlainHTTP: true})
+	for vmid, want := range map[int]string{
+		100: "local:100/vm-100-disk-0.raw,efitype=4m,pre-enrolled-keys=1,size=528K",
+		101: "local:101/vm-101-disk-0.raw,efitype=2m,pre-enrolled-keys=0,size=128K",
+	} {
+		if err := s.AddVM(VM{VMID: vmid, Name: "efi" + strconv.Itoa(vmid)}); err != nil {
+			t.Fatal(err)
+		}
+		typ, keys := "4m", "1"
+		if vmid == 101 {
+			typ, keys = "2m", "0"
+		}
+		st, b := call(t, s, "PUT", "/nodes/pve/qemu/"+strconv.Itoa(vmid)+"/config", s.Token(),
+			url.Values{"efidisk0": {"local:1,efitype=" + typ + ",pre-enrolled-keys=" + keys}})
+		expect(t, st, b, "200 OK", `{"data":null}`)
+		if vm, _ := s.VM(vmid); vm.Config["efidisk0"] != want {
+			t.Errorf("VM %d efidisk0 = %q, want %q", vmid, vm.Config["efidisk0"], want)
+		}
 	}
 }

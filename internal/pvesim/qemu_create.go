@@ -192,7 +192,9 @@ func (s *Server) allocDisksLocked(vmid int, node string, conf map[string]string,
 		d.volume = volumeName(sd, vmid, idx, format)
 		size := int64(d.sizeGB * float64(1<<30))
 		switch k {
-		case "efidisk0", "tpmstate0":
+		case "efidisk0":
+			size = efiVarsSize(sd, d.opts["efitype"])
+		case "tpmstate0":
 			size = 4 << 20
 		}
 		d.opts["size"] = formatSize(size)
