@@ -59,26 +59,17 @@ func vmidsOf(vms []guard.VM) []int {
 
 // withCreationTimes returns the guard's inventory for a name with creation
 // times for the VMs that carry it: one config read per such VM, and usually
-// there is none. It holds only what the guard looks at for that name.
+// there is none. It holds only what the guard looks at for that name, and
+// the config read corrects what the list said of each (see
+// inventoryWithCreationTimes).
 func (p *providerData) withCreationTimes(ctx context.Context, view *clusterView, name string, known map[int]int64) (guard.Inventory, error) {
-	created := map[int]int64{}
-	for id, ct := range known {
-		created[id] = ct
+	created, configs, err := readCreationTimes(ctx, p.client, view.named(name), known, func(pve.InventoryVM) bool { return true })
+	if err != nil {
+		return guard.Inventory{}, err
 	}
-	for _, vm := range view.named(name) {
-		if _, ok := created[vm.VMID]; ok {
-			continue
-		}
-		cfg, err := p.client.GetVMConfig(ctx, vm.Node, vm.VMID)
-		if errors.Is(err, pve.ErrNotFound) {
-			continue // deleted since the inventory was read
-		}
-		if err != nil {
-			return guard.Inventory{}, err
-		}
-		created[vm.VMID] = cfg.CreatedAt
-	}
-	return view.nameInventory(name, created), nil
+	inv := view.nameInventory(name, created)
+	correctFromConfigs(&inv, configs)
+	return inv, nil
 }
 
 // inventoryWithCreationTimes reads the creation time of the VMs selected.
@@ -91,12 +82,24 @@ func (p *providerData) withCreationTimes(ctx context.Context, view *clusterView,
 // them), and a racing apply's loser frees its VMID for the next create at
 // once. The config's name and tags are the VM's own, read now.
 func inventoryWithCreationTimes(ctx context.Context, client *pve.Client, view *clusterView, known map[int]int64, selected func(pve.InventoryVM) bool) (guard.Inventory, error) {
+	created, configs, err := readCreationTimes(ctx, client, view.vms, known, selected)
+	if err != nil {
+		return guard.Inventory{}, err
+	}
+	inv := view.guardInventory(created)
+	correctFromConfigs(&inv, configs)
+	return inv, nil
+}
+
+// readCreationTimes reads the config of each VM of vms that selected picks
+// and known does not already date.
+func readCreationTimes(ctx context.Context, client *pve.Client, vms []pve.InventoryVM, known map[int]int64, selected func(pve.InventoryVM) bool) (map[int]int64, map[int]*pve.VM, error) {
 	created := map[int]int64{}
 	for id, ct := range known {
 		created[id] = ct
 	}
 	configs := map[int]*pve.VM{}
-	for _, vm := range view.vms {
+	for _, vm := range vms {
 		if _, ok := created[vm.VMID]; ok || !selected(vm) {
 			continue
 		}
@@ -105,12 +108,17 @@ func inventoryWithCreationTimes(ctx context.Context, client *pve.Client, view *c
 			continue // deleted since the inventory was read
 		}
 		if err != nil {
-			return guard.Inventory{}, err
+			return nil, nil, err
 		}
 		created[vm.VMID] = cfg.CreatedAt
 		configs[vm.VMID] = cfg
 	}
-	inv := view.guardInventory(created)
+	return created, configs, nil
+}
+
+// correctFromConfigs replaces what the list said of each VM whose config
+// was read with the config's own name, template flag and tags.
+func correctFromConfigs(inv *guard.Inventory, configs map[int]*pve.VM) {
 	now := time.Now()
 	for i := range inv.VMs {
 		vm := &inv.VMs[i]
@@ -124,5 +132,4 @@ func inventoryWithCreationTimes(ctx context.Context, client *pve.Client, view *c
 		vm.Template = cfg.Template
 		vm.Tags, vm.Creation = cfg.Tags, creationOfVM(cfg, now)
 	}
-	return inv, nil
 }

@@ -22,6 +22,11 @@ import (
 // state and the rerun refused with "already exists ... import" under
 // on_existing = "fail".
 //
+// One exception, by the issue's own rule: a create whose last request (the
+// marker's removal) Proxmox VE had already answered when the kill came is
+// finished, and under "fail" its VM is refused with the import advice like
+// any VM a state reset left behind. The window is that one request per VM.
+//
 // PROXMOXSAFE_CRASH_TRIALS sets the number of trials (make crash: 20),
 // PROXMOXSAFE_CRASH_SEED replays a run.
 func TestAccVMResource_crashRecovery(t *testing.T) {
@@ -46,7 +51,7 @@ func TestAccVMResource_crashRecovery(t *testing.T) {
 	defer cancel()
 
 	const vms = 5
-	failed, killed := 0, 0
+	failed, killed, finishedRefused := 0, 0, 0
 	for trial := 1; trial <= trials; trial++ {
 		policy := []string{"fail", "adopt"}[trial%2]
 		prefix := acctest.RandomName("crash")
@@ -66,15 +71,28 @@ func TestAccVMResource_crashRecovery(t *testing.T) {
 			killed++
 		}
 		existing, marked := 0, 0
+		unmarked := map[string]int{} // name -> VMID of VMs whose create had finished
 		for _, vm := range sim.VMs() {
 			if strings.HasPrefix(vm.Name, prefix+"-") {
 				existing++
 				if strings.Contains(vm.Config["tags"], "proxmoxsafe-creating") {
 					marked++
+				} else {
+					unmarked[vm.Name] = vm.VMID
 				}
 			}
 		}
 		before := stateVMIDs(t, dir)
+		// A create whose last request (the marker's removal) PVE had
+		// answered is finished: killed before terraform saved it, its VM is
+		// like one left by a state reset, which on_existing = "fail" must
+		// refuse with the import advice (issue 10). Only that is accepted.
+		finishedUnsaved := map[string]int{}
+		for name, vmid := range unmarked {
+			if before[name] != vmid {
+				finishedUnsaved[name] = vmid
+			}
+		}
 		inState := len(before)
 		var unsaved []int
 		for _, vm := range sim.VMs() {
@@ -106,6 +124,13 @@ func TestAccVMResource_crashRecovery(t *testing.T) {
 			"rerun exit %d in %s, %d of %d unsaved VMs taken back; plan exit %d",
 			trial, policy, killAt, requests, first.Killed, first.ExitCode, existing, vms, inState, marked,
 			rerun.ExitCode, took, takenBack, len(unsaved), plan.ExitCode)
+		if policy == "fail" && len(finishedUnsaved) > 0 && rerun.ExitCode != 0 {
+			if refusedExactly(rerun.Output, finishedUnsaved) {
+				finishedRefused++
+				t.Logf("%s: %d finished but unsaved VM(s) refused with the import advice, as after a state reset", outcome, len(finishedUnsaved))
+				continue
+			}
+		}
 		problems := fleetProblems(t, sim, dir, prefix, vms)
 		if rerun.ExitCode != 0 {
 			problems = append(problems, "rerun failed:\n"+tail(rerun.Output, 40))
@@ -120,8 +145,8 @@ func TestAccVMResource_crashRecovery(t *testing.T) {
 		}
 		t.Log(outcome + ": converged")
 	}
-	t.Logf("%d trials, %d killed the plugin, %d converged without help, %d failed (seed %d)",
-		trials, killed, trials-failed, failed, seed)
+	t.Logf("%d trials, %d killed the plugin, %d converged without help, %d refused finished creates under fail, %d failed (seed %d)",
+		trials, killed, trials-failed-finishedRefused, finishedRefused, failed, seed)
 	if killed == 0 {
 		t.Error("no trial killed the plugin: the test proved nothing")
 	}
@@ -130,3 +155,20 @@ func TestAccVMResource_crashRecovery(t *testing.T) {
 // crashKillRequests bounds the API request at which a crash trial kills the
 // plugin: an apply of 5 VMs makes about this many.
 const crashKillRequests = 60
+
+// refusedExactly reports whether a failed apply's output refuses each VM
+// of finished (name -> VMID) as existing outside the state, and names no
+// other VM of the fleet in such a refusal.
+func refusedExactly(output string, finished map[string]int) bool {
+	flat := strings.Join(strings.Fields(output), " ")
+	refusals := strings.Count(flat, "Error: A VM with this name already exists")
+	if refusals != len(finished) {
+		return false
+	}
+	for name, vmid := range finished {
+		if !strings.Contains(flat, fmt.Sprintf("VMID %d on node", vmid)) || !strings.Contains(flat, "import <resource address> "+name) {
+			return false
+		}
+	}
+	return true
+}

@@ -258,14 +258,16 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		}
 		changed = true
 	}
-	if err := r.clearCreateMarker(ctx, node, vm.VMID, config); err != nil {
-		addAPIError(diags, fmt.Sprintf("finish creating VM %d (remove its create marker)", vm.VMID), err)
-		return
-	}
 	if changed {
 		r.refreshState(ctx, plan, node, vm.VMID, state, diags)
 	}
 	r.waitForIPAfterStart(ctx, plan, node, vm.VMID, state, diags)
+	// Removing the marker is the create's last request: until it, a crash
+	// leaves a VM the next apply recognises as unfinished and takes back.
+	// (The marker is never in state: tags are read through userTags.)
+	if err := r.clearCreateMarker(ctx, node, vm.VMID, config); err != nil {
+		addAPIError(diags, fmt.Sprintf("finish creating VM %d (remove its create marker)", vm.VMID), err)
+	}
 }
 
 // locateCloneSource finds a clone source in view, else in a view read

@@ -22,7 +22,9 @@ func TestConvertToTemplate(t *testing.T) {
 		t.Fatalf("converting a template again: %v", err)
 	}
 
-	running, _ := node.VirtualMachine(ctx, 111)
+	// 115: stopped, all disks on local-lvm (111 has one on the broken pool
+	// and would not start).
+	running, _ := node.VirtualMachine(ctx, 115)
 	if task, err = running.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +32,7 @@ func TestConvertToTemplate(t *testing.T) {
 	if _, err := running.ConvertToTemplate(ctx); err == nil || err.Error() != "500 you can't convert a VM to template if VM is running" {
 		t.Fatalf("converting a running VM: %v", err)
 	}
-	if v, _ := s.VM(111); v.Template {
+	if v, _ := s.VM(115); v.Template {
 		t.Fatal("the running VM became a template")
 	}
 }
