@@ -63,7 +63,7 @@ func vmidsOf(vms []guard.VM) []int {
 // the config read corrects what the list said of each (see
 // inventoryWithCreationTimes).
 func (p *providerData) withCreationTimes(ctx context.Context, view *clusterView, name string, known map[int]int64) (guard.Inventory, error) {
-	created, configs, err := readCreationTimes(ctx, p.client, view.named(name), known, func(pve.InventoryVM) bool { return true })
+	created, configs, err := readCreationTimes(ctx, p.client, view.named(name), known, nil)
 	if err != nil {
 		return guard.Inventory{}, err
 	}
@@ -92,7 +92,7 @@ func inventoryWithCreationTimes(ctx context.Context, client *pve.Client, view *c
 }
 
 // readCreationTimes reads the config of each VM of vms that selected picks
-// and known does not already date.
+// (nil: every one) and known does not already date.
 func readCreationTimes(ctx context.Context, client *pve.Client, vms []pve.InventoryVM, known map[int]int64, selected func(pve.InventoryVM) bool) (map[int]int64, map[int]*pve.VM, error) {
 	created := map[int]int64{}
 	for id, ct := range known {
@@ -100,7 +100,7 @@ func readCreationTimes(ctx context.Context, client *pve.Client, vms []pve.Invent
 	}
 	configs := map[int]*pve.VM{}
 	for _, vm := range vms {
-		if _, ok := created[vm.VMID]; ok || !selected(vm) {
+		if _, ok := created[vm.VMID]; ok || (selected != nil && !selected(vm)) {
 			continue
 		}
 		cfg, err := client.GetVMConfig(ctx, vm.Node, vm.VMID)
