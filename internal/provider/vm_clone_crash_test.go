@@ -19,6 +19,7 @@ import (
 // only after the clone task ended, and the rerun refused with "already
 // exists ... import".
 func TestAccVMResource_killedCloneIsTakenBack(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1")
 	}

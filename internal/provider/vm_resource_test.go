@@ -370,6 +370,7 @@ resource "proxmoxsafe_vm" "b" {
 // one, so each of them passed its apply-time check and creates a VM, however
 // busy the machine is: the test never depends on who happens to be first.
 func TestAccVMResource_concurrentApplies(t *testing.T) {
+	t.Parallel()
 	acctest.SkipUnlessAcceptance(t)
 	lab := acctest.New(t, pvesim.Options{StatsLag: 10 * time.Second, TaskDuration: 300 * time.Millisecond})
 	sim := lab.RequireSim(t, "request gathering (holds every racer's create until all sent one) and request counters")
