@@ -15,7 +15,7 @@ const (
 	// state.
 	Unfinished
 	// Unconfirmed: an apply of this provider in this working directory and
-	// workspace finished creating the VM, its process has ended, and no
+	// workspace finished creating the VM, that terraform has ended, and no
 	// refresh has confirmed that Terraform saved it. Either the apply was
 	// killed between the create's last request and Terraform saving the
 	// state, or the state was lost before any plan after that apply.

@@ -39,7 +39,12 @@ const createdMarkerPrefix = "proxmoxsafe-created."
 // createdMarker is who finished creating a VM, from where, and when.
 type createdMarker struct {
 	Created time.Time
-	PID     int
+	// Terraform is the PID of the terraform that ran the creating provider
+	// (its parent: terraform starts provider plugins as its children,
+	// internal/command/meta_providers.go). Terraform, not the plugin, holds
+	// the state lock and writes the state; a plugin can outlive a killed
+	// terraform for a while, a terraform never outlives its apply.
+	Terraform int
 	// Workspace identifies the Terraform working directory and workspace
 	// of the creating apply (see workspaceID).
 	Workspace string
@@ -53,13 +58,13 @@ var reCreatedTag = regexp.MustCompile(`^` + regexp.QuoteMeta(createdMarkerPrefix
 // createdByThisProcess is the marker this process writes when it finishes
 // a create.
 func createdByThisProcess(now time.Time) createdMarker {
-	return createdMarker{Created: now, PID: os.Getpid(), Workspace: thisWorkspace(), Host: localHost()}
+	return createdMarker{Created: now, Terraform: os.Getppid(), Workspace: thisWorkspace(), Host: localHost()}
 }
 
 // Tag is the marker as a PVE tag (pve-common PVE_TAG_RE, like the creating
 // marker's).
 func (m createdMarker) Tag() string {
-	return fmt.Sprintf("%s%d.%d.%s.%s", createdMarkerPrefix, m.Created.Unix(), m.PID, m.Workspace, m.Host)
+	return fmt.Sprintf("%s%d.%d.%s.%s", createdMarkerPrefix, m.Created.Unix(), m.Terraform, m.Workspace, m.Host)
 }
 
 // createdMarkerOf finds the created marker among a VM's tags.
@@ -74,23 +79,18 @@ func createdMarkerOf(tags []string) (createdMarker, bool) {
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		return createdMarker{Created: time.Unix(created, 0), PID: pid, Workspace: m[3], Host: m[4]}, true
+		return createdMarker{Created: time.Unix(created, 0), Terraform: pid, Workspace: m[3], Host: m[4]}, true
 	}
 	return createdMarker{}, false
 }
 
 // lostFromThisWorkspace reports whether the VM is one this working
 // directory and workspace created and never saw in its state: the creating
-// process is gone (an apply of this workspace still running holds the
-// state lock, and its VMs are its own). A marker of another host or
-// workspace says nothing about this state.
+// terraform is gone (one of this workspace still running holds the state
+// lock, and its VMs are its own). A marker of another host or workspace
+// says nothing about this state.
 func (m createdMarker) lostFromThisWorkspace() bool {
-	return m.Host == localHost() && m.Workspace == thisWorkspace() && m.PID > 0 && !processAlive(m.PID)
-}
-
-// String names the creator for messages.
-func (m createdMarker) String() string {
-	return fmt.Sprintf("provider process %d on %s finished creating it at %s", m.PID, m.Host, m.Created.UTC().Format(time.RFC3339))
+	return m.Host == localHost() && m.Workspace == thisWorkspace() && m.Terraform > 1 && !processAlive(m.Terraform)
 }
 
 // thisWorkspace identifies the Terraform working directory and workspace

@@ -19,10 +19,10 @@ func TestCreatedMarker(t *testing.T) {
 		t.Fatalf("marker %q is not a PVE tag", tag)
 	}
 	got, ok := createdMarkerOf([]string{"prod", tag})
-	if !ok || got != (createdMarker{Created: now, PID: os.Getpid(), Workspace: thisWorkspace(), Host: localHost()}) {
+	if !ok || got != (createdMarker{Created: now, Terraform: os.Getppid(), Workspace: thisWorkspace(), Host: localHost()}) {
 		t.Fatalf("createdMarkerOf(%q) = %+v, %v", tag, got, ok)
 	}
-	dotted := createdMarker{Created: now, PID: 7, Workspace: "0123456789ab", Host: "node.example.org"}
+	dotted := createdMarker{Created: now, Terraform: 7, Workspace: "0123456789ab", Host: "node.example.org"}
 	if got, ok := createdMarkerOf([]string{dotted.Tag()}); !ok || got != dotted {
 		t.Fatalf("a host with dots: createdMarkerOf(%q) = %+v, %v", dotted.Tag(), got, ok)
 	}
@@ -46,9 +46,9 @@ func TestCreatedMarker(t *testing.T) {
 		want guard.Creation
 	}{
 		{"no marker", []string{"prod"}, guard.Finished},
-		{"created here, creator gone: lost on the way into the state",
+		{"created here, its terraform gone: lost on the way into the state",
 			[]string{createdMarker{now, 43, here, localHost()}.Tag()}, guard.Unconfirmed},
-		{"created here, creator alive: an apply of this workspace still runs",
+		{"created here, its terraform alive: an apply of this workspace still runs",
 			[]string{createdMarker{now, 42, here, localHost()}.Tag()}, guard.Finished},
 		{"created in another workspace (a racer, another stack)",
 			[]string{createdMarker{now, 43, elsewhere, localHost()}.Tag()}, guard.Finished},

@@ -26,7 +26,7 @@ func takesBack(reason guard.Reason) bool {
 func whyTakenBack(vm guard.VM) string {
 	if vm.Creation == guard.Unconfirmed {
 		return fmt.Sprintf("%s was created by an apply of this provider in this working directory and workspace. "+
-			"That apply's provider process has ended, and no refresh has seen the VM in a Terraform state since "+
+			"That apply's terraform process has ended, and no refresh has seen the VM in a Terraform state since "+
 			"(its \"created\" marker is still set): the apply was interrupted after Proxmox VE finished the VM but "+
 			"before Terraform saved it, or the state lost it before any plan or refresh ran. It is in no "+
 			"Terraform state.", vmLine(vm))
