@@ -21,7 +21,7 @@ import (
 // is refused under on_existing = "fail" like any VM a reset forgot.
 // Before the created marker, the rerun under "fail" refused this VM with
 // "already exists ... import".
-func TestAccVMResource_crashAfterCreateFinished(t *testing.T) {
+func TestAccVMResource_crashRecoveryAfterCreateFinished(t *testing.T) {
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1")
 	}
