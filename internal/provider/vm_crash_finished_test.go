@@ -138,3 +138,53 @@ func TestAccVMResource_crashRecoveryAfterCreateFinished(t *testing.T) {
 func holdLastRequest(sim *pvesim.Server) {
 	sim.InjectFault(pvesim.Fault{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/config", HoldAnswer: 5 * time.Minute})
 }
+
+// The rule's other side, as the resource docs state it: a state lost
+// before any plan or refresh ran after the apply that created the VM looks
+// exactly like an apply killed before Terraform saved the VM, so an apply
+// of the same working directory and workspace takes the VM back, also
+// under on_existing = "fail". Another working directory (another stack, or
+// the state restored elsewhere) still refuses it.
+func TestAccVMResource_stateLostBeforeAnyPlan(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1")
+	}
+	t.Parallel()
+	cli := acctest.NewCLI(t)
+	lab := acctest.New(t, pvesim.Options{Scenario: "empty", TaskDuration: 150 * time.Millisecond, StatsLag: time.Second})
+	sim := lab.RequireSim(t, "the VMs' tags")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	name := acctest.RandomName("lost")
+	config := lab.Config(vmHCL(name, lab.Node, `started = false`, `on_existing = "fail"`))
+	dir := cli.Workdir(t, config)
+	must := func(dir string, args ...string) acctest.Result {
+		t.Helper()
+		res, err := cli.Run(ctx, dir, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := must(dir, "apply", "-auto-approve"); res.ExitCode != 0 {
+		t.Fatalf("apply:\n%s", tail(res.Output, 30))
+	}
+	vmid := onlyVMNamed(t, sim, name).VMID
+	if res := must(dir, "state", "rm", "proxmoxsafe_vm.test"); res.ExitCode != 0 {
+		t.Fatalf("state rm:\n%s", res.Output)
+	}
+
+	other := cli.Workdir(t, config)
+	res := must(other, "apply", "-auto-approve")
+	if res.ExitCode == 0 || !strings.Contains(strings.Join(strings.Fields(res.Output), " "), "A VM with this name already exists") {
+		t.Errorf("another working directory did not refuse the VM:\n%s", tail(res.Output, 30))
+	}
+
+	res = must(dir, "apply", "-auto-approve")
+	if res.ExitCode != 0 || !strings.Contains(res.Output, "Taking back a VM an interrupted apply created") {
+		t.Fatalf("the working directory that created the VM did not take it back:\n%s", tail(res.Output, 30))
+	}
+	if got := stateVMIDs(t, dir)[name]; got != vmid || onlyVMNamed(t, sim, name).VMID != vmid {
+		t.Errorf("state holds VM %d, want the one VM %d", got, vmid)
+	}
+}
