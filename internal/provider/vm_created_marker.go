@@ -154,7 +154,10 @@ func (r *vmResource) markCreated(ctx context.Context, node string, vmid int, kno
 // confirmCreated removes the created marker from a VM that Read found in
 // state: Terraform saved it, so it is no longer a create to take back. It
 // is one tag write per VM lifetime, with the digest Read just got, so a
-// concurrent change wins. A refused write (a read-only token) does not
+// concurrent change wins. Tags apply at once even to a running VM
+// (qemu-server PVE/QemuServer.pm $fast_plug_option), and GET .../pending,
+// which Read uses for a running VM, carries the file's digest
+// (pve-guest-common GuestHelpers.pm config_with_pending_array). A refused write (a read-only token) does not
 // fail the refresh: the next one tries again, and until then only an apply
 // of this workspace whose state lost the VM would take it back.
 func (r *vmResource) confirmCreated(ctx context.Context, vm *pve.VM) {
