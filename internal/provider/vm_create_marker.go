@@ -14,8 +14,8 @@ package provider
 // config, checked by assert_tag_permissions, which needs only
 // VM.Config.Options for a free-form tag, the datacenter default
 // "user-tag-access: free"), and they carry no meaning for the guest. The
-// resource never shows the marker in `tags` and keeps it through every
-// change but the one that removes it, so users see no drift. A config key
+// resource never shows the markers in `tags` and keeps them through every
+// change but the ones that replace or remove them, so users see no drift. A config key
 // of our own is impossible: PVE refuses unknown keys, and `description` is
 // the user's.
 
