@@ -58,8 +58,13 @@ var reCreatedTag = regexp.MustCompile(`^` + regexp.QuoteMeta(createdMarkerPrefix
 // createdByThisProcess is the marker this process writes when it finishes
 // a create.
 func createdByThisProcess(now time.Time) createdMarker {
-	return createdMarker{Created: now, Terraform: os.Getppid(), Workspace: thisWorkspace(), Host: localHost()}
+	return createdMarker{Created: now, Terraform: startedBy, Workspace: thisWorkspace(), Host: localHost()}
 }
+
+// startedBy is the terraform that started this provider process, read at
+// start: a plugin orphaned by a killed terraform may still finish a create,
+// and must name the terraform that is gone, not the process that adopted it.
+var startedBy = os.Getppid()
 
 // Tag is the marker as a PVE tag (pve-common PVE_TAG_RE, like the creating
 // marker's).

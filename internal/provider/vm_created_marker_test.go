@@ -19,7 +19,7 @@ func TestCreatedMarker(t *testing.T) {
 		t.Fatalf("marker %q is not a PVE tag", tag)
 	}
 	got, ok := createdMarkerOf([]string{"prod", tag})
-	if !ok || got != (createdMarker{Created: now, Terraform: os.Getppid(), Workspace: thisWorkspace(), Host: localHost()}) {
+	if !ok || got != (createdMarker{Created: now, Terraform: startedBy, Workspace: thisWorkspace(), Host: localHost()}) {
 		t.Fatalf("createdMarkerOf(%q) = %+v, %v", tag, got, ok)
 	}
 	dotted := createdMarker{Created: now, Terraform: 7, Workspace: "0123456789ab", Host: "node.example.org"}
