@@ -16,10 +16,12 @@ import "time"
 // finish no sooner either way, so the wave stays together and the next
 // wave's name checks share that read too (createCheckMaxAge).
 
-// waveSpread is how far apart the create requests of one wave may be sent.
-// A create that starts after a check of the wave finished is at least a
-// second later: a check waits until its VM's ctime second has passed.
-const waveSpread = 500 * time.Millisecond
+// waveSpread is how far apart the create requests of one wave may be sent:
+// Terraform starts them together, but on a busy machine (load 20 on 2 CPUs)
+// their requests went out over 0.6 s. A create that starts once a check of
+// the wave finished is at least a second later than the wave's first: a
+// check waits until its VM's ctime second has passed.
+const waveSpread = 750 * time.Millisecond
 
 // waveGatherLimit bounds how long a read waits for the rest of its wave:
 // the checks of a wave that straddles a second boundary come one second
