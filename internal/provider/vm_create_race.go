@@ -116,7 +116,7 @@ func (r *vmResource) yieldToWinner(ctx context.Context, plan *vmResourceModel, o
 	r.data.inventory.names.forget(ours.VMID)
 	r.data.inventory.invalidate()
 	state.RemoveResource(ctx)
-	if winner.Creation == guard.Unfinished {
+	if winner.Creation == guard.Unfinished || winner.Creation == guard.Unconfirmed {
 		addTakeBackWarning(diags, winner)
 		r.adopt(ctx, plan, &winner, state, diags)
 		return

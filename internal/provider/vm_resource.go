@@ -95,6 +95,8 @@ func (r *vmResource) Read(ctx context.Context, req resource.ReadRequest, resp *r
 		return
 	}
 	r.data.owned.add(vm.VMID, vm.Name)
+	// In state, so Terraform saved it: a create or import is confirmed.
+	r.confirmCreated(ctx, vm)
 	r.readGuest(ctx, vm)
 	state.applyVM(ctx, vm, &resp.Diagnostics)
 	writePendingPrivate(ctx, resp.Private, vm.Pending, &resp.Diagnostics)

@@ -1,7 +1,9 @@
 package provider_test
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +60,11 @@ func TestAccVMResource_applyCost(t *testing.T) {
 				if n := counts["GET /nodes/{node}/qemu/{vmid}/config"]; n != costVMs {
 					t.Errorf("%d config reads for %d created VMs, want %d: %v", n, costVMs, costVMs, counts)
 				}
+				// The create's last request: one config write per VM, which
+				// replaces the creating marker with the created one.
+				if n := counts["PUT /nodes/{node}/qemu/{vmid}/config"]; n != costVMs {
+					t.Errorf("%d config writes for %d created VMs, want %d (the marker change)", n, costVMs, costVMs)
+				}
 				// A new VM is stopped: its status is not read.
 				if n := counts["GET /nodes/{node}/qemu/{vmid}/status/current"]; n != 0 {
 					t.Errorf("%d status reads for %d created VMs, want none", n, costVMs)
@@ -98,7 +105,10 @@ func TestAccVMResource_destroyCost(t *testing.T) {
 			{Config: config},
 			{
 				// Removing the resources destroys the VMs: the refresh
-				// reads each VM (config and status), then the destroy.
+				// reads each VM (config and status), then the destroy. The
+				// one-time confirmation write of each VM's first refresh
+				// (TestAccVMResource_confirmCost) happened in the plan that
+				// checked step 1, before the counters were reset.
 				PreConfig: sim.ResetRequestCounts,
 				Config:    lab.Config(""),
 				Check: func(*terraform.State) error {
@@ -133,4 +143,53 @@ func TestAccVMResource_destroyCost(t *testing.T) {
 			},
 		},
 	})
+}
+
+// The first refresh of a VM after the apply that created it confirms that
+// Terraform saved it: one tag write per VM, once in the VM's life. Every
+// later refresh reads each VM twice (config and status) and writes nothing.
+func TestAccVMResource_confirmCost(t *testing.T) {
+	t.Parallel()
+	cli := acctest.NewCLI(t)
+	lab := acctest.New(t, pvesim.Options{Scenario: "empty", StatsLag: time.Minute, TaskDuration: 150 * time.Millisecond})
+	sim := lab.RequireSim(t, "request counters")
+	const vms = 3
+	prefix := acctest.RandomName("confirm")
+	dir := cli.Workdir(t, lab.Config(fleetHCL(prefix, lab.Node, vms, `started = false`, `tags = ["web"]`)))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	run := func(args ...string) {
+		t.Helper()
+		res, err := cli.Run(ctx, dir, args...)
+		if err != nil || res.ExitCode != 0 {
+			t.Fatalf("terraform %v: %v\n%s", args, err, tail(res.Output, 30))
+		}
+	}
+	run("apply", "-auto-approve")
+	for _, vm := range sim.VMs() {
+		if strings.HasPrefix(vm.Name, prefix) && !strings.Contains(vm.Config["tags"], "proxmoxsafe-created.") {
+			t.Fatalf("VM %d after its create has tags %q, want the created marker", vm.VMID, vm.Config["tags"])
+		}
+	}
+	for i, wantWrites := range []int{vms, 0} {
+		sim.ResetRequestCounts()
+		run("plan", "-detailed-exitcode")
+		counts := sim.RequestCounts()
+		t.Logf("refresh %d of %d VMs: %d requests: %v", i+1, vms, sim.TotalRequests(), counts)
+		if n := counts["PUT /nodes/{node}/qemu/{vmid}/config"]; n != wantWrites {
+			t.Errorf("refresh %d: %d config writes, want %d", i+1, n, wantWrites)
+		}
+		reads := counts["GET /nodes/{node}/qemu/{vmid}/config"] + counts["GET /nodes/{node}/qemu/{vmid}/status/current"]
+		if reads != 2*vms {
+			t.Errorf("refresh %d: %d reads, want %d (config and status per VM)", i+1, reads, 2*vms)
+		}
+		if other := sim.TotalRequests() - reads - counts["PUT /nodes/{node}/qemu/{vmid}/config"] - counts["GET /version"]; other != 0 {
+			t.Errorf("refresh %d: %d other requests: %v", i+1, other, counts)
+		}
+	}
+	for _, vm := range sim.VMs() {
+		if strings.HasPrefix(vm.Name, prefix) && vm.Config["tags"] != "web" {
+			t.Errorf("VM %d after the first refresh has tags %q, want only the user's", vm.VMID, vm.Config["tags"])
+		}
+	}
 }

@@ -201,7 +201,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		}
 	}
 	s.delayUnauthorized(res, start)
+	if fault != nil && fault.HoldAnswer > 0 {
+		holdAnswer(fault.HoldAnswer, hr.Context().Done(), s.closing)
+	}
 	s.write(w, res, fault != nil && fault.DropAfterHandling)
+}
+
+// holdAnswer waits d, or until the client has gone or the simulator closes.
+func holdAnswer(d time.Duration, gone, closing <-chan struct{}) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-gone:
+	case <-closing:
+	}
 }
 
 // precheckNode mimics pveproxy's proxying to {node}: unknown names fail the
