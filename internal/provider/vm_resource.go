@@ -159,7 +159,7 @@ func (r *vmResource) Update(ctx context.Context, req resource.UpdateRequest, res
 	if !resp.Diagnostics.HasError() {
 		resp.Diagnostics.Append(readDiags...)
 	}
-	if vm.Status != "running" {
+	if vm.Status != "running" || plan.Applied.restartedVM() {
 		r.waitForIPAfterStart(ctx, &plan, vm.Node, vm.VMID, &resp.State, &resp.Diagnostics)
 	}
 	setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
