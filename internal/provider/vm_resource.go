@@ -162,6 +162,7 @@ func (r *vmResource) Update(ctx context.Context, req resource.UpdateRequest, res
 	if vm.Status != "running" || plan.Applied.restartedVM() {
 		r.waitForIPAfterStart(ctx, &plan, vm.Node, vm.VMID, &resp.State, &resp.Diagnostics)
 	}
+	recordStartupConfigured(ctx, req.Config, resp.Private, &resp.Diagnostics)
 	setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
 }
 

@@ -66,6 +66,7 @@ func (r *vmResource) Create(ctx context.Context, req resource.CreateRequest, res
 		// decision nobody can act on refuses rather than creates.
 		addGuardRefusal(&resp.Diagnostics, name, decision)
 	}
+	recordStartupConfigured(ctx, req.Config, resp.Private, &resp.Diagnostics)
 	setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
 }
 

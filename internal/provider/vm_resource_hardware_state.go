@@ -185,10 +185,8 @@ func (c *vmChange) diffHardware(ctx context.Context, want *vmResourceModel, have
 			h.VGA, changed = &pve.VGA{Type: typ, Memory: v.Memory.ValueInt64(), Options: hw.VGA.Options}, true
 		}
 	}
-	if s := want.startup(ctx, diags); s != nil {
-		if w := startupFromModel(s); pve.FormatStartup(*w) != pve.FormatStartup(hw.Startup) {
-			h.Startup, changed = w, true
-		}
+	if h.Startup = diffStartup(ctx, want, hw.Startup, diags); h.Startup != nil {
+		changed = true
 	}
 	if changed {
 		c.config.Hardware = &h
