@@ -157,6 +157,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	s.mu.Lock()
 	s.counts[method+" "+pattern]++
 	s.total++
+	s.reqLog.add(method, pattern, rel, vars, params)
 	s.mu.Unlock()
 
 	if perr != nil {
