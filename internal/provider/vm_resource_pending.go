@@ -145,6 +145,7 @@ func (r *vmResource) planPending(ctx context.Context, private privateData, state
 		}
 		change := diffConfig(ctx, plan, vm, diags)
 		keys = append(keys, change.config.WaitsForRestart(vm.Raw)...)
+		keys = append(keys, planCloudInitMove(change, plan, state, diags)...)
 		slices.Sort(keys)
 		keys = slices.Compact(keys)
 	}
