@@ -47,8 +47,8 @@ func bootOrderAttribute() schema.Attribute {
 	}
 }
 
-// checkBootOrder refuses at plan time a boot_order entry naming a disk,
-// CD-ROM or network device the VM will not have. Proxmox VE refuses it
+// checkBootOrder refuses at plan time a configured boot_order entry naming
+// a disk, CD-ROM or network device the VM will not have. Proxmox VE refuses it
 // when the config is written (qemu-server src/PVE/API2/Qemu.pm
 // $update_vm_api, for "boot": "invalid bootorder: device '<dev>' does not
 // exist" unless the device is in the config, its pending section or the
@@ -56,7 +56,12 @@ func bootOrderAttribute() schema.Attribute {
 // managed by this provider and are left to that check; so is a clone's
 // boot order while the devices it brings are unknown.
 func checkBootOrder(ctx context.Context, config tfsdk.Config, state, plan *vmResourceModel, diags *diag.Diagnostics) {
-	order, ok := listOf(ctx, plan.BootOrder, diags)
+	// Only a boot order the configuration sets: PVE itself drops a
+	// device it deletes from the VM's boot order ($update_vm_api, "remove
+	// from bootorder if necessary").
+	var configured types.List
+	diags.Append(config.GetAttribute(ctx, pathBootOrder, &configured)...)
+	order, ok := listOf(ctx, configured, diags)
 	if !ok || len(order) == 0 {
 		return
 	}
