@@ -275,21 +275,6 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	}
 }
 
-// locateCloneSource finds a clone source in view, else in a view read
-// after this run's last change: the source may be a VM this run just
-// created, which the view of a name check can miss.
-func (r *vmResource) locateCloneSource(ctx context.Context, view *clusterView, source, node string) (guard.VM, error) {
-	vm, err := view.findCloneSource(parseVMRef(source), node)
-	var notFound *vmNotFoundError
-	if !errors.As(err, &notFound) {
-		return vm, err
-	}
-	if view, err = r.data.inventory.recent(ctx); err != nil {
-		return guard.VM{}, err
-	}
-	return view.findCloneSource(parseVMRef(source), node)
-}
-
 // cloneSource finds the VM to clone and the description the clone is to
 // have: the configured one, or the source's when the configuration leaves
 // it out (PVE copies it then; the clone request carries the create marker

@@ -49,3 +49,12 @@ func (s *Server) RequestLog() []LoggedRequest {
 	defer s.mu.Unlock()
 	return append([]LoggedRequest(nil), s.reqLog.entries...)
 }
+
+// countRequest counts a request and logs it.
+func (s *Server) countRequest(method, pattern, path string, vars, params map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts[method+" "+pattern]++
+	s.total++
+	s.reqLog.add(method, pattern, path, vars, params)
+}
