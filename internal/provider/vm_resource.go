@@ -161,9 +161,10 @@ func (r *vmResource) Update(ctx context.Context, req resource.UpdateRequest, res
 	if !resp.Diagnostics.HasError() {
 		resp.Diagnostics.Append(readDiags...)
 	}
-	if vm.Status != "running" {
+	if vm.Status != "running" || plan.Applied.restartedVM() {
 		r.waitForIPAfterStart(ctx, &plan, vm.Node, vm.VMID, &resp.State, &resp.Diagnostics)
 	}
+	recordStartupConfigured(ctx, req.Config, resp.Private, &resp.Diagnostics)
 	setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
 }
 

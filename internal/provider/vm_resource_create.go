@@ -66,6 +66,7 @@ func (r *vmResource) Create(ctx context.Context, req resource.CreateRequest, res
 		// decision nobody can act on refuses rather than creates.
 		addGuardRefusal(&resp.Diagnostics, name, decision)
 	}
+	recordStartupConfigured(ctx, req.Config, resp.Private, &resp.Diagnostics)
 	setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
 }
 
@@ -245,21 +246,6 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	if err := r.markCreated(ctx, node, vm.VMID, config); err != nil {
 		addAPIError(diags, fmt.Sprintf("finish creating VM %d (mark it created)", vm.VMID), err)
 	}
-}
-
-// locateCloneSource finds a clone source in view, else in a view read
-// after this run's last change: the source may be a VM this run just
-// created, which the view of a name check can miss.
-func (r *vmResource) locateCloneSource(ctx context.Context, view *clusterView, source, node string) (guard.VM, error) {
-	vm, err := view.findCloneSource(parseVMRef(source), node)
-	var notFound *vmNotFoundError
-	if !errors.As(err, &notFound) {
-		return vm, err
-	}
-	if view, err = r.data.inventory.recent(ctx); err != nil {
-		return guard.VM{}, err
-	}
-	return view.findCloneSource(parseVMRef(source), node)
 }
 
 // cloneSource finds the VM to clone and the description the clone is to

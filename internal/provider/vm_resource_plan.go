@@ -79,6 +79,9 @@ func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequ
 	if checkCloudInit(ctx, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
+	if checkBootOrder(ctx, req.Config, state, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	if r.checkPlacement(ctx, state, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}

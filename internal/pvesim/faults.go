@@ -126,6 +126,7 @@ func (s *Server) ResetRequestCounts() {
 	defer s.mu.Unlock()
 	s.counts = map[string]int{}
 	s.total = 0
+	s.reqLog = requestLog{}
 }
 
 // TotalRequests is the number of requests since start or the last reset.

@@ -154,10 +154,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 
 	params, perr := parseParams(hr)
 
-	s.mu.Lock()
-	s.counts[method+" "+pattern]++
-	s.total++
-	s.mu.Unlock()
+	s.countRequest(method, pattern, rel, vars, params)
 
 	if perr != nil {
 		s.write(w, errResp(400, "%s", perr.Error()), false)
@@ -239,27 +236,6 @@ func (s *Server) precheckNode(r *request) *resp {
 		return &resp{status: 595, msg: "No route to host", empty: true}
 	}
 	return nil
-}
-
-func sleepOrClose(d time.Duration, closing <-chan struct{}) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-closing:
-	}
-}
-
-// waitOrClose waits until ch is closed, d has passed or the simulator
-// closes.
-func waitOrClose(ch <-chan struct{}, d time.Duration, closing <-chan struct{}) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C:
-	case <-closing:
-	}
 }
 
 // parseParams merges the query string and a form or JSON body into PVE's

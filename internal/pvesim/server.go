@@ -105,6 +105,7 @@ type Server struct {
 	failTask map[string][]string // task type -> queued failure messages
 	counts   map[string]int
 	total    int
+	reqLog   requestLog // requests in arrival order (requestlog.go)
 	storages []storageDef
 	pools    map[string]*poolState // user.cfg pools (pools.go)
 	bridges  map[string][]string   // node -> Linux bridges; unset: vmbr0
