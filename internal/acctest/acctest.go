@@ -70,6 +70,10 @@ type Lab struct {
 	conn  Connection
 	mu    sync.Mutex
 	names []string
+	// pools maps a test's pool names to the lab's (PoolID); createdPools
+	// are the pools AddPool made, which cleanup removes.
+	pools        map[string]string
+	createdPools []string
 }
 
 // New starts a simulator with opts for this test (or uses the real lab) and

@@ -21,6 +21,13 @@ import (
 type Inventory interface {
 	VM(vmid int) (pvesim.VM, bool)
 	VMsNamed(name string) []pvesim.VM
+	// PendingConfig is what waits for the VM's next start: values set and
+	// keys deleted.
+	PendingConfig(vmid int) (set map[string]string, del []string)
+	// TaskCount counts the VM's tasks of a type (e.g. "qmreboot").
+	TaskCount(typ string, vmid int) int
+	// PoolOf is the resource pool the VM belongs to ("" for none).
+	PoolOf(vmid int) string
 }
 
 var (
@@ -91,7 +98,8 @@ func (l *Lab) VMsNamed(name string) []pvesim.VM {
 // pvesim.Server.AddVM; against a real cluster the VM is created through the
 // API on vm.Node (default: the lab's node) with vm.Config, made a template
 // or started as vm asks, with a VMID from /cluster/nextid: vm.VMID is only
-// a wish there, so tests use the returned VM's VMID. A container cannot be
+// a wish there, so tests use the returned VM's VMID and config (disks named
+// by volume ID become new disks of their size: allocateSeededVolumes). A container cannot be
 // seeded in a lab (it needs an OS template): the test is skipped.
 func (l *Lab) AddVM(t *testing.T, vm pvesim.VM) pvesim.VM {
 	t.Helper()
@@ -112,6 +120,7 @@ func (l *Lab) AddVM(t *testing.T, vm pvesim.VM) pvesim.VM {
 	if !strings.HasPrefix(vm.Name, RunPrefix()) {
 		t.Fatalf("seeding %q in a lab: name seeded VMs with lab.RandomName, so that cleanup finds them", vm.Name)
 	}
+	vm.Config = allocateSeededVolumes(vm.Config)
 	ctx, cancel := context.WithTimeout(context.Background(), labOpTimeout)
 	defer cancel()
 	vmid, err := l.api.create(ctx, vm)
@@ -164,10 +173,12 @@ func (l *Lab) SetVMConfig(t *testing.T, vmid int, key, value string) {
 }
 
 // cleanUp removes, at the end of a lab-mode test, every VM named by the
-// test's RandomName (seeded ones included), whatever the test left.
+// test's RandomName (seeded ones included), whatever the test left, then
+// the pools it created.
 func (l *Lab) cleanUp() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*labOpTimeout)
 	defer cancel()
+	defer l.removePools(ctx)
 	l.mu.Lock()
 	ours := map[string]bool{}
 	for _, n := range l.names {

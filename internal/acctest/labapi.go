@@ -116,6 +116,7 @@ type guest struct {
 	Name     string `json:"name"`
 	Type     string `json:"type"`
 	Template int    `json:"template"`
+	Pool     string `json:"pool"`
 }
 
 func (a *labAPI) guests(ctx context.Context) ([]guest, error) {
@@ -149,8 +150,11 @@ func (a *labAPI) named(ctx context.Context, match func(string) bool) ([]pvesim.V
 	return out, nil
 }
 
-// read is GET .../config (vm_config) and .../status/current (vm_status),
-// with config values as strings, as the simulator keeps them.
+// read is GET .../config?current=1 (vm_config) and .../status/current
+// (vm_status), with config values as strings, as the simulator keeps them:
+// the config the VM runs, without its pending changes (vm_config overlays
+// them unless current is set: pve-guest-common AbstractConfig.pm
+// load_current_config) and without the digest.
 func (a *labAPI) read(ctx context.Context, g guest) (pvesim.VM, error) {
 	kind := g.Type
 	if kind == "" {
@@ -158,9 +162,10 @@ func (a *labAPI) read(ctx context.Context, g guest) (pvesim.VM, error) {
 	}
 	base := fmt.Sprintf("/nodes/%s/%s/%d", url.PathEscape(g.Node), kind, g.VMID)
 	var raw map[string]json.RawMessage
-	if err := a.c.Get(ctx, base+"/config", &raw); err != nil {
+	if err := a.c.Get(ctx, base+"/config?current=1", &raw); err != nil {
 		return pvesim.VM{}, fmt.Errorf("GET %s/config: %w", base, err)
 	}
+	delete(raw, "digest")
 	conf := make(map[string]string, len(raw))
 	for k, v := range raw {
 		var s string

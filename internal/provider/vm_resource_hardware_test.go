@@ -35,7 +35,7 @@ var hardwareLines = []string{
 
 // expectConfig checks raw config keys of the only VM named name ("" means
 // the key is absent) and that nothing is left pending.
-func expectConfig(t *testing.T, sim *pvesim.Server, name string, want map[string]string) resource.TestCheckFunc {
+func expectConfig(t *testing.T, sim acctest.Inventory, name string, want map[string]string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		vm := onlyVMNamed(t, sim, name)
 		for k, v := range want {
@@ -60,8 +60,7 @@ func expectAttr(path tfjsonpath.Path, v knownvalue.Check) statecheck.StateCheck 
 func TestAccVMResource_hardware(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t, "pending-config view")
-	name := acctest.RandomName("uefi")
+	name := lab.RandomName("uefi")
 	vm := func(extra ...string) string {
 		return lab.Config(vmHCL(name, lab.Node, append(append([]string{}, hardwareLines...), extra...)...))
 	}
@@ -77,7 +76,7 @@ func TestAccVMResource_hardware(t *testing.T) {
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
 				Config: vm(),
@@ -101,9 +100,9 @@ func TestAccVMResource_hardware(t *testing.T) {
 					expectAttr(tfjsonpath.New("status"), knownvalue.StringExact("running")),
 				},
 				Check: func(s *terraform.State) error {
-					return expectConfig(t, sim, name, map[string]string{
+					return expectConfig(t, lab, name, map[string]string{
 						"numa": "1", "ostype": "l26", "bios": "ovmf", "machine": "q35", "scsihw": "virtio-scsi-single",
-						"efidisk0": fmt.Sprintf("local-lvm:vm-%d-disk-1,efitype=4m,pre-enrolled-keys=0,size=4M", onlyVMNamedID(t, sim, name)),
+						"efidisk0": fmt.Sprintf("local-lvm:vm-%d-disk-1,efitype=4m,pre-enrolled-keys=0,size=4M", onlyVMNamedID(t, lab, name)),
 						"boot":     "order=scsi0;net0", "serial0": "socket", "vga": "serial0,memory=16", "startup": "order=2,up=30,down=60",
 					})(s)
 				},
@@ -126,7 +125,7 @@ func TestAccVMResource_hardware(t *testing.T) {
 					expectAttr(tfjsonpath.New("startup"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 						"order": knownvalue.Int64Exact(3), "up": knownvalue.Null(), "down": knownvalue.Null()})),
 				},
-				Check: expectConfig(t, sim, name, map[string]string{
+				Check: expectConfig(t, lab, name, map[string]string{
 					"numa": "0", "ostype": "win11", "scsihw": "lsi", "boot": "order=net0;scsi0", "serial0": "socket",
 					"serial1": "/dev/ttyS1", "vga": "std", "startup": "order=3",
 				}),
@@ -149,8 +148,8 @@ func TestAccVMResource_hardware(t *testing.T) {
 					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				}},
 				Check: func(s *terraform.State) error {
-					id := onlyVMNamedID(t, sim, name)
-					return expectConfig(t, sim, name, map[string]string{
+					id := onlyVMNamedID(t, lab, name)
+					return expectConfig(t, lab, name, map[string]string{
 						"efidisk0": fmt.Sprintf("local-lvm:vm-%d-disk-1,efitype=2m,pre-enrolled-keys=0,size=4M", id),
 					})(s)
 				},
@@ -160,7 +159,7 @@ func TestAccVMResource_hardware(t *testing.T) {
 }
 
 // onlyVMNamedID is the VMID of the only VM named name.
-func onlyVMNamedID(t *testing.T, sim *pvesim.Server, name string) int {
+func onlyVMNamedID(t *testing.T, sim acctest.Inventory, name string) int {
 	return onlyVMNamed(t, sim, name).VMID
 }
 
