@@ -66,12 +66,12 @@ func (l *Lab) PoolOf(vmid int) string {
 	return g.Pool
 }
 
-// PoolID is the pool a test calls id. Against the simulator (one per test)
+// PoolID is the pool a test calls id ("" is no pool). Against the simulator (one per test)
 // it is id; in a lab, where pools are shared, each top-level pool gets the
 // run's prefix and a random part, the same within the test, so that nested
 // ids ("team/web") stay nested under their parent.
 func (l *Lab) PoolID(id string) string {
-	if l.Sim != nil {
+	if l.Sim != nil || id == "" {
 		return id
 	}
 	top, rest, nested := strings.Cut(id, "/")
