@@ -163,8 +163,10 @@ func onlyVMNamedID(t *testing.T, sim acctest.Inventory, name string) int {
 	return onlyVMNamed(t, sim, name).VMID
 }
 
-// hardwareVM seeds a VM made outside Terraform with every hardware key set.
-func hardwareVM(t *testing.T, sim *pvesim.Server, vmid int, node, name string) map[string]string {
+// hardwareVM seeds a VM made outside Terraform with every hardware key set
+// and returns those keys as the VM has them (in a lab the disks are new
+// volumes, see Lab.AddVM).
+func hardwareVM(t *testing.T, lab *acctest.Lab, vmid int, node, name string) map[string]string {
 	t.Helper()
 	conf := map[string]string{
 		"numa": "1", "ostype": "l26", "bios": "ovmf", "machine": "q35,viommu=intel", "scsihw": "virtio-scsi-single",
@@ -172,8 +174,9 @@ func hardwareVM(t *testing.T, sim *pvesim.Server, vmid int, node, name string) m
 		"scsi0":    fmt.Sprintf("local-lvm:vm-%d-disk-0,size=8G", vmid), "net0": "virtio=BC:24:11:00:00:07,bridge=vmbr0",
 		"boot": "order=scsi0;net0", "serial0": "socket", "vga": "serial0,memory=32", "startup": "order=5,down=90",
 	}
-	if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: node, Name: name, Status: "stopped", Config: conf}); err != nil {
-		t.Fatal(err)
+	vm := lab.AddVM(t, pvesim.VM{VMID: vmid, Node: node, Name: name, Status: "stopped", Config: conf})
+	for k := range conf {
+		conf[k] = vm.Config[k]
 	}
 	return conf
 }
@@ -183,10 +186,9 @@ func hardwareVM(t *testing.T, sim *pvesim.Server, vmid int, node, name string) m
 func TestAccVMResource_hardwareKeepsWhatTheVMHas(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t, "VMs seeded with hardware settings out of band and the pending-config view")
-	imported, adopted := acctest.RandomName("hwimp"), acctest.RandomName("hwadopt")
-	importConf := hardwareVM(t, sim, 4721, lab.Node, imported)
-	adoptConf := hardwareVM(t, sim, 4722, lab.Node, adopted)
+	imported, adopted := lab.RandomName("hwimp"), lab.RandomName("hwadopt")
+	importConf := hardwareVM(t, lab, 4721, lab.Node, imported)
+	adoptConf := hardwareVM(t, lab, 4722, lab.Node, adopted)
 	importBlock := fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, imported)
 	plain := []string{`started = false`, `disks = { scsi0 = { storage = "local-lvm", size = 8 } }`}
 	adopt := fmt.Sprintf("resource \"proxmoxsafe_vm\" \"adopted\" {\n  name = %q\n  node = %q\n  on_existing = \"adopt\"\n  started = false\n}\n", adopted, lab.Node)
@@ -195,7 +197,7 @@ func TestAccVMResource_hardwareKeepsWhatTheVMHas(t *testing.T) {
 	}}
 	unchanged := func(*terraform.State) error {
 		for name, want := range map[string]map[string]string{imported: importConf, adopted: adoptConf} {
-			if err := expectConfig(t, sim, name, want)(nil); err != nil {
+			if err := expectConfig(t, lab, name, want)(nil); err != nil {
 				return err
 			}
 		}
@@ -204,7 +206,7 @@ func TestAccVMResource_hardwareKeepsWhatTheVMHas(t *testing.T) {
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, imported),
+		CheckDestroy:             checkNoVMNamed(lab, imported),
 		Steps: []resource.TestStep{
 			{
 				Config:           lab.Config(importBlock + vmHCL(imported, lab.Node, plain...) + adopt),
@@ -229,7 +231,7 @@ func TestAccVMResource_hardwareKeepsWhatTheVMHas(t *testing.T) {
 				// Setting machine keeps its other options (viommu).
 				Config: lab.Config(vmHCL(imported, lab.Node, append(plain, `machine = "pc-q35-9.0"`)...) + adopt),
 				Check: func(*terraform.State) error {
-					if got := onlyVMNamed(t, sim, imported).Config["machine"]; got != "pc-q35-9.0,viommu=intel" {
+					if got := onlyVMNamed(t, lab, imported).Config["machine"]; got != "pc-q35-9.0,viommu=intel" {
 						return fmt.Errorf("machine = %q, want pc-q35-9.0,viommu=intel", got)
 					}
 					return nil
@@ -245,14 +247,11 @@ func TestAccVMResource_hardwareKeepsWhatTheVMHas(t *testing.T) {
 func TestAccVMResource_hardwareAdoptionRefusesFirmware(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t, "VMs seeded with firmware settings out of band")
-	name := acctest.RandomName("fw")
-	const vmid = 4731
-	if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: lab.Node, Name: name, Status: "stopped", Config: map[string]string{
-		"scsi0": fmt.Sprintf("local-lvm:vm-%d-disk-0,size=8G", vmid), "ostype": "l26",
-	}}); err != nil {
-		t.Fatal(err)
-	}
+	name := lab.RandomName("fw")
+	const wish = 4731 // the simulator's VMID; a lab's comes from nextid
+	lab.AddVM(t, pvesim.VM{VMID: wish, Node: lab.Node, Name: name, Status: "stopped", Config: map[string]string{
+		"scsi0": fmt.Sprintf("local-lvm:vm-%d-disk-0,size=8G", wish), "ostype": "l26",
+	}})
 	adopt := func(lines ...string) string {
 		return lab.Config(vmHCL(name, lab.Node, append([]string{`on_existing = "adopt"`, `started = false`}, lines...)...))
 	}
@@ -270,7 +269,7 @@ func TestAccVMResource_hardwareAdoptionRefusesFirmware(t *testing.T) {
 					expectAttr(tfjsonpath.New("os_type"), knownvalue.StringExact("win11")),
 					expectAttr(tfjsonpath.New("bios"), knownvalue.StringExact("seabios")),
 				},
-				Check: expectConfig(t, sim, name, map[string]string{"ostype": "win11", "startup": "order=1", "bios": "", "machine": "", "efidisk0": ""}),
+				Check: expectConfig(t, lab, name, map[string]string{"ostype": "win11", "startup": "order=1", "bios": "", "machine": "", "efidisk0": ""}),
 			},
 		},
 	})
