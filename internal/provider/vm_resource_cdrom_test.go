@@ -33,8 +33,9 @@ func expectDriveValue(t *testing.T, sim *pvesim.Server, name, key, want string) 
 func TestAccVMResource_cdrom(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t, "ISO images seeded on a storage and request counters")
+	sim := lab.RequireSim(t, "ISO images seeded on a storage (debian-12.iso on local, 628 MiB)")
 	name := acctest.RandomName("cd")
+	restarts := newRestartCounter(t, sim, name)
 	iso := `cdrom = { ide3 = { file = "local:iso/debian-12.iso" } }`
 	empty := `cdrom = { ide3 = { file = "none" } }`
 	two := `cdrom = { ide3 = { file = "none" }, sata1 = { file = "cdrom" } }`
@@ -53,16 +54,16 @@ func TestAccVMResource_cdrom(t *testing.T) {
 			},
 			{Config: lab.Config(vmHCL(name, lab.Node, iso)), ConfigPlanChecks: noop},
 			{
-				PreConfig:        sim.ResetRequestCounts,
+				PreConfig:        restarts.mark,
 				Config:           lab.Config(vmHCL(name, lab.Node, empty)),
 				ConfigPlanChecks: inPlace,
-				Check:            resource.ComposeTestCheckFunc(expectDriveValue(t, sim, name, "ide3", "none,media=cdrom"), expectRestarts(sim, 0)),
+				Check:            resource.ComposeTestCheckFunc(expectDriveValue(t, sim, name, "ide3", "none,media=cdrom"), restarts.expect(0)),
 			},
 			{
-				PreConfig:        sim.ResetRequestCounts,
+				PreConfig:        restarts.mark,
 				Config:           lab.Config(vmHCL(name, lab.Node, two)),
 				ConfigPlanChecks: inPlace,
-				Check:            resource.ComposeTestCheckFunc(expectDriveValue(t, sim, name, "sata1", "cdrom,media=cdrom"), expectRestarts(sim, 1)),
+				Check:            resource.ComposeTestCheckFunc(expectDriveValue(t, sim, name, "sata1", "cdrom,media=cdrom"), restarts.expect(1)),
 			},
 			{
 				Config:      lab.Config(vmHCL(name, lab.Node, `cdrom = { ide3 = { file = "local:iso/debian-13.iso" } }`)),

@@ -181,13 +181,13 @@ func TestAccVMResource_adoptionKeepsHardwareDefaults(t *testing.T) {
 func TestAccVMResource_networkOptions(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t, "request counters")
-	name := acctest.RandomName("net")
+	name := lab.RandomName("net")
+	restarts := newRestartCounter(t, lab, name)
 	net := func(opts string) string { return `networks = { net0 = { bridge = "vmbr0"` + opts + ` } }` }
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
 				Config: lab.Config(vmHCL(name, lab.Node, net(`, mtu = 1`))),
@@ -199,7 +199,7 @@ func TestAccVMResource_networkOptions(t *testing.T) {
 					})),
 				},
 				Check: func(*terraform.State) error {
-					vm := onlyVMNamed(t, sim, name)
+					vm := onlyVMNamed(t, lab, name)
 					if !strings.HasSuffix(vm.Config["net0"], ",bridge=vmbr0,mtu=1") || vm.Config["protection"] != "0" {
 						return fmt.Errorf("net0 = %q, protection = %q", vm.Config["net0"], vm.Config["protection"])
 					}
@@ -208,21 +208,18 @@ func TestAccVMResource_networkOptions(t *testing.T) {
 			},
 			{Config: lab.Config(vmHCL(name, lab.Node, net(`, mtu = 1`))), ConfigPlanChecks: noop},
 			{
-				PreConfig:        sim.ResetRequestCounts,
+				PreConfig:        restarts.mark,
 				Config:           lab.Config(vmHCL(name, lab.Node, net(`, mtu = 1, rate = 100.5`))),
 				ConfigPlanChecks: inPlace,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(vmAddr, net0Path.AtMapKey("rate"), knownvalue.Float64Exact(100.5)),
 				},
 				Check: func(*terraform.State) error {
-					vm := onlyVMNamed(t, sim, name)
+					vm := onlyVMNamed(t, lab, name)
 					if !strings.HasSuffix(vm.Config["net0"], ",bridge=vmbr0,mtu=1,rate=100.5") {
 						return fmt.Errorf("net0 = %q", vm.Config["net0"])
 					}
-					if n := sim.RequestCounts()[powerRoute]; n != 0 {
-						return fmt.Errorf("%d restarts for a rate limit PVE changes online", n)
-					}
-					return nil
+					return restarts.expect(0)(nil)
 				},
 			},
 			{
