@@ -58,6 +58,10 @@ type Lab struct {
 	// Bridge is the bridge of the NICs tests create (PROXMOXSAFE_ACC_BRIDGE,
 	// default vmbr0).
 	Bridge string
+	// ISO is an ISO image on a storage of Node that CD-ROM drives may hold
+	// (PROXMOXSAFE_ACC_ISO, default local:iso/debian-12.iso, which the
+	// simulator's local storage holds).
+	ISO string
 
 	endpoint string
 	token    string
@@ -96,7 +100,7 @@ func New(t *testing.T, opts pvesim.Options) *Lab {
 		node = opts.Nodes[0]
 	}
 	return &Lab{
-		Sim: sim, Node: node, Storage: "local-lvm", OtherStorage: "local", Bridge: "vmbr0",
+		Sim: sim, Node: node, Storage: "local-lvm", OtherStorage: "local", Bridge: "vmbr0", ISO: defaultISO,
 		endpoint: sim.URL(), token: sim.Token(), caPEM: string(sim.CACertPEM()),
 	}
 }
@@ -127,6 +131,7 @@ func fromEnvironment(t *testing.T) *Lab {
 		Storage:      envOr("PROXMOXSAFE_ACC_STORAGE", "local-lvm"),
 		OtherStorage: envOr("PROXMOXSAFE_ACC_OTHER_STORAGE", "local"),
 		Bridge:       envOr("PROXMOXSAFE_ACC_BRIDGE", "vmbr0"),
+		ISO:          envOr("PROXMOXSAFE_ACC_ISO", defaultISO),
 		t:            t,
 		api:          api,
 		conn:         conn,
@@ -134,6 +139,9 @@ func fromEnvironment(t *testing.T) *Lab {
 	t.Cleanup(l.cleanUp)
 	return l
 }
+
+// defaultISO is the ISO image the simulator's local storage holds.
+const defaultISO = "local:iso/debian-12.iso"
 
 func envOr(name, fallback string) string {
 	if v := os.Getenv(name); v != "" {
