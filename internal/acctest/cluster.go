@@ -134,6 +134,36 @@ func (l *Lab) AddVM(t *testing.T, vm pvesim.VM) pvesim.VM {
 	return got
 }
 
+// ReuseVMID removes guest vmid and creates vm under the same VMID, as
+// someone who deleted a VM and then made another with its number would.
+// vm is named by lab.RandomName in a lab, as for AddVM.
+func (l *Lab) ReuseVMID(t *testing.T, vmid int, vm pvesim.VM) pvesim.VM {
+	t.Helper()
+	if vm.Node == "" {
+		vm.Node = l.Node
+	}
+	vm.VMID = vmid
+	if l.Sim != nil {
+		l.Sim.RemoveVM(vmid)
+		return l.AddVM(t, vm)
+	}
+	if !strings.HasPrefix(vm.Name, RunPrefix()) {
+		t.Fatalf("seeding %q in a lab: name seeded VMs with lab.RandomName, so that cleanup finds them", vm.Name)
+	}
+	l.RemoveVM(t, vmid)
+	vm.Config = allocateSeededVolumes(vm.Config)
+	ctx, cancel := context.WithTimeout(context.Background(), labOpTimeout)
+	defer cancel()
+	if err := l.api.createAt(ctx, vm, vmid); err != nil {
+		t.Fatalf("creating VM %q under VMID %d on %s in the lab: %s", vm.Name, vmid, vm.Node, err)
+	}
+	got, ok := l.VM(vmid)
+	if !ok {
+		t.Fatalf("the lab lost VM %d right after creating it", vmid)
+	}
+	return got
+}
+
 // RemoveVM deletes a guest out of band, as someone using the GUI would.
 func (l *Lab) RemoveVM(t *testing.T, vmid int) {
 	t.Helper()

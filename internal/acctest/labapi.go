@@ -196,11 +196,9 @@ func (a *labAPI) read(ctx context.Context, g guest) (pvesim.VM, error) {
 	return vm, nil
 }
 
-// create is POST /nodes/{node}/qemu (create_vm) with a VMID from GET
-// /cluster/nextid, then POST .../template (template) or .../status/start
-// (vm_start) as vm asks. It returns the VMID once the create was sent.
+// create is createAt with a VMID from GET /cluster/nextid. It returns the
+// VMID.
 func (a *labAPI) create(ctx context.Context, vm pvesim.VM) (int, error) {
-	base := fmt.Sprintf("/nodes/%s/qemu", url.PathEscape(vm.Node))
 	var vmid int
 	// nextid only proposes a free VMID: a parallel test may take it first,
 	// and create_vm then refuses synchronously ("unable to create VM <id> -
@@ -214,27 +212,36 @@ func (a *labAPI) create(ctx context.Context, vm pvesim.VM) (int, error) {
 		if vmid, err = strconv.Atoi(next.String()); err != nil {
 			return 0, fmt.Errorf("GET /cluster/nextid answered %q", next)
 		}
-		params := map[string]any{"vmid": vmid, "name": vm.Name}
-		for k, v := range vm.Config {
-			params[k] = v
-		}
-		err = a.task(ctx, "POST", base, params)
+		err = a.createAt(ctx, vm, vmid)
 		if err == nil {
-			break
+			return vmid, nil
 		}
 		if attempt >= 20 || !strings.Contains(err.Error(), "already exists") {
 			return 0, err
 		}
 	}
+}
+
+// createAt is POST /nodes/{node}/qemu (create_vm) with vmid, which must be
+// free, then POST .../template (template) or .../status/start (vm_start) as
+// vm asks.
+func (a *labAPI) createAt(ctx context.Context, vm pvesim.VM, vmid int) error {
+	base := fmt.Sprintf("/nodes/%s/qemu", url.PathEscape(vm.Node))
+	params := map[string]any{"vmid": vmid, "name": vm.Name}
+	for k, v := range vm.Config {
+		params[k] = v
+	}
+	if err := a.task(ctx, "POST", base, params); err != nil {
+		return err
+	}
 	base = fmt.Sprintf("%s/%d", base, vmid)
-	var err error
 	switch {
 	case vm.Template:
-		err = a.task(ctx, "POST", base+"/template", nil)
+		return a.task(ctx, "POST", base+"/template", nil)
 	case vm.Status == "running":
-		err = a.task(ctx, "POST", base+"/status/start", nil)
+		return a.task(ctx, "POST", base+"/status/start", nil)
 	}
-	return vmid, err
+	return nil
 }
 
 // setConfig is PUT .../config (update_vm, synchronous); an empty value
