@@ -228,9 +228,9 @@ func (l *Lab) cleanUp() {
 	}
 }
 
-// SweepLab removes every VM whose name starts with prefix from the cluster
-// described by PROXMOX_VE_*: the sweeper of lab runs that could not clean up
-// (a killed test binary).
+// SweepLab removes every VM whose name starts with prefix, then every pool
+// whose ID does, from the cluster described by PROXMOX_VE_*: the sweeper of
+// lab runs that could not clean up (a killed test binary).
 func SweepLab(prefix string) error {
 	api, err := labAPIFromEnvironment()
 	if err != nil {
@@ -248,8 +248,14 @@ func SweepLab(prefix string) error {
 			failed = append(failed, fmt.Sprintf("VM %d (%s) on %s: %s", vm.VMID, vm.Name, vm.Node, err))
 		}
 	}
+	// Pools go after the VMs: a pool that holds one cannot be deleted.
+	pools, err := api.sweepPools(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	failed = append(failed, pools...)
 	if len(failed) > 0 {
-		return fmt.Errorf("could not remove %d VMs: %s", len(failed), strings.Join(failed, "; "))
+		return fmt.Errorf("could not remove %d VMs or pools: %s", len(failed), strings.Join(failed, "; "))
 	}
 	return nil
 }
@@ -280,14 +286,26 @@ func (r sweepingRun) Run() int {
 		fmt.Fprintf(os.Stderr, "lab sweep: %s\n", err)
 		return 1
 	}
-	if len(left) == 0 {
-		fmt.Fprintf(os.Stderr, "lab sweep: no VM named %s* is left in the lab\n", RunPrefix())
-		return code
-	}
 	for _, vm := range left {
 		fmt.Fprintf(os.Stderr, "lab sweep: VM %d (%s) on %s was left behind by a test; removing it\n", vm.VMID, vm.Name, vm.Node)
 		if err := api.destroy(ctx, vm); err != nil {
 			fmt.Fprintf(os.Stderr, "lab sweep: %s; remove it with `qm destroy %d --purge`\n", err, vm.VMID)
+		}
+	}
+	pools, err := api.poolsNamed(ctx, RunPrefix())
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lab sweep: %s\n", err)
+		return 1
+	}
+	if len(left) == 0 && len(pools) == 0 {
+		fmt.Fprintf(os.Stderr, "lab sweep: no VM or pool named %s* is left in the lab\n", RunPrefix())
+		return code
+	}
+	if len(pools) > 0 {
+		fmt.Fprintf(os.Stderr, "lab sweep: pools %s were left behind by tests; removing them\n", strings.Join(pools, ", "))
+		failed, _ := api.sweepPools(ctx, RunPrefix())
+		for _, f := range failed {
+			fmt.Fprintf(os.Stderr, "lab sweep: %s\n", f)
 		}
 	}
 	return 1

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -282,4 +283,44 @@ func gibibytes(n, unit string) string {
 		return strconv.FormatInt(v, 10)
 	}
 	return ""
+}
+
+// poolsNamed lists the pools whose ID starts with prefix (GET /pools,
+// Pool.pm index), nested ones before their parents, as deletePool needs.
+func (a *labAPI) poolsNamed(ctx context.Context, prefix string) ([]string, error) {
+	var pools []struct {
+		PoolID string `json:"poolid"`
+	}
+	if err := a.c.Get(ctx, "/pools", &pools); err != nil {
+		return nil, fmt.Errorf("GET /pools: %w", err)
+	}
+	var out []string
+	for _, p := range pools {
+		if strings.HasPrefix(strings.ToLower(p.PoolID), strings.ToLower(prefix)) {
+			out = append(out, p.PoolID)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if di, dj := strings.Count(out[i], "/"), strings.Count(out[j], "/"); di != dj {
+			return di > dj
+		}
+		return out[i] < out[j]
+	})
+	return out, nil
+}
+
+// sweepPools deletes the pools whose ID starts with prefix and returns
+// those it could not delete.
+func (a *labAPI) sweepPools(ctx context.Context, prefix string) ([]string, error) {
+	pools, err := a.poolsNamed(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	var failed []string
+	for _, p := range pools {
+		if err := a.deletePool(ctx, p); err != nil {
+			failed = append(failed, fmt.Sprintf("pool %q: %s; remove it with `pveum pool delete %s`", p, err, p))
+		}
+	}
+	return failed, nil
 }
