@@ -24,7 +24,9 @@ type Inventory interface {
 	// PendingConfig is what waits for the VM's next start: values set and
 	// keys deleted.
 	PendingConfig(vmid int) (set map[string]string, del []string)
-	// TaskCount counts the VM's tasks of a type (e.g. "qmreboot").
+	// TaskCount counts the VMID's tasks of a type (e.g. "qmreboot"). In a
+	// lab a recycled VMID's count includes its earlier VMs' tasks: compare
+	// counts taken while the VM exists.
 	TaskCount(typ string, vmid int) int
 	// PoolOf is the resource pool the VM belongs to ("" for none).
 	PoolOf(vmid int) string

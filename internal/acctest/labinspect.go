@@ -39,7 +39,9 @@ func (l *Lab) PendingConfig(vmid int) (set map[string]string, del []string) {
 }
 
 // TaskCount counts the tasks of a type (e.g. "qmreboot") that ran or run
-// for guest vmid on its node.
+// for VMID vmid on its node. A node's task list keeps the tasks of every VM
+// that had the VMID: in a lab, where VMIDs are recycled between tests, only
+// the difference of two counts taken while the VM exists is its own.
 func (l *Lab) TaskCount(typ string, vmid int) int {
 	if l.Sim != nil {
 		return l.Sim.TaskCount(typ, vmid)
