@@ -138,7 +138,9 @@ func (l *Lab) AddVM(t *testing.T, vm pvesim.VM) pvesim.VM {
 
 // ReuseVMID removes guest vmid and creates vm under the same VMID, as
 // someone who deleted a VM and then made another with its number would.
-// vm is named by lab.RandomName in a lab, as for AddVM.
+// vm is named by lab.RandomName in a lab, as for AddVM. In a lab another
+// create could take the freed VMID in between: tests that use it do not
+// call t.Parallel, so no other test of the run creates a VM meanwhile.
 func (l *Lab) ReuseVMID(t *testing.T, vmid int, vm pvesim.VM) pvesim.VM {
 	t.Helper()
 	if vm.Node == "" {
