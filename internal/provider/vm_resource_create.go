@@ -127,6 +127,8 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	autoID := plan.VMID.IsNull() || plan.VMID.IsUnknown()
 	var err error
 	var task *pve.StartedTask
+	var underWay *createUnderWay // until the uniqueness check joins a read
+	defer func() { r.data.inventory.createEnded(underWay) }()
 	for attempt := 1; ; attempt++ {
 		spec.VMID, err = r.allocateVMID(ctx, plan, autoID)
 		if err != nil {
@@ -135,6 +137,8 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		}
 		tflog.Info(ctx, "creating VM", map[string]any{"name": name, "vmid": spec.VMID, "node": node})
 		r.data.inventory.names.createRequested(spec.VMID, node, name)
+		r.data.inventory.createEnded(underWay)
+		underWay = r.data.inventory.createSent()
 		if source != nil {
 			task, err = client.StartCloneVM(ctx, pve.CloneSpec{
 				SourceNode: sourceVM.Node, SourceVMID: sourceVM.VMID, NewID: spec.VMID, TargetNode: node,
@@ -218,7 +222,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	vm.Status = "stopped"
 	r.saveVM(ctx, plan, vm, state, diags)
 
-	winner, err := r.verifyUnique(ctx, vm, task)
+	winner, err := r.verifyUnique(ctx, vm, task, underWay)
 	if err != nil {
 		addAPIError(diags, fmt.Sprintf("verify that VM %d is the only VM named %q", vm.VMID, name), err)
 		return
