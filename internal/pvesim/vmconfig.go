@@ -5,7 +5,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -143,54 +142,6 @@ func newUUID() string {
 }
 
 var netModels = []string{"e1000", "e1000-82540em", "e1000-82544gc", "e1000-82545em", "e1000e", "i82551", "i82557b", "i82559er", "ne2k_isa", "ne2k_pci", "pcnet", "rtl8139", "virtio", "vmxnet3"}
-
-// normalizeNet fills in a MAC (PVE's OUI BC:24:11) and orders the options as
-// PVE prints them: model=MAC first, the rest sorted.
-func normalizeNet(key, val string, keepMAC string) (string, string) {
-	parts := strings.Split(val, ",")
-	model, mac := "", ""
-	opts := map[string]string{}
-	for i, p := range parts {
-		k, v, has := strings.Cut(p, "=")
-		if i == 0 && !has {
-			model = k
-			continue
-		}
-		if !has {
-			return "", fmt.Sprintf("invalid format - format error %s.%s: value without key, but schema does not define a default key", key, k)
-		}
-		switch {
-		case slices.Contains(netModels, k):
-			model, mac = k, v
-		case k == "model":
-			model = v
-		case k == "macaddr":
-			mac = v
-		default:
-			opts[k] = v
-		}
-	}
-	if model == "" {
-		return "", fmt.Sprintf("invalid format - format error %s.model: property is missing and it is not optional", key)
-	}
-	if !slices.Contains(netModels, model) {
-		return "", fmt.Sprintf("invalid format - format error %s.model: value '%s' does not have a value in the enumeration '%s'", key, model, strings.Join(netModels, ", "))
-	}
-	if mac == "" {
-		mac = keepMAC
-	}
-	if mac == "" {
-		mac = newMAC()
-	}
-	if !macRE.MatchString(mac) {
-		return "", fmt.Sprintf("invalid format - format error %s.macaddr: value does not look like a valid MAC address", key)
-	}
-	out := model + "=" + strings.ToUpper(mac)
-	for _, k := range sortedKeys(opts) {
-		out += "," + k + "=" + opts[k]
-	}
-	return out, ""
-}
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
