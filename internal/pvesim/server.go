@@ -103,6 +103,7 @@ type Server struct {
 	tickets  map[string]*ticketInfo
 	faults   []*faultState
 	failTask map[string][]string // task type -> queued failure messages
+	taskHold map[string]chan struct{} // task type -> held until closed (HoldTasks)
 	counts   map[string]int
 	total    int
 	storages []storageDef
