@@ -6,7 +6,6 @@ package pve
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -121,25 +120,6 @@ func (c *Client) authKind() string {
 // RequestCount is the number of HTTP requests sent so far, retries and
 // logins included.
 func (c *Client) RequestCount() int64 { return c.requests.Load() }
-
-// ping reads the PVE version, proving that the endpoint answers and the
-// credentials work.
-func (c *Client) ping(ctx context.Context) (string, error) {
-	ctx = c.logCtx(ctx)
-	var v *proxmox.Version
-	err := c.send(ctx, http.MethodGet, "/version", nil, func(actx context.Context) error {
-		var err error
-		v, err = c.api.Version(actx)
-		return err
-	})
-	if err != nil {
-		return "", err
-	}
-	if v == nil || v.Version == "" {
-		return "", errors.New("Proxmox VE API GET /version: the answer has no version") //nolint:staticcheck // ST1005: starts with the product name "Proxmox VE", a proper noun
-	}
-	return v.Version, nil
-}
 
 func pathPrefix(endpoint string) string {
 	u, err := url.Parse(endpoint)

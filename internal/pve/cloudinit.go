@@ -3,7 +3,6 @@ package pve
 import (
 	"context"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 
@@ -299,13 +298,4 @@ func (c *Client) regenerateCloudInit(ctx context.Context, node string, vmid int)
 	return c.retryLocked(ctx, "PUT cloudinit", isLockTimeout, func() error {
 		return c.put(ctx, vmPath(node, vmid)+"/cloudinit", nil, nil)
 	})
-}
-
-// cloudInitKeys are the config keys a cloud-init change may touch, for
-// Describe.
-var cloudInitKeys = []string{"ciuser", "sshkeys", "cipassword", "nameserver", "searchdomain", "cicustom", "ciupgrade"}
-
-// IsCloudInitKey reports whether a config key is a cloud-init option.
-func IsCloudInitKey(k string) bool {
-	return slices.Contains(cloudInitKeys, k) || strings.HasPrefix(k, "ipconfig") || k == "citype"
 }
