@@ -31,7 +31,7 @@ func TestCloudInitDumpConfigDrive2(t *testing.T) {
 			s := startSim(t, Options{})
 			extra := map[string]string{
 				"net1": "virtio=BC:24:11:00:00:02,bridge=vmbr0", "net10": "virtio=BC:24:11:00:00:03,bridge=vmbr0",
-				"net2": "virtio=BC:24:11:00:00:04,bridge=vmbr0", // no ipconfig2: left out
+				"net2":      "virtio=BC:24:11:00:00:04,bridge=vmbr0", // no ipconfig2: left out
 				"ipconfig0": "ip=10.0.0.20/24,gw=10.0.0.1,ip6=fd00::20/64,gw6=fd00::1", "ipconfig1": "ip=dhcp,ip6=dhcp",
 				"ipconfig10": "ip6=auto", "nameserver": "10.0.0.1 10.0.0.2", "searchdomain": "example.com",
 			}
