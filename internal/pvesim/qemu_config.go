@@ -119,6 +119,21 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 			})
 		})
 	}
+	s.mu.Lock()
+	lockInRequest := s.pveVersionLocked().configLockInRequest
+	s.mu.Unlock()
+	if lockInRequest {
+		lo := s.opts.Locks.withDefaults()
+		return s.withLockSteps([]lockStep{configLockStep(vmid, false, lo.ConfigTimeout)}, func() *resp {
+			return s.forkConfigUpdate(r, vmid, early, vals, del, revert, digest, skiplock)
+		})
+	}
+	return s.forkConfigUpdate(r, vmid, early, vals, del, revert, digest, skiplock)
+}
+
+// forkConfigUpdate is POST .../config after the parameter checks: the
+// early checks, then a qmconfig worker that takes the locks and updates.
+func (s *Server) forkConfigUpdate(r *request, vmid int, early func(*vmState) *resp, vals map[string]string, del []string, revert map[string]bool, digest string, skiplock bool) *resp {
 	return s.withGuestID(r, vmid, "qemu", "VM.Config.Options", func(v *vmState) *resp {
 		if res := early(v); res != nil {
 			return res
