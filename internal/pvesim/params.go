@@ -21,7 +21,6 @@ var (
 	diskKeyRE  = regexp.MustCompile(`^(scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|sata[0-5]|ide[0-3]|efidisk0|tpmstate0)$`)
 	netKeyRE   = regexp.MustCompile(`^net([0-9]|[12][0-9]|3[01])$`)
 	otherIdxRE = regexp.MustCompile(`^(unused\d+|ipconfig([0-9]|[12][0-9]|3[01])|hostpci([0-9]|1[0-5])|usb([0-9]|1[0-3])|serial[0-3]|parallel[0-2]|numa([0-9]|[12][0-9]|3[01]))$`)
-	macRE      = regexp.MustCompile(`^(?i)[0-9a-f]{2}(:[0-9a-f]{2}){5}$`)
 )
 
 type paramKind int

@@ -23,7 +23,7 @@ func TestRevertDropsPendingChanges(t *testing.T) {
 	if st, b := put(url.Values{"memory": {"4096"}, "machine": {"q35"}, "delete": {"cpu"}}); st != "200 OK" {
 		t.Fatal(st, b)
 	}
-	p := getPending(t, s, "100")
+	p := getPending(t, s)
 	if p["memory"].Pending == nil || p["machine"].Pending == nil || p["cpu"].Delete != 1 {
 		t.Fatalf("pending before revert: %+v", p)
 	}
@@ -56,7 +56,7 @@ func TestRevertDropsPendingChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitOK(t, ctx, task)
-	p = getPending(t, s, "100")
+	p = getPending(t, s)
 	if p["memory"].Pending != nil || p["cpu"].Delete != 0 || p["cpu"].Value != "host" {
 		t.Fatalf("pending after revert: %+v", p)
 	}
