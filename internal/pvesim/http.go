@@ -152,10 +152,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 
 	params, perr := parseParams(hr)
 
-	s.mu.Lock()
-	s.counts[method+" "+pattern]++
-	s.total++
-	s.mu.Unlock()
+	s.countRequest(method, pattern, rel, vars, params)
 
 	if perr != nil {
 		s.write(w, errResp(400, "%s", perr.Error()), false)
@@ -199,7 +196,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		}
 	}
 	s.delayUnauthorized(res, start)
+	if fault != nil && fault.HoldAnswer > 0 {
+		holdAnswer(fault.HoldAnswer, hr.Context().Done(), s.closing)
+	}
 	s.write(w, res, fault != nil && fault.DropAfterHandling)
+}
+
+// holdAnswer waits d, or until the client has gone or the simulator closes.
+func holdAnswer(d time.Duration, gone, closing <-chan struct{}) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-gone:
+	case <-closing:
+	}
 }
 
 // precheckNode mimics pveproxy's proxying to {node}: unknown names fail the
@@ -223,27 +234,6 @@ func (s *Server) precheckNode(r *request) *resp {
 		return &resp{status: 595, msg: "No route to host", empty: true}
 	}
 	return nil
-}
-
-func sleepOrClose(d time.Duration, closing <-chan struct{}) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-closing:
-	}
-}
-
-// waitOrClose waits until ch is closed, d has passed or the simulator
-// closes.
-func waitOrClose(ch <-chan struct{}, d time.Duration, closing <-chan struct{}) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C:
-	case <-closing:
-	}
 }
 
 // parseParams merges the query string and a form or JSON body into PVE's

@@ -82,7 +82,15 @@ func qemuConfigJSON(v *vmState, current bool) map[string]any {
 	return m
 }
 
-func typedValue(k, val string) any { return typedConfig("qemu", map[string]string{k: val})[k] }
+// typedValue is one key's value as GET .../config types it. The digest is
+// the file's, as given: typedConfig would put the digest of a one-key
+// config in its place.
+func typedValue(k, val string) any {
+	if k == "digest" {
+		return val
+	}
+	return typedConfig("qemu", map[string]string{k: val})[k]
+}
 
 // qemuPendingFull serves GET .../pending like config_with_pending_array:
 // every current key (digest included) with its pending value or delete

@@ -106,6 +106,11 @@ func TestPendingMemoryUntilStopStart(t *testing.T) {
 	if pend["memory"] != "4096" || pend["cores"] != float64(4) || pend["digest"] != cur["digest"] {
 		t.Errorf("config = %v", pend)
 	}
+	// The digest in /pending is the file's, the one a config update checks
+	// (GuestHelpers.pm config_with_pending_array passes $conf->{digest} on).
+	if p["digest"].Value != cur["digest"] {
+		t.Errorf("pending digest %v, config digest %v", p["digest"].Value, cur["digest"])
+	}
 
 	// go-proxmox reads plain config: it sees 4096 while the VM runs with 2048.
 	if err := vm.Ping(ctx); err != nil {

@@ -106,6 +106,7 @@ type Server struct {
 	taskHold map[string]chan struct{} // task type -> held until closed (HoldTasks)
 	counts   map[string]int
 	total    int
+	reqLog   requestLog // requests in arrival order (requestlog.go)
 	storages []storageDef
 	pools    map[string]*poolState // user.cfg pools (pools.go)
 	bridges  map[string][]string   // node -> Linux bridges; unset: vmbr0
