@@ -284,6 +284,7 @@ func (c *inventoryCache) read(ctx context.Context, started time.Time) (*clusterV
 	if err != nil {
 		return nil, err
 	}
+	distrustListedNamesOfNewVMs(inv, time.Now(), c.names.gave)
 	lookedUp := map[int]bool{}
 	known := func(vm pve.InventoryVM) (string, bool) {
 		name, ok := c.names.lookup(vm)
