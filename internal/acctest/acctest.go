@@ -58,6 +58,10 @@ type Lab struct {
 	// Bridge is the bridge of the NICs tests create (PROXMOXSAFE_ACC_BRIDGE,
 	// default vmbr0).
 	Bridge string
+	// ISO is an ISO image on a storage of Node that CD-ROM drives may hold
+	// (PROXMOXSAFE_ACC_ISO, default local:iso/debian-12.iso, which the
+	// simulator's local storage holds).
+	ISO string
 
 	endpoint string
 	token    string
@@ -70,6 +74,10 @@ type Lab struct {
 	conn  Connection
 	mu    sync.Mutex
 	names []string
+	// pools maps a test's pool names to the lab's (PoolID); createdPools
+	// are the pools AddPool made, which cleanup removes.
+	pools        map[string]string
+	createdPools []string
 }
 
 // New starts a simulator with opts for this test (or uses the real lab) and
@@ -92,7 +100,7 @@ func New(t *testing.T, opts pvesim.Options) *Lab {
 		node = opts.Nodes[0]
 	}
 	return &Lab{
-		Sim: sim, Node: node, Storage: "local-lvm", OtherStorage: "local", Bridge: "vmbr0",
+		Sim: sim, Node: node, Storage: "local-lvm", OtherStorage: "local", Bridge: "vmbr0", ISO: defaultISO,
 		endpoint: sim.URL(), token: sim.Token(), caPEM: string(sim.CACertPEM()),
 	}
 }
@@ -123,6 +131,7 @@ func fromEnvironment(t *testing.T) *Lab {
 		Storage:      envOr("PROXMOXSAFE_ACC_STORAGE", "local-lvm"),
 		OtherStorage: envOr("PROXMOXSAFE_ACC_OTHER_STORAGE", "local"),
 		Bridge:       envOr("PROXMOXSAFE_ACC_BRIDGE", "vmbr0"),
+		ISO:          envOr("PROXMOXSAFE_ACC_ISO", defaultISO),
 		t:            t,
 		api:          api,
 		conn:         conn,
@@ -130,6 +139,9 @@ func fromEnvironment(t *testing.T) *Lab {
 	t.Cleanup(l.cleanUp)
 	return l
 }
+
+// defaultISO is the ISO image the simulator's local storage holds.
+const defaultISO = "local:iso/debian-12.iso"
 
 func envOr(name, fallback string) string {
 	if v := os.Getenv(name); v != "" {

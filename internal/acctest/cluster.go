@@ -21,6 +21,15 @@ import (
 type Inventory interface {
 	VM(vmid int) (pvesim.VM, bool)
 	VMsNamed(name string) []pvesim.VM
+	// PendingConfig is what waits for the VM's next start: values set and
+	// keys deleted.
+	PendingConfig(vmid int) (set map[string]string, del []string)
+	// TaskCount counts the VMID's tasks of a type (e.g. "qmreboot"). In a
+	// lab a recycled VMID's count includes its earlier VMs' tasks: compare
+	// counts taken while the VM exists.
+	TaskCount(typ string, vmid int) int
+	// PoolOf is the resource pool the VM belongs to ("" for none).
+	PoolOf(vmid int) string
 }
 
 var (
@@ -91,7 +100,8 @@ func (l *Lab) VMsNamed(name string) []pvesim.VM {
 // pvesim.Server.AddVM; against a real cluster the VM is created through the
 // API on vm.Node (default: the lab's node) with vm.Config, made a template
 // or started as vm asks, with a VMID from /cluster/nextid: vm.VMID is only
-// a wish there, so tests use the returned VM's VMID. A container cannot be
+// a wish there, so tests use the returned VM's VMID and config (disks named
+// by volume ID become new disks of their size: allocateSeededVolumes). A container cannot be
 // seeded in a lab (it needs an OS template): the test is skipped.
 func (l *Lab) AddVM(t *testing.T, vm pvesim.VM) pvesim.VM {
 	t.Helper()
@@ -112,11 +122,44 @@ func (l *Lab) AddVM(t *testing.T, vm pvesim.VM) pvesim.VM {
 	if !strings.HasPrefix(vm.Name, RunPrefix()) {
 		t.Fatalf("seeding %q in a lab: name seeded VMs with lab.RandomName, so that cleanup finds them", vm.Name)
 	}
+	vm.Config = allocateSeededVolumes(vm.Config)
 	ctx, cancel := context.WithTimeout(context.Background(), labOpTimeout)
 	defer cancel()
 	vmid, err := l.api.create(ctx, vm)
 	if err != nil {
 		t.Fatalf("seeding VM %q on %s in the lab: %s", vm.Name, vm.Node, err)
+	}
+	got, ok := l.VM(vmid)
+	if !ok {
+		t.Fatalf("the lab lost VM %d right after creating it", vmid)
+	}
+	return got
+}
+
+// ReuseVMID removes guest vmid and creates vm under the same VMID, as
+// someone who deleted a VM and then made another with its number would.
+// vm is named by lab.RandomName in a lab, as for AddVM. In a lab another
+// create could take the freed VMID in between: tests that use it do not
+// call t.Parallel, so no other test of the run creates a VM meanwhile.
+func (l *Lab) ReuseVMID(t *testing.T, vmid int, vm pvesim.VM) pvesim.VM {
+	t.Helper()
+	if vm.Node == "" {
+		vm.Node = l.Node
+	}
+	vm.VMID = vmid
+	if l.Sim != nil {
+		l.Sim.RemoveVM(vmid)
+		return l.AddVM(t, vm)
+	}
+	if !strings.HasPrefix(vm.Name, RunPrefix()) {
+		t.Fatalf("seeding %q in a lab: name seeded VMs with lab.RandomName, so that cleanup finds them", vm.Name)
+	}
+	l.RemoveVM(t, vmid)
+	vm.Config = allocateSeededVolumes(vm.Config)
+	ctx, cancel := context.WithTimeout(context.Background(), labOpTimeout)
+	defer cancel()
+	if err := l.api.createAt(ctx, vm, vmid); err != nil {
+		t.Fatalf("creating VM %q under VMID %d on %s in the lab: %s", vm.Name, vmid, vm.Node, err)
 	}
 	got, ok := l.VM(vmid)
 	if !ok {
@@ -164,10 +207,12 @@ func (l *Lab) SetVMConfig(t *testing.T, vmid int, key, value string) {
 }
 
 // cleanUp removes, at the end of a lab-mode test, every VM named by the
-// test's RandomName (seeded ones included), whatever the test left.
+// test's RandomName (seeded ones included), whatever the test left, then
+// the pools it created.
 func (l *Lab) cleanUp() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*labOpTimeout)
 	defer cancel()
+	defer l.removePools(ctx)
 	l.mu.Lock()
 	ours := map[string]bool{}
 	for _, n := range l.names {
@@ -187,9 +232,9 @@ func (l *Lab) cleanUp() {
 	}
 }
 
-// SweepLab removes every VM whose name starts with prefix from the cluster
-// described by PROXMOX_VE_*: the sweeper of lab runs that could not clean up
-// (a killed test binary).
+// SweepLab removes every VM whose name starts with prefix, then every pool
+// whose ID does, from the cluster described by PROXMOX_VE_*: the sweeper of
+// lab runs that could not clean up (a killed test binary).
 func SweepLab(prefix string) error {
 	api, err := labAPIFromEnvironment()
 	if err != nil {
@@ -207,8 +252,14 @@ func SweepLab(prefix string) error {
 			failed = append(failed, fmt.Sprintf("VM %d (%s) on %s: %s", vm.VMID, vm.Name, vm.Node, err))
 		}
 	}
+	// Pools go after the VMs: a pool that holds one cannot be deleted.
+	pools, err := api.sweepPools(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	failed = append(failed, pools...)
 	if len(failed) > 0 {
-		return fmt.Errorf("could not remove %d VMs: %s", len(failed), strings.Join(failed, "; "))
+		return fmt.Errorf("could not remove %d VMs or pools: %s", len(failed), strings.Join(failed, "; "))
 	}
 	return nil
 }
@@ -239,14 +290,26 @@ func (r sweepingRun) Run() int {
 		fmt.Fprintf(os.Stderr, "lab sweep: %s\n", err)
 		return 1
 	}
-	if len(left) == 0 {
-		fmt.Fprintf(os.Stderr, "lab sweep: no VM named %s* is left in the lab\n", RunPrefix())
-		return code
-	}
 	for _, vm := range left {
 		fmt.Fprintf(os.Stderr, "lab sweep: VM %d (%s) on %s was left behind by a test; removing it\n", vm.VMID, vm.Name, vm.Node)
 		if err := api.destroy(ctx, vm); err != nil {
 			fmt.Fprintf(os.Stderr, "lab sweep: %s; remove it with `qm destroy %d --purge`\n", err, vm.VMID)
+		}
+	}
+	pools, err := api.poolsNamed(ctx, RunPrefix())
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lab sweep: %s\n", err)
+		return 1
+	}
+	if len(left) == 0 && len(pools) == 0 {
+		fmt.Fprintf(os.Stderr, "lab sweep: no VM or pool named %s* is left in the lab\n", RunPrefix())
+		return code
+	}
+	if len(pools) > 0 {
+		fmt.Fprintf(os.Stderr, "lab sweep: pools %s were left behind by tests; removing them\n", strings.Join(pools, ", "))
+		failed, _ := api.sweepPools(ctx, RunPrefix())
+		for _, f := range failed {
+			fmt.Fprintf(os.Stderr, "lab sweep: %s\n", f)
 		}
 	}
 	return 1

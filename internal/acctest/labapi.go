@@ -116,6 +116,7 @@ type guest struct {
 	Name     string `json:"name"`
 	Type     string `json:"type"`
 	Template int    `json:"template"`
+	Pool     string `json:"pool"`
 }
 
 func (a *labAPI) guests(ctx context.Context) ([]guest, error) {
@@ -149,8 +150,11 @@ func (a *labAPI) named(ctx context.Context, match func(string) bool) ([]pvesim.V
 	return out, nil
 }
 
-// read is GET .../config (vm_config) and .../status/current (vm_status),
-// with config values as strings, as the simulator keeps them.
+// read is GET .../config?current=1 (vm_config) and .../status/current
+// (vm_status), with config values as strings, as the simulator keeps them:
+// the config the VM runs, without its pending changes (vm_config overlays
+// them unless current is set: pve-guest-common AbstractConfig.pm
+// load_current_config) and without the digest.
 func (a *labAPI) read(ctx context.Context, g guest) (pvesim.VM, error) {
 	kind := g.Type
 	if kind == "" {
@@ -158,9 +162,10 @@ func (a *labAPI) read(ctx context.Context, g guest) (pvesim.VM, error) {
 	}
 	base := fmt.Sprintf("/nodes/%s/%s/%d", url.PathEscape(g.Node), kind, g.VMID)
 	var raw map[string]json.RawMessage
-	if err := a.c.Get(ctx, base+"/config", &raw); err != nil {
+	if err := a.c.Get(ctx, base+"/config?current=1", &raw); err != nil {
 		return pvesim.VM{}, fmt.Errorf("GET %s/config: %w", base, err)
 	}
+	delete(raw, "digest")
 	conf := make(map[string]string, len(raw))
 	for k, v := range raw {
 		var s string
@@ -191,11 +196,9 @@ func (a *labAPI) read(ctx context.Context, g guest) (pvesim.VM, error) {
 	return vm, nil
 }
 
-// create is POST /nodes/{node}/qemu (create_vm) with a VMID from GET
-// /cluster/nextid, then POST .../template (template) or .../status/start
-// (vm_start) as vm asks. It returns the VMID once the create was sent.
+// create is createAt with a VMID from GET /cluster/nextid. It returns the
+// VMID.
 func (a *labAPI) create(ctx context.Context, vm pvesim.VM) (int, error) {
-	base := fmt.Sprintf("/nodes/%s/qemu", url.PathEscape(vm.Node))
 	var vmid int
 	// nextid only proposes a free VMID: a parallel test may take it first,
 	// and create_vm then refuses synchronously ("unable to create VM <id> -
@@ -209,27 +212,36 @@ func (a *labAPI) create(ctx context.Context, vm pvesim.VM) (int, error) {
 		if vmid, err = strconv.Atoi(next.String()); err != nil {
 			return 0, fmt.Errorf("GET /cluster/nextid answered %q", next)
 		}
-		params := map[string]any{"vmid": vmid, "name": vm.Name}
-		for k, v := range vm.Config {
-			params[k] = v
-		}
-		err = a.task(ctx, "POST", base, params)
+		err = a.createAt(ctx, vm, vmid)
 		if err == nil {
-			break
+			return vmid, nil
 		}
 		if attempt >= 20 || !strings.Contains(err.Error(), "already exists") {
 			return 0, err
 		}
 	}
+}
+
+// createAt is POST /nodes/{node}/qemu (create_vm) with vmid, which must be
+// free, then POST .../template (template) or .../status/start (vm_start) as
+// vm asks.
+func (a *labAPI) createAt(ctx context.Context, vm pvesim.VM, vmid int) error {
+	base := fmt.Sprintf("/nodes/%s/qemu", url.PathEscape(vm.Node))
+	params := map[string]any{"vmid": vmid, "name": vm.Name}
+	for k, v := range vm.Config {
+		params[k] = v
+	}
+	if err := a.task(ctx, "POST", base, params); err != nil {
+		return err
+	}
 	base = fmt.Sprintf("%s/%d", base, vmid)
-	var err error
 	switch {
 	case vm.Template:
-		err = a.task(ctx, "POST", base+"/template", nil)
+		return a.task(ctx, "POST", base+"/template", nil)
 	case vm.Status == "running":
-		err = a.task(ctx, "POST", base+"/status/start", nil)
+		return a.task(ctx, "POST", base+"/status/start", nil)
 	}
-	return vmid, err
+	return nil
 }
 
 // setConfig is PUT .../config (update_vm, synchronous); an empty value

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -112,7 +113,9 @@ func terraformEnv(base []string, cliConfig string, offline bool) []string {
 type Result struct {
 	Output   string // stdout and stderr
 	ExitCode int
-	Killed   bool // the provider plugin was killed during the command
+	Killed   bool // the provider plugin (RunKillingTerraformWhen: terraform) was killed during the command
+	// Orphans are the plugins of a terraform killed by RunKillingTerraformWhen.
+	Orphans []int
 }
 
 // Run runs terraform in dir and waits for it. A failing command is a
@@ -158,14 +161,58 @@ func (tf *TerraformCLI) RunKillingPluginWhen(ctx context.Context, dir string, re
 	}, args...)
 }
 
+// RunKillingTerraformWhen runs terraform in dir and kills terraform itself
+// (not its plugins) with SIGKILL the moment ready, given the output so far,
+// reports true (polled every 10 ms): terraform dies without writing its
+// state, whatever its providers had answered. Its plugins are left to end
+// as they do when their terraform is gone; Result.Orphans lists them, and
+// the test's cleanup kills those still running.
+func (tf *TerraformCLI) RunKillingTerraformWhen(t testing.TB, ctx context.Context, dir string, ready func(output string) bool, args ...string) (Result, error) {
+	var orphans []int
+	t.Cleanup(func() {
+		for _, pid := range orphans {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	res, err := tf.runKilling(ctx, dir, func(done <-chan struct{}, out *syncBuffer) bool {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if ready(out.String()) {
+				return true
+			}
+			select {
+			case <-done:
+				return false
+			case <-tick.C:
+			}
+		}
+	}, func(pid int) bool {
+		orphans = pluginsOf(pid)
+		return syscall.Kill(pid, syscall.SIGKILL) == nil
+	}, args...)
+	res.Orphans = orphans
+	return res, err
+}
+
 // run runs terraform in dir; when kill (nil: never) returns true before
 // done is closed, it kills the provider plugin.
 func (tf *TerraformCLI) run(ctx context.Context, dir string, kill func(done <-chan struct{}) bool, args ...string) (Result, error) {
+	var when func(<-chan struct{}, *syncBuffer) bool
+	if kill != nil {
+		when = func(done <-chan struct{}, _ *syncBuffer) bool { return kill(done) }
+	}
+	return tf.runKilling(ctx, dir, when, killPlugins, args...)
+}
+
+// runKilling runs terraform in dir; when kill (nil: never) returns true
+// before done is closed, it calls victim with terraform's PID.
+func (tf *TerraformCLI) runKilling(ctx context.Context, dir string, kill func(<-chan struct{}, *syncBuffer) bool, victim func(pid int) bool, args ...string) (Result, error) {
 	cmd := exec.CommandContext(ctx, tf.bin, args...)
 	cmd.Dir = dir
 	cmd.Env = tf.env
 	cmd.WaitDelay = 10 * time.Second
-	var buf bytes.Buffer
+	var buf syncBuffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Start(); err != nil {
 		return Result{}, err
@@ -174,7 +221,7 @@ func (tf *TerraformCLI) run(ctx context.Context, dir string, kill func(done <-ch
 	done := make(chan struct{})
 	killed := make(chan bool, 1)
 	if kill != nil {
-		go func() { killed <- kill(done) && killPlugins(cmd.Process.Pid) }()
+		go func() { killed <- kill(done, &buf) && victim(cmd.Process.Pid) }()
 	} else {
 		killed <- false
 	}
@@ -191,6 +238,25 @@ func (tf *TerraformCLI) run(ctx context.Context, dir string, kill func(done <-ch
 		return res, err
 	}
 	return res, nil
+}
+
+// syncBuffer is the output of a command that a kill condition reads while
+// the command writes it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // Exec runs terraform in dir within terraformTimeout and returns its
@@ -251,11 +317,11 @@ func writeCLIConfig(t testing.TB, hcl string) string {
 // every command.
 type CLI struct{ tf *TerraformCLI }
 
-// NewCLI builds the provider and returns a CLI. It runs against the
-// simulator only.
+// NewCLI builds the provider and returns a CLI. In lab mode terraform
+// reaches the cluster through PROXMOX_VE_*, which terraformEnv passes on, as
+// a provider block from Lab.Config leaves them to it.
 func NewCLI(t *testing.T) *CLI {
 	t.Helper()
-	SkipInLab(t, "own provider block with its endpoint and token, written by the test")
 	return &CLI{tf: NewTerraform(t, devOverridesConfig(t, ProviderBinaryDir(t)))}
 }
 
@@ -292,13 +358,29 @@ func (c *CLI) RunKillingPluginWhen(ctx context.Context, dir string, ready func()
 	return c.tf.RunKillingPluginWhen(ctx, dir, ready, append(args, "-no-color")...)
 }
 
+// RunKillingTerraformWhen is TerraformCLI.RunKillingTerraformWhen with -no-color.
+func (c *CLI) RunKillingTerraformWhen(t testing.TB, ctx context.Context, dir string, ready func(output string) bool, args ...string) (Result, error) {
+	return c.tf.RunKillingTerraformWhen(t, ctx, dir, ready, append(args, "-no-color")...)
+}
+
 // killPlugins SIGKILLs the provider processes terraform (pid) started.
 func killPlugins(pid int) bool {
+	killed := false
+	for _, child := range pluginsOf(pid) {
+		if syscall.Kill(child, syscall.SIGKILL) == nil {
+			killed = true
+		}
+	}
+	return killed
+}
+
+// pluginsOf lists the provider processes terraform (pid) started.
+func pluginsOf(pid int) []int {
 	if runtime.GOOS != "linux" {
-		return false
+		return nil
 	}
 	entries, _ := os.ReadDir("/proc")
-	killed := false
+	var plugins []int
 	for _, e := range entries {
 		child, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -316,10 +398,8 @@ func killPlugins(pid int) bool {
 		}
 		fields := strings.Fields(s[closing+1:])
 		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
-			if syscall.Kill(child, syscall.SIGKILL) == nil {
-				killed = true
-			}
+			plugins = append(plugins, child)
 		}
 	}
-	return killed
+	return plugins
 }

@@ -203,6 +203,14 @@ func (d *demo) actStateLost(ctx context.Context) error {
 	}
 	d.expect(slices.Equal(d.vmids(name), []int{vmid}), "the cluster has one VM named %s: VMID %d", name, vmid)
 
+	// A state is lost after plans have run, as in the incident. A state
+	// lost before any plan or refresh saw the new VM cannot be told apart
+	// from an apply killed before it saved the VM: that VM is taken back.
+	d.say("Later plans find nothing to change (the first one also confirms that the state holds the VM):")
+	if err := d.expectNoChanges(ctx, dir); err != nil {
+		return err
+	}
+
 	d.say("The state is lost (a reset, a deleted backend, a new workspace):")
 	res, err := d.tf.run(ctx, dir, "state", "rm", "-no-color", "proxmoxsafe_vm.web")
 	if err != nil {

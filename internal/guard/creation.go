@@ -14,6 +14,12 @@ const (
 	// finish (it was killed, or its create timeout passed). It is in nobody's
 	// state.
 	Unfinished
+	// Unconfirmed: an apply of this provider in this working directory and
+	// workspace finished creating the VM, that terraform has ended, and no
+	// refresh has confirmed that Terraform saved it. Either the apply was
+	// killed between the create's last request and Terraform saving the
+	// state, or the state was lost before any plan after that apply.
+	Unconfirmed
 )
 
 func (c Creation) String() string {
@@ -24,6 +30,8 @@ func (c Creation) String() string {
 		return "creating"
 	case Unfinished:
 		return "unfinished"
+	case Unconfirmed:
+		return "unconfirmed"
 	}
 	return "Creation(?)"
 }
@@ -36,10 +44,14 @@ func (c Creation) String() string {
 //   - the oldest match is an unfinished create of ours and no finished VM
 //     carries the name: take it back (ActionAdopt, ReasonUnfinished),
 //     whatever the policy;
+//   - the only match is an unconfirmed create of ours: take it back
+//     (ActionAdopt, ReasonUnconfirmed), whatever the policy.
 //
 // Unfinished matches that are not the oldest lost a race and were never
 // finished: they go to d.Remove (ours, in nobody's state) and leave
-// d.Matches, so the usual rules decide on the rest.
+// d.Matches, so the usual rules decide on the rest. An unconfirmed match
+// that is not alone is a finished VM like any other: it won its race, and
+// it may be in a state after all, so it is never removed.
 func settleCreations(d *Decision) bool {
 	if len(d.Matches) == 0 {
 		return false
@@ -63,11 +75,14 @@ func settleCreations(d *Decision) bool {
 			rest = append(rest, vm)
 		}
 	}
-	if winner.Creation != Unfinished {
+	reason := ReasonUnfinished
+	switch {
+	case winner.Creation == Unconfirmed && len(rest) == 0 && !winner.Template:
+		reason = ReasonUnconfirmed
+	case winner.Creation != Unfinished:
 		d.Matches = append([]VM{winner}, rest...)
 		return false
-	}
-	if len(rest) > 0 || winner.Template {
+	case len(rest) > 0 || winner.Template:
 		// A finished VM younger than our unfinished one: not a state we
 		// produce; refuse and let a person look.
 		d.Remove = nil
@@ -79,6 +94,6 @@ func settleCreations(d *Decision) bool {
 		d.Action, d.Reason = ActionRefuse, ReasonUnverifiable
 		return true
 	}
-	d.Action, d.Reason = ActionAdopt, ReasonUnfinished
+	d.Action, d.Reason = ActionAdopt, reason
 	return true
 }

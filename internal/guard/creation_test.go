@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-func creating(v *VM)   { v.Creation = Creating }
-func unfinished(v *VM) { v.Creation = Unfinished }
+func creating(v *VM)    { v.Creation = Creating }
+func unfinished(v *VM)  { v.Creation = Unfinished }
+func unconfirmed(v *VM) { v.Creation = Unconfirmed }
 
 func TestDecideCreateMarkers(t *testing.T) {
 	inv := func(vms ...VM) Inventory { return Inventory{VMs: vms, Complete: true} }
@@ -46,6 +47,25 @@ func TestDecideCreateMarkers(t *testing.T) {
 			PolicyFail, ActionRefuse, ReasonUnverifiable, 100, nil, nil},
 		{"a marker on an ignored VM (being replaced) changes nothing", inv(vm(100, "web", 1, creating)), PolicyFail,
 			ActionCreate, ReasonNoMatch, 0, nil, nil},
+		{"our unconfirmed create (killed before terraform saved it) is taken back under fail",
+			inv(vm(100, "web", 1, unconfirmed)), PolicyFail, ActionAdopt, ReasonUnconfirmed, 100, nil, nil},
+		{"our unconfirmed create is taken back under adopt",
+			inv(vm(100, "web", 1, unconfirmed)), PolicyAdopt, ActionAdopt, ReasonUnconfirmed, 100, nil, nil},
+		{"an unfinished loser of our unconfirmed winner is removed, the winner taken back",
+			inv(vm(100, "web", 1, unconfirmed), vm(101, "web", 2, unfinished)), PolicyFail,
+			ActionAdopt, ReasonUnconfirmed, 100, []int{101}, nil},
+		{"unconfirmed next to a finished VM is a duplicate, nothing removed",
+			inv(vm(100, "web", 1, unconfirmed), vm(101, "web", 2)), PolicyAdopt,
+			ActionRefuse, ReasonDuplicates, 0, nil, nil},
+		{"a finished VM older than an unconfirmed one: duplicates, the unconfirmed one is never removed",
+			inv(vm(100, "web", 1), vm(101, "web", 2, unconfirmed)), PolicyFail,
+			ActionRefuse, ReasonDuplicates, 0, nil, nil},
+		{"an unconfirmed template is never taken back",
+			inv(vm(100, "web", 1, unconfirmed, template)), PolicyAdopt, ActionRefuse, ReasonTemplate, 100, nil, nil},
+		{"unconfirmed but a name is unread: refused", Inventory{VMs: []VM{vm(100, "web", 1, unconfirmed)}, Unresolved: []int{7}, Complete: true},
+			PolicyFail, ActionRefuse, ReasonUnverifiable, 100, nil, nil},
+		{"a racer still creating next to our unconfirmed VM: wait", inv(vm(100, "web", 1, unconfirmed), vm(101, "web", 2, creating)),
+			PolicyFail, ActionWait, ReasonCreating, 0, nil, []int{101}},
 		{"markers of other names do not matter", inv(vm(100, "db", 1, creating), vm(101, "web", 1)), PolicyFail,
 			ActionRefuse, ReasonExists, 101, nil, nil},
 	}

@@ -95,6 +95,7 @@ const (
 	ReasonPartialVisibility               // the credentials do not see every VM
 	ReasonCreating                        // a racing apply is creating a VM with the name
 	ReasonUnfinished                      // our own create of the VM was interrupted: take it back
+	ReasonUnconfirmed                     // our own create finished, but no refresh confirmed it was saved: take it back
 )
 
 func (r Reason) String() string {
@@ -115,6 +116,8 @@ func (r Reason) String() string {
 		return "creating"
 	case ReasonUnfinished:
 		return "unfinished"
+	case ReasonUnconfirmed:
+		return "unconfirmed"
 	}
 	return fmt.Sprintf("Reason(%d)", int(r))
 }

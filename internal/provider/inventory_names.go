@@ -127,6 +127,15 @@ func (b *nameBook) forget(vmid int) {
 	b.mu.Unlock()
 }
 
+// gave returns the name this process gave the VM at a VMID when it created
+// it.
+func (b *nameBook) gave(vmid int) (string, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	k, ok := b.creating[vmid]
+	return k.name, ok
+}
+
 // lookup is a pve.KnownName: the remembered name of an entry the list shows
 // without one, while it is trusted.
 func (b *nameBook) lookup(vm pve.InventoryVM) (string, bool) {

@@ -174,7 +174,9 @@ func (r *nameGuardResource) nameIsFree(ctx context.Context, view *clusterView, n
 	switch {
 	case decision.Action == guard.ActionCreate:
 		return true
-	case decision.Reason == guard.ReasonExists:
+	case decision.Reason == guard.ReasonExists || takesBack(decision.Reason):
+		// A VM an interrupted apply of proxmoxsafe_vm left is a VM like
+		// any other to a guard: only that resource takes it back.
 		addNameClaimedError(diags, name, *decision.Target)
 	case decision.Reason == guard.ReasonDuplicates:
 		diags.AddAttributeError(pathName, "Several VMs already carry this name",

@@ -129,6 +129,9 @@ type inventoryCache struct {
 	next     *inventoryRead // waits for inflight to end; nil if nobody needs it
 	// whether the token sees every VM does not change within a run
 	visibility *bool
+	// underWay holds the creates of this run between their create request
+	// and their uniqueness check (inventory_waves.go).
+	underWay map[*createUnderWay]struct{}
 	// changedAt is when this run last changed the cluster; views for
 	// anything but a name check before a create are read after it.
 	changedAt time.Time
@@ -142,10 +145,14 @@ type inventoryCache struct {
 
 type inventoryRead struct {
 	ctx     context.Context // of the caller that asked first, without its cancellation
+	asked   time.Time       // when the first caller asked
 	started time.Time       // zero until the read starts
-	done    chan struct{}
-	view    *clusterView
-	err     error
+	// waveSent is when the earliest create of this run that joined the
+	// read sent its request; zero while none did (inventory_waves.go).
+	waveSent time.Time
+	done     chan struct{}
+	view     *clusterView
+	err      error
 }
 
 func newInventoryCache(client *pve.Client) *inventoryCache {
@@ -154,9 +161,17 @@ func newInventoryCache(client *pve.Client) *inventoryCache {
 
 // get returns a view read no earlier than notBefore.
 func (c *inventoryCache) get(ctx context.Context, notBefore time.Time) (*clusterView, error) {
+	return c.join(ctx, notBefore, nil)
+}
+
+// join is get for the uniqueness check of a create of this run (sent; nil
+// for any other caller), which leaves the creates under way as it joins.
+func (c *inventoryCache) join(ctx context.Context, notBefore time.Time, sent *createUnderWay) (*clusterView, error) {
 	c.mu.Lock()
+	c.leaveLocked(sent)
 	if c.last != nil && !c.last.readAt.Before(notBefore) {
 		view := c.last
+		c.startNextLocked()
 		c.mu.Unlock()
 		return view, nil
 	}
@@ -167,15 +182,18 @@ func (c *inventoryCache) get(ctx context.Context, notBefore time.Time) (*cluster
 		// The next read starts after the current one ends, or after
 		// gatherWindow when none is under way: later than notBefore, which
 		// has passed, and late enough for the other resources Terraform
-		// starts in the same moment to join it.
+		// starts in the same moment to join it. A read a wave of creates
+		// waits for starts when the wave has joined it, or at
+		// waveGatherLimit (inventory_waves.go).
 		if c.next == nil {
-			c.next = &inventoryRead{ctx: context.WithoutCancel(ctx), done: make(chan struct{})}
-			if c.inflight == nil {
-				time.AfterFunc(gatherWindow, c.startNext)
-			}
+			c.next = &inventoryRead{ctx: context.WithoutCancel(ctx), asked: time.Now(), done: make(chan struct{})}
+			time.AfterFunc(gatherWindow, c.startNext)
+			time.AfterFunc(waveGatherLimit, c.startNext)
 		}
 		read = c.next
+		read.joinWave(sent)
 	}
+	c.startNextLocked()
 	c.mu.Unlock()
 
 	select {
@@ -183,16 +201,6 @@ func (c *inventoryCache) get(ctx context.Context, notBefore time.Time) (*cluster
 		return read.view, read.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	}
-}
-
-// startNext starts the next read unless one is under way.
-func (c *inventoryCache) startNext() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if next := c.next; next != nil && c.inflight == nil {
-		c.next = nil
-		c.startLocked(next)
 	}
 }
 
@@ -261,7 +269,9 @@ func (c *inventoryCache) fill(read *inventoryRead) {
 	if err == nil && (c.last == nil || c.last.readAt.Before(view.readAt)) {
 		c.last = view
 	}
-	if next := c.next; next != nil {
+	// The next read was asked for while this one ran: it starts now, or
+	// once its wave has joined it.
+	if next := c.next; next != nil && !c.holdsFor(next) {
 		c.next = nil
 		c.startLocked(next)
 	}
@@ -274,6 +284,7 @@ func (c *inventoryCache) read(ctx context.Context, started time.Time) (*clusterV
 	if err != nil {
 		return nil, err
 	}
+	distrustListedNamesOfNewVMs(inv, time.Now(), c.names.gave)
 	lookedUp := map[int]bool{}
 	known := func(vm pve.InventoryVM) (string, bool) {
 		name, ok := c.names.lookup(vm)

@@ -2,6 +2,7 @@ package provider_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -47,11 +48,14 @@ func TestAccVMResource_importIDOutOfRange(t *testing.T) {
 func TestAccProvider_endpointPathAndQuery(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	lab.RequireSim(t, "own endpoint and token written into the provider block")
-	root := strings.TrimSuffix(lab.Endpoint(), "/api2/json")
+	root := strings.TrimSuffix(strings.TrimRight(lab.Connection().Endpoint, "/"), "/api2/json")
+	host := strings.TrimPrefix(root, "https://")
 	withEndpoint := func(endpoint string) string {
-		return strings.Replace(lab.Config(vmHCL("never-created", lab.Node, `started = false`)),
-			`endpoint  = "`+lab.Endpoint()+`"`, `endpoint  = "`+endpoint+`"`, 1)
+		body := vmHCL("never-created", lab.Node, `started = false`)
+		if lab.Sim == nil { // a lab's provider block takes its endpoint from PROXMOX_VE_ENDPOINT
+			return lab.Config(body, fmt.Sprintf("endpoint = %q", endpoint))
+		}
+		return strings.Replace(lab.Config(body), `endpoint  = "`+lab.Endpoint()+`"`, `endpoint  = "`+endpoint+`"`, 1)
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -59,7 +63,7 @@ func TestAccProvider_endpointPathAndQuery(t *testing.T) {
 			{
 				Config:      withEndpoint(root + "/pve"),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)extra\s+path.*use\s+the\s+server\s+root,\s+e\.g\.\s+https://127\.0\.0\.1`),
+				ExpectError: regexp.MustCompile(`(?s)extra\s+path.*use\s+the\s+server\s+root,\s+e\.g\.\s+https://` + regexp.QuoteMeta(host)),
 			},
 			{
 				Config:      withEndpoint(root + "/?ticket=hunter2"),

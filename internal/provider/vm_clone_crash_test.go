@@ -18,6 +18,13 @@ import (
 // on_existing = "fail", without an import. Before, the marker was written
 // only after the clone task ended, and the rerun refused with "already
 // exists ... import".
+//
+// While the clone task runs, PVE's new VM is only the temporary config
+// "lock: clone" (qemu-server API2/Qemu.pm clone_vm, $clonefn's
+// file_set_contents): no name and no description until write_config after
+// the disk is cloned, together with the lock's release for a one-disk VM.
+// The first case therefore kills the plugin when any VM is locked by a
+// clone.
 func TestAccVMResource_killedCloneIsTakenBack(t *testing.T) {
 	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
@@ -48,10 +55,14 @@ func TestAccVMResource_killedCloneIsTakenBack(t *testing.T) {
 		before func()
 		// killAt is the moment of the first apply at which the plugin dies.
 		killAt func(vm pvesim.VM) bool
+		// nameless: the VM to watch is the clone in progress, which has no
+		// name yet.
+		nameless bool
 	}{
 		{
-			name:   "while the clone task runs",
-			killAt: func(vm pvesim.VM) bool { return vm.Lock == "clone" },
+			name:     "while the clone task runs",
+			killAt:   func(vm pvesim.VM) bool { return vm.Lock == "clone" },
+			nameless: true,
 		},
 		{
 			name: "after the clone task, before the marker moved to the tags",
@@ -75,6 +86,9 @@ func TestAccVMResource_killedCloneIsTakenBack(t *testing.T) {
 			var killedAt pvesim.VM
 			first, err := cli.RunKillingPluginWhen(ctx, dir, func() bool {
 				vm, ok := clone(name)
+				if tt.nameless {
+					vm, ok = lockedByClone(sim)
+				}
 				if ok && tt.killAt(vm) {
 					killedAt = vm
 					return true
@@ -90,7 +104,11 @@ func TestAccVMResource_killedCloneIsTakenBack(t *testing.T) {
 			if len(stateVMIDs(t, dir)) != 0 {
 				t.Fatal("the killed apply saved the clone in state; the test proves nothing")
 			}
-			if !strings.Contains(killedAt.Config["description"], "proxmoxsafe-creating.") {
+			if tt.nameless {
+				if len(killedAt.Config) != 1 || killedAt.Name != "" {
+					t.Errorf("at the kill, the clone in progress is not PVE's temporary config: %+v", killedAt.Config)
+				}
+			} else if !strings.Contains(killedAt.Config["description"], "proxmoxsafe-creating.") {
 				t.Errorf("at the kill, the clone's description carries no create marker: %q", killedAt.Config["description"])
 			}
 			sim.ClearFaults()
@@ -124,4 +142,14 @@ func TestAccVMResource_killedCloneIsTakenBack(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lockedByClone returns the VM a running clone task is writing.
+func lockedByClone(sim *pvesim.Server) (pvesim.VM, bool) {
+	for _, vm := range sim.VMs() {
+		if vm.Lock == "clone" {
+			return vm, true
+		}
+	}
+	return pvesim.VM{}, false
 }

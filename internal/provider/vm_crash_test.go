@@ -20,12 +20,9 @@ import (
 // orphan, and a plan with no changes, without anyone doing anything.
 // Before the create marker, a VM whose Create never returned was in no
 // state and the rerun refused with "already exists ... import" under
-// on_existing = "fail".
-//
-// One exception, by the issue's own rule: a create whose last request (the
-// marker's removal) Proxmox VE had already answered when the kill came is
-// finished, and under "fail" its VM is refused with the import advice like
-// any VM a state reset left behind. The window is that one request per VM.
+// on_existing = "fail"; before the created marker, so was a VM whose
+// create's last request PVE had handled when the kill came (the
+// deterministic trials of that window: vm_crash_finished_test.go).
 //
 // PROXMOXSAFE_CRASH_TRIALS sets the number of trials (make crash: 20),
 // PROXMOXSAFE_CRASH_SEED replays a run.
@@ -52,7 +49,7 @@ func TestAccVMResource_crashRecovery(t *testing.T) {
 	defer cancel()
 
 	const vms = 5
-	failed, killed, finishedRefused := 0, 0, 0
+	failed, killed := 0, 0
 	for trial := 1; trial <= trials; trial++ {
 		policy := []string{"fail", "adopt"}[trial%2]
 		prefix := acctest.RandomName("crash")
@@ -71,29 +68,19 @@ func TestAccVMResource_crashRecovery(t *testing.T) {
 		if first.Killed {
 			killed++
 		}
-		existing, marked := 0, 0
-		unmarked := map[string]int{} // name -> VMID of VMs whose create had finished
+		existing, creating, created := 0, 0, 0
 		for _, vm := range sim.VMs() {
 			if strings.HasPrefix(vm.Name, prefix+"-") {
 				existing++
-				if strings.Contains(vm.Config["tags"], "proxmoxsafe-creating") {
-					marked++
-				} else {
-					unmarked[vm.Name] = vm.VMID
+				switch tags := vm.Config["tags"]; {
+				case strings.Contains(tags, "proxmoxsafe-creating"):
+					creating++
+				case strings.Contains(tags, "proxmoxsafe-created"):
+					created++
 				}
 			}
 		}
 		before := stateVMIDs(t, dir)
-		// A create whose last request (the marker's removal) PVE had
-		// answered is finished: killed before terraform saved it, its VM is
-		// like one left by a state reset, which on_existing = "fail" must
-		// refuse with the import advice (issue 10). Only that is accepted.
-		finishedUnsaved := map[string]int{}
-		for name, vmid := range unmarked {
-			if before[name] != vmid {
-				finishedUnsaved[name] = vmid
-			}
-		}
 		inState := len(before)
 		var unsaved []int
 		for _, vm := range sim.VMs() {
@@ -121,17 +108,10 @@ func TestAccVMResource_crashRecovery(t *testing.T) {
 				}
 			}
 		}
-		outcome := fmt.Sprintf("trial %2d (%s): plugin killed at API request %d of %d (killed: %v, exit %d); then %d/%d VMs existed, %d in state, %d marked; "+
-			"rerun exit %d in %s, %d of %d unsaved VMs taken back; plan exit %d",
-			trial, policy, killAt, requests, first.Killed, first.ExitCode, existing, vms, inState, marked,
+		outcome := fmt.Sprintf("trial %2d (%s): plugin killed at API request %d of %d (killed: %v, exit %d); then %d/%d VMs existed, %d in state, "+
+			"%d marked creating, %d marked created; rerun exit %d in %s, %d of %d unsaved VMs taken back; plan exit %d",
+			trial, policy, killAt, requests, first.Killed, first.ExitCode, existing, vms, inState, creating, created,
 			rerun.ExitCode, took, takenBack, len(unsaved), plan.ExitCode)
-		if policy == "fail" && len(finishedUnsaved) > 0 && rerun.ExitCode != 0 {
-			if refusedExactly(rerun.Output, finishedUnsaved) {
-				finishedRefused++
-				t.Logf("%s: %d finished but unsaved VM(s) refused with the import advice, as after a state reset", outcome, len(finishedUnsaved))
-				continue
-			}
-		}
 		problems := fleetProblems(t, sim, dir, prefix, vms)
 		if rerun.ExitCode != 0 {
 			problems = append(problems, "rerun failed:\n"+tail(rerun.Output, 40))
@@ -146,8 +126,8 @@ func TestAccVMResource_crashRecovery(t *testing.T) {
 		}
 		t.Log(outcome + ": converged")
 	}
-	t.Logf("%d trials, %d killed the plugin, %d converged without help, %d refused finished creates under fail, %d failed (seed %d)",
-		trials, killed, trials-failed-finishedRefused, finishedRefused, failed, seed)
+	t.Logf("%d trials, %d killed the plugin, %d converged without help, %d failed (seed %d)",
+		trials, killed, trials-failed, failed, seed)
 	if killed == 0 {
 		t.Error("no trial killed the plugin: the test proved nothing")
 	}
@@ -156,20 +136,3 @@ func TestAccVMResource_crashRecovery(t *testing.T) {
 // crashKillRequests bounds the API request at which a crash trial kills the
 // plugin: an apply of 5 VMs makes about this many.
 const crashKillRequests = 60
-
-// refusedExactly reports whether a failed apply's output refuses each VM
-// of finished (name -> VMID) as existing outside the state, and names no
-// other VM of the fleet in such a refusal.
-func refusedExactly(output string, finished map[string]int) bool {
-	flat := strings.Join(strings.Fields(output), " ")
-	refusals := strings.Count(flat, "Error: A VM with this name already exists")
-	if refusals != len(finished) {
-		return false
-	}
-	for name, vmid := range finished {
-		if !strings.Contains(flat, fmt.Sprintf("VMID %d on node", vmid)) || !strings.Contains(flat, "import <resource address> "+name) {
-			return false
-		}
-	}
-	return true
-}

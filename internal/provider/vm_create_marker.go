@@ -1,10 +1,12 @@
 package provider
 
 // This file owns the create marker: a tag written with every VM this
-// provider creates and removed as Create's last step. A VM whose create
-// never finished (the plugin or terraform was killed) still carries it, so
-// the next apply can tell "ours, unfinished" from "someone else's" or "a
-// finished VM a state reset forgot".
+// provider creates and replaced, by Create's last request, with the
+// "created, unconfirmed" marker that the first refresh removes
+// (vm_created_marker.go). A VM whose create never finished (the plugin or
+// terraform was killed) still carries it, so the next apply can tell
+// "ours, unfinished" from "someone else's" or "a finished VM a state reset
+// forgot".
 //
 // Why a tag: PVE keeps tags as written (lowercased, sorted: pve-guest-common
 // GuestHelpers::get_unique_tags), accepts them in the create request
@@ -12,8 +14,8 @@ package provider
 // config, checked by assert_tag_permissions, which needs only
 // VM.Config.Options for a free-form tag, the datacenter default
 // "user-tag-access: free"), and they carry no meaning for the guest. The
-// resource never shows the marker in `tags` and keeps it through every
-// change but the one that removes it, so users see no drift. A config key
+// resource never shows the markers in `tags` and keeps them through every
+// change but the ones that replace or remove them, so users see no drift. A config key
 // of our own is impossible: PVE refuses unknown keys, and `description` is
 // the user's.
 
@@ -87,9 +89,11 @@ func markerOf(tags []string) (createMarker, bool) {
 	return createMarker{}, false
 }
 
-// isMarkerTag reports whether a tag is a create marker (of any process).
+// isMarkerTag reports whether a tag is a create marker, creating or
+// created (vm_created_marker.go), of any process.
 func isMarkerTag(tag string) bool {
-	return strings.HasPrefix(strings.ToLower(tag), createMarkerPrefix)
+	t := strings.ToLower(tag)
+	return strings.HasPrefix(t, createMarkerPrefix) || strings.HasPrefix(t, createdMarkerPrefix)
 }
 
 // userTags are a VM's tags without create markers.
@@ -138,13 +142,22 @@ func (m createMarker) String() string {
 // creationOf is what a VM's tags say about its create, for the guard.
 func creationOf(tags []string, now time.Time) guard.Creation {
 	m, ok := markerOf(tags)
+	return creation(m, ok, tags, now)
+}
+
+// creation is what a creating marker (ok: found) and otherwise the created
+// marker among tags say about a VM's create.
+func creation(m createMarker, ok bool, tags []string, now time.Time) guard.Creation {
 	switch {
-	case !ok:
-		return guard.Finished
-	case m.abandoned(now):
+	case ok && m.abandoned(now):
 		return guard.Unfinished
+	case ok:
+		return guard.Creating
 	}
-	return guard.Creating
+	if c, ok := createdMarkerOf(tags); ok && c.lostFromThisWorkspace() {
+		return guard.Unconfirmed
+	}
+	return guard.Finished
 }
 
 // markerOfVM is the create marker of a VM read from PVE, if it has one: in
@@ -169,13 +182,7 @@ func descriptionMarker(description string) (createMarker, bool) {
 // creationOfVM is what a VM's config says about its create, for the guard.
 func creationOfVM(vm *pve.VM, now time.Time) guard.Creation {
 	m, ok := markerOfVM(vm)
-	switch {
-	case !ok:
-		return guard.Finished
-	case m.abandoned(now):
-		return guard.Unfinished
-	}
-	return guard.Creating
+	return creation(m, ok, vm.Tags, now)
 }
 
 // A clone carries its create marker in its description until the clone
@@ -212,32 +219,6 @@ func splitDescriptionMarker(description string) (string, string, bool) {
 func userDescription(description string) string {
 	d, _, _ := splitDescriptionMarker(description)
 	return d
-}
-
-// clearCreateMarker removes the create marker from a VM: the last step of
-// a create, and of taking back an interrupted one. known is the VM's config
-// when the caller read it after its last config change (its digest still
-// holds), else nil and the config is read.
-func (r *vmResource) clearCreateMarker(ctx context.Context, node string, vmid int, known *pve.VM) error {
-	vm := known
-	if vm == nil {
-		var err error
-		if vm, err = r.data.client.GetVMConfig(ctx, node, vmid); err != nil {
-			return err
-		}
-	}
-	var change pve.ConfigChange
-	if len(markerTags(vm.Tags)) > 0 {
-		tags := userTags(vm.Tags)
-		change.Tags = &tags
-	}
-	if description, _, marked := splitDescriptionMarker(vm.Description); marked {
-		change.Description = &description
-	}
-	if change.Tags == nil && change.Description == nil {
-		return nil
-	}
-	return r.data.client.ApplyConfigChange(ctx, node, vmid, change, vm.Digest)
 }
 
 // markCreating moves the create marker of a clone whose task ended from its

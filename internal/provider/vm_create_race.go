@@ -16,10 +16,11 @@ import (
 // verifyUnique waits until every VM created in the same second as ours is
 // visible, then returns the VM that owns the name: the earliest created,
 // then the lowest VMID. Every racer computes the same winner.
-func (r *vmResource) verifyUnique(ctx context.Context, ours *pve.VM, task *pve.StartedTask) (guard.VM, error) {
+func (r *vmResource) verifyUnique(ctx context.Context, ours *pve.VM, task *pve.StartedTask, sent *createUnderWay) (guard.VM, error) {
 	// Any read that started once the creation second had passed will do,
 	// also one another resource started: the parallel creates of one apply
-	// share their checks.
+	// share their checks, and the first read waits for the rest of the
+	// wave (inventory_waves.go).
 	notBefore, err := r.waitPastCreationSecond(ctx, ours.CreatedAt, task)
 	if err != nil {
 		return guard.VM{}, err
@@ -28,9 +29,11 @@ func (r *vmResource) verifyUnique(ctx context.Context, ours *pve.VM, task *pve.S
 	// still being created could turn out to carry our name, so wait for it.
 	var view *clusterView
 	for {
-		if view, err = r.data.inventory.get(ctx, notBefore); err != nil {
+		view, err = r.data.inventory.join(ctx, notBefore, sent)
+		if err != nil {
 			return guard.VM{}, err
 		}
+		sent = nil
 		pending := view.pendingCreations(ours.VMID)
 		if len(pending) == 0 {
 			break
@@ -113,7 +116,7 @@ func (r *vmResource) yieldToWinner(ctx context.Context, plan *vmResourceModel, o
 	r.data.inventory.names.forget(ours.VMID)
 	r.data.inventory.invalidate()
 	state.RemoveResource(ctx)
-	if winner.Creation == guard.Unfinished {
+	if winner.Creation == guard.Unfinished || winner.Creation == guard.Unconfirmed {
 		addTakeBackWarning(diags, winner)
 		r.adopt(ctx, plan, &winner, state, diags)
 		return

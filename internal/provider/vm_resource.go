@@ -95,6 +95,8 @@ func (r *vmResource) Read(ctx context.Context, req resource.ReadRequest, resp *r
 		return
 	}
 	r.data.owned.add(vm.VMID, vm.Name)
+	// In state, so Terraform saved it: a create or import is confirmed.
+	r.confirmCreated(ctx, vm)
 	r.readGuest(ctx, vm)
 	state.applyVM(ctx, vm, &resp.Diagnostics)
 	writePendingPrivate(ctx, resp.Private, vm.Pending, &resp.Diagnostics)
@@ -159,9 +161,10 @@ func (r *vmResource) Update(ctx context.Context, req resource.UpdateRequest, res
 	if !resp.Diagnostics.HasError() {
 		resp.Diagnostics.Append(readDiags...)
 	}
-	if vm.Status != "running" {
+	if vm.Status != "running" || plan.Applied.restartedVM() {
 		r.waitForIPAfterStart(ctx, &plan, vm.Node, vm.VMID, &resp.State, &resp.Diagnostics)
 	}
+	recordStartupConfigured(ctx, req.Config, resp.Private, &resp.Diagnostics)
 	setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
 }
 

@@ -47,10 +47,12 @@ func (r *vmResource) adopt(ctx context.Context, plan *vmResourceModel, target *g
 	if !r.adoptPool(ctx, plan, vm, diags) || !r.applyChange(ctx, plan, vm, diags) || !r.applyPower(ctx, plan, vm, diags) {
 		return
 	}
-	if m, ok := markerOfVM(vm); ok && m.abandoned(time.Now()) {
-		// Taking back an interrupted create finishes it.
-		if err := r.clearCreateMarker(ctx, vm.Node, vm.VMID, nil); err != nil {
-			addAPIError(diags, fmt.Sprintf("finish taking back VM %d (remove its create marker)", vm.VMID), err)
+	if creationOfVM(vm, time.Now()) == guard.Unfinished {
+		// Taking back an interrupted create finishes it, and like a create
+		// leaves the created marker for the first refresh to remove. (An
+		// unconfirmed VM keeps its marker: it already says the same.)
+		if err := r.markCreated(ctx, vm.Node, vm.VMID, nil); err != nil {
+			addAPIError(diags, fmt.Sprintf("finish taking back VM %d (mark it created)", vm.VMID), err)
 			return
 		}
 	}

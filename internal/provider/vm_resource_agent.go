@@ -88,7 +88,7 @@ func agentAttributes() map[string]schema.Attribute {
 					Validators:    []validator.String{stringvalidator.OneOf(pve.AgentTypeVirtio, pve.AgentTypeISA)},
 				},
 				"wait_for_ip": schema.SingleNestedAttribute{
-					MarkdownDescription: "When the provider creates or starts the VM, wait until the guest agent " +
+					MarkdownDescription: "When the provider creates, starts or restarts the VM (also for pending changes, `reboot_after_update`), wait until the guest agent " +
 						"reports an IP address other than loopback and link-local, so that `ipv4_addresses` and " +
 						"`ipv6_addresses` are known when the apply ends. Refresh never waits.",
 					Optional: true,

@@ -27,6 +27,9 @@ func (r *vmResource) applyChange(ctx context.Context, plan *vmResourceModel, vm 
 				vm.VMID, vm.Name, strings.Join(change.destructive, "\n  - ")))
 		return false
 	}
+	if change.cloudInitMovedFrom != nil && !r.removeMovedCloudInitDrive(ctx, plan, vm, *change.cloudInitMovedFrom, diags) {
+		return false
+	}
 	if err := r.data.client.ApplyConfigChange(ctx, vm.Node, vm.VMID, change.config, vm.Digest); err != nil {
 		addAPIError(diags, fmt.Sprintf("update the configuration of VM %d (%q)", vm.VMID, vm.Name), err)
 		return false

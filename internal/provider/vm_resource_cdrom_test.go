@@ -3,6 +3,7 @@ package provider_test
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,10 +17,19 @@ import (
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
 )
 
-func expectDriveValue(t *testing.T, sim *pvesim.Server, name, key, want string) resource.TestCheckFunc {
+func expectDriveValue(t *testing.T, inv acctest.Inventory, name, key, want string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		if got := onlyVMNamed(t, sim, name).Config[key]; got != want {
+		if got := onlyVMNamed(t, inv, name).Config[key]; got != want {
 			return fmt.Errorf("%s = %q, want %q", key, got, want)
+		}
+		return nil
+	}
+}
+
+func expectDriveMatches(t *testing.T, inv acctest.Inventory, name, key, pattern string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if got := onlyVMNamed(t, inv, name).Config[key]; !regexp.MustCompile(pattern).MatchString(got) {
+			return fmt.Errorf("%s = %q, want it to match %s", key, got, pattern)
 		}
 		return nil
 	}
@@ -33,40 +43,43 @@ func expectDriveValue(t *testing.T, sim *pvesim.Server, name, key, want string) 
 func TestAccVMResource_cdrom(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t, "ISO images seeded on a storage and request counters")
-	name := acctest.RandomName("cd")
-	iso := `cdrom = { ide3 = { file = "local:iso/debian-12.iso" } }`
+	name := lab.RandomName("cd")
+	restarts := newRestartCounter(t, lab, name)
+	iso := fmt.Sprintf(`cdrom = { ide3 = { file = %q } }`, lab.ISO)
+	isoStorage, _, _ := strings.Cut(lab.ISO, ":")
+	missing := isoStorage + ":iso/" + name + ".iso"
 	empty := `cdrom = { ide3 = { file = "none" } }`
 	two := `cdrom = { ide3 = { file = "none" }, sata1 = { file = "cdrom" } }`
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
 				Config: lab.Config(vmHCL(name, lab.Node, iso)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("cdrom").AtMapKey("ide3").AtMapKey("file"),
-						knownvalue.StringExact("local:iso/debian-12.iso")),
+						knownvalue.StringExact(lab.ISO)),
 				},
-				Check: expectDriveValue(t, sim, name, "ide3", "local:iso/debian-12.iso,media=cdrom,size=628M"),
+				// create_disks writes the image's size into the drive.
+				Check: expectDriveMatches(t, lab, name, "ide3", `^`+regexp.QuoteMeta(lab.ISO)+`,media=cdrom,size=\d+[KMGT]?$`),
 			},
 			{Config: lab.Config(vmHCL(name, lab.Node, iso)), ConfigPlanChecks: noop},
 			{
-				PreConfig:        sim.ResetRequestCounts,
+				PreConfig:        restarts.mark,
 				Config:           lab.Config(vmHCL(name, lab.Node, empty)),
 				ConfigPlanChecks: inPlace,
-				Check:            resource.ComposeTestCheckFunc(expectDriveValue(t, sim, name, "ide3", "none,media=cdrom"), expectRestarts(sim, 0)),
+				Check:            resource.ComposeTestCheckFunc(expectDriveValue(t, lab, name, "ide3", "none,media=cdrom"), restarts.expect(0)),
 			},
 			{
-				PreConfig:        sim.ResetRequestCounts,
+				PreConfig:        restarts.mark,
 				Config:           lab.Config(vmHCL(name, lab.Node, two)),
 				ConfigPlanChecks: inPlace,
-				Check:            resource.ComposeTestCheckFunc(expectDriveValue(t, sim, name, "sata1", "cdrom,media=cdrom"), expectRestarts(sim, 1)),
+				Check:            resource.ComposeTestCheckFunc(expectDriveValue(t, lab, name, "sata1", "cdrom,media=cdrom"), restarts.expect(1)),
 			},
 			{
-				Config:      lab.Config(vmHCL(name, lab.Node, `cdrom = { ide3 = { file = "local:iso/debian-13.iso" } }`)),
-				ExpectError: regexp.MustCompile(`ISO image not found(.|\n)*local:iso/debian-13\.iso(.|\n)*ISO images(.|\n)*there: local:iso/debian-12\.iso`),
+				Config:      lab.Config(vmHCL(name, lab.Node, fmt.Sprintf(`cdrom = { ide3 = { file = %q } }`, missing))),
+				ExpectError: regexp.MustCompile(`ISO image not found(.|\n)*` + regexp.QuoteMeta(missing) + `(.|\n)*ISO images(.|\n)*there:(.|\n)*` + regexp.QuoteMeta(lab.ISO)),
 			},
 			{
 				Config:      lab.Config(vmHCL(name, lab.Node, `cdrom = { ide3 = { file = "none" } }`, `disks = { ide3 = { storage = "local-lvm", size = 1 } }`)),
@@ -88,7 +101,7 @@ func TestAccVMResource_cdrom(t *testing.T) {
 			{
 				Config: lab.Config(vmHCL(name, lab.Node, `cdrom = {}`, `started = false`)),
 				Check: func(*terraform.State) error {
-					vm := onlyVMNamed(t, sim, name)
+					vm := onlyVMNamed(t, lab, name)
 					if _, has := vm.Config["ide3"]; has {
 						return fmt.Errorf("ide3 still there: %q", vm.Config["ide3"])
 					}

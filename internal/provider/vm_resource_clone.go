@@ -7,6 +7,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -182,4 +183,19 @@ func checkCloneDisks(ctx context.Context, plan *vmResourceModel, source *cloneMo
 				"a copy of that disk and Proxmox VE cannot shrink it. Set size to %d or more.",
 				vmLineOf(src), iface, h.SizeGB, want.Size.ValueInt64(), h.SizeGB))
 	}
+}
+
+// locateCloneSource finds a clone source in view, else in a view read
+// after this run's last change: the source may be a VM this run just
+// created, which the view of a name check can miss.
+func (r *vmResource) locateCloneSource(ctx context.Context, view *clusterView, source, node string) (guard.VM, error) {
+	vm, err := view.findCloneSource(parseVMRef(source), node)
+	var notFound *vmNotFoundError
+	if !errors.As(err, &notFound) {
+		return vm, err
+	}
+	if view, err = r.data.inventory.recent(ctx); err != nil {
+		return guard.VM{}, err
+	}
+	return view.findCloneSource(parseVMRef(source), node)
 }

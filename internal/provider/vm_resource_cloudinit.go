@@ -137,9 +137,7 @@ func (c *vmChange) diffCloudInit(ctx context.Context, want *vmResourceModel, hav
 		case have.Drive == nil:
 			ch.Drive = &wd
 		case *have.Drive != wd:
-			c.destructive = append(c.destructive, fmt.Sprintf("cloud-init drive: %s on %s, configuration says %s on %s "+
-				"(moving it is not supported; remove the drive in Proxmox VE first)",
-				have.Drive.Interface, have.Drive.Storage, wd.Interface, wd.Storage))
+			ch.Drive, c.cloudInitMovedFrom = &wd, have.Drive // a move: see vm_resource_cloudinit_move.go
 		}
 	}
 	if known(w.User) && w.User.ValueString() != have.User {

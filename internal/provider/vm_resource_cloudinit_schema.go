@@ -123,8 +123,11 @@ func cloudInitSchema() schema.SingleNestedAttribute {
 		Optional: true,
 		Attributes: map[string]schema.Attribute{
 			"drive": schema.SingleNestedAttribute{
-				MarkdownDescription: "The cloud-init drive. Added when the VM has none; a clone keeps its template's.",
-				Optional:            true, Computed: true,
+				MarkdownDescription: "The cloud-init drive. Added when the VM has none; a clone keeps its template's. Another interface or " +
+					"storage moves it in place: Proxmox VE regenerates the drive from the configuration, so nothing is lost. " +
+					"A running VM is stopped for the move and started again (one restart; `reboot_after_update = false` " +
+					"refuses it).",
+				Optional: true, Computed: true,
 				PlanModifiers: []planmodifier.Object{objectplanmodifier.UseStateForUnknown()},
 				Attributes: map[string]schema.Attribute{
 					"interface": schema.StringAttribute{

@@ -55,7 +55,7 @@ func (r *vmResource) Create(ctx context.Context, req resource.CreateRequest, res
 	case guard.ActionRefuse:
 		addGuardRefusal(&resp.Diagnostics, name, decision)
 	case guard.ActionAdopt:
-		if decision.Reason == guard.ReasonUnfinished {
+		if takesBack(decision.Reason) {
 			addTakeBackWarning(&resp.Diagnostics, *decision.Target)
 		}
 		r.adopt(ctx, &plan, decision.Target, &resp.State, &resp.Diagnostics)
@@ -66,36 +66,8 @@ func (r *vmResource) Create(ctx context.Context, req resource.CreateRequest, res
 		// decision nobody can act on refuses rather than creates.
 		addGuardRefusal(&resp.Diagnostics, name, decision)
 	}
+	recordStartupConfigured(ctx, req.Config, resp.Private, &resp.Diagnostics)
 	setVMIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics)
-}
-
-// addTakeBackWarning names the VM an interrupted apply created, which this
-// apply takes into state instead of creating another.
-func addTakeBackWarning(diags *diag.Diagnostics, vm guard.VM) {
-	diags.AddAttributeWarning(pathName, "Taking back a VM an interrupted apply created",
-		fmt.Sprintf("%s was created by an apply of this provider that was interrupted before it finished "+
-			"(its create marker is still set and its creator is gone), so it is in no Terraform state. "+
-			"This apply takes it into state and finishes its configuration instead of creating another.",
-			vmLine(vm)))
-}
-
-// removeUnfinished deletes VMs that interrupted applies of this provider
-// created and that lost their name to an older VM: they are in no state and
-// nobody else's. It reports whether all went.
-func (r *vmResource) removeUnfinished(ctx context.Context, vms []guard.VM, diags *diag.Diagnostics) bool {
-	for _, vm := range vms {
-		leftovers, err := r.data.client.DestroyVM(ctx, vm.Node, vm.VMID)
-		if err != nil && !errors.Is(err, pve.ErrNotFound) {
-			addAPIError(diags, fmt.Sprintf("remove VM %d (%q), left unfinished by an interrupted apply", vm.VMID, vm.Name), err)
-			return false
-		}
-		addLeftoverVolumesWarning(diags, vm, leftovers)
-		diags.AddAttributeWarning(pathName, "Removed a VM an interrupted apply left behind",
-			fmt.Sprintf("%s was created by an apply of this provider that was interrupted, and had lost its name "+
-				"to an older VM before it finished. It was in no Terraform state and has been destroyed.", vmLine(vm)))
-		r.data.inventory.invalidate()
-	}
-	return true
 }
 
 // create makes a new VM, records it in state the moment it exists, and then
@@ -110,8 +82,8 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	if diags.HasError() {
 		return
 	}
-	// Written with the VM and removed as the last step: a VM that still has
-	// it was left by an apply that never finished.
+	// Written with the VM and replaced by the created marker as the last
+	// step: a VM that still has it was left by an apply that never finished.
 	deadline, _ := ctx.Deadline()
 	marker := thisProcess(deadline)
 	spec.Tags = append(spec.Tags, marker.Tag())
@@ -127,6 +99,8 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	autoID := plan.VMID.IsNull() || plan.VMID.IsUnknown()
 	var err error
 	var task *pve.StartedTask
+	var underWay *createUnderWay // until the uniqueness check joins a read
+	defer func() { r.data.inventory.createEnded(underWay) }()
 	for attempt := 1; ; attempt++ {
 		spec.VMID, err = r.allocateVMID(ctx, plan, autoID)
 		if err != nil {
@@ -135,6 +109,8 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		}
 		tflog.Info(ctx, "creating VM", map[string]any{"name": name, "vmid": spec.VMID, "node": node})
 		r.data.inventory.names.createRequested(spec.VMID, node, name)
+		r.data.inventory.createEnded(underWay)
+		underWay = r.data.inventory.createSent()
 		if source != nil {
 			task, err = client.StartCloneVM(ctx, pve.CloneSpec{
 				SourceNode: sourceVM.Node, SourceVMID: sourceVM.VMID, NewID: spec.VMID, TargetNode: node,
@@ -218,7 +194,7 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	vm.Status = "stopped"
 	r.saveVM(ctx, plan, vm, state, diags)
 
-	winner, err := r.verifyUnique(ctx, vm, task)
+	winner, err := r.verifyUnique(ctx, vm, task, underWay)
 	if err != nil {
 		addAPIError(diags, fmt.Sprintf("verify that VM %d is the only VM named %q", vm.VMID, name), err)
 		return
@@ -262,27 +238,14 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 		r.refreshState(ctx, plan, node, vm.VMID, state, diags)
 	}
 	r.waitForIPAfterStart(ctx, plan, node, vm.VMID, state, diags)
-	// Removing the marker is the create's last request: until it, a crash
-	// leaves a VM the next apply recognises as unfinished and takes back.
-	// (The marker is never in state: tags are read through userTags.)
-	if err := r.clearCreateMarker(ctx, node, vm.VMID, config); err != nil {
-		addAPIError(diags, fmt.Sprintf("finish creating VM %d (remove its create marker)", vm.VMID), err)
+	// Replacing the creating marker with the created one is the create's
+	// last request: until it, a crash leaves a VM the next apply takes back
+	// as unfinished; after it, as unconfirmed until a refresh confirms that
+	// Terraform saved it. (No marker is ever in state: tags are read
+	// through userTags.)
+	if err := r.markCreated(ctx, node, vm.VMID, config); err != nil {
+		addAPIError(diags, fmt.Sprintf("finish creating VM %d (mark it created)", vm.VMID), err)
 	}
-}
-
-// locateCloneSource finds a clone source in view, else in a view read
-// after this run's last change: the source may be a VM this run just
-// created, which the view of a name check can miss.
-func (r *vmResource) locateCloneSource(ctx context.Context, view *clusterView, source, node string) (guard.VM, error) {
-	vm, err := view.findCloneSource(parseVMRef(source), node)
-	var notFound *vmNotFoundError
-	if !errors.As(err, &notFound) {
-		return vm, err
-	}
-	if view, err = r.data.inventory.recent(ctx); err != nil {
-		return guard.VM{}, err
-	}
-	return view.findCloneSource(parseVMRef(source), node)
 }
 
 // cloneSource finds the VM to clone and the description the clone is to

@@ -82,7 +82,7 @@ func TestVerifyUniqueWaitsOutTheCreationSecond(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.other.Status = "stopped"
 			_, r, clock, ours := raceCluster(t, ctime, tt.other)
-			winner, err := r.verifyUnique(context.Background(), ours, nil)
+			winner, err := r.verifyUnique(context.Background(), ours, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,7 +115,7 @@ func TestVerifyUniqueWaitsForVMsStillBeingCreated(t *testing.T) {
 			}
 		}
 	}
-	winner, err := r.verifyUnique(context.Background(), ours, nil)
+	winner, err := r.verifyUnique(context.Background(), ours, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,9 @@ type vmChange struct {
 	destructive []string
 	// firmware changes (bios, machine, EFI disk) refuse an adoption only.
 	firmware []string
+	// cloudInitMovedFrom is the cloud-init drive to remove before config
+	// adds the new one (vm_resource_cloudinit_move.go).
+	cloudInitMovedFrom *pve.CloudInitDrive
 }
 
 // diskDelta is how a configured disk differs from the disk that exists.

@@ -17,13 +17,50 @@ import (
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
 )
 
-// powerRoute counts start, stop, shutdown and reboot requests; in steps
-// where the VM runs before and after, each is a restart.
-const powerRoute = "POST /nodes/{node}/qemu/{vmid}/status/{action}"
+// powerTaskTypes are the tasks of a VM's start, stop, shutdown, reboot and
+// reset (qemu-server API2/Qemu.pm vm_start, vm_stop, vm_shutdown,
+// vm_reboot, vm_reset fork_worker); in steps where the VM runs before and
+// after, each is a restart.
+var powerTaskTypes = []string{"qmstart", "qmstop", "qmshutdown", "qmreboot", "qmreset"}
+
+// restartCounter counts the power tasks of the VM named name since mark,
+// through the task list, so it works against a real cluster too.
+type restartCounter struct {
+	t      *testing.T
+	inv    acctest.Inventory
+	name   string
+	before int
+}
+
+func newRestartCounter(t *testing.T, inv acctest.Inventory, name string) *restartCounter {
+	return &restartCounter{t: t, inv: inv, name: name}
+}
+
+func (c *restartCounter) count() int {
+	vmid := onlyVMNamed(c.t, c.inv, c.name).VMID
+	n := 0
+	for _, typ := range powerTaskTypes {
+		n += c.inv.TaskCount(typ, vmid)
+	}
+	return n
+}
+
+// mark starts counting (a PreConfig).
+func (c *restartCounter) mark() { c.before = c.count() }
+
+// expect checks the restarts since mark.
+func (c *restartCounter) expect(want int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if n := c.count() - c.before; n != want {
+			return fmt.Errorf("VM %q: %d start, stop, shutdown or reboot tasks, want %d", c.name, n, want)
+		}
+		return nil
+	}
+}
 
 // expectDrive checks a drive's config value: want options present, unwanted
 // absent.
-func expectDrive(t *testing.T, sim *pvesim.Server, name, key string, want, unwanted []string) resource.TestCheckFunc {
+func expectDrive(t *testing.T, sim acctest.Inventory, name, key string, want, unwanted []string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		vm := onlyVMNamed(t, sim, name)
 		opts := strings.Split(vm.Config[key], ",")
@@ -55,15 +92,6 @@ func contains(items []string, s string) bool {
 	return false
 }
 
-func expectRestarts(sim *pvesim.Server, want int) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		if n := sim.RequestCounts()[powerRoute]; n != want {
-			return fmt.Errorf("%d restarts, want %d", n, want)
-		}
-		return nil
-	}
-}
-
 // Disk options on a running VM: set on create in PVE's spelling, PVE's
 // defaults for a disk that sets none, backup changed online (no restart),
 // cache left pending by Proxmox VE (QemuServer.pm vmconfig_update_disk:
@@ -72,8 +100,8 @@ func expectRestarts(sim *pvesim.Server, want int) resource.TestCheckFunc {
 func TestAccVMResource_diskOptions(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t, "pending-config view and request counters")
-	name := acctest.RandomName("disks")
+	name := lab.RandomName("disks")
+	restarts := newRestartCounter(t, lab, name)
 	disks := func(scsi0 string) string {
 		return `disks = { scsi0 = { storage = "local-lvm", size = 8` + scsi0 + ` }, virtio0 = { storage = "local-lvm", size = 1 } }`
 	}
@@ -82,7 +110,7 @@ func TestAccVMResource_diskOptions(t *testing.T) {
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
 				Config: lab.Config(vmHCL(name, lab.Node, disks(all))),
@@ -97,25 +125,25 @@ func TestAccVMResource_diskOptions(t *testing.T) {
 					})),
 				},
 				Check: resource.ComposeTestCheckFunc(
-					expectDrive(t, sim, name, "scsi0", []string{"discard=on", "iothread=1", "ssd=1", "cache=none", "backup=0", "replicate=0", "size=8G"}, nil),
-					expectDrive(t, sim, name, "virtio0", []string{"size=1G"}, []string{"discard", "iothread", "ssd", "cache", "backup", "replicate"}),
+					expectDrive(t, lab, name, "scsi0", []string{"discard=on", "iothread=1", "ssd=1", "cache=none", "backup=0", "replicate=0", "size=8G"}, nil),
+					expectDrive(t, lab, name, "virtio0", []string{"size=1G"}, []string{"discard", "iothread", "ssd", "cache", "backup", "replicate"}),
 				),
 			},
 			{Config: lab.Config(vmHCL(name, lab.Node, disks(all))), ConfigPlanChecks: noop},
 			{
 				// backup is not among the options vmconfig_update_disk skips.
-				PreConfig:        sim.ResetRequestCounts,
+				PreConfig:        restarts.mark,
 				Config:           lab.Config(vmHCL(name, lab.Node, disks(`, discard = true, iothread = true, ssd = true, cache = "none", backup = true, replicate = false`))),
 				ConfigPlanChecks: inPlace,
 				Check: resource.ComposeTestCheckFunc(
-					expectDrive(t, sim, name, "scsi0", []string{"discard=on", "iothread=1", "ssd=1", "cache=none", "replicate=0", "size=8G"}, []string{"backup"}),
-					expectRestarts(sim, 0),
+					expectDrive(t, lab, name, "scsi0", []string{"discard=on", "iothread=1", "ssd=1", "cache=none", "replicate=0", "size=8G"}, []string{"backup"}),
+					restarts.expect(0),
 				),
 			},
 			{
 				// cache waits for the next start: one restart applies it,
 				// and the options left out stay as they are.
-				PreConfig:        sim.ResetRequestCounts,
+				PreConfig:        restarts.mark,
 				Config:           lab.Config(vmHCL(name, lab.Node, disks(`, cache = "writeback"`))),
 				ConfigPlanChecks: inPlace,
 				ConfigStateChecks: []statecheck.StateCheck{
@@ -123,8 +151,8 @@ func TestAccVMResource_diskOptions(t *testing.T) {
 					statecheck.ExpectKnownValue(vmAddr, scsi0.AtMapKey("ssd"), knownvalue.Bool(true)),
 				},
 				Check: resource.ComposeTestCheckFunc(
-					expectDrive(t, sim, name, "scsi0", []string{"discard=on", "iothread=1", "ssd=1", "cache=writeback", "replicate=0"}, []string{"backup"}),
-					expectRestarts(sim, 1),
+					expectDrive(t, lab, name, "scsi0", []string{"discard=on", "iothread=1", "ssd=1", "cache=writeback", "replicate=0"}, []string{"backup"}),
+					restarts.expect(1),
 				),
 			},
 			{Config: lab.Config(vmHCL(name, lab.Node, disks(`, cache = "writeback"`))), ConfigPlanChecks: noop},

@@ -35,7 +35,7 @@ var hardwareLines = []string{
 
 // expectConfig checks raw config keys of the only VM named name ("" means
 // the key is absent) and that nothing is left pending.
-func expectConfig(t *testing.T, sim *pvesim.Server, name string, want map[string]string) resource.TestCheckFunc {
+func expectConfig(t *testing.T, sim acctest.Inventory, name string, want map[string]string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		vm := onlyVMNamed(t, sim, name)
 		for k, v := range want {
@@ -60,8 +60,7 @@ func expectAttr(path tfjsonpath.Path, v knownvalue.Check) statecheck.StateCheck 
 func TestAccVMResource_hardware(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t, "pending-config view")
-	name := acctest.RandomName("uefi")
+	name := lab.RandomName("uefi")
 	vm := func(extra ...string) string {
 		return lab.Config(vmHCL(name, lab.Node, append(append([]string{}, hardwareLines...), extra...)...))
 	}
@@ -77,7 +76,7 @@ func TestAccVMResource_hardware(t *testing.T) {
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
 				Config: vm(),
@@ -101,9 +100,9 @@ func TestAccVMResource_hardware(t *testing.T) {
 					expectAttr(tfjsonpath.New("status"), knownvalue.StringExact("running")),
 				},
 				Check: func(s *terraform.State) error {
-					return expectConfig(t, sim, name, map[string]string{
+					return expectConfig(t, lab, name, map[string]string{
 						"numa": "1", "ostype": "l26", "bios": "ovmf", "machine": "q35", "scsihw": "virtio-scsi-single",
-						"efidisk0": fmt.Sprintf("local-lvm:vm-%d-disk-1,efitype=4m,pre-enrolled-keys=0,size=4M", onlyVMNamedID(t, sim, name)),
+						"efidisk0": fmt.Sprintf("local-lvm:vm-%d-disk-1,efitype=4m,pre-enrolled-keys=0,size=4M", onlyVMNamedID(t, lab, name)),
 						"boot":     "order=scsi0;net0", "serial0": "socket", "vga": "serial0,memory=16", "startup": "order=2,up=30,down=60",
 					})(s)
 				},
@@ -126,7 +125,7 @@ func TestAccVMResource_hardware(t *testing.T) {
 					expectAttr(tfjsonpath.New("startup"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 						"order": knownvalue.Int64Exact(3), "up": knownvalue.Null(), "down": knownvalue.Null()})),
 				},
-				Check: expectConfig(t, sim, name, map[string]string{
+				Check: expectConfig(t, lab, name, map[string]string{
 					"numa": "0", "ostype": "win11", "scsihw": "lsi", "boot": "order=net0;scsi0", "serial0": "socket",
 					"serial1": "/dev/ttyS1", "vga": "std", "startup": "order=3",
 				}),
@@ -149,8 +148,8 @@ func TestAccVMResource_hardware(t *testing.T) {
 					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				}},
 				Check: func(s *terraform.State) error {
-					id := onlyVMNamedID(t, sim, name)
-					return expectConfig(t, sim, name, map[string]string{
+					id := onlyVMNamedID(t, lab, name)
+					return expectConfig(t, lab, name, map[string]string{
 						"efidisk0": fmt.Sprintf("local-lvm:vm-%d-disk-1,efitype=2m,pre-enrolled-keys=0,size=4M", id),
 					})(s)
 				},
@@ -160,12 +159,14 @@ func TestAccVMResource_hardware(t *testing.T) {
 }
 
 // onlyVMNamedID is the VMID of the only VM named name.
-func onlyVMNamedID(t *testing.T, sim *pvesim.Server, name string) int {
+func onlyVMNamedID(t *testing.T, sim acctest.Inventory, name string) int {
 	return onlyVMNamed(t, sim, name).VMID
 }
 
-// hardwareVM seeds a VM made outside Terraform with every hardware key set.
-func hardwareVM(t *testing.T, sim *pvesim.Server, vmid int, node, name string) map[string]string {
+// hardwareVM seeds a VM made outside Terraform with every hardware key set
+// and returns those keys as the VM has them (in a lab the disks are new
+// volumes, see Lab.AddVM).
+func hardwareVM(t *testing.T, lab *acctest.Lab, vmid int, node, name string) map[string]string {
 	t.Helper()
 	conf := map[string]string{
 		"numa": "1", "ostype": "l26", "bios": "ovmf", "machine": "q35,viommu=intel", "scsihw": "virtio-scsi-single",
@@ -173,8 +174,9 @@ func hardwareVM(t *testing.T, sim *pvesim.Server, vmid int, node, name string) m
 		"scsi0":    fmt.Sprintf("local-lvm:vm-%d-disk-0,size=8G", vmid), "net0": "virtio=BC:24:11:00:00:07,bridge=vmbr0",
 		"boot": "order=scsi0;net0", "serial0": "socket", "vga": "serial0,memory=32", "startup": "order=5,down=90",
 	}
-	if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: node, Name: name, Status: "stopped", Config: conf}); err != nil {
-		t.Fatal(err)
+	vm := lab.AddVM(t, pvesim.VM{VMID: vmid, Node: node, Name: name, Status: "stopped", Config: conf})
+	for k := range conf {
+		conf[k] = vm.Config[k]
 	}
 	return conf
 }
@@ -184,10 +186,9 @@ func hardwareVM(t *testing.T, sim *pvesim.Server, vmid int, node, name string) m
 func TestAccVMResource_hardwareKeepsWhatTheVMHas(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t, "VMs seeded with hardware settings out of band and the pending-config view")
-	imported, adopted := acctest.RandomName("hwimp"), acctest.RandomName("hwadopt")
-	importConf := hardwareVM(t, sim, 4721, lab.Node, imported)
-	adoptConf := hardwareVM(t, sim, 4722, lab.Node, adopted)
+	imported, adopted := lab.RandomName("hwimp"), lab.RandomName("hwadopt")
+	importConf := hardwareVM(t, lab, 4721, lab.Node, imported)
+	adoptConf := hardwareVM(t, lab, 4722, lab.Node, adopted)
 	importBlock := fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, imported)
 	plain := []string{`started = false`, `disks = { scsi0 = { storage = "local-lvm", size = 8 } }`}
 	adopt := fmt.Sprintf("resource \"proxmoxsafe_vm\" \"adopted\" {\n  name = %q\n  node = %q\n  on_existing = \"adopt\"\n  started = false\n}\n", adopted, lab.Node)
@@ -196,7 +197,7 @@ func TestAccVMResource_hardwareKeepsWhatTheVMHas(t *testing.T) {
 	}}
 	unchanged := func(*terraform.State) error {
 		for name, want := range map[string]map[string]string{imported: importConf, adopted: adoptConf} {
-			if err := expectConfig(t, sim, name, want)(nil); err != nil {
+			if err := expectConfig(t, lab, name, want)(nil); err != nil {
 				return err
 			}
 		}
@@ -205,7 +206,7 @@ func TestAccVMResource_hardwareKeepsWhatTheVMHas(t *testing.T) {
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, imported),
+		CheckDestroy:             checkNoVMNamed(lab, imported),
 		Steps: []resource.TestStep{
 			{
 				Config:           lab.Config(importBlock + vmHCL(imported, lab.Node, plain...) + adopt),
@@ -230,7 +231,7 @@ func TestAccVMResource_hardwareKeepsWhatTheVMHas(t *testing.T) {
 				// Setting machine keeps its other options (viommu).
 				Config: lab.Config(vmHCL(imported, lab.Node, append(plain, `machine = "pc-q35-9.0"`)...) + adopt),
 				Check: func(*terraform.State) error {
-					if got := onlyVMNamed(t, sim, imported).Config["machine"]; got != "pc-q35-9.0,viommu=intel" {
+					if got := onlyVMNamed(t, lab, imported).Config["machine"]; got != "pc-q35-9.0,viommu=intel" {
 						return fmt.Errorf("machine = %q, want pc-q35-9.0,viommu=intel", got)
 					}
 					return nil
@@ -246,14 +247,11 @@ func TestAccVMResource_hardwareKeepsWhatTheVMHas(t *testing.T) {
 func TestAccVMResource_hardwareAdoptionRefusesFirmware(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t, "VMs seeded with firmware settings out of band")
-	name := acctest.RandomName("fw")
-	const vmid = 4731
-	if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: lab.Node, Name: name, Status: "stopped", Config: map[string]string{
-		"scsi0": fmt.Sprintf("local-lvm:vm-%d-disk-0,size=8G", vmid), "ostype": "l26",
-	}}); err != nil {
-		t.Fatal(err)
-	}
+	name := lab.RandomName("fw")
+	const wish = 4731 // the simulator's VMID; a lab's comes from nextid
+	lab.AddVM(t, pvesim.VM{VMID: wish, Node: lab.Node, Name: name, Status: "stopped", Config: map[string]string{
+		"scsi0": fmt.Sprintf("local-lvm:vm-%d-disk-0,size=8G", wish), "ostype": "l26",
+	}})
 	adopt := func(lines ...string) string {
 		return lab.Config(vmHCL(name, lab.Node, append([]string{`on_existing = "adopt"`, `started = false`}, lines...)...))
 	}
@@ -271,7 +269,7 @@ func TestAccVMResource_hardwareAdoptionRefusesFirmware(t *testing.T) {
 					expectAttr(tfjsonpath.New("os_type"), knownvalue.StringExact("win11")),
 					expectAttr(tfjsonpath.New("bios"), knownvalue.StringExact("seabios")),
 				},
-				Check: expectConfig(t, sim, name, map[string]string{"ostype": "win11", "startup": "order=1", "bios": "", "machine": "", "efidisk0": ""}),
+				Check: expectConfig(t, lab, name, map[string]string{"ostype": "win11", "startup": "order=1", "bios": "", "machine": "", "efidisk0": ""}),
 			},
 		},
 	})

@@ -88,6 +88,7 @@ func (s movedSource) move(ctx context.Context, req resource.MoveStateRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	s.firmware(req.SourceRawState.JSON).apply(&model)
 	resp.Diagnostics.Append(resp.TargetState.Set(ctx, &model)...)
 }
 

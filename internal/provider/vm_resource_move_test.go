@@ -87,9 +87,9 @@ func bpgState(vm peerVM, extraDisks ...map[string]any) map[string]any {
 			"firewall": true, "enabled": true, "mtu": 0, "queues": 0, "rate_limit": 0,
 		}},
 		"on_boot": true, "started": true, "protection": false, "template": false,
-		"smbios":         []any{map[string]any{"uuid": vm.UUID}},
-		"agent":          []any{map[string]any{"enabled": false}},
-		"bios":           "seabios",
+		"smbios": []any{map[string]any{"uuid": vm.UUID}},
+		"agent":  []any{map[string]any{"enabled": false, "trim": false, "type": "virtio"}},
+		"bios":   "seabios", "scsi_hardware": "lsi", "machine": "", "operating_system": []any{map[string]any{"type": "other"}},
 		"ipv4_addresses": []any{},
 	}
 }
@@ -111,7 +111,7 @@ func telmateState(vm peerVM) map[string]any {
 		}},
 		"start_at_node_boot": true, "power_state": "running", "protection": false,
 		"smbios": []any{map[string]any{"uuid": vm.UUID}},
-		"agent":  0, "bios": "seabios", "scsihw": "virtio-scsi-pci",
+		"agent":  0, "bios": "seabios", "scsihw": "lsi",
 	}
 }
 
@@ -146,10 +146,14 @@ resource "proxmoxsafe_vm" "prom" {
   description = "prometheus"
   tags        = ["monitoring", "prod"]
   memory      = 2048
-  cpu         = { cores = 2, sockets = 1, type = "host" }
+  cpu         = { cores = 2, sockets = 1, type = "host", numa = false }
   disks       = { scsi0 = { storage = %q, size = 8 } }
   networks    = { net0 = { bridge = %q, vlan = 10, firewall = true } }
   on_boot     = true
+  # What the old states record: the first plan compares it with them.
+  bios          = "seabios"
+  scsi_hardware = "lsi"
+  agent         = { enabled = false }
 }
 
 moved {

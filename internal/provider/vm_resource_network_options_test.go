@@ -26,31 +26,30 @@ var (
 
 // legacyHardwareVM seeds a VM made outside Terraform with protection, an
 // e1000 NIC behind the firewall with an MTU and a rate limit, disk options
-// and a CD-ROM drive: everything a configuration may leave out.
-func legacyHardwareVM(t *testing.T, sim *pvesim.Server, vmid int, node, name string) {
+// and a CD-ROM drive holding the lab's ISO: everything a configuration may
+// leave out. It returns the VM's VMID and those keys as the VM has them (a
+// lab picks the VMID and the disk's volume, see Lab.AddVM).
+func legacyHardwareVM(t *testing.T, lab *acctest.Lab, vmid int, node, name string) (int, map[string]string) {
 	t.Helper()
-	if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: node, Name: name, Status: "stopped", Config: map[string]string{
+	conf := map[string]string{
 		"protection": "1",
 		"net0":       "e1000=BC:24:11:AA:BB:01,bridge=vmbr0,firewall=1,mtu=1400,queues=2,rate=12.5",
 		"scsi0":      "local-lvm:vm-" + fmt.Sprint(vmid) + "-disk-0,backup=0,cache=writeback,discard=on,iothread=1,size=8G,ssd=1",
-		"ide3":       "local:iso/debian-12.iso,media=cdrom,size=628M",
-	}}); err != nil {
-		t.Fatal(err)
+		"ide3":       lab.ISO + ",media=cdrom",
 	}
+	vm := lab.AddVM(t, pvesim.VM{VMID: vmid, Node: node, Name: name, Status: "stopped", Config: conf})
+	for k := range conf {
+		conf[k] = vm.Config[k]
+	}
+	return vm.VMID, conf
 }
 
 // legacyHardwareUntouched checks that Terraform rewrote none of it.
-func legacyHardwareUntouched(sim *pvesim.Server, vmid int) resource.TestCheckFunc {
+func legacyHardwareUntouched(inv acctest.Inventory, vmid int, want map[string]string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		vm, ok := sim.VM(vmid)
+		vm, ok := inv.VM(vmid)
 		if !ok {
 			return fmt.Errorf("VM %d is gone", vmid)
-		}
-		want := map[string]string{
-			"protection": "1",
-			"net0":       "e1000=BC:24:11:AA:BB:01,bridge=vmbr0,firewall=1,mtu=1400,queues=2,rate=12.5",
-			"scsi0":      "local-lvm:vm-" + fmt.Sprint(vmid) + "-disk-0,backup=0,cache=writeback,discard=on,iothread=1,size=8G,ssd=1",
-			"ide3":       "local:iso/debian-12.iso,media=cdrom,size=628M",
 		}
 		for k, v := range want {
 			if vm.Config[k] != v {
@@ -69,16 +68,14 @@ func legacyHardwareUntouched(sim *pvesim.Server, vmid int) resource.TestCheckFun
 func TestAccVMResource_importKeepsHardwareDefaults(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t, "VMs seeded with legacy hardware out of band")
-	name := acctest.RandomName("legacy")
-	const vmid = 4721
-	legacyHardwareVM(t, sim, vmid, lab.Node, name)
+	name := lab.RandomName("legacy")
+	vmid, seeded := legacyHardwareVM(t, lab, 4721, lab.Node, name)
 	importBlock := fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, name)
 	leftOut := []string{`started = false`, `disks = { scsi0 = { storage = "local-lvm", size = 8 } }`, `networks = { net0 = { bridge = "vmbr0" } }`}
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
 				Config:           lab.Config(importBlock + vmHCL(name, lab.Node, leftOut...)),
@@ -94,19 +91,19 @@ func TestAccVMResource_importKeepsHardwareDefaults(t *testing.T) {
 						"cache": knownvalue.StringExact("writeback"), "backup": knownvalue.Bool(false), "replicate": knownvalue.Bool(true),
 					})),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("cdrom"), knownvalue.MapExact(map[string]knownvalue.Check{
-						"ide3": knownvalue.ObjectExact(map[string]knownvalue.Check{"file": knownvalue.StringExact("local:iso/debian-12.iso")}),
+						"ide3": knownvalue.ObjectExact(map[string]knownvalue.Check{"file": knownvalue.StringExact(lab.ISO)}),
 					})),
 				},
-				Check: legacyHardwareUntouched(sim, vmid),
+				Check: legacyHardwareUntouched(lab, vmid, seeded),
 			},
 			{
 				// Setting what the VM already has plans no change either.
 				Config: lab.Config(vmHCL(name, lab.Node, `started = false`, `protection = true`,
 					`disks = { scsi0 = { storage = "local-lvm", size = 8, ssd = true, backup = false } }`,
 					`networks = { net0 = { bridge = "vmbr0", model = "e1000", firewall = true, rate = 12.5 } }`,
-					`cdrom = { ide3 = { file = "local:iso/debian-12.iso" } }`)),
+					fmt.Sprintf(`cdrom = { ide3 = { file = %q } }`, lab.ISO))),
 				ConfigPlanChecks: noop,
-				Check:            legacyHardwareUntouched(sim, vmid),
+				Check:            legacyHardwareUntouched(lab, vmid, seeded),
 			},
 			{
 				// The firewall goes off in place; model, MTU, rate and the
@@ -114,7 +111,7 @@ func TestAccVMResource_importKeepsHardwareDefaults(t *testing.T) {
 				Config:           lab.Config(vmHCL(name, lab.Node, `started = false`, `disks = { scsi0 = { storage = "local-lvm", size = 8 } }`, `networks = { net0 = { bridge = "vmbr0", firewall = false } }`)),
 				ConfigPlanChecks: inPlace,
 				Check: func(*terraform.State) error {
-					vm, _ := sim.VM(vmid)
+					vm, _ := lab.VM(vmid)
 					if got, want := vm.Config["net0"], "e1000=BC:24:11:AA:BB:01,bridge=vmbr0,mtu=1400,queues=2,rate=12.5"; got != want {
 						return fmt.Errorf("net0 = %q, want %q", got, want)
 					}
@@ -144,23 +141,21 @@ func TestAccVMResource_importKeepsHardwareDefaults(t *testing.T) {
 func TestAccVMResource_adoptionKeepsHardwareDefaults(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t, "VMs seeded with legacy hardware out of band")
-	name := acctest.RandomName("legacy")
-	const vmid = 4722
-	legacyHardwareVM(t, sim, vmid, lab.Node, name)
+	name := lab.RandomName("legacy")
+	vmid, seeded := legacyHardwareVM(t, lab, 4722, lab.Node, name)
 	vm := []string{`started = false`, `on_existing = "adopt"`, `disks = { scsi0 = { storage = "local-lvm", size = 8 } }`, `networks = { net0 = { bridge = "vmbr0" } }`}
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
 				Config: lab.Config(vmHCL(name, lab.Node, vm...)),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("vmid"), knownvalue.Int64Exact(vmid)),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("vmid"), knownvalue.Int64Exact(int64(vmid))),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("protection"), knownvalue.Bool(true)),
 				},
-				Check: legacyHardwareUntouched(sim, vmid),
+				Check: legacyHardwareUntouched(lab, vmid, seeded),
 			},
 			{
 				Config:           lab.Config(vmHCL(name, lab.Node, vm...)),
@@ -181,13 +176,13 @@ func TestAccVMResource_adoptionKeepsHardwareDefaults(t *testing.T) {
 func TestAccVMResource_networkOptions(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t, "request counters")
-	name := acctest.RandomName("net")
+	name := lab.RandomName("net")
+	restarts := newRestartCounter(t, lab, name)
 	net := func(opts string) string { return `networks = { net0 = { bridge = "vmbr0"` + opts + ` } }` }
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
 				Config: lab.Config(vmHCL(name, lab.Node, net(`, mtu = 1`))),
@@ -199,7 +194,7 @@ func TestAccVMResource_networkOptions(t *testing.T) {
 					})),
 				},
 				Check: func(*terraform.State) error {
-					vm := onlyVMNamed(t, sim, name)
+					vm := onlyVMNamed(t, lab, name)
 					if !strings.HasSuffix(vm.Config["net0"], ",bridge=vmbr0,mtu=1") || vm.Config["protection"] != "0" {
 						return fmt.Errorf("net0 = %q, protection = %q", vm.Config["net0"], vm.Config["protection"])
 					}
@@ -208,21 +203,18 @@ func TestAccVMResource_networkOptions(t *testing.T) {
 			},
 			{Config: lab.Config(vmHCL(name, lab.Node, net(`, mtu = 1`))), ConfigPlanChecks: noop},
 			{
-				PreConfig:        sim.ResetRequestCounts,
+				PreConfig:        restarts.mark,
 				Config:           lab.Config(vmHCL(name, lab.Node, net(`, mtu = 1, rate = 100.5`))),
 				ConfigPlanChecks: inPlace,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(vmAddr, net0Path.AtMapKey("rate"), knownvalue.Float64Exact(100.5)),
 				},
 				Check: func(*terraform.State) error {
-					vm := onlyVMNamed(t, sim, name)
+					vm := onlyVMNamed(t, lab, name)
 					if !strings.HasSuffix(vm.Config["net0"], ",bridge=vmbr0,mtu=1,rate=100.5") {
 						return fmt.Errorf("net0 = %q", vm.Config["net0"])
 					}
-					if n := sim.RequestCounts()[powerRoute]; n != 0 {
-						return fmt.Errorf("%d restarts for a rate limit PVE changes online", n)
-					}
-					return nil
+					return restarts.expect(0)(nil)
 				},
 			},
 			{

@@ -55,7 +55,13 @@ func pendingAttributes() map[string]schema.Attribute {
 type applyOutcome struct {
 	// pending lists the keys still waiting for a restart after the apply.
 	pending []string
+	// restarted: the apply restarted the VM for its pending changes, a
+	// start after which wait_for_ip waits as after any other.
+	restarted bool
 }
+
+// restartedVM reports whether the apply restarted the VM; nil: it did not.
+func (o *applyOutcome) restartedVM() bool { return o != nil && o.restarted }
 
 // privateData is the private state of a request or response.
 type privateData interface {
@@ -116,6 +122,7 @@ func (r *vmResource) applyPending(ctx context.Context, plan *vmResourceModel, vm
 		return false
 	}
 	plan.Applied.pending = nil
+	plan.Applied.restarted = true
 	return true
 }
 
@@ -138,6 +145,7 @@ func (r *vmResource) planPending(ctx context.Context, private privateData, state
 		}
 		change := diffConfig(ctx, plan, vm, diags)
 		keys = append(keys, change.config.WaitsForRestart(vm.Raw)...)
+		keys = append(keys, planCloudInitMove(change, plan, state, diags)...)
 		slices.Sort(keys)
 		keys = slices.Compact(keys)
 	}

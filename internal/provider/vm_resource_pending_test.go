@@ -28,8 +28,10 @@ import (
 // labClient talks to the lab like a user outside Terraform would.
 func labClient(t *testing.T, lab *acctest.Lab) *pve.Client {
 	t.Helper()
+	conn := lab.Connection()
 	c, err := pve.NewClient(context.Background(), pve.Config{
-		Endpoint: lab.Endpoint(), APIToken: lab.Token(), CACertificatePEM: []byte(lab.CACertPEM()),
+		Endpoint: conn.Endpoint, APIToken: conn.APIToken, Username: conn.Username, Password: conn.Password,
+		Insecure: conn.Insecure, CACertificatePEM: conn.CACertPEM,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +41,7 @@ func labClient(t *testing.T, lab *acctest.Lab) *pve.Client {
 
 // vmMemory checks the memory the VM runs (its config without the pending
 // section) and what waits.
-func vmMemory(sim *pvesim.Server, name string, running, pending string) resource.TestCheckFunc {
+func vmMemory(sim acctest.Inventory, name string, running, pending string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		vms := sim.VMsNamed(name)
 		if len(vms) != 1 {
@@ -57,7 +59,10 @@ func vmMemory(sim *pvesim.Server, name string, running, pending string) resource
 }
 
 // restarts checks how many times the VM named name was restarted (PVE's
-// qmreboot tasks) since it was created.
+// qmreboot tasks) since it was created. Only the simulator of one test
+// never recycles a VMID: in a lab, the task list of a VMID also holds the
+// tasks of the VMs that had it before, so tests that run there count with a
+// restartCounter.
 func restarts(sim *pvesim.Server, name string, want int) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		vms := sim.VMsNamed(name)
@@ -80,27 +85,27 @@ func expectMemory(mb int64) statecheck.StateCheck {
 func TestAccVMResource_pendingChangeRestarts(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t, "pending-config view and out-of-band edits")
-	name := acctest.RandomName("pend")
+	name := lab.RandomName("pend")
+	restarts := newRestartCounter(t, lab, name)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{Config: lab.Config(vmHCL(name, lab.Node, `memory = 1024`))},
 			{
-				PreConfig: sim.ResetRequestCounts,
+				PreConfig: restarts.mark,
 				Config:    lab.Config(vmHCL(name, lab.Node, `memory = 2048`)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{expectMemory(2048)},
-				Check:             resource.ComposeTestCheckFunc(vmMemory(sim, name, "2048", ""), restarts(sim, name, 1)),
+				Check:             resource.ComposeTestCheckFunc(vmMemory(lab, name, "2048", ""), restarts.expect(1)),
 			},
 			{
 				// The description applies at once ($fast_plug_option): no restart.
-				PreConfig: sim.ResetRequestCounts,
+				PreConfig: restarts.mark,
 				Config:    lab.Config(vmHCL(name, lab.Node, `memory = 2048`, `description = "now"`)),
-				Check:     restarts(sim, name, 1),
+				Check:     restarts.expect(0),
 			},
 		},
 	})
@@ -113,8 +118,8 @@ func TestAccVMResource_pendingChangeRestarts(t *testing.T) {
 func TestAccVMResource_pendingChangeWaits(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t, "pending-config view and out-of-band edits")
-	name := acctest.RandomName("pend")
+	name := lab.RandomName("pend")
+	restarts := newRestartCounter(t, lab, name)
 	noReboot := `reboot_after_update = false`
 	config := func(memory int) string {
 		return lab.Config(vmHCL(name, lab.Node, fmt.Sprintf("memory = %d", memory), noReboot))
@@ -124,14 +129,14 @@ func TestAccVMResource_pendingChangeWaits(t *testing.T) {
 	}}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{Config: config(1024)},
 			{
-				PreConfig:          sim.ResetRequestCounts,
+				PreConfig:          restarts.mark,
 				Config:             config(2048),
 				ExpectNonEmptyPlan: true, // the second plan still shows 1024 -> 2048
-				Check:              resource.ComposeTestCheckFunc(vmMemory(sim, name, "1024", "2048"), restarts(sim, name, 0)),
+				Check:              resource.ComposeTestCheckFunc(vmMemory(lab, name, "1024", "2048"), restarts.expect(0)),
 			},
 			{
 				Config:             config(2048),
@@ -143,7 +148,7 @@ func TestAccVMResource_pendingChangeWaits(t *testing.T) {
 				ConfigPlanChecks:   update,
 				ConfigStateChecks:  []statecheck.StateCheck{expectMemory(2048)},
 				ExpectNonEmptyPlan: true,
-				Check:              vmMemory(sim, name, "1024", "2048"),
+				Check:              vmMemory(lab, name, "1024", "2048"),
 			},
 			{
 				// A change back to what runs, while 2048 waits: not clean,
@@ -151,19 +156,19 @@ func TestAccVMResource_pendingChangeWaits(t *testing.T) {
 				Config:            config(1024),
 				ConfigPlanChecks:  update,
 				ConfigStateChecks: []statecheck.StateCheck{expectMemory(1024)},
-				Check:             vmMemory(sim, name, "1024", ""),
+				Check:             vmMemory(lab, name, "1024", ""),
 			},
 			{
 				Config:             config(4096),
 				ExpectNonEmptyPlan: true,
-				Check:              vmMemory(sim, name, "1024", "4096"),
+				Check:              vmMemory(lab, name, "1024", "4096"),
 			},
 			{
 				// Shut down and started outside Terraform: PVE applies what
 				// waits, and the plan is clean.
 				PreConfig: func() {
 					c := labClient(t, lab)
-					vmid := onlyVMNamed(t, sim, name).VMID
+					vmid := onlyVMNamed(t, lab, name).VMID
 					if err := c.ShutdownVM(context.Background(), lab.Node, vmid, 0); err != nil {
 						t.Fatal(err)
 					}
@@ -176,19 +181,19 @@ func TestAccVMResource_pendingChangeWaits(t *testing.T) {
 					plancheck.ExpectEmptyPlan(),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{expectMemory(4096)},
-				Check:             vmMemory(sim, name, "4096", ""),
+				Check:             vmMemory(lab, name, "4096", ""),
 			},
 			{
 				Config:             config(8192),
 				ExpectNonEmptyPlan: true,
-				Check:              vmMemory(sim, name, "4096", "8192"),
+				Check:              vmMemory(lab, name, "4096", "8192"),
 			},
 			{
 				// Switching reboot_after_update on restarts the VM for what waits.
-				PreConfig:        sim.ResetRequestCounts,
+				PreConfig:        restarts.mark,
 				Config:           lab.Config(vmHCL(name, lab.Node, "memory = 8192")),
 				ConfigPlanChecks: update,
-				Check:            resource.ComposeTestCheckFunc(vmMemory(sim, name, "8192", ""), restarts(sim, name, 1)),
+				Check:            resource.ComposeTestCheckFunc(vmMemory(lab, name, "8192", ""), restarts.expect(1)),
 			},
 		},
 	})
@@ -204,14 +209,13 @@ func TestAccVMResource_pendingPlanWarns(t *testing.T) {
 	t.Parallel()
 	cli := acctest.NewCLI(t)
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t, "pending-config view and out-of-band edits")
-	name := acctest.RandomName("warn")
+	name := lab.RandomName("warn")
 	ctx := context.Background()
 	dir := cli.Workdir(t, lab.Config(vmHCL(name, lab.Node, `memory = 1024`, `cpu = { cores = 1 }`)))
 	if res, err := cli.Run(ctx, dir, "apply", "-auto-approve"); err != nil || res.ExitCode != 0 {
 		t.Fatalf("apply: %v\n%s", err, res.Output)
 	}
-	vmid := onlyVMNamed(t, sim, name).VMID
+	vmid := onlyVMNamed(t, lab, name).VMID
 	plan := func(lines ...string) string {
 		t.Helper()
 		cli.WriteConfig(t, dir, lab.Config(vmHCL(name, lab.Node, lines...)))
@@ -236,12 +240,17 @@ func TestAccVMResource_pendingPlanWarns(t *testing.T) {
 	if regexp.MustCompile(`Warning: (The VM will restart|Changes wait)`).MatchString(out) {
 		t.Errorf("a description change warns:\n%s", out)
 	}
-	sim.ResetRequestCounts()
+	if lab.Sim != nil {
+		lab.Sim.ResetRequestCounts()
+	}
 	out = plan(`memory = 1024`, `cpu = { cores = 1 }`)
 	if !regexp.MustCompile(`No changes`).MatchString(out) {
 		t.Errorf("plan without changes:\n%s", out)
 	}
-	if n := sim.RequestCounts()["GET /nodes/{node}/qemu/{vmid}/config"]; n != 0 {
-		t.Errorf("a plan without changes read the config %d times", n)
+	// Counting requests needs the simulator's counters.
+	if lab.Sim != nil {
+		if n := lab.Sim.RequestCounts()["GET /nodes/{node}/qemu/{vmid}/config"]; n != 0 {
+			t.Errorf("a plan without changes read the config %d times", n)
+		}
 	}
 }

@@ -79,6 +79,9 @@ func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequ
 	if checkCloudInit(ctx, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
+	if checkBootOrder(ctx, req.Config, state, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	if r.checkPlacement(ctx, state, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
@@ -155,7 +158,7 @@ func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diag
 		}
 		addGuardRefusal(diags, name, decision)
 	case guard.ActionAdopt:
-		r.planAdoption(ctx, plan, decision.Target, decision.Reason == guard.ReasonUnfinished, diags)
+		r.planAdoption(ctx, plan, decision.Target, takesBack(decision.Reason), diags)
 	case guard.ActionCreate, guard.ActionWait:
 		// A create needs no plan change; decide has settled any wait. Only
 		// a create clones: an adopted VM was cloned long ago, maybe from
@@ -190,9 +193,7 @@ func (r *vmResource) planAdoption(ctx context.Context, plan *vmResourceModel, ta
 	}
 	if takeBack {
 		diags.AddAttributeWarning(pathName, "A VM an interrupted apply created will be taken back",
-			fmt.Sprintf("%s was created by an apply of this provider that was interrupted before it finished, so "+
-				"it is in no Terraform state. Apply takes it into state instead of creating another. %s",
-				vmLineOf(vm), what))
+			whyTakenBack(*target)+" Apply takes it into state instead of creating another. "+what)
 		return
 	}
 	diags.AddAttributeWarning(pathName, "Existing VM will be adopted",

@@ -17,22 +17,28 @@ import (
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
 )
 
-func expectPool(t *testing.T, sim *pvesim.Server, name, want string) resource.TestCheckFunc {
+// expectPool checks that the VM named name is in the pool the test calls
+// want (see Lab.PoolID).
+func expectPool(t *testing.T, lab *acctest.Lab, name, want string) resource.TestCheckFunc {
+	want = lab.PoolID(want)
 	return func(*terraform.State) error {
-		if got := sim.PoolOf(onlyVMNamed(t, sim, name).VMID); got != want {
+		if got := lab.PoolOf(onlyVMNamed(t, lab, name).VMID); got != want {
 			return fmt.Errorf("VM %q is in pool %q, want %q", name, got, want)
 		}
 		return nil
 	}
 }
 
-func addPools(t *testing.T, sim *pvesim.Server, ids ...string) {
+func addPools(t *testing.T, lab *acctest.Lab, ids ...string) {
 	t.Helper()
 	for _, id := range ids {
-		if err := sim.AddPool(id, ""); err != nil {
-			t.Fatal(err)
-		}
+		lab.AddPool(t, id, "")
 	}
+}
+
+// poolLine is the pool attribute naming the pool the test calls id.
+func poolLine(lab *acctest.Lab, id string) string {
+	return fmt.Sprintf("pool = %q", lab.PoolID(id))
 }
 
 // A VM created into a pool, moved to another in place, taken out, imported
@@ -41,33 +47,32 @@ func addPools(t *testing.T, sim *pvesim.Server, ids ...string) {
 func TestAccVMResource_pool(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t, "resource pools seeded out of band")
-	addPools(t, sim, "monitoring", "team", "team/web")
-	name := acctest.RandomName("pooled")
+	addPools(t, lab, "monitoring", "team", "team/web")
+	name := lab.RandomName("pooled")
 	poolState := func(p string) []statecheck.StateCheck {
-		return []statecheck.StateCheck{statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("pool"), knownvalue.StringExact(p))}
+		return []statecheck.StateCheck{statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("pool"), knownvalue.StringExact(lab.PoolID(p)))}
 	}
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
-				Config:            lab.Config(vmHCL(name, lab.Node, `started = false`, `pool = "monitoring"`)),
+				Config:            lab.Config(vmHCL(name, lab.Node, `started = false`, poolLine(lab, "monitoring"))),
 				ConfigStateChecks: poolState("monitoring"),
-				Check:             expectPool(t, sim, name, "monitoring"),
+				Check:             expectPool(t, lab, name, "monitoring"),
 			},
-			{Config: lab.Config(vmHCL(name, lab.Node, `started = false`, `pool = "monitoring"`)), ConfigPlanChecks: noop},
+			{Config: lab.Config(vmHCL(name, lab.Node, `started = false`, poolLine(lab, "monitoring"))), ConfigPlanChecks: noop},
 			{
 				// Left out: stays where it is.
 				Config:           lab.Config(vmHCL(name, lab.Node, `started = false`)),
 				ConfigPlanChecks: noop,
 			},
 			{
-				Config:            lab.Config(vmHCL(name, lab.Node, `started = false`, `pool = "team/web"`)),
+				Config:            lab.Config(vmHCL(name, lab.Node, `started = false`, poolLine(lab, "team/web"))),
 				ConfigPlanChecks:  inPlace,
 				ConfigStateChecks: poolState("team/web"),
-				Check:             expectPool(t, sim, name, "team/web"),
+				Check:             expectPool(t, lab, name, "team/web"),
 			},
 			{
 				ResourceName:            vmAddr,
@@ -77,15 +82,16 @@ func TestAccVMResource_pool(t *testing.T) {
 				ImportStateVerifyIgnore: []string{"timeouts"},
 			},
 			{
-				Config:      lab.Config(vmHCL(name, lab.Node, `started = false`, `pool = "nope"`)),
-				ExpectError: regexp.MustCompile(`(?s)move VM \d+ \(".*"\) from pool "team/web" to pool "nope".*pool 'nope' does not\s+exist`),
+				Config: lab.Config(vmHCL(name, lab.Node, `started = false`, poolLine(lab, "nope"))),
+				ExpectError: regexp.MustCompile(`(?s)move VM \d+ \(".*"\) from pool "` + regexp.QuoteMeta(lab.PoolID("team/web")) + `" to pool "` +
+					regexp.QuoteMeta(lab.PoolID("nope")) + `".*pool '` + regexp.QuoteMeta(lab.PoolID("nope")) + `' does not\s+exist`),
 			},
 			{
-				Config:            lab.Config(vmHCL(name, lab.Node, `started = false`, `pool = ""`)),
+				Config:            lab.Config(vmHCL(name, lab.Node, `started = false`, poolLine(lab, ""))),
 				ConfigStateChecks: poolState(""),
-				Check:             expectPool(t, sim, name, ""),
+				Check:             expectPool(t, lab, name, ""),
 			},
-			{Config: lab.Config(vmHCL(name, lab.Node, `started = false`, `pool = ""`)), ConfigPlanChecks: noop},
+			{Config: lab.Config(vmHCL(name, lab.Node, `started = false`, poolLine(lab, ""))), ConfigPlanChecks: noop},
 		},
 	})
 }
@@ -95,15 +101,14 @@ func TestAccVMResource_pool(t *testing.T) {
 func TestAccVMResource_poolMissingOnCreate(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t, "resource pools seeded out of band")
-	name := acctest.RandomName("nopool")
+	name := lab.RandomName("nopool")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{{
-			Config:      lab.Config(vmHCL(name, lab.Node, `started = false`, `pool = "nope"`)),
-			ExpectError: regexp.MustCompile(`(?s)Permission check failed \(pool 'nope' does not exist\)`),
-			Check:       checkNoVMNamed(sim, name),
+			Config:      lab.Config(vmHCL(name, lab.Node, `started = false`, poolLine(lab, "nope"))),
+			ExpectError: regexp.MustCompile(`(?s)Permission check failed \(pool '` + regexp.QuoteMeta(lab.PoolID("nope")) + `' does not exist\)`),
+			Check:       checkNoVMNamed(lab, name),
 		}},
 	})
 }
@@ -113,35 +118,29 @@ func TestAccVMResource_poolMissingOnCreate(t *testing.T) {
 func TestAccVMResource_poolAdoption(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t, "resource pools seeded out of band")
-	name := acctest.RandomName("legacy")
-	const vmid = 4731
-	if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: lab.Node, Name: name, Status: "stopped"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.AddPool("legacy", "", vmid); err != nil {
-		t.Fatal(err)
-	}
-	addPools(t, sim, "monitoring")
+	name := lab.RandomName("legacy")
+	vmid := lab.AddVM(t, pvesim.VM{VMID: 4731, Node: lab.Node, Name: name, Status: "stopped"}).VMID
+	lab.AddPool(t, "legacy", "", vmid)
+	addPools(t, lab, "monitoring")
 	vm := []string{`started = false`, `on_existing = "adopt"`}
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
 				Config:            lab.Config(vmHCL(name, lab.Node, vm...)),
-				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("pool"), knownvalue.StringExact("legacy"))},
-				Check:             expectPool(t, sim, name, "legacy"),
+				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("pool"), knownvalue.StringExact(lab.PoolID("legacy")))},
+				Check:             expectPool(t, lab, name, "legacy"),
 			},
 			{
 				Config:           lab.Config(vmHCL(name, lab.Node, vm...)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 			},
 			{
-				Config:           lab.Config(vmHCL(name, lab.Node, append(vm, `pool = "monitoring"`)...)),
+				Config:           lab.Config(vmHCL(name, lab.Node, append(vm, poolLine(lab, "monitoring"))...)),
 				ConfigPlanChecks: inPlace,
-				Check:            expectPool(t, sim, name, "monitoring"),
+				Check:            expectPool(t, lab, name, "monitoring"),
 			},
 		},
 	})

@@ -24,12 +24,11 @@ import (
 func TestAccVMResource_recycledVMIDWithoutIdentity(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t, "out-of-band config edits (removing meta and smbios1)")
-	name := acctest.RandomName("ours")
-	const stranger = "someone-elses-db"
+	name := lab.RandomName("ours")
+	stranger := lab.RandomName("someone-elses-db")
 	var vmid int
 	untouched := func() error {
-		vm, ok := sim.VM(vmid)
+		vm, ok := lab.VM(vmid)
 		if !ok || vm.Name != stranger || vm.Config["cores"] != "4" || vm.Config["memory"] != "8192" {
 			return fmt.Errorf("the stranger holding VMID %d was changed or deleted: %+v", vmid, vm)
 		}
@@ -42,16 +41,11 @@ func TestAccVMResource_recycledVMIDWithoutIdentity(t *testing.T) {
 			{Config: lab.Config(vmHCL(name, lab.Node, `started = false`))},
 			{
 				PreConfig: func() {
-					vmid = onlyVMNamed(t, sim, name).VMID
-					sim.RemoveVM(vmid)
-					if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: lab.Node, Name: stranger, Status: "stopped",
-						Config: map[string]string{"cores": "4", "memory": "8192"}}); err != nil {
-						t.Fatal(err)
-					}
+					vmid = onlyVMNamed(t, lab, name).VMID
+					lab.ReuseVMID(t, vmid, pvesim.VM{Node: lab.Node, Name: stranger, Status: "stopped",
+						Config: map[string]string{"cores": "4", "memory": "8192"}})
 					for _, key := range []string{"smbios1", "meta"} {
-						if err := sim.SetVMConfig(vmid, key, ""); err != nil {
-							t.Fatal(err)
-						}
+						lab.SetVMConfig(t, vmid, key, "")
 					}
 				},
 				RefreshState:       true,
@@ -62,7 +56,7 @@ func TestAccVMResource_recycledVMIDWithoutIdentity(t *testing.T) {
 				// The configuration gets a new VM; the stranger stays as it is.
 				Config: lab.Config(vmHCL(name, lab.Node, `started = false`)),
 				Check: func(*terraform.State) error {
-					if ours := onlyVMNamed(t, sim, name); ours.VMID == vmid {
+					if ours := onlyVMNamed(t, lab, name); ours.VMID == vmid {
 						return fmt.Errorf("our VM reuses VMID %d", vmid)
 					}
 					return untouched()
@@ -80,28 +74,23 @@ func TestAccVMResource_recycledVMIDWarningNamesStranger(t *testing.T) {
 	}
 	cli := acctest.NewCLI(t)
 	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t, "out-of-band config edits (removing meta and smbios1)")
-	name := acctest.RandomName("ours")
+	name := lab.RandomName("ours")
+	stranger := lab.RandomName("someone-elses-db")
 	ctx := context.Background()
 	dir := cli.Workdir(t, lab.Config(vmHCL(name, lab.Node, `started = false`)))
 	if res, err := cli.Run(ctx, dir, "apply", "-auto-approve"); err != nil || res.ExitCode != 0 {
 		t.Fatalf("apply: %v\n%s", err, res.Output)
 	}
-	vmid := onlyVMNamed(t, sim, name).VMID
-	sim.RemoveVM(vmid)
-	if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: lab.Node, Name: "someone-elses-db"}); err != nil {
-		t.Fatal(err)
-	}
+	vmid := onlyVMNamed(t, lab, name).VMID
+	lab.ReuseVMID(t, vmid, pvesim.VM{Node: lab.Node, Name: stranger})
 	for _, key := range []string{"smbios1", "meta"} {
-		if err := sim.SetVMConfig(vmid, key, ""); err != nil {
-			t.Fatal(err)
-		}
+		lab.SetVMConfig(t, vmid, key, "")
 	}
 	res, err := cli.Run(ctx, dir, "apply", "-refresh-only", "-auto-approve")
 	if err != nil || res.ExitCode != 0 {
 		t.Fatalf("refresh: %v\n%s", err, res.Output)
 	}
-	want := regexp.MustCompile(fmt.Sprintf(`(?s)Warning: .*VMID %d now belongs to a different VM.*someone-elses-db`, vmid))
+	want := regexp.MustCompile(fmt.Sprintf(`(?s)Warning: .*VMID %d now belongs to a different VM.*%s`, vmid, regexp.QuoteMeta(stranger)))
 	if !want.MatchString(res.Output) {
 		t.Fatalf("the refresh does not name the stranger:\n%s", res.Output)
 	}

@@ -53,7 +53,17 @@ type CloudInitCustom struct {
 // an empty value removes the option.
 type CloudInitChange struct {
 	// Drive adds a cloud-init drive ("<storage>:cloudinit").
-	Drive        *CloudInitDrive
+	Drive *CloudInitDrive
+	// RemoveDrive deletes the cloud-init drive at this interface. PVE
+	// frees its volume instead of keeping it as unusedN (QemuServer.pm
+	// vmconfig_register_unused_drive: drive_is_cloudinit -> vdisk_free):
+	// it holds no data, PVE generates it from the config. Removing one and
+	// adding another takes two requests: create_disks refuses a second
+	// cloud-init drive while the first is in the config or its pending
+	// section (API2/Qemu.pm: "<ds> - cloud-init drive is already attached
+	// at '<key>'"), and a delete only becomes pending before the new
+	// drive is created.
+	RemoveDrive  string
 	User         *string
 	SSHKeys      *[]string
 	Password     *string
@@ -227,6 +237,9 @@ func (c *CloudInitChange) params(set map[string]string, del *[]string) {
 	}
 	if c.Drive != nil {
 		set[c.Drive.Interface] = c.Drive.Storage + ":" + cloudInitVolumeSuffix
+	}
+	if c.RemoveDrive != "" {
+		*del = append(*del, c.RemoveDrive)
 	}
 	if c.User != nil {
 		setOrDelete("ciuser", *c.User)

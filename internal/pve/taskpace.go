@@ -34,9 +34,19 @@ type taskPace struct {
 
 type paceKind struct {
 	estimate time.Duration // 0 until a task of this kind was seen to end
+	// generation counts the changes of estimate. Parallel waits that
+	// timed their first poll by one estimate step it down once between
+	// them, not once each: a wave of ten would step it down 10 % at once
+	// and poll early every other wave.
+	generation int
 	// scouting is closed when the scout's wait ends; nil while no wait
 	// polls from the start.
 	scouting chan struct{}
+	// probing is closed when the wait whose first poll, timed by the
+	// current generation, found its task running has seen it end; nil
+	// while none did. The other waits timed by that generation wait for
+	// it rather than poll early too.
+	probing chan struct{}
 }
 
 func (p *taskPace) kind(node, typ string) *paceKind {
@@ -53,24 +63,25 @@ func (p *taskPace) kind(node, typ string) *paceKind {
 }
 
 // firstPoll returns how long after since the first status poll of a task
-// of this kind should come. Without an estimate, the first caller becomes
-// the scout (0: poll from the start) and must call the returned done when
-// its wait ends, however it ends; callers that come while a scout is out
-// wait for its result, for at most maxFirstPoll after since.
-func (p *taskPace) firstPoll(ctx context.Context, node, typ string, since time.Time) (first time.Duration, done func()) {
+// of this kind should come, and the generation of the estimate it used.
+// Without an estimate, the first caller becomes the scout (0: poll from the
+// start) and must call the returned done when its wait ends, however it
+// ends; callers that come while a scout is out wait for its result, for at
+// most maxFirstPoll after since.
+func (p *taskPace) firstPoll(ctx context.Context, node, typ string, since time.Time) (first time.Duration, generation int, done func()) {
 	for {
 		p.mu.Lock()
 		k := p.kind(node, typ)
 		if k.estimate > 0 {
-			first := k.estimate
+			first, generation := k.estimate, k.generation
 			p.mu.Unlock()
-			return first, nil
+			return first, generation, nil
 		}
 		if k.scouting == nil {
 			ch := make(chan struct{})
 			k.scouting = ch
 			p.mu.Unlock()
-			return 0, func() {
+			return 0, 0, func() {
 				p.mu.Lock()
 				if k.scouting == ch {
 					k.scouting = nil
@@ -81,30 +92,89 @@ func (p *taskPace) firstPoll(ctx context.Context, node, typ string, since time.T
 		}
 		scout := k.scouting
 		p.mu.Unlock()
-		timer := time.NewTimer(time.Until(since.Add(maxFirstPoll)))
-		select {
-		case <-scout:
-			timer.Stop()
-			// Learned, or the scout gave up: look again.
-		case <-timer.C:
-			return 0, nil
-		case <-ctx.Done():
-			timer.Stop()
-			return 0, nil // the caller's wait ends on ctx
+		if !waitFor(ctx, scout, since.Add(maxFirstPoll)) {
+			return 0, 0, nil
 		}
+		// Learned, or the scout gave up: look again.
+	}
+}
+
+// beforeFirstPoll is called when a first poll timed by generation is due.
+// While another wait timed by the same generation found its task still
+// running, it waits for that wait to see its task end (at most
+// maxFirstPoll after since), and returns the estimate learned then with its
+// generation: the caller polls at since plus that estimate.
+func (p *taskPace) beforeFirstPoll(ctx context.Context, node, typ string, first time.Duration, generation int, since time.Time) (time.Duration, int) {
+	p.mu.Lock()
+	k := p.kind(node, typ)
+	probe := k.probing
+	if probe == nil || k.generation != generation {
+		p.mu.Unlock()
+		return first, generation
+	}
+	p.mu.Unlock()
+	if !waitFor(ctx, probe, since.Add(maxFirstPoll)) {
+		return first, generation
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if k.estimate > first {
+		return k.estimate, k.generation
+	}
+	return first, generation
+}
+
+// earlyFirstPoll records that a first poll timed by generation found its
+// task running. The first such wait of a generation probes for the others:
+// it must call the returned done once its wait ends, however it ends.
+func (p *taskPace) earlyFirstPoll(node, typ string, generation int) (done func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := p.kind(node, typ)
+	if k.probing != nil || k.generation != generation {
+		return nil
+	}
+	ch := make(chan struct{})
+	k.probing = ch
+	return func() {
+		p.mu.Lock()
+		if k.probing == ch {
+			k.probing = nil
+		}
+		p.mu.Unlock()
+		close(ch)
+	}
+}
+
+// waitFor waits until ch is closed (true), or until deadline or ctx's end.
+func waitFor(ctx context.Context, ch <-chan struct{}, deadline time.Time) bool {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-timer.C:
+		return false
+	case <-ctx.Done():
+		return false // the caller's wait ends on ctx
 	}
 }
 
 // observe records that a task, waited for since its start was answered,
 // was seen stopped after took; atFirstPoll tells whether the first poll,
-// made after a non-zero firstPoll delay, already saw it.
-func (p *taskPace) observe(node, typ string, took time.Duration, atFirstPoll bool) {
+// made after a non-zero firstPoll delay of the given generation, already
+// saw it.
+func (p *taskPace) observe(node, typ string, took time.Duration, atFirstPoll bool, generation int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := p.kind(node, typ)
 	if atFirstPoll {
-		k.estimate -= k.estimate / paceStepDown
+		if generation == k.generation {
+			k.estimate -= k.estimate / paceStepDown
+			k.generation++
+		}
 		return
 	}
 	k.estimate = min(took, maxFirstPoll)
+	k.generation++
 }

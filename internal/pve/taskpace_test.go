@@ -9,7 +9,7 @@ import (
 func TestTaskPace(t *testing.T) {
 	var p taskPace
 	ctx := context.Background()
-	first, done := p.firstPoll(ctx, "pve", "qmcreate", time.Now())
+	first, _, done := p.firstPoll(ctx, "pve", "qmcreate", time.Now())
 	if first != 0 || done == nil {
 		t.Fatalf("unknown task type: first poll after %s (scout %v), want at once as the scout", first, done != nil)
 	}
@@ -25,13 +25,14 @@ func TestTaskPace(t *testing.T) {
 		{time.Hour, false, maxFirstPoll},                          // a long task does not silence the next wait
 	}
 	for i, s := range steps {
-		p.observe("pve", "qmcreate", s.took, s.atFirstPoll)
-		got, done := p.firstPoll(ctx, "pve", "qmcreate", time.Now())
+		_, generation, _ := p.firstPoll(ctx, "pve", "qmcreate", time.Now())
+		p.observe("pve", "qmcreate", s.took, s.atFirstPoll, generation)
+		got, _, done := p.firstPoll(ctx, "pve", "qmcreate", time.Now())
 		if got != s.want || done != nil {
 			t.Errorf("step %d: first poll after %s (scout %v), want %s", i, got, done != nil, s.want)
 		}
 	}
-	if d, done := p.firstPoll(ctx, "pve2", "qmcreate", time.Now()); d != 0 || done == nil {
+	if d, _, done := p.firstPoll(ctx, "pve2", "qmcreate", time.Now()); d != 0 || done == nil {
 		t.Errorf("another node: first poll after %s, want at once as its scout", d)
 	}
 }
@@ -42,10 +43,10 @@ func TestTaskPace(t *testing.T) {
 func TestTaskPaceWaitsForTheScout(t *testing.T) {
 	var p taskPace
 	ctx := context.Background()
-	_, scoutDone := p.firstPoll(ctx, "pve", "qmdestroy", time.Now())
+	_, _, scoutDone := p.firstPoll(ctx, "pve", "qmdestroy", time.Now())
 	got := make(chan time.Duration, 1)
 	go func() {
-		first, done := p.firstPoll(ctx, "pve", "qmdestroy", time.Now())
+		first, _, done := p.firstPoll(ctx, "pve", "qmdestroy", time.Now())
 		if done != nil {
 			t.Error("a second wait became a scout while the first was out")
 		}
@@ -56,7 +57,7 @@ func TestTaskPaceWaitsForTheScout(t *testing.T) {
 		t.Fatalf("the second wait returned %s before the scout learned anything", d)
 	case <-time.After(50 * time.Millisecond):
 	}
-	p.observe("pve", "qmdestroy", 1500*time.Millisecond, false)
+	p.observe("pve", "qmdestroy", 1500*time.Millisecond, false, 0)
 	scoutDone()
 	select {
 	case d := <-got:
@@ -73,14 +74,14 @@ func TestTaskPaceWaitsForTheScout(t *testing.T) {
 func TestTaskPaceScoutGivesUp(t *testing.T) {
 	var p taskPace
 	ctx := context.Background()
-	_, scoutDone := p.firstPoll(ctx, "pve", "qmstart", time.Now())
+	_, _, scoutDone := p.firstPoll(ctx, "pve", "qmstart", time.Now())
 	type result struct {
 		first time.Duration
 		scout bool
 	}
 	got := make(chan result, 1)
 	go func() {
-		first, done := p.firstPoll(ctx, "pve", "qmstart", time.Now())
+		first, _, done := p.firstPoll(ctx, "pve", "qmstart", time.Now())
 		if done != nil {
 			done()
 		}
@@ -96,12 +97,74 @@ func TestTaskPaceScoutGivesUp(t *testing.T) {
 		t.Fatal("the waiting wait never went on")
 	}
 	// A wait whose context ends stops waiting for the scout at once.
-	_, again := p.firstPoll(ctx, "pve", "qmstop", time.Now())
+	_, _, again := p.firstPoll(ctx, "pve", "qmstop", time.Now())
 	defer again()
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if d, done := p.firstPoll(cancelled, "pve", "qmstop", time.Now()); d != 0 || done != nil {
+	if d, _, done := p.firstPoll(cancelled, "pve", "qmstop", time.Now()); d != 0 || done != nil {
 		t.Errorf("cancelled wait: %s, scout %v", d, done != nil)
+	}
+}
+
+// A wave of parallel waits timed by one estimate steps it down once, not
+// once per wait: ten steps of 1 % at once would make the next wave poll
+// early.
+func TestTaskPaceStepsDownOncePerWave(t *testing.T) {
+	var p taskPace
+	ctx := context.Background()
+	p.observe("pve", "qmdestroy", 2*time.Second, false, 0)
+	first, generation, _ := p.firstPoll(ctx, "pve", "qmdestroy", time.Now())
+	for range 10 { // the wave: each wait's first poll found its task done
+		p.observe("pve", "qmdestroy", first, true, generation)
+	}
+	if got, _, _ := p.firstPoll(ctx, "pve", "qmdestroy", time.Now()); got != 1980*time.Millisecond {
+		t.Errorf("after a wave of 10 on time: first poll after %s, want 1.98s (one step of 1 %%)", got)
+	}
+}
+
+// When the first poll of one wait of a wave comes early, the other waits
+// timed by the same estimate wait for what it learns instead of polling
+// early too; a wait timed by a newer estimate does not wait.
+func TestTaskPaceEarlyPollProbesForTheWave(t *testing.T) {
+	var p taskPace
+	ctx := context.Background()
+	p.observe("pve", "qmcreate", time.Second, false, 0)
+	first, generation, _ := p.firstPoll(ctx, "pve", "qmcreate", time.Now())
+	probed := p.earlyFirstPoll("pve", "qmcreate", generation)
+	if probed == nil {
+		t.Fatal("the first early poll of a generation did not become its probe")
+	}
+	if again := p.earlyFirstPoll("pve", "qmcreate", generation); again != nil {
+		t.Fatal("a second early poll of the same generation became a probe too")
+	}
+	type result struct {
+		first      time.Duration
+		generation int
+	}
+	got := make(chan result, 1)
+	go func() {
+		f, g := p.beforeFirstPoll(ctx, "pve", "qmcreate", first, generation, time.Now())
+		got <- result{f, g}
+	}()
+	select {
+	case r := <-got:
+		t.Fatalf("a wait of the wave polled at %s before the probe learned anything", r.first)
+	case <-time.After(50 * time.Millisecond):
+	}
+	p.observe("pve", "qmcreate", 1200*time.Millisecond, false, generation)
+	probed()
+	select {
+	case r := <-got:
+		if r.first != 1200*time.Millisecond || r.generation == generation {
+			t.Errorf("after the probe: first poll after %s (generation %d), want the probe's 1.2s and a new generation", r.first, r.generation)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the wait never learned from the probe")
+	}
+	// Timed by the new estimate: no probe to wait for.
+	newFirst, newGeneration, _ := p.firstPoll(ctx, "pve", "qmcreate", time.Now())
+	if f, g := p.beforeFirstPoll(ctx, "pve", "qmcreate", newFirst, newGeneration, time.Now()); f != newFirst || g != newGeneration {
+		t.Errorf("a wait of the new generation was moved to %s (generation %d)", f, g)
 	}
 }
 

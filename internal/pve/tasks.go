@@ -74,18 +74,24 @@ func (c *Client) waitTaskExit(ctx context.Context, node, id string) (string, err
 	interval := c.cfg.TaskPollInterval
 	maxInterval := max(maxTaskPollInterval, interval)
 	waitStart := time.Now()
-	first, scouted := c.pace.firstPoll(ctx, node, info.typ, waitStart)
+	first, generation, scouted := c.pace.firstPoll(ctx, node, info.typ, waitStart)
 	if scouted != nil {
 		defer scouted()
 	}
+	if err := sleepCtx(ctx, first-time.Since(waitStart)); err != nil {
+		return "", fmt.Errorf("waiting for task %s: %w", id, err)
+	}
 	if first > 0 {
+		// Another wait's first poll by this estimate came early: wait for
+		// what it learns instead of polling early too.
+		first, generation = c.pace.beforeFirstPoll(ctx, node, info.typ, first, generation, waitStart)
+		if err := sleepCtx(ctx, first-time.Since(waitStart)); err != nil {
+			return "", fmt.Errorf("waiting for task %s: %w", id, err)
+		}
 		// The task is expected to end about now: when the first poll comes
 		// early, the next ones follow closely (which also tells the pace
 		// closely how long the task took), then slow down as usual.
 		interval = min(interval, max(first/20, minLearnedPollInterval))
-	}
-	if err := sleepCtx(ctx, first-time.Since(waitStart)); err != nil {
-		return "", fmt.Errorf("waiting for task %s: %w", id, err)
 	}
 	for polls := 1; ; polls++ {
 		var st taskStatus
@@ -93,8 +99,13 @@ func (c *Client) waitTaskExit(ctx context.Context, node, id string) (string, err
 		if err := c.get(ctx, statusPath, nil, &st); err != nil {
 			return "", fmt.Errorf("waiting for task %s: %w", id, err)
 		}
+		if polls == 1 && first > 0 && st.Status != "stopped" {
+			if probed := c.pace.earlyFirstPoll(node, info.typ, generation); probed != nil {
+				defer probed() // after observe below: the others wait for what it learns
+			}
+		}
 		if st.Status == "stopped" {
-			c.pace.observe(node, info.typ, time.Since(waitStart), polls == 1 && first > 0)
+			c.pace.observe(node, info.typ, time.Since(waitStart), polls == 1 && first > 0, generation)
 			if taskSucceeded(st.ExitStatus) {
 				return st.ExitStatus, nil
 			}

@@ -3,7 +3,6 @@ package pvesim
 import (
 	"fmt"
 	"net"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -179,89 +178,27 @@ func linkLocal(mac string) string {
 	return ip.String()
 }
 
-// The agent property ($agent_fmt in src/PVE/QemuServer/Agent.pm) parsed
-// like pve-common src/PVE/JSONSchema.pm parse_property_string: enabled is
-// the default key, booleans take parse_boolean's spellings, freeze-fs has
+// agentFormat is the agent property ($agent_fmt in
+// src/PVE/QemuServer/Agent.pm): enabled is the default key, freeze-fs has
 // the aliases freeze-fs-on-backup and guest-fsfreeze, type is an enum.
-var (
-	agentBoolKeys = map[string]bool{"enabled": true, "fstrim_cloned_disks": true, "freeze-fs": true}
-	agentAliases  = map[string]string{"freeze-fs-on-backup": "freeze-fs", "guest-fsfreeze": "freeze-fs"}
-	trueRE        = regexp.MustCompile(`(?i)^(1|on|yes|true)$`)
-	falseRE       = regexp.MustCompile(`(?i)^(0|off|no|false)$`)
-)
+var agentFormat = map[string]propFormat{
+	"enabled":             {defaultKey: true, isBool: true},
+	"fstrim_cloned_disks": {isBool: true},
+	"freeze-fs":           {isBool: true},
+	"freeze-fs-on-backup": {alias: "freeze-fs"},
+	"guest-fsfreeze":      {alias: "freeze-fs"},
+	"type":                {enum: []string{"virtio", "isa"}},
+}
 
 func parseAgentProperty(val string) (map[string]string, string) {
-	res := map[string]string{}
-	boolean := func(v string) string {
-		switch {
-		case trueRE.MatchString(v):
-			return "1"
-		case falseRE.MatchString(v):
-			return "0"
-		}
-		return v
-	}
-	hasDefault := false
-	for _, part := range strings.Split(val, ",") {
-		if strings.TrimSpace(part) == "" {
-			continue
-		}
-		k, v, has := strings.Cut(part, "=")
-		switch {
-		case has && k != "" && v != "":
-			if _, dup := res[k]; dup {
-				return nil, "duplicate key in comma-separated list property: " + k
-			}
-			if alias, ok := agentAliases[k]; ok {
-				if _, dup := res[alias]; dup {
-					return nil, fmt.Sprintf("key '%s' is already defined (via alias)", alias)
-				}
-				k = alias
-			}
-			if !agentBoolKeys[k] && k != "type" {
-				return nil, "invalid key in comma-separated list property: " + k
-			}
-			if agentBoolKeys[k] {
-				v = boolean(v)
-			}
-			res[k] = v
-		case !has:
-			if hasDefault {
-				return nil, "duplicate key in comma-separated list property: enabled"
-			}
-			hasDefault = true
-			if _, dup := res["enabled"]; dup {
-				return nil, "duplicate key in comma-separated list property: enabled"
-			}
-			res["enabled"] = boolean(part)
-		default:
-			return nil, "missing key in comma-separated list property"
-		}
-	}
-	return res, ""
+	return parsePropertyString("agent", val, agentFormat)
 }
 
 // checkAgentProperty validates an agent value as PVE's parameter check
-// does and reports the first problem like add_error: "invalid format - "
-// and the parse error, or the check_object errors under "format error"
-// (PVE::Exception stringify). The value is stored as given.
+// does; the value is stored as given.
 func checkAgentProperty(val string) (string, string) {
-	parsed, msg := parseAgentProperty(val)
-	if msg != "" {
-		return "", "invalid format - " + msg
-	}
-	var errs []string
-	for _, k := range sortedKeys(parsed) {
-		v := parsed[k]
-		switch {
-		case agentBoolKeys[k] && v != "0" && v != "1":
-			errs = append(errs, fmt.Sprintf("agent.%s: type check ('boolean') failed - got '%s'", k, v))
-		case k == "type" && v != "virtio" && v != "isa":
-			errs = append(errs, fmt.Sprintf("agent.type: value '%s' does not have a value in the enumeration 'virtio, isa'", v))
-		}
-	}
-	if len(errs) > 0 {
-		return "", "invalid format - format error\n" + strings.Join(errs, "\n")
+	if _, msg := parseAgentProperty(val); msg != "" {
+		return "", msg
 	}
 	return val, ""
 }

@@ -128,13 +128,13 @@ func TestAgentPropertyFormat(t *testing.T) {
 		{"yes", "200 OK", `{"data":null}`},
 		{"1,freeze-fs-on-backup=0", "200 OK", `{"data":null}`},
 		{"type=serial", "400 Parameter verification failed.",
-			`{"message":"Parameter verification failed.\n","errors":{"agent":"invalid format - format error\nagent.type: value 'serial' does not have a value in the enumeration 'virtio, isa'"},"data":null}`},
+			`{"message":"Parameter verification failed.\n","errors":{"agent":"invalid format - format error\nagent.type: value 'serial' does not have a value in the enumeration 'virtio, isa'\n"},"data":null}`},
 		{"enabled=maybe", "400 Parameter verification failed.",
-			`{"message":"Parameter verification failed.\n","errors":{"agent":"invalid format - format error\nagent.enabled: type check ('boolean') failed - got 'maybe'"},"data":null}`},
+			`{"message":"Parameter verification failed.\n","errors":{"agent":"invalid format - format error\nagent.enabled: type check ('boolean') failed - got 'maybe'\n"},"data":null}`},
 		{"1,trim=1", "400 Parameter verification failed.",
-			`{"message":"Parameter verification failed.\n","errors":{"agent":"invalid format - invalid key in comma-separated list property: trim"},"data":null}`},
+			`{"message":"Parameter verification failed.\n","errors":{"agent":"invalid format - invalid key in comma-separated list property: trim\n"},"data":null}`},
 		{"1,0", "400 Parameter verification failed.",
-			`{"message":"Parameter verification failed.\n","errors":{"agent":"invalid format - duplicate key in comma-separated list property: enabled"},"data":null}`},
+			`{"message":"Parameter verification failed.\n","errors":{"agent":"invalid format - duplicate key in comma-separated list property: enabled\n"},"data":null}`},
 	} {
 		st, b := call(t, s, "PUT", "/nodes/pve/qemu/100/config", s.Token(), url.Values{"agent": {tc.value}})
 		if st != tc.status || b != tc.body {

@@ -268,6 +268,24 @@ func TestInjectFault(t *testing.T) {
 		t.Fatalf("replay: %v", err)
 	}
 
+	// HoldAnswer: the change is made at once; the answer waits.
+	s.InjectFault(Fault{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/config", HoldAnswer: time.Hour})
+	held, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(held, "PUT", s.URL()+"/nodes/pve/qemu/100/config", strings.NewReader("tags=held"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "PVEAPIToken="+s.Token())
+	if res, err := httpClient(t, s).Do(req); err == nil {
+		_ = res.Body.Close()
+		t.Fatalf("a held answer arrived: %s", res.Status)
+	}
+	if vm, _ := s.VM(100); vm.Config["tags"] != "held" {
+		t.Fatalf("the held request was not handled: tags %q", vm.Config["tags"])
+	}
+
 	s.InjectFault(Fault{Status: 503, Message: "service unavailable", Count: 5})
 	s.ClearFaults()
 	if st, _ := call(t, s, "GET", "/version", s.Token(), nil); st != "200 OK" {

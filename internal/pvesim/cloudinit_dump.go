@@ -11,10 +11,13 @@ import (
 )
 
 // GET .../cloudinit/dump: the files qemu-server generates for the
-// cloud-init drive (Cloudinit.pm), nocloud format.
+// cloud-init drive (src/PVE/QemuServer/Cloudinit.pm).
 
-// cloudInitDump is GET .../cloudinit/dump (dump_cloudinit_config) for the
-// nocloud format, the default for every non-Windows OS type.
+// cloudInitDump is GET .../cloudinit/dump (dump_cloudinit_config): the
+// user data is the same for every format; network and meta data are
+// nocloud's for nocloud and configdrive2's for every other format
+// (configdrive2, opennebula), as dump_cloudinit_config's else branches
+// choose.
 func (s *Server) cloudInitDump(r *request) *resp {
 	vmid, res := pathVMID(r)
 	if res != nil {
@@ -25,20 +28,97 @@ func (s *Server) cloudInitDump(r *request) *resp {
 		return paramErr(errs)
 	}
 	return s.withGuestID(r, vmid, "qemu", "VM.Audit", func(v *vmState) *resp {
-		if format := cloudInitFormat(v.Conf); format != "nocloud" {
-			return errResp(501, "the simulator dumps only the nocloud format, not %s", format)
+		network, metadata := configdrive2Network, configdrive2Metadata
+		if cloudInitFormat(v.Conf) == "nocloud" {
+			network, metadata = nocloudNetwork, nocloudMetadata
 		}
 		mask := s.checkVMPrivLocked(r.auth, vmid, "VM.Config.Cloudinit") != nil
 		switch vals["type"] {
 		case "user":
 			return ok(cloudInitUserData(v.Conf, vmid, mask))
 		case "network":
-			return ok(nocloudNetwork(v.Conf))
+			return ok(network(v.Conf))
 		}
-		user, network := cloudInitUserData(v.Conf, vmid, false), nocloudNetwork(v.Conf)
-		sum := sha1.Sum([]byte(user + network))
-		return ok("instance-id: " + hex.EncodeToString(sum[:]) + "\n")
+		// The meta data's uuid is the SHA-1 of the unmasked user data and
+		// the network config (nocloud_gen_metadata, configdrive2_gen_metadata).
+		sum := sha1.Sum([]byte(cloudInitUserData(v.Conf, vmid, false) + network(v.Conf)))
+		return ok(metadata(hex.EncodeToString(sum[:])))
 	})
+}
+
+// nocloudMetadata is Cloudinit.pm nocloud_metadata.
+func nocloudMetadata(uuid string) string { return "instance-id: " + uuid + "\n" }
+
+// configdrive2Metadata is Cloudinit.pm configdrive2_metadata.
+func configdrive2Metadata(uuid string) string {
+	return "{\n     \"uuid\": \"" + uuid + "\",\n     \"network_config\": { \"content_path\": \"/content/0000\" }\n}\n"
+}
+
+// configdrive2Network is Cloudinit.pm configdrive2_network: an
+// interfaces(5) file, the DNS lines (get_dns_conf; the simulated nodes'
+// resolv.conf has neither search domains nor name servers) before the
+// interfaces, then each netN with an ipconfigN, in string order.
+func configdrive2Network(conf map[string]string) string {
+	var b strings.Builder
+	b.WriteString("auto lo\niface lo inet loopback\n\n")
+	if ns := strings.Fields(conf["nameserver"]); len(ns) > 0 {
+		b.WriteString("        dns_nameservers " + strings.Join(ns, " ") + "\n")
+	}
+	if sd := strings.Fields(conf["searchdomain"]); len(sd) > 0 {
+		b.WriteString("        dns_search " + strings.Join(sd, " ") + "\n")
+	}
+	for _, iface := range sortedNetKeys(conf) {
+		id := strings.TrimPrefix(iface, "net")
+		ipc := conf["ipconfig"+id]
+		if ipc == "" {
+			continue
+		}
+		opts := parseIPConfig(ipc)
+		dev := "eth" + id
+		b.WriteString("auto " + dev + "\n")
+		if ip := opts["ip"]; ip == "dhcp" {
+			b.WriteString("iface " + dev + " inet dhcp\n")
+		} else if ip != "" {
+			addr, bits, _ := strings.Cut(ip, "/")
+			n, _ := strconv.Atoi(bits)
+			fmt.Fprintf(&b, "iface %s inet static\n        address %s\n        netmask %s\n", dev, addr, ipv4Mask(n))
+			if gw := opts["gw"]; gw != "" {
+				b.WriteString("        gateway " + gw + "\n")
+			}
+		}
+		if ip6 := opts["ip6"]; ip6 == "auto" || ip6 == "dhcp" {
+			b.WriteString("iface " + dev + " inet6 " + ip6 + "\n")
+		} else if ip6 != "" {
+			addr, bits, _ := strings.Cut(ip6, "/")
+			fmt.Fprintf(&b, "iface %s inet6 static\n        address %s\n        netmask %s\n", dev, addr, bits)
+			if gw := opts["gw6"]; gw != "" {
+				b.WriteString("        gateway " + gw + "\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+// parseIPConfig is Network.pm parse_ipconfig: neither ip nor ip6 means
+// DHCP for both.
+func parseIPConfig(v string) map[string]string {
+	opts := optsOf(v)
+	if opts["ip"] == "" && opts["ip6"] == "" {
+		return map[string]string{"ip": "dhcp", "ip6": "dhcp"}
+	}
+	return opts
+}
+
+// sortedNetKeys lists the netN keys in Perl's sort order (strings).
+func sortedNetKeys(conf map[string]string) []string {
+	var nets []string
+	for k := range conf {
+		if netKeyRE.MatchString(k) {
+			nets = append(nets, k)
+		}
+	}
+	slices.Sort(nets)
+	return nets
 }
 
 // cloudInitFormat is Cloudinit.pm get_cloudinit_format.
@@ -109,23 +189,13 @@ func ipv4Mask(bits int) string {
 func nocloudNetwork(conf map[string]string) string {
 	var b strings.Builder
 	b.WriteString("version: 1\nconfig:\n")
-	var nets []string
-	for k := range conf {
-		if netKeyRE.MatchString(k) {
-			nets = append(nets, k)
-		}
-	}
-	slices.Sort(nets) // Perl's sort: string order
-	for _, iface := range nets {
+	for _, iface := range sortedNetKeys(conf) {
 		id := strings.TrimPrefix(iface, "net")
 		ipc := conf["ipconfig"+id]
 		if ipc == "" {
 			continue
 		}
-		opts := optsOf(ipc)
-		if opts["ip"] == "" && opts["ip6"] == "" {
-			opts = map[string]string{"ip": "dhcp", "ip6": "dhcp"} // parse_ipconfig
-		}
+		opts := parseIPConfig(ipc)
 		mac := ""
 		for _, m := range netModels {
 			if v, has := optsOf(conf[iface])[m]; has {

@@ -1,7 +1,6 @@
 package pvesim
 
 import (
-	"fmt"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -19,7 +18,7 @@ var urlEncodedRE = regexp.MustCompile(`^[-%a-zA-Z0-9_.!~*'()]*$`)
 // the keys (URI::Escape::uri_unescape) and has ssh-keygen check each line.
 func checkURLEncoded(v string) (string, string) {
 	if !urlEncodedRE.MatchString(v) {
-		return "", "invalid format - invalid urlencoded string: " + v
+		return "", dieFormat("invalid urlencoded string: " + v)
 	}
 	return v, ""
 }
@@ -29,7 +28,7 @@ func checkURLEncoded(v string) (string, string) {
 func checkAddressList(v string) (string, string) {
 	for _, a := range strings.Fields(strings.NewReplacer(",", " ", ";", " ").Replace(v)) {
 		if !isIP(a) && !dnsNameRE.MatchString(a) {
-			return "", "invalid format - value does not look like a valid address: " + a
+			return "", dieFormat("value does not look like a valid address: " + a)
 		}
 	}
 	return v, ""
@@ -58,74 +57,68 @@ func isCIDR6(s string) bool {
 	return ok && err == nil && isIPv6(addr) && n > 7 && n <= 128
 }
 
-// checkIPConfig is the pve-qm-ipconfig property string (QemuServer/Network.pm
+// ipconfigFormat is the pve-qm-ipconfig property string (QemuServer/Network.pm
 // $ipconfig_fmt): ip (pve-ipv4-config: dhcp, manual or a CIDR), gw (ipv4),
-// ip6 (pve-ipv6-config: auto, dhcp, manual or a CIDR), gw6 (ipv6); gw and gw6
-// require ip and ip6.
+// ip6 (pve-ipv6-config: auto, dhcp, manual or a CIDR), gw6 (ipv6); gw and
+// gw6 require ip and ip6. The verifiers' texts are pve-common JSONSchema.pm
+// pve_verify_ipv4_config, pve_verify_ipv6_config, pve_verify_ipv4 and
+// pve_verify_ipv6.
+var ipconfigFormat = map[string]propFormat{
+	"ip": {check: func(v string) string {
+		if v != "dhcp" && v != "manual" && !isCIDR4(v) {
+			return "value does not look like a valid ipv4 network configuration\n"
+		}
+		return ""
+	}},
+	"ip6": {check: func(v string) string {
+		if v != "auto" && v != "dhcp" && v != "manual" && !isCIDR6(v) {
+			return "value does not look like a valid ipv6 network configuration\n"
+		}
+		return ""
+	}},
+	"gw": {requires: "ip", check: func(v string) string {
+		if !ipv4RE.MatchString(v) {
+			return "value does not look like a valid IPv4 address\n"
+		}
+		return ""
+	}},
+	"gw6": {requires: "ip6", check: func(v string) string {
+		if !isIPv6(v) {
+			return "value does not look like a valid IPv6 address\n"
+		}
+		return ""
+	}},
+}
+
+// checkIPConfig checks an ipconfigN value; it is stored as given.
 func checkIPConfig(key, v string) (string, string) {
-	opts := map[string]string{}
-	for _, p := range strings.Split(v, ",") {
-		k, val, has := strings.Cut(p, "=")
-		if !has {
-			return "", "invalid format - value without key, but schema does not define a default key"
-		}
-		if _, dup := opts[k]; dup {
-			return "", "invalid format - duplicate key in comma-separated list property: " + k
-		}
-		opts[k] = val
-	}
-	for _, k := range sortedKeys(opts) {
-		val := opts[k]
-		var bad string
-		switch k {
-		case "ip":
-			if val != "dhcp" && val != "manual" && !isCIDR4(val) {
-				bad = "value does not look like a valid ipv4 network configuration"
-			}
-		case "ip6":
-			if val != "auto" && val != "dhcp" && val != "manual" && !isCIDR6(val) {
-				bad = "value does not look like a valid ipv6 network configuration"
-			}
-		case "gw":
-			if !ipv4RE.MatchString(val) {
-				bad = "value does not look like a valid IPv4 address"
-			} else if _, has := opts["ip"]; !has {
-				bad = "property requires 'ip'"
-			}
-		case "gw6":
-			if !isIPv6(val) {
-				bad = "value does not look like a valid IPv6 address"
-			} else if _, has := opts["ip6"]; !has {
-				bad = "property requires 'ip6'"
-			}
-		default:
-			return "", "invalid format - invalid key in comma-separated list property: " + k
-		}
-		if bad != "" {
-			return "", fmt.Sprintf("invalid format - format error %s.%s: %s", key, k, bad)
-		}
+	if _, msg := parsePropertyString(key, v, ipconfigFormat); msg != "" {
+		return "", msg
 	}
 	return v, ""
 }
 
 var volumeIDRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9\-_.]*[a-zA-Z0-9]:.+$`)
 
-// checkCICustom is the pve-qm-cicustom property string: meta, network, user
-// and vendor, each a pve-volume-id.
+// checkVolumeID is the pve-volume-id format (pve-storage
+// src/PVE/Storage/Plugin.pm parse_volume_id).
+func checkVolumeID(v string) string {
+	if !volumeIDRE.MatchString(v) {
+		return "unable to parse volume ID '" + v + "'\n"
+	}
+	return ""
+}
+
+// cicustomFormat is the pve-qm-cicustom property string (QemuServer.pm
+// $cicustom_fmt): meta, network, user and vendor, each a pve-volume-id.
+var cicustomFormat = map[string]propFormat{
+	"meta": {check: checkVolumeID}, "network": {check: checkVolumeID},
+	"user": {check: checkVolumeID}, "vendor": {check: checkVolumeID},
+}
+
 func checkCICustom(v string) (string, string) {
-	for _, p := range strings.Split(v, ",") {
-		k, val, has := strings.Cut(p, "=")
-		if !has {
-			return "", "invalid format - value without key, but schema does not define a default key"
-		}
-		switch k {
-		case "meta", "network", "user", "vendor":
-		default:
-			return "", "invalid format - invalid key in comma-separated list property: " + k
-		}
-		if !volumeIDRE.MatchString(val) {
-			return "", fmt.Sprintf("invalid format - format error cicustom.%s: unable to parse volume ID '%s'", k, val)
-		}
+	if _, msg := parsePropertyString("cicustom", v, cicustomFormat); msg != "" {
+		return "", msg
 	}
 	return v, ""
 }

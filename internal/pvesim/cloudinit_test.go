@@ -87,16 +87,21 @@ func TestCloudInitDriveAllocated(t *testing.T) {
 
 // TestCloudInitFormats follows $confdesc_cloudinit's formats (pve-common
 // JSONSchema.pm pve_verify_urlencoded, pve_verify_address,
-// pve_verify_ipv4_config/ipv6_config; QemuServer/Network.pm $ipconfig_fmt).
+// pve_verify_ipv4_config/ipv6_config; QemuServer/Network.pm $ipconfig_fmt;
+// check_object's "missing property required by"; pve-storage Plugin.pm
+// parse_volume_id): every die keeps its newline, property strings use
+// PVE::Exception's "format error\n<param>.<key>: <msg>\n".
 func TestCloudInitFormats(t *testing.T) {
 	s := startSim(t, Options{})
 	cloudInitVM(t, s, nil)
 	for _, tc := range []struct{ key, value, msg string }{
-		{"sshkeys", "ssh-ed25519 AAAA", "invalid format - invalid urlencoded string: ssh-ed25519 AAAA"},
-		{"nameserver", "10.0.0.1 not_a_host!", "invalid format - value does not look like a valid address: not_a_host!"},
-		{"ipconfig0", "ip=10.0.0.5", "invalid format - format error ipconfig0.ip: value does not look like a valid ipv4 network configuration"},
-		{"ipconfig1", "ip6=slaac", "invalid format - format error ipconfig1.ip6: value does not look like a valid ipv6 network configuration"},
-		{"ipconfig0", "gw=10.0.0.1", "invalid format - format error ipconfig0.gw: property requires 'ip'"},
+		{"sshkeys", "ssh-ed25519 AAAA", "invalid format - invalid urlencoded string: ssh-ed25519 AAAA\n"},
+		{"nameserver", "10.0.0.1 not_a_host!", "invalid format - value does not look like a valid address: not_a_host!\n"},
+		{"ipconfig0", "ip=10.0.0.5", "invalid format - format error\nipconfig0.ip: invalid format - value does not look like a valid ipv4 network configuration\n\n"},
+		{"ipconfig1", "ip6=slaac", "invalid format - format error\nipconfig1.ip6: invalid format - value does not look like a valid ipv6 network configuration\n\n"},
+		{"ipconfig0", "gw=10.0.0.1", "invalid format - format error\nipconfig0.ip: missing property required by 'ipconfig0.gw'\n"},
+		{"ipconfig0", "ip=dhcp,ip4=10.0.0.5/24", "invalid format - invalid key in comma-separated list property: ip4\n"},
+		{"cicustom", "user=snippets", "invalid format - format error\ncicustom.user: invalid format - unable to parse volume ID 'snippets'\n\n"},
 		{"citype", "cloudbase", "value 'cloudbase' does not have a value in the enumeration 'configdrive2, nocloud, opennebula'"},
 	} {
 		st, b := call(t, s, "PUT", "/nodes/pve/qemu/100/config", s.Token(), url.Values{tc.key: {tc.value}})

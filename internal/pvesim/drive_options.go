@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -48,25 +47,28 @@ func checkDriveValue(key, val string) (string, string) {
 		return val, "" // efidisk0, tpmstate0: formats of their own
 	}
 	parts := strings.Split(val, ",")
+	errs := map[string]string{}
 	for i, p := range parts {
 		k, v, has := strings.Cut(p, "=")
 		if !has {
 			continue
 		}
 		if !driveKeyAllowed(m[1], k) {
-			return "", "invalid format - invalid key in comma-separated list property: " + k
+			return "", dieFormat("invalid key in comma-separated list property: " + k)
 		}
 		if enum, isEnum := driveEnums[k]; isEnum && !slices.Contains(enum, v) {
-			return "", fmt.Sprintf("invalid format - format error %s.%s: value '%s' does not have a value in the enumeration '%s'",
-				key, k, v, strings.Join(enum, ", "))
+			errs[key+"."+k] = fmt.Sprintf("value '%s' does not have a value in the enumeration '%s'", v, strings.Join(enum, ", "))
 		}
 		if slices.Contains(driveBools, k) {
 			b, okb := parseBoolean(v)
 			if !okb {
-				return "", fmt.Sprintf("invalid format - format error %s.%s: type check ('boolean') failed - got '%s'", key, k, v)
+				errs[key+"."+k] = fmt.Sprintf("type check ('boolean') failed - got '%s'", v)
 			}
 			parts[i] = k + "=" + b
 		}
+	}
+	if len(errs) > 0 {
+		return "", formatErrors(errs)
 	}
 	return strings.Join(parts, ","), ""
 }
@@ -80,37 +82,4 @@ func parseBoolean(v string) (string, bool) {
 		return "0", true
 	}
 	return "", false
-}
-
-// checkNetLimits validates mtu (integer 1..65520) and rate (number >= 0)
-// of a network device (Network.pm $net_fmt). An mtu on a device that is
-// not VirtIO is accepted: print_netdevice_full ignores it.
-func checkNetLimits(key, val string) string {
-	for _, p := range strings.Split(val, ",") {
-		k, v, has := strings.Cut(p, "=")
-		if !has {
-			continue
-		}
-		switch k {
-		case "mtu":
-			n, err := strconv.ParseInt(v, 10, 64)
-			switch {
-			case err != nil || !intRE.MatchString(v):
-				return fmt.Sprintf("invalid format - format error %s.mtu: type check ('integer') failed - got '%s'", key, v)
-			case n < 1:
-				return fmt.Sprintf("invalid format - format error %s.mtu: value must have a minimum value of 1", key)
-			case n > 65520:
-				return fmt.Sprintf("invalid format - format error %s.mtu: value must have a maximum value of 65520", key)
-			}
-		case "rate":
-			f, err := strconv.ParseFloat(v, 64)
-			switch {
-			case err != nil || !numRE.MatchString(v):
-				return fmt.Sprintf("invalid format - format error %s.rate: type check ('number') failed - got '%s'", key, v)
-			case f < 0:
-				return fmt.Sprintf("invalid format - format error %s.rate: value must have a minimum value of 0", key)
-			}
-		}
-	}
-	return ""
 }

@@ -8,7 +8,11 @@ import (
 )
 
 // Drive and NIC options are checked like PVE's property formats, through
-// raw HTTP: status line and body.
+// raw HTTP: status line and body. A parse problem is a die with its newline
+// (pve-common JSONSchema.pm parse_property_string); failed keys are raised
+// as "format error\n" with one "<param>.<key>: <msg>\n" line each
+// (PVE::Exception stringify); a registered format's die comes behind
+// another "invalid format - " with its own newline (check_prop).
 func TestDriveAndNetworkOptionChecks(t *testing.T) {
 	s := startSim(t, Options{})
 	tok := s.Token()
@@ -21,14 +25,21 @@ func TestDriveAndNetworkOptionChecks(t *testing.T) {
 		return call(t, s, "PUT", "/nodes/pve/qemu/100/config", tok, url.Values{key: {value}})
 	}
 	for _, tt := range []struct{ key, value, msg string }{
-		{"ide1", "local-lvm:1,iothread=1", "invalid format - invalid key in comma-separated list property: iothread"},
-		{"virtio1", "local-lvm:1,ssd=1", "invalid format - invalid key in comma-separated list property: ssd"},
-		{"scsi0", "local-lvm:vm-100-disk-0,cache=fast", "invalid format - format error scsi0.cache: value 'fast' does not have a value in the enumeration 'none, writethrough, writeback, unsafe, directsync'"},
-		{"scsi0", "local-lvm:vm-100-disk-0,discard=off", "invalid format - format error scsi0.discard: value 'off' does not have a value in the enumeration 'ignore, on'"},
-		{"scsi0", "local-lvm:vm-100-disk-0,backup=maybe", "invalid format - format error scsi0.backup: type check ('boolean') failed - got 'maybe'"},
-		{"net0", "virtio,bridge=vmbr0,mtu=70000", "invalid format - format error net0.mtu: value must have a maximum value of 65520"},
-		{"net0", "virtio,bridge=vmbr0,mtu=0", "invalid format - format error net0.mtu: value must have a minimum value of 1"},
-		{"net0", "virtio,bridge=vmbr0,rate=-1", "invalid format - format error net0.rate: value must have a minimum value of 0"},
+		{"ide1", "local-lvm:1,iothread=1", "invalid format - invalid key in comma-separated list property: iothread\\n"},
+		{"virtio1", "local-lvm:1,ssd=1", "invalid format - invalid key in comma-separated list property: ssd\\n"},
+		{"scsi0", "local-lvm:vm-100-disk-0,cache=fast", "invalid format - format error\\nscsi0.cache: value 'fast' does not have a value in the enumeration 'none, writethrough, writeback, unsafe, directsync'\\n"},
+		{"scsi0", "local-lvm:vm-100-disk-0,discard=off", "invalid format - format error\\nscsi0.discard: value 'off' does not have a value in the enumeration 'ignore, on'\\n"},
+		{"scsi0", "local-lvm:vm-100-disk-0,backup=maybe", "invalid format - format error\\nscsi0.backup: type check ('boolean') failed - got 'maybe'\\n"},
+		{"net0", "virtio,bridge=vmbr0,mtu=70000", "invalid format - format error\\nnet0.mtu: value must have a maximum value of 65520\\n"},
+		{"net0", "virtio,bridge=vmbr0,mtu=0", "invalid format - format error\\nnet0.mtu: value must have a minimum value of 1\\n"},
+		{"net0", "virtio,bridge=vmbr0,mtu=0,tag=5000", "invalid format - format error\\nnet0.mtu: value must have a minimum value of 1\\nnet0.tag: value must have a maximum value of 4094\\n"},
+		{"net0", "virtio=01:24:11:00:00:01,bridge=vmbr0", "invalid format - format error\\nnet0.macaddr: invalid format - value does not look like a valid unicast MAC address\\n\\n"},
+		{"net0", "virtio,e1000", "invalid format - duplicate key in comma-separated list property: model\\n"},
+		{"net0", "virtio,bridge=", "invalid format - missing key in comma-separated list property\\n"},
+		{"net0", "bridge=vmbr0", "invalid format - format error\\nnet0.model: property is missing and it is not optional\\n"},
+		{"net0", "virtio,speed=10", "invalid format - invalid key in comma-separated list property: speed\\n"},
+		{"scsi1", "local-lvm:1,cache=fast,backup=maybe", "invalid format - format error\\nscsi1.backup: type check ('boolean') failed - got 'maybe'\\nscsi1.cache: value 'fast' does not have a value in the enumeration 'none, writethrough, writeback, unsafe, directsync'\\n"},
+		{"net0", "virtio,bridge=vmbr0,rate=-1", "invalid format - format error\\nnet0.rate: value must have a minimum value of 0\\n"},
 	} {
 		st, b := put(tt.key, tt.value)
 		expect(t, st, b, "400 Parameter verification failed.", `{"message":"Parameter verification failed.\n","errors":{"`+tt.key+`":"`+tt.msg+`"},"data":null}`)

@@ -16,6 +16,10 @@ type Fault struct {
 	Message           string        // respond with this status line/message instead of handling
 	Delay             time.Duration // sleep before handling
 	DropAfterHandling bool          // handle the request fully, then close the connection without answering
+	// HoldAnswer handles the request fully, then holds the answer back
+	// this long, or until the client goes away: a client killed meanwhile
+	// never learns that Proxmox VE did what it asked.
+	HoldAnswer time.Duration
 	// Gather holds each matching request until Gather of them have
 	// arrived, then lets them all through at once: concurrent clients then
 	// all get past their checks before any of them changes the cluster.
@@ -122,6 +126,7 @@ func (s *Server) ResetRequestCounts() {
 	defer s.mu.Unlock()
 	s.counts = map[string]int{}
 	s.total = 0
+	s.reqLog = requestLog{}
 }
 
 // TotalRequests is the number of requests since start or the last reset.

@@ -1,7 +1,6 @@
 package pvesim
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -154,10 +152,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 
 	params, perr := parseParams(hr)
 
-	s.mu.Lock()
-	s.counts[method+" "+pattern]++
-	s.total++
-	s.mu.Unlock()
+	s.countRequest(method, pattern, rel, vars, params)
 
 	if perr != nil {
 		s.write(w, errResp(400, "%s", perr.Error()), false)
@@ -201,7 +196,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		}
 	}
 	s.delayUnauthorized(res, start)
+	if fault != nil && fault.HoldAnswer > 0 {
+		holdAnswer(fault.HoldAnswer, hr.Context().Done(), s.closing)
+	}
 	s.write(w, res, fault != nil && fault.DropAfterHandling)
+}
+
+// holdAnswer waits d, or until the client has gone or the simulator closes.
+func holdAnswer(d time.Duration, gone, closing <-chan struct{}) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-gone:
+	case <-closing:
+	}
 }
 
 // precheckNode mimics pveproxy's proxying to {node}: unknown names fail the
@@ -225,27 +234,6 @@ func (s *Server) precheckNode(r *request) *resp {
 		return &resp{status: 595, msg: "No route to host", empty: true}
 	}
 	return nil
-}
-
-func sleepOrClose(d time.Duration, closing <-chan struct{}) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-closing:
-	}
-}
-
-// waitOrClose waits until ch is closed, d has passed or the simulator
-// closes.
-func waitOrClose(ch <-chan struct{}, d time.Duration, closing <-chan struct{}) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C:
-	case <-closing:
-	}
 }
 
 // parseParams merges the query string and a form or JSON body into PVE's
@@ -306,106 +294,4 @@ func parseParams(hr *http.Request) (map[string]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func (s *Server) write(w http.ResponseWriter, res *resp, drop bool) {
-	if drop {
-		if hj, okh := w.(http.Hijacker); okh {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
-	}
-	if res.status == 200 {
-		body := map[string]any{"data": res.data}
-		if res.total != nil {
-			body["total"] = *res.total
-		}
-		b, err := json.Marshal(body)
-		if err != nil {
-			res = err500("internal error: %v", err)
-		} else {
-			h := w.Header()
-			h.Set("Content-Type", "application/json;charset=UTF-8")
-			h.Set("Cache-Control", "max-age=0")
-			h.Set("Pragma", "no-cache")
-			h.Set("Server", "pve-api-daemon/3.0")
-			h.Set("Content-Length", strconv.Itoa(len(b)))
-			w.WriteHeader(200)
-			_, _ = w.Write(b)
-			return
-		}
-	}
-	writeRaw(w, res, s.currentVersion().messageInBody)
-}
-
-// errorBody renders PVE's error body for a response: pve-manager
-// PVE/HTTPServer.pm rest_handler turns a handler's exception into status,
-// message and errors, and the JSON formatter (pve-http-server
-// Formatter/Standard.pm prepare_response_data) writes data, errors and,
-// from pve-http-server 5.2.0 on, message. Failures before a handler runs
-// (authentication, a dead node) have no body (APIServer/AnyEvent.pm).
-func errorBody(res *resp, withMessage bool) []byte {
-	if res.empty {
-		return nil
-	}
-	body := struct {
-		Message *string           `json:"message,omitempty"`
-		Errors  map[string]string `json:"errors,omitempty"`
-		Data    any               `json:"data"`
-	}{Errors: res.errors}
-	if withMessage {
-		m := strings.TrimRight(res.msg, "\n") + "\n"
-		body.Message = &m
-	}
-	b, _ := json.Marshal(body)
-	return b
-}
-
-// statusReason is the status line text: PVE's message on one line.
-func statusReason(msg string) string {
-	msg = strings.TrimRight(msg, "\n")
-	msg = strings.ReplaceAll(msg, "\r", " ")
-	return strings.ReplaceAll(msg, "\n", " ")
-}
-
-// writeRaw hijacks the connection to write PVE's status line verbatim,
-// which net/http cannot do (it always uses the standard reason phrase).
-func writeRaw(w http.ResponseWriter, res *resp, withMessage bool) {
-	body := errorBody(res, withMessage)
-	hj, okh := w.(http.Hijacker)
-	if !okh {
-		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-		w.WriteHeader(res.status)
-		_, _ = w.Write(body)
-		return
-	}
-	conn, bufrw, err := hj.Hijack()
-	if err != nil {
-		return
-	}
-	defer func() { _ = conn.Close() }()
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "HTTP/1.1 %d %s\r\n", res.status, statusReason(res.msg))
-	fmt.Fprintf(&b, "Cache-Control: max-age=0\r\n")
-	fmt.Fprintf(&b, "Connection: close\r\n")
-	fmt.Fprintf(&b, "Date: %s\r\n", time.Now().UTC().Format(http.TimeFormat))
-	fmt.Fprintf(&b, "Pragma: no-cache\r\n")
-	fmt.Fprintf(&b, "Server: pve-api-daemon/3.0\r\n")
-	if len(body) > 0 {
-		fmt.Fprintf(&b, "Content-Type: application/json;charset=UTF-8\r\n")
-	}
-	fmt.Fprintf(&b, "Content-Length: %d\r\n", len(body))
-	fmt.Fprintf(&b, "Expires: %s\r\n\r\n", time.Now().UTC().Format(http.TimeFormat))
-	b.Write(body)
-	var bw *bufio.Writer
-	if bufrw != nil {
-		bw = bufrw.Writer
-	} else {
-		bw = bufio.NewWriter(conn)
-	}
-	_, _ = bw.Write(b.Bytes())
-	_ = bw.Flush()
 }

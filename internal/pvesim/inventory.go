@@ -185,6 +185,7 @@ func (s *Server) RemoveVM(vmid int) bool {
 	if s.vms[vmid] == nil {
 		return false
 	}
+	s.statsGoneLocked(s.vms[vmid])
 	delete(s.vms, vmid)
 	s.persistLocked()
 	return true

@@ -30,9 +30,9 @@ type pendingItem struct {
 	Delete  int    `json:"delete"`
 }
 
-func getPending(t *testing.T, s *Server, vmid string) map[string]pendingItem {
+func getPending(t *testing.T, s *Server) map[string]pendingItem {
 	t.Helper()
-	st, b := call(t, s, "GET", "/nodes/pve/qemu/"+vmid+"/pending", s.Token(), nil)
+	st, b := call(t, s, "GET", "/nodes/pve/qemu/100/pending", s.Token(), nil)
 	if st != "200 OK" {
 		t.Fatalf("pending: %s %s", st, b)
 	}
@@ -85,7 +85,7 @@ func TestPendingMemoryUntilStopStart(t *testing.T) {
 	}
 	waitOK(t, ctx, task)
 
-	p := getPending(t, s, "100")
+	p := getPending(t, s)
 	if it := p["memory"]; it.Value != "2048" || it.Pending != "4096" {
 		t.Errorf("pending memory = %+v", it)
 	}
@@ -105,6 +105,11 @@ func TestPendingMemoryUntilStopStart(t *testing.T) {
 	}
 	if pend["memory"] != "4096" || pend["cores"] != float64(4) || pend["digest"] != cur["digest"] {
 		t.Errorf("config = %v", pend)
+	}
+	// The digest in /pending is the file's, the one a config update checks
+	// (GuestHelpers.pm config_with_pending_array passes $conf->{digest} on).
+	if p["digest"].Value != cur["digest"] {
+		t.Errorf("pending digest %v, config digest %v", p["digest"].Value, cur["digest"])
 	}
 
 	// go-proxmox reads plain config: it sees 4096 while the VM runs with 2048.
@@ -183,7 +188,7 @@ func TestPendingHotplugRules(t *testing.T) {
 		v.Config["onboot"] != "1" || v.Config["tags"] != "" || v.Config["sata0"] == "" {
 		t.Errorf("current = %v", v.Config)
 	}
-	if p := getPending(t, s, "100"); p["sata0"].Delete != 1 || p["sata1"].Value != nil || p["sata1"].Pending == nil {
+	if p := getPending(t, s); p["sata0"].Delete != 1 || p["sata1"].Value != nil || p["sata1"].Pending == nil {
 		t.Errorf("pending sata = %+v %+v", p["sata0"], p["sata1"])
 	}
 

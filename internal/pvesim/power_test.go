@@ -55,8 +55,13 @@ func TestPowerActions(t *testing.T) {
 	}
 }
 
+// TestCloneLockAndAsyncConfigChecks follows clone_vm (qemu-server
+// src/PVE/API2/Qemu.pm): the request only forks the worker; the worker
+// writes the temporary config "lock: clone" (file_set_contents in
+// $clonefn) and the name, description and disks only with write_config
+// after clone_disk, then drops the lock.
 func TestCloneLockAndAsyncConfigChecks(t *testing.T) {
-	s := startSim(t, Options{TaskDuration: 300 * time.Millisecond, PlainHTTP: true})
+	s := startSim(t, Options{PlainHTTP: true})
 	ctx := ctxT(t)
 	c := tokenClient(t, s, s.Token())
 	if err := s.AddVM(VM{VMID: 100, Name: "src", Config: map[string]string{
@@ -64,23 +69,39 @@ func TestCloneLockAndAsyncConfigChecks(t *testing.T) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
+	release := s.HoldTasks("qmclone")
+	defer release()
 	node, _ := c.Node(ctx, "pve")
 	vm, _ := node.VirtualMachine(ctx, 100)
-	_, task, err := vm.Clone(ctx, &proxmox.VirtualMachineCloneOptions{NewID: 101, Full: true})
+	_, task, err := vm.Clone(ctx, &proxmox.VirtualMachineCloneOptions{NewID: 101, Full: true, Description: "d"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	during, _ := s.VM(101)
-	if during.Lock != "clone" || during.Name != "Copy-of-VM-src" || during.Config["scsi0"] != "" {
+	var during VM
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var has bool
+		if during, has = s.VM(101); has || time.Now().After(deadline) {
+			break
+		}
+	}
+	if during.Lock != "clone" || during.Name != "" || len(during.Config) != 1 {
 		t.Fatalf("during clone: %+v", during)
 	}
-	st, _ := call(t, s, "PUT", "/nodes/pve/qemu/101/config", s.Token(), url.Values{"cores": {"2"}})
+	st, b := call(t, s, "GET", "/nodes/pve/qemu/101/config", s.Token(), nil)
+	if st != "200 OK" || !strings.HasPrefix(b, `{"data":{"digest":"`) || !strings.HasSuffix(b, `","lock":"clone"}}`) {
+		t.Fatalf("config during clone: %s %s", st, b)
+	}
+	if st, b := call(t, s, "GET", "/nodes/pve/qemu", s.Token(), nil); !strings.Contains(b, `"name":"VM 101"`) {
+		t.Fatalf("list during clone: %s %s", st, b)
+	}
+	st, _ = call(t, s, "PUT", "/nodes/pve/qemu/101/config", s.Token(), url.Values{"cores": {"2"}})
 	if st != "500 VM is locked (clone)" {
 		t.Fatal(st)
 	}
+	release()
 	waitOK(t, ctx, task)
 	after, _ := s.VM(101)
-	if after.Lock != "" || after.Config["scsi0"] != "local-lvm:vm-101-disk-0,size=8G" || strings.Contains(after.Config["net0"], "BC:24:11:00:00:01") {
+	if after.Lock != "" || after.Name != "Copy-of-VM-src" || after.Config["description"] != "d" || after.Config["scsi0"] != "local-lvm:vm-101-disk-0,size=8G" || strings.Contains(after.Config["net0"], "BC:24:11:00:00:01") {
 		t.Fatalf("after clone: %+v", after.Config)
 	}
 

@@ -26,6 +26,14 @@ type pveVersion struct {
 	// verify, from pve-manager 9.1.5 on (HTTPServer.pm auth_handler, commit
 	// 26c10a2e); empty: the verifier's own text (auth.go).
 	authFailed string
+	// configLockInRequest: up to 8.2.x, $update_vm_api runs its $updatefn
+	// (checks, then fork_worker) under PVE::QemuConfig->lock_config in the
+	// API process (qemu-server 8.2.4 API2/Qemu.pm, "return
+	// PVE::QemuConfig->lock_config($vmid, $updatefn)"), so POST .../config
+	// waits for the config lock before answering and a timeout is a
+	// synchronous 500. 9.x checks without the lock ($load_and_check_config
+	// "early checks") and locks in the worker.
+	configLockInRequest bool
 }
 
 // pveVersions are the releases the simulator can pose as, by release.
@@ -33,7 +41,7 @@ var pveVersions = map[string]pveVersion{
 	// PVE 8.2: pve-manager 8.2.4 (faa83925), qemu-server 8.2.4,
 	// pve-http-server 5.1.x.
 	"8.2": {release: "8.2", manager: "8.2.4", repoid: "faa83925c9641325",
-		digestMismatch: "checksum missmatch (file change by other user?)"},
+		digestMismatch: "checksum missmatch (file change by other user?)", configLockInRequest: true},
 	// PVE 9.2: pve-manager 9.2.11 (f6997e69), qemu-server 9.2.6,
 	// pve-http-server 5.2.x.
 	"9.2": {release: "9.2", manager: "9.2.11", repoid: "f6997e698c7933ea",

@@ -148,10 +148,6 @@ func checkParams(params map[string]string, spec map[string]paramSpec, allowConfi
 		}
 		switch sp.kind {
 		case kNet:
-			if msg := checkNetLimits(k, v); msg != "" {
-				errs[k] = msg
-				continue
-			}
 			nv, msg := normalizeNet(k, v, "")
 			if msg != "" {
 				errs[k] = msg
@@ -161,7 +157,7 @@ func checkParams(params map[string]string, spec map[string]paramSpec, allowConfi
 			continue
 		case kDisk:
 			if parseDisk(v).volume == "" {
-				errs[k] = fmt.Sprintf("invalid format - format error %s.file: property is missing and it is not optional", k)
+				errs[k] = formatError(k, "file", missingParam)
 				continue
 			}
 			var msg string

@@ -73,7 +73,10 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 		if _, known := specFor(k); !known {
 			return paramErr1("revert", fmt.Sprintf("unknown option '%s'", k))
 		}
-		revert[k] = true // accepted; reverting pending values is not modelled
+		if _, set := vals[k]; set {
+			return paramErr1("delete", fmt.Sprintf("you can't use '-%s' and -revert %s' at the same time", k, k))
+		}
+		revert[k] = true
 	}
 	var del []string
 	for _, k := range splitList(delStr) {
@@ -107,7 +110,8 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 		}
 		return s.withLockSteps(s.configUpdateSteps(r, vmid, vals), func() *resp {
 			return s.withGuestID(r, vmid, "qemu", "VM.Config.Options", func(v *vmState) *resp {
-				if _, err := s.updateVMConfigLocked(v, vals, del, digest, skiplock); err != nil {
+				set, del := withRevertLocked(v, vals, del, revert)
+				if _, err := s.updateVMConfigLocked(v, set, del, digest, skiplock); err != nil {
 					return err500("%s", err.Error())
 				}
 				s.persistLocked()
@@ -115,6 +119,21 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 			})
 		})
 	}
+	s.mu.Lock()
+	lockInRequest := s.pveVersionLocked().configLockInRequest
+	s.mu.Unlock()
+	if lockInRequest {
+		lo := s.opts.Locks.withDefaults()
+		return s.withLockSteps([]lockStep{configLockStep(vmid, false, lo.ConfigTimeout)}, func() *resp {
+			return s.forkConfigUpdate(r, vmid, early, vals, del, revert, digest, skiplock)
+		})
+	}
+	return s.forkConfigUpdate(r, vmid, early, vals, del, revert, digest, skiplock)
+}
+
+// forkConfigUpdate is POST .../config after the parameter checks: the
+// early checks, then a qmconfig worker that takes the locks and updates.
+func (s *Server) forkConfigUpdate(r *request, vmid int, early func(*vmState) *resp, vals map[string]string, del []string, revert map[string]bool, digest string, skiplock bool) *resp {
 	return s.withGuestID(r, vmid, "qemu", "VM.Config.Options", func(v *vmState) *resp {
 		if res := early(v); res != nil {
 			return res
@@ -128,7 +147,8 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 				return nil, errNoConfig(v.confPath())
 			}
 			// $updatefn under lock_config repeats the checks.
-			return s.updateVMConfigLocked(cur, vals, del, digest, skiplock)
+			set, del := withRevertLocked(cur, vals, del, revert)
+			return s.updateVMConfigLocked(cur, set, del, digest, skiplock)
 		}, s.configUpdateLockSteps(vmid, v.Node, vals)...)
 		return ok(t.UPID)
 	})

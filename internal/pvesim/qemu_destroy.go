@@ -105,6 +105,7 @@ func (s *Server) destroyQemu(r *request) *resp {
 				}
 			}
 			s.leftoverVolumes = append(s.leftoverVolumes, leftovers...)
+			s.statsGoneLocked(cur)
 			delete(s.vms, vmid)
 			s.removeVMAccessLocked(vmid)
 			return lines, nil

@@ -102,9 +102,11 @@ type Server struct {
 	tokens   map[string]*tokenInfo // full token string -> info
 	tickets  map[string]*ticketInfo
 	faults   []*faultState
-	failTask map[string][]string // task type -> queued failure messages
+	failTask map[string][]string      // task type -> queued failure messages
+	taskHold map[string]chan struct{} // task type -> held until closed (HoldTasks)
 	counts   map[string]int
 	total    int
+	reqLog   requestLog // requests in arrival order (requestlog.go)
 	storages []storageDef
 	pools    map[string]*poolState // user.cfg pools (pools.go)
 	bridges  map[string][]string   // node -> Linux bridges; unset: vmbr0

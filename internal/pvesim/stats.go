@@ -17,12 +17,23 @@ type vmStats struct {
 	status   string
 	template int
 	usage    map[string]any // maxcpu, cpu, maxmem, mem, maxdisk, disk, net*, disk*, uptime
+	// goneAt is when the guest was removed: pvestatd stops updating the
+	// entry, which pmxcfs keeps until it is 5 minutes old.
+	goneAt time.Time
 }
+
+// rrdExpire is pve-cluster src/pmxcfs/status.c rrd_entry_is_old: cfs_rrd_dump
+// drops entries not updated for 5 minutes.
+const rrdExpire = 5 * time.Minute
 
 // statsForLocked is the statistics entry of v as a reader sees it now, or
 // nil while there is none (extract_vm_stats then gives status "unknown" and
 // no name, template or usage):
-//   - a guest created less than StatsLag ago has none yet;
+//   - a guest created less than StatsLag ago has none of its own yet; if
+//     its VMID was used before, the removed guest's entry (name, status,
+//     template, usage) is still there until it is 5 minutes old: the RRD
+//     is keyed by VMID alone (API2Tools.pm extract_vm_stats,
+//     "pve2.3-vm/<vmid>"; status.c rrd_entry_is_old);
 //   - a guest on an offline node has none the reader can use;
 //   - otherwise the entry is retaken once it is StatsRefresh old, so a
 //     start, stop, rename, clone or template conversion shows in
@@ -30,8 +41,13 @@ type vmStats struct {
 //
 // Callers hold s.mu.
 func (s *Server) statsForLocked(v *vmState, now time.Time) *vmStats {
-	if s.offline[v.Node] || now.Sub(v.CreatedAt) < s.opts.StatsLag {
-		delete(s.stats, v.VMID) // a reused VMID starts over
+	if s.offline[v.Node] {
+		return nil
+	}
+	if now.Sub(v.CreatedAt) < s.opts.StatsLag {
+		if old := s.stats[v.VMID]; old != nil && old.taken.Before(v.CreatedAt) && !old.goneAt.IsZero() && now.Sub(old.goneAt) <= rrdExpire {
+			return old // the predecessor's statistics
+		}
 		return nil
 	}
 	if st := s.stats[v.VMID]; st != nil && now.Sub(st.taken) < s.opts.StatsRefresh {
@@ -49,10 +65,25 @@ func (s *Server) statsForLocked(v *vmState, now time.Time) *vmStats {
 	return st
 }
 
-// pruneStatsLocked drops the entries of guests that are gone.
+// statsGoneLocked is called as guest v is removed: pvestatd's last update
+// (taken now if nobody read one since the guest's first) stays behind.
+// Callers hold s.mu, before deleting v.
+func (s *Server) statsGoneLocked(v *vmState) {
+	now := time.Now()
+	if st := s.statsForLocked(v, now); st != nil && st.taken.After(v.CreatedAt) {
+		st.goneAt = now
+	}
+}
+
+// pruneStatsLocked drops the entries that cfs_rrd_dump would: those of
+// guests gone for more than 5 minutes.
 func (s *Server) pruneStatsLocked() {
-	for id := range s.stats {
-		if s.vms[id] == nil {
+	now := time.Now()
+	for id, st := range s.stats {
+		if s.vms[id] == nil && st.goneAt.IsZero() {
+			st.goneAt = now // removed without statsGoneLocked
+		}
+		if !st.goneAt.IsZero() && now.Sub(st.goneAt) > rrdExpire {
 			delete(s.stats, id)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -65,6 +66,7 @@ func (s *Server) newCheckedTaskLocked(node, typ, id, user string, check func() e
 	}
 	s.taskWG.Add(1)
 	takeLocks := len(locks) > 0 && t.preErr == nil && t.failMsg == ""
+	hold := s.taskHold[typ]
 	go func() {
 		defer s.taskWG.Done()
 		lockFailed := false
@@ -81,6 +83,13 @@ func (s *Server) newCheckedTaskLocked(node, typ, id, user string, check func() e
 				t.preErr = check() // the worker checks once it holds its locks
 			}
 			s.mu.Unlock()
+		}
+		if hold != nil && t.preErr == nil && !lockFailed {
+			select {
+			case <-hold:
+			case <-s.closing:
+			case <-t.stop:
+			}
 		}
 		if d := s.opts.TaskDuration; d > 0 && t.preErr == nil && !lockFailed {
 			timer := time.NewTimer(d)
@@ -309,4 +318,29 @@ func (s *Server) listTasks(r *request) *resp {
 	res = ok(out)
 	res.total = &total
 	return res
+}
+
+// HoldTasks makes the tasks of a type started from now on wait, once their
+// worker has taken its locks and done its first checks, until release is
+// called: a test can then look at what a running worker has written
+// without depending on timing.
+func (s *Server) HoldTasks(taskType string) (release func()) {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	if s.taskHold == nil {
+		s.taskHold = map[string]chan struct{}{}
+	}
+	s.taskHold[taskType] = ch
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.taskHold[taskType] == ch {
+				delete(s.taskHold, taskType)
+			}
+			s.mu.Unlock()
+			close(ch)
+		})
+	}
 }

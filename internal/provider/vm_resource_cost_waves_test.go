@@ -1,0 +1,53 @@
+package provider_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
+)
+
+// An apply of several waves of creates (-parallelism=10, Terraform's
+// default) reads the cluster about once per wave: the checks after the
+// creates of a wave share one read, which also serves the name checks of
+// the next wave, and the learned task pace polls each task about once.
+func TestAccVMResource_applyCostWaves(t *testing.T) {
+	const vms, waves = 30, 3
+	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute, TaskDuration: 300 * time.Millisecond})
+	sim := lab.RequireSim(t, "request counters")
+	config := costConfigOf(lab, acctest.RandomName("waves"), vms)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			PreConfig: sim.ResetRequestCounts,
+			Config:    config,
+			Check: func(*terraform.State) error {
+				counts := sim.RequestCounts()
+				t.Logf("apply of %d VMs: %d requests: %v", vms, sim.TotalRequests(), counts)
+				if n := counts["POST /nodes/{node}/qemu"]; n != vms {
+					t.Fatalf("%d create requests for %d VMs", n, vms)
+				}
+				// The names of the VMs this apply created are never looked up.
+				if n := counts["GET /nodes/{node}/qemu/{vmid}/config"]; n != vms {
+					t.Errorf("%d config reads for %d created VMs, want %d (the read-backs)", n, vms, vms)
+				}
+				// 4 placement reads, the plan's and the apply's plan's, one
+				// per wave, and one spare for a busy machine (see applyCost).
+				if n := counts["GET /cluster/resources"]; n > 4+2+waves+1 {
+					t.Errorf("%d cluster reads for %d waves of creates, want at most %d", n, waves, 4+2+waves+1)
+				}
+				if n := counts["GET /nodes/{node}/tasks/{upid}/status"]; n > vms+1+waves {
+					t.Errorf("%d task polls for %d creates, want about one each (at most %d)", n, vms, vms+1+waves)
+				}
+				if perVM := float64(sim.TotalRequests()) / vms; perVM > 4.6 {
+					t.Errorf("%.2f requests per created VM, want at most 4.6: %v", perVM, counts)
+				}
+				return nil
+			},
+		}},
+	})
+}

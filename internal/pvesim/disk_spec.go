@@ -1,0 +1,100 @@
+package pvesim
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// diskSpec is a parsed drive value: "<volume-or-storage:size>[,opt=val...]".
+type diskSpec struct {
+	volume string // "local-lvm:vm-100-disk-0", "none", "local:iso/x.iso"
+	alloc  bool   // volume is "storage:sizeGiB" (allocate new)
+	// cloudinit marks "storage:cloudinit", a cloud-init drive to allocate.
+	cloudinit bool
+	store     string
+	sizeGB    float64
+	opts      map[string]string
+}
+
+var allocRE = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9\-_.]*):(\d+(\.\d+)?)$`)
+
+func parseDisk(val string) diskSpec {
+	parts := strings.Split(val, ",")
+	d := diskSpec{opts: map[string]string{}}
+	for i, p := range parts {
+		k, v, has := strings.Cut(p, "=")
+		if i == 0 && !has {
+			d.volume = k
+			continue
+		}
+		if k == "file" || k == "volume" {
+			d.volume = v
+			continue
+		}
+		d.opts[k] = v
+	}
+	if m := allocRE.FindStringSubmatch(d.volume); m != nil {
+		d.alloc = true
+		d.store = m[1]
+		d.sizeGB, _ = strconv.ParseFloat(m[2], 64)
+	} else if st, name, has := strings.Cut(d.volume, ":"); has {
+		d.store = st
+		d.alloc, d.cloudinit = name == "cloudinit", name == "cloudinit"
+	}
+	return d
+}
+
+func (d diskSpec) String() string {
+	out := d.volume
+	for _, k := range sortedKeys(d.opts) {
+		out += "," + k + "=" + d.opts[k]
+	}
+	return out
+}
+
+// formatSize prints bytes like PVE (largest exact unit).
+func formatSize(b int64) string {
+	switch {
+	case b > 0 && b%(1<<40) == 0:
+		return fmt.Sprintf("%dT", b>>40)
+	case b > 0 && b%(1<<30) == 0:
+		return fmt.Sprintf("%dG", b>>30)
+	case b > 0 && b%(1<<20) == 0:
+		return fmt.Sprintf("%dM", b>>20)
+	case b > 0 && b%(1<<10) == 0:
+		return fmt.Sprintf("%dK", b>>10)
+	}
+	return strconv.FormatInt(b, 10)
+}
+
+var sizeRE = regexp.MustCompile(`^(\+)?(\d+(\.\d+)?)([KMGT])?$`)
+
+// parseSize parses "32G", "+8G", "1024" (bytes without unit).
+func parseSize(s string) (plus bool, bytes int64, okk bool) {
+	m := sizeRE.FindStringSubmatch(s)
+	if m == nil {
+		return false, 0, false
+	}
+	f, _ := strconv.ParseFloat(m[2], 64)
+	switch m[4] {
+	case "K":
+		f *= 1 << 10
+	case "M":
+		f *= 1 << 20
+	case "G":
+		f *= 1 << 30
+	case "T":
+		f *= 1 << 40
+	}
+	return m[1] == "+", int64(f), true
+}
+
+func isDiskKey(k string) bool { return diskKeyRE.MatchString(k) }
+
+// isVolume reports whether a drive value refers to a storage volume (not a
+// cdrom "none" or passthrough).
+func (d diskSpec) isVolume() bool {
+	return d.store != "" && d.opts["media"] != "cdrom"
+}
