@@ -22,6 +22,7 @@ import (
 // CLI configuration has no direct installation method and every proxy points
 // at a closed loopback port.
 func TestAccExamples_initValidate(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1 to run terraform init and validate on every example")
 	}

@@ -39,6 +39,7 @@ removed {
 // a state loss the guard stops the plan; importing it by name recovers; and
 // destroying it leaves the VM alone.
 func TestAccNameGuard_lifecycle(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
 	name := lab.RandomName("monitoring-prometheus")
 	var vm peerVM
@@ -125,6 +126,7 @@ func TestAccNameGuard_lifecycle(t *testing.T) {
 // The error's import IDs name this VM exactly, and the guard by the name its
 // configuration spells.
 func TestAccNameGuard_refusesTakenName(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	name := lab.RandomName("taken")
 	vm := createPeerVM(t, lab, name)
@@ -143,6 +145,7 @@ func TestAccNameGuard_refusesTakenName(t *testing.T) {
 }
 
 func TestAccNameGuard_failsClosed(t *testing.T) {
+	t.Parallel()
 	t.Run("name unreadable on an offline node", func(t *testing.T) {
 		lab := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}, StatsLag: time.Hour})
 		sim := lab.RequireSim(t, "offline node control (pve2 unreachable)")

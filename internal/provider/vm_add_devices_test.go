@@ -17,6 +17,7 @@ import (
 // volume and the new card's MAC were unknown in the plan and came back
 // null.
 func TestAccVMResource_addDiskAndNIC(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	name := acctest.RandomName("grow")
 	one := lab.Config(vmHCL(name, lab.Node, `started = false`,

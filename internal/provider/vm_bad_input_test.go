@@ -16,6 +16,7 @@ import (
 // Import IDs outside PVE's VMID range are refused as what they are; before,
 // "pve/99999999999999999999" was clamped to the largest int and looked up.
 func TestAccVMResource_importIDOutOfRange(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	for _, id := range []string{lab.Node + "/99999999999999999999", "99999999999999999999", lab.Node + "/99", "0100", lab.Node + "/1000000000"} {
 		if lab.Sim != nil {
@@ -45,6 +46,7 @@ func TestAccVMResource_importIDOutOfRange(t *testing.T) {
 // An endpoint with an extra path is a configuration error that names the
 // expected form; one with a query string is refused without repeating it.
 func TestAccProvider_endpointPathAndQuery(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	root := strings.TrimSuffix(strings.TrimRight(lab.Connection().Endpoint, "/"), "/api2/json")
 	host := strings.TrimPrefix(root, "https://")

@@ -26,6 +26,7 @@ import (
 // The first case therefore kills the plugin when any VM is locked by a
 // clone.
 func TestAccVMResource_killedCloneIsTakenBack(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1")
 	}

@@ -22,6 +22,7 @@ import (
 // Before the created marker, the rerun under "fail" refused this VM with
 // "already exists ... import".
 func TestAccVMResource_crashRecoveryAfterCreateFinished(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1")
 	}

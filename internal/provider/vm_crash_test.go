@@ -27,6 +27,7 @@ import (
 // PROXMOXSAFE_CRASH_TRIALS sets the number of trials (make crash: 20),
 // PROXMOXSAFE_CRASH_SEED replays a run.
 func TestAccVMResource_crashRecovery(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1")
 	}

@@ -220,6 +220,7 @@ var needsTerraformQuery = versionGate{
 // terraform query against the incident: the 11 duplicates, each with its
 // identity and display name, and the resource object generated config uses.
 func TestAccVMListResource_queryFindsTheIncidentDuplicates(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t, "incident scenario and request fault injection")
 	vm121, _ := sim.VM(121)

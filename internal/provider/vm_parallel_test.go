@@ -104,6 +104,7 @@ func fleetSizes() (oneApply, applies, perApply int) {
 // /cluster/nextid: "unable to create VM 137 - VM 137 already exists", and
 // five retries were not enough.
 func TestAccVMResource_parallelCreates(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1")
 	}
@@ -191,6 +192,7 @@ func tail(s string, n int) string {
 // clone fail at first with "can't lock file ... got timeout": the provider
 // retries them within the create timeout and all ten are created once.
 func TestAccVMResource_parallelClonesContend(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1")
 	}

@@ -16,6 +16,7 @@ import (
 // does; nothing is created. Before, a new VM on an unknown node failed at
 // apply with "could not be reached".
 func TestAccVMResource_unknownNodeAndStorage(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Nodes: []string{"pve", "pve2"}})
 	sim := lab.RequireSim(t, "two-node cluster (pve, pve2)")
 	name := acctest.RandomName("typo")
@@ -58,6 +59,7 @@ func TestAccVMResource_unknownNodeAndStorage(t *testing.T) {
 // offline, is refused at plan time and the VM keeps running. Before, it
 // planned an update, and apply shut the VM down and then failed to migrate.
 func TestAccVMResource_moveToBadNode(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Nodes: []string{"pve", "pve2"}})
 	sim := lab.RequireSim(t, "two-node cluster with an offline node")
 	name := acctest.RandomName("mover")
@@ -91,6 +93,7 @@ func TestAccVMResource_moveToBadNode(t *testing.T) {
 
 // One read of nodes and storages per plan, however many resources.
 func TestAccVMResource_placementReadOncePerPlan(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	sim := lab.RequireSim(t, "request counters")
 	prefix := acctest.RandomName("once")

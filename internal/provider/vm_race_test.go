@@ -79,6 +79,7 @@ func (w *duplicateWatch) finish() (longest time.Duration, open []string) {
 // "Several VMs already carry this name ... delete the others", and 14 of
 // 40 adopt applies failed.
 func TestAccVMResource_racingApplies(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1")
 	}

@@ -40,6 +40,7 @@ resource "proxmoxsafe_vm" "cost" {
 }
 
 func TestAccVMResource_applyCost(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute, TaskDuration: 300 * time.Millisecond})
 	sim := lab.RequireSim(t, "request counters")
 	config := costConfig(lab, acctest.RandomName("cost"))
@@ -96,6 +97,7 @@ func TestAccVMResource_applyCost(t *testing.T) {
 }
 
 func TestAccVMResource_destroyCost(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute, TaskDuration: 300 * time.Millisecond})
 	sim := lab.RequireSim(t, "request counters")
 	config := costConfig(lab, acctest.RandomName("cost"))

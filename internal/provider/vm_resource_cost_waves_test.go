@@ -16,6 +16,7 @@ import (
 // creates of a wave share one read, which also serves the name checks of
 // the next wave, and the learned task pace polls each task about once.
 func TestAccVMResource_applyCostWaves(t *testing.T) {
+	t.Parallel()
 	const vms, waves = 30, 3
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute, TaskDuration: 300 * time.Millisecond})
 	sim := lab.RequireSim(t, "request counters")

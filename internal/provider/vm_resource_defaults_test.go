@@ -57,6 +57,7 @@ func expectCPU(cores, sockets int64, cpuType string) statecheck.StateCheck {
 // cpu.type kvm64 -> x86-64-v2-AES, sockets 2 -> 1, memory 2048 -> 512 and
 // on_boot true -> false).
 func TestAccVMResource_importKeepsPVEDefaults(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
 	name := lab.RandomName("legacy")
 	vmid := existingVMWithoutCPUKey(t, lab, 4711, lab.Node, name)
@@ -114,6 +115,7 @@ func TestAccVMResource_importKeepsPVEDefaults(t *testing.T) {
 // Adopting a VM whose configuration leaves cpu, memory and on_boot out
 // changes none of them.
 func TestAccVMResource_adoptionKeepsPVEDefaults(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
 	name := lab.RandomName("legacy")
 	vmid := existingVMWithoutCPUKey(t, lab, 4712, lab.Node, name)
@@ -141,6 +143,7 @@ func TestAccVMResource_adoptionKeepsPVEDefaults(t *testing.T) {
 // A new VM without a cpu block gets PVE's defaults, recorded as such, and
 // then plans clean.
 func TestAccVMResource_createWithPVEDefaults(t *testing.T) {
+	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
 	name := lab.RandomName("fresh")
 	vm := vmHCL(name, lab.Node, `started = false`)

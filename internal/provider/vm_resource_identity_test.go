@@ -175,6 +175,7 @@ var needsResourceIdentity = versionGate{
 // block with that identity (hand-written or with generated configuration)
 // plans no change.
 func TestAccVMResource_importByIdentity(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	name := lab.RandomName("identity-vm")
 	config := lab.Config(vmHCL(name, lab.Node, `started = false`))

@@ -183,6 +183,7 @@ type planChanges struct {
 }
 
 func TestAccVMResource_movedFromPeers(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1")
 	}

@@ -22,6 +22,7 @@ import (
 // neither the plan nor destroy touches it. Before, refresh took it as ours,
 // the plan renamed and reconfigured it and destroy deleted it.
 func TestAccVMResource_recycledVMIDWithoutIdentity(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	name := lab.RandomName("ours")
 	stranger := lab.RandomName("someone-elses-db")
@@ -67,6 +68,7 @@ func TestAccVMResource_recycledVMIDWithoutIdentity(t *testing.T) {
 
 // The refresh that drops the stranger says who it is.
 func TestAccVMResource_recycledVMIDWarningNamesStranger(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1")
 	}
@@ -101,6 +103,7 @@ func TestAccVMResource_recycledVMIDWarningNamesStranger(t *testing.T) {
 // succeeds and touches nothing. Before, destroy failed with the create-time
 // "already exists ... import" error.
 func TestAccVMResource_destroyAfterNameTaken(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	name := lab.RandomName("taken")
 	var newcomer int
@@ -129,6 +132,7 @@ func TestAccVMResource_destroyAfterNameTaken(t *testing.T) {
 
 // Importing the VMID of a container says it is a container.
 func TestAccVMResource_importContainer(t *testing.T) {
+	t.Parallel()
 	lab := acctest.NewEmpty(t)
 	sim := lab.RequireSim(t, "container seeding")
 	if err := sim.AddVM(pvesim.VM{VMID: 321, Node: lab.Node, Name: "ct-web", Type: "lxc"}); err != nil {
