@@ -18,7 +18,7 @@ import (
 
 // These tests run the client against the simulator over real HTTP(S).
 
-func startSim(t *testing.T, opts pvesim.Options) *pvesim.Server {
+func startSim(t testing.TB, opts pvesim.Options) *pvesim.Server {
 	t.Helper()
 	srv, err := pvesim.New(opts)
 	if err != nil {
@@ -32,7 +32,7 @@ func startSim(t *testing.T, opts pvesim.Options) *pvesim.Server {
 }
 
 // simClient is a token client that trusts exactly the simulator's CA.
-func simClient(t *testing.T, srv *pvesim.Server, mod ...func(*Config)) *Client {
+func simClient(t testing.TB, srv *pvesim.Server, mod ...func(*Config)) *Client {
 	t.Helper()
 	cfg := Config{
 		Endpoint: srv.URL(), APIToken: srv.Token(), CACertificatePEM: srv.CACertPEM(),

@@ -90,11 +90,18 @@ func (c *Client) retryLocked(ctx context.Context, what string, isTransient func(
 		ctx, cancel = context.WithTimeout(ctx, defaultLockRetryWindow)
 		defer cancel()
 	}
+	var locked error
 	for n := 1; ; n++ {
 		err := attempt()
+		if err != nil && locked != nil && ctx.Err() != nil {
+			// The operation's time ran out during a retry: the lock is
+			// the cause the caller must hear of, not the cancelled request.
+			return &transientError{fmt.Errorf("%w (still locked after %d attempts: %v)", locked, n-1, ctx.Err())}
+		}
 		if err == nil || !isTransient(err) {
 			return err
 		}
+		locked = err
 		logDebug(ctx, "Lock held by another task, retrying", map[string]any{
 			"request": what, "attempt": n, "error": err.Error(),
 		})

@@ -131,9 +131,19 @@ func TestLockTimeoutsAreRetried(t *testing.T) {
 		t.Fatalf("update of a VM being cloned: %v", err)
 	}
 
-	// A lock that never goes away ends with the operation's deadline.
-	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
+	// A lock that never goes away ends with the operation's deadline. The
+	// time runs out once the lock refused the update at least once (the
+	// second attempt arrived), wherever the client is then: in a request or
+	// between two, on a loaded machine too.
+	srv.ResetRequestCounts()
+	short, cancelShort := context.WithCancel(ctx)
 	defer cancelShort()
+	go func() {
+		defer cancelShort()
+		for short.Err() == nil && srv.RequestCounts()["PUT /nodes/{node}/qemu/{vmid}/config"] < 2 {
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
 	srv.InjectFault(pvesim.Fault{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/config", Count: 1 << 20, Status: 500, Message: lockMsg})
 	err := c.updateConfig(short, "pve", 100, map[string]string{"cores": "4"}, nil, "")
 	if !errors.Is(err, ErrTransientLock) {
