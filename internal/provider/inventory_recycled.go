@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"slices"
 	"time"
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
@@ -29,7 +30,9 @@ const predecessorStatsKept = 5*time.Minute + statsCycle
 func distrustListedNamesOfNewVMs(inv *pve.Inventory, now time.Time, gave func(vmid int) (string, bool)) {
 	for i := range inv.VMs {
 		vm := &inv.VMs[i]
-		if !vm.IsQEMU() || !vm.NameKnown || !createdMomentsAgo(vm.Tags, now) {
+		// The prefix test first: this runs for every VM of every cluster
+		// read, and few VMs carry a marker at all.
+		if !vm.IsQEMU() || !vm.NameKnown || !slices.ContainsFunc(vm.Tags, isMarkerTag) || !createdMomentsAgo(vm.Tags, now) {
 			continue
 		}
 		if name, ok := gave(vm.VMID); !ok || name != vm.Name {

@@ -8,6 +8,10 @@ import (
 )
 
 // diskSpec is a parsed drive value: "<volume-or-storage:size>[,opt=val...]".
+// A volume of the form "<storage>:<size in GiB>" asks for a new disk
+// (qemu-server src/PVE/QemuServer/Drive.pm $NEW_DISK_RE), and
+// "<storage>:cloudinit" for a new cloud-init drive (src/PVE/API2/Qemu.pm
+// create_disks: `$volname eq 'cloudinit'`).
 type diskSpec struct {
 	volume string // "local-lvm:vm-100-disk-0", "none", "local:iso/x.iso"
 	alloc  bool   // volume is "storage:sizeGiB" (allocate new)
