@@ -22,6 +22,7 @@ var benchNodes = []string{"pve", "pve2"}
 type cluster struct {
 	sim   *pvesim.Server
 	srv   *http.Server
+	times *timeline
 	url   string
 	bytes atomic.Int64
 }
@@ -52,8 +53,8 @@ func startCluster(c cell, taskDuration, statsLag time.Duration) (*cluster, error
 		_ = sim.Close()
 		return nil, err
 	}
-	cl := &cluster{sim: sim, url: "http://" + ln.Addr().String() + "/api2/json"}
-	cl.srv = &http.Server{Handler: sim, ReadHeaderTimeout: 30 * time.Second}
+	cl := &cluster{sim: sim, url: "http://" + ln.Addr().String() + "/api2/json", times: &timeline{next: sim}}
+	cl.srv = &http.Server{Handler: cl.times, ReadHeaderTimeout: 30 * time.Second}
 	go func() { _ = cl.srv.Serve(&countingListener{Listener: ln, bytes: &cl.bytes}) }()
 	return cl, nil
 }

@@ -31,6 +31,7 @@ type options struct {
 	autoVMID        bool
 	endpoints       bool
 	logDir          string
+	timelineDir     string
 }
 
 func main() {
@@ -48,6 +49,7 @@ func main() {
 	flag.StringVar(&o.provider, "provider", "", "provider binary (default: go build into a temporary folder)")
 	flag.BoolVar(&o.autoVMID, "auto-vmid", false, "let the provider allocate VMIDs instead of vmid = 20000 + index")
 	flag.StringVar(&o.logDir, "log", "", "folder for the provider's TRACE log of every operation (slows it down)")
+	flag.StringVar(&o.timelineDir, "timeline", "", "folder for the request timeline of every operation (arrival and answer times)")
 	flag.BoolVar(&o.endpoints, "endpoints", false, "print the requests of every operation per endpoint, under its row")
 	flag.Parse()
 	var err error
@@ -138,6 +140,7 @@ func measureCell(ctx context.Context, o options, c cell, providerDir, dir string
 	var rows []row
 	for _, s := range steps {
 		before := cl.counters()
+		cl.times.take()
 		start := time.Now()
 		if o.logDir != "" {
 			tf.logTo(filepath.Join(o.logDir, strings.ReplaceAll(fmt.Sprintf("%s-%s.log", filepath.Base(dir), s.op), " ", "-")))
@@ -145,16 +148,37 @@ func measureCell(ctx context.Context, o options, c cell, providerDir, dir string
 		if err := tf.run(ctx, o.timeout, s.ok, s.args...); err != nil {
 			return rows, fmt.Errorf("%s: %w", s.op, err)
 		}
-		rows = append(rows, row{cell: c, op: s.op, wall: time.Since(start), counts: cl.counters().minus(before)})
+		wall := time.Since(start)
+		rows = append(rows, row{cell: c, op: s.op, wall: wall, counts: cl.counters().minus(before)})
+		if err := saveTimeline(o.timelineDir, dir, s.op, start, cl.times.take(), wall); err != nil {
+			return rows, err
+		}
 	}
 	before := cl.counters()
+	cl.times.take()
 	start := time.Now()
 	if err := rawCreates(ctx, cl, c.managed, o.parallelism); err != nil {
 		return rows, err
 	}
 	raw := row{cell: c, op: "go-proxmox create", wall: time.Since(start), counts: cl.counters().minus(before)}
+	if err := saveTimeline(o.timelineDir, dir, raw.op, start, cl.times.take(), raw.wall); err != nil {
+		return rows, err
+	}
 	rows[0].baseline = raw.wall
 	return append(rows, raw), nil
+}
+
+// saveTimeline writes one operation's request timeline under folder, when
+// one is given.
+func saveTimeline(folder, cellDir, op string, start time.Time, entries []timelineEntry, wall time.Duration) error {
+	if folder == "" {
+		return nil
+	}
+	if err := os.MkdirAll(folder, 0o755); err != nil {
+		return err
+	}
+	name := strings.ReplaceAll(fmt.Sprintf("%s-%s.txt", filepath.Base(cellDir), op), " ", "-")
+	return writeTimeline(filepath.Join(folder, name), start, entries, wall)
 }
 
 // installProvider returns the folder holding the provider binary for

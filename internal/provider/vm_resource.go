@@ -208,6 +208,7 @@ func (r *vmResource) Delete(ctx context.Context, req resource.DeleteRequest, res
 	if state.Status.ValueString() == "running" && !shutDown() {
 		return
 	}
+	expectDestroyLength(ctx, client, vm.Node, req.Private)
 	leftovers, err := client.DestroyVM(ctx, vm.Node, vm.VMID)
 	if errors.Is(err, pve.ErrRunning) {
 		if !shutDown() {

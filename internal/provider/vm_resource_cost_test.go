@@ -104,7 +104,16 @@ func TestAccVMResource_destroyCost(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
-			{Config: config},
+			{
+				// The creates take over a second: each VM's state keeps how
+				// long, and the destroy, in a new provider process, times
+				// its first poll by it. The destroy tasks take 300 ms, so
+				// the first poll finds them done however loaded the
+				// machine; polling from the start would find the first one
+				// running.
+				PreConfig: func() { holdCreatesUntilAllSent(t, sim, costVMs, time.Second) },
+				Config:    config,
+			},
 			{
 				// Removing the resources destroys the VMs: the refresh
 				// reads each VM (config and status), then the destroy. The
@@ -127,15 +136,15 @@ func TestAccVMResource_destroyCost(t *testing.T) {
 					if n := counts["GET /nodes/{node}/qemu/{vmid}/config"]; n != 2*costVMs {
 						t.Errorf("%d config reads, want %d (refresh and identity check)", n, 2*costVMs)
 					}
-					// One poll per destroy task, plus the first task's poll
-					// at once (the scout's, see applyCost) and a late one.
+					// One poll per destroy task, the first one's included:
+					// it polls when the VM's create task had ended.
 					polls := counts["GET /nodes/{node}/tasks/{upid}/status"]
-					if polls > costVMs+2 {
-						t.Errorf("%d task polls for %d destroys, want one each and the scout's (at most %d)", polls, costVMs, costVMs+2)
+					if polls != costVMs {
+						t.Errorf("%d task polls for %d destroys, want one each", polls, costVMs)
 					}
 					refresh := 2 * costVMs
-					if perVM := float64(sim.TotalRequests()-refresh) / costVMs; perVM > 3.2 {
-						t.Errorf("%.1f requests per destroyed VM after the refresh, want at most 3.2: %v", perVM, counts)
+					if perVM := float64(sim.TotalRequests()-refresh) / costVMs; perVM > 3 {
+						t.Errorf("%.1f requests per destroyed VM after the refresh, want at most 3: %v", perVM, counts)
 					}
 					if n := counts["GET /cluster/resources"]; n != 0 {
 						t.Errorf("destroy listed the cluster %d times", n)
@@ -145,6 +154,23 @@ func TestAccVMResource_destroyCost(t *testing.T) {
 			},
 		},
 	})
+}
+
+// holdCreatesUntilAllSent holds the simulator's create tasks until vms
+// create requests arrived and extra time passed, so that every create task
+// takes longer than extra whatever the machine's load.
+func holdCreatesUntilAllSent(t *testing.T, sim *pvesim.Server, vms int, extra time.Duration) {
+	t.Helper()
+	release := sim.HoldTasks("qmcreate")
+	t.Cleanup(release)
+	go func() {
+		defer release()
+		deadline := time.Now().Add(5 * time.Minute)
+		for sim.RequestCounts()["POST /nodes/{node}/qemu"] < vms && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(extra)
+	}()
 }
 
 // The first refresh of a VM after the apply that created it confirms that

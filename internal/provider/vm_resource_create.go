@@ -61,6 +61,7 @@ func (r *vmResource) Create(ctx context.Context, req resource.CreateRequest, res
 		r.adopt(ctx, &plan, decision.Target, &resp.State, &resp.Diagnostics)
 	case guard.ActionCreate:
 		r.create(ctx, &plan, view, &resp.State, &resp.Diagnostics)
+		recordCreateTaskLength(ctx, r.data.client, plan.Node.ValueString(), resp.Private, &resp.Diagnostics)
 	case guard.ActionWait:
 		// decide waits until the race settles and never returns this; a
 		// decision nobody can act on refuses rather than creates.

@@ -16,6 +16,20 @@ const maxFirstPoll = 10 * time.Second
 // that get faster.
 const paceStepDown = 100 // 1 %
 
+// paceBracket: when the wait that learns a task's length saw it running
+// last more than 1/paceBracket of that length before it saw it stopped, the
+// length lies somewhere in between, and the estimate aims at the middle:
+// the next wave's first poll then finds the task done or, early, one wait
+// of the wave follows it closely and narrows it down for the others.
+// Aiming at the late end instead made every later wave wait as long as
+// the scout's last poll interval (about 0.4 s of a 2 s task).
+const paceBracket = 10
+
+// maxPaceHint caps the first poll a hint (ExpectTaskDuration) sets: a hint
+// is a guess from another task, and a poll it times too late costs waiting
+// time, one it times too early only a request.
+const maxPaceHint = 5 * time.Second
+
 // taskPace learns how long each type of task takes on each node during a
 // run, so that a wait polls about once, when the task is likely done,
 // instead of every few hundred milliseconds: an apply of 100 VMs runs 100
@@ -34,6 +48,13 @@ type taskPace struct {
 
 type paceKind struct {
 	estimate time.Duration // 0 until a task of this kind was seen to end
+	// upper is how long the latest task of this kind seen to end took at
+	// most: from the start of its wait to the answer that said it stopped.
+	upper time.Duration
+	// hint is when the scout polls first, while estimate is 0: how long
+	// another task suggests this kind takes (ExpectTaskDuration); 0 polls
+	// from the start.
+	hint time.Duration
 	// generation counts the changes of estimate. Parallel waits that
 	// timed their first poll by one estimate step it down once between
 	// them, not once each: a wave of ten would step it down 10 % at once
@@ -64,8 +85,8 @@ func (p *taskPace) kind(node, typ string) *paceKind {
 
 // firstPoll returns how long after since the first status poll of a task
 // of this kind should come, and the generation of the estimate it used.
-// Without an estimate, the first caller becomes the scout (0: poll from the
-// start) and must call the returned done when its wait ends, however it
+// Without an estimate, the first caller becomes the scout (polling first at
+// the hint, or at once without one) and must call the returned done when its wait ends, however it
 // ends; callers that come while a scout is out wait for its result, for at
 // most maxFirstPoll after since.
 func (p *taskPace) firstPoll(ctx context.Context, node, typ string, since time.Time) (first time.Duration, generation int, done func()) {
@@ -80,8 +101,9 @@ func (p *taskPace) firstPoll(ctx context.Context, node, typ string, since time.T
 		if k.scouting == nil {
 			ch := make(chan struct{})
 			k.scouting = ch
+			hint := k.hint
 			p.mu.Unlock()
-			return 0, 0, func() {
+			return hint, 0, func() {
 				p.mu.Lock()
 				if k.scouting == ch {
 					k.scouting = nil
@@ -161,20 +183,46 @@ func waitFor(ctx context.Context, ch <-chan struct{}, deadline time.Time) bool {
 }
 
 // observe records that a task, waited for since its start was answered,
-// was seen stopped after took; atFirstPoll tells whether the first poll,
-// made after a non-zero firstPoll delay of the given generation, already
-// saw it.
-func (p *taskPace) observe(node, typ string, took time.Duration, atFirstPoll bool, generation int) {
+// was seen stopped after took, and last seen running by a poll sent
+// lastRunning after that start (0: no poll saw it running); atFirstPoll
+// tells whether the first poll, made after a non-zero firstPoll delay of
+// the given generation, already saw it stopped.
+func (p *taskPace) observe(node, typ string, took, lastRunning time.Duration, atFirstPoll bool, generation int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := p.kind(node, typ)
-	if atFirstPoll {
+	k.upper = took
+	if atFirstPoll && k.estimate > 0 {
 		if generation == k.generation {
 			k.estimate -= k.estimate / paceStepDown
 			k.generation++
 		}
 		return
 	}
-	k.estimate = min(took, maxFirstPoll)
+	estimate := took
+	if gap := took - lastRunning; lastRunning > 0 && gap > took/paceBracket {
+		estimate = lastRunning + gap/2
+	}
+	k.estimate = min(estimate, maxFirstPoll)
 	k.generation++
+}
+
+// expect records that tasks of this kind likely take about d, from
+// another task's length, while no task of the kind was seen to end: the
+// scout polls first then instead of at once. The longest hint wins.
+func (p *taskPace) expect(node, typ string, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := p.kind(node, typ)
+	if k.estimate == 0 {
+		k.hint = max(k.hint, min(d, maxPaceHint))
+	}
+}
+
+// longest returns how long the latest task of this kind seen to end took
+// at most; 0 when none was.
+func (p *taskPace) longest(node, typ string) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.kind(node, typ).upper
 }

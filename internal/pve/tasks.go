@@ -15,6 +15,14 @@ const (
 	// minLearnedPollInterval is the shortest delay between the polls that
 	// follow a first poll timed by taskPace.
 	minLearnedPollInterval = 50 * time.Millisecond
+	// scoutPollInterval is the shortest delay between the polls of a wait
+	// that learns the pace of its kind of task (its first poll comes at
+	// once): the waits of the same kind that begin meanwhile poll when it
+	// sees its task end, so how late it sees that delays them all. The
+	// delay grows to an eighth of the time waited, so a long task costs
+	// about 20 polls more per doubling of its length, once per kind and
+	// process.
+	scoutPollInterval = 250 * time.Millisecond
 	// maxTaskPollInterval caps the growing delay between status polls.
 	maxTaskPollInterval = 5 * time.Second
 	// taskLogTail is how many last log lines a TaskError keeps.
@@ -93,28 +101,40 @@ func (c *Client) waitTaskExit(ctx context.Context, node, id string) (string, err
 		// closely how long the task took), then slow down as usual.
 		interval = min(interval, max(first/20, minLearnedPollInterval))
 	}
+	// lastRunning is when the latest poll that found the task running was
+	// sent, after waitStart: the task ended later.
+	var lastRunning time.Duration
 	for polls := 1; ; polls++ {
 		var st taskStatus
+		sent := time.Since(waitStart)
 		// Raw: Task.Ping leaves the UPID unescaped and calls WARNINGS a failure.
 		if err := c.get(ctx, statusPath, nil, &st); err != nil {
 			return "", fmt.Errorf("waiting for task %s: %w", id, err)
 		}
-		if polls == 1 && first > 0 && st.Status != "stopped" {
+		if polls == 1 && first > 0 && scouted == nil && st.Status != "stopped" {
 			if probed := c.pace.earlyFirstPoll(node, info.typ, generation); probed != nil {
 				defer probed() // after observe below: the others wait for what it learns
 			}
 		}
 		if st.Status == "stopped" {
-			c.pace.observe(node, info.typ, time.Since(waitStart), polls == 1 && first > 0, generation)
+			c.pace.observe(node, info.typ, time.Since(waitStart), lastRunning, polls == 1 && first > 0, generation)
 			if taskSucceeded(st.ExitStatus) {
 				return st.ExitStatus, nil
 			}
 			return "", c.taskError(ctx, node, id, info, st.ExitStatus)
 		}
+		lastRunning = max(sent, time.Nanosecond)
+		if first == 0 {
+			// Learning the pace from the start: poll often, but less so
+			// as the task turns out long.
+			interval = min(max(min(c.cfg.TaskPollInterval, scoutPollInterval), time.Since(waitStart)/8), maxInterval)
+		}
 		if err := sleepCtx(ctx, interval); err != nil {
 			return "", fmt.Errorf("waiting for task %s: %w", id, err)
 		}
-		interval = min(interval*3/2, maxInterval)
+		if first > 0 {
+			interval = min(interval*3/2, maxInterval)
+		}
 	}
 }
 

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// timeline records when each API request arrived and when its answer was
+// written, for tracing where an operation's wall time goes (flag -timeline).
+type timeline struct {
+	next http.Handler
+
+	mu      sync.Mutex
+	entries []timelineEntry
+}
+
+type timelineEntry struct {
+	start, end   time.Time
+	method, path string
+}
+
+func (t *timeline) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	start := time.Now()
+	t.next.ServeHTTP(w, req)
+	end := time.Now()
+	t.mu.Lock()
+	t.entries = append(t.entries, timelineEntry{start: start, end: end, method: req.Method, path: req.URL.Path})
+	t.mu.Unlock()
+}
+
+// take returns the entries so far and forgets them.
+func (t *timeline) take() []timelineEntry {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := t.entries
+	t.entries = nil
+	return out
+}
+
+// write saves the entries as lines of "start end method path", in seconds
+// after origin (the start of the terraform command).
+func writeTimeline(path string, origin time.Time, entries []timelineEntry, wall time.Duration) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %d requests; command wall %.3fs; seconds after the command started\n", len(entries), wall.Seconds())
+	for _, e := range entries {
+		fmt.Fprintf(&b, "%7.3f %7.3f %-6s %s\n", e.start.Sub(origin).Seconds(), e.end.Sub(origin).Seconds(), e.method,
+			strings.TrimPrefix(e.path, "/api2/json"))
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
