@@ -280,6 +280,13 @@ func (c *inventoryCache) fill(read *inventoryRead) {
 }
 
 func (c *inventoryCache) read(ctx context.Context, started time.Time) (*clusterView, error) {
+	// The token's visibility is asked for once per run, alongside the
+	// first inventory rather than after it.
+	visibility := make(chan visibilityAnswer, 1)
+	go func() {
+		all, err := c.canSeeAll(ctx)
+		visibility <- visibilityAnswer{all, err}
+	}()
 	inv, err := c.client.Inventory(ctx)
 	if err != nil {
 		return nil, err
@@ -299,11 +306,16 @@ func (c *inventoryCache) read(ctx context.Context, started time.Time) (*clusterV
 		return nil, err
 	}
 	c.names.learn(inv.VMs, lookedUp, lookupsAt)
-	complete, err := c.canSeeAll(ctx)
-	if err != nil {
-		return nil, err
+	seen := <-visibility
+	if seen.err != nil {
+		return nil, seen.err
 	}
-	return &clusterView{vms: inv.VMs, unresolved: unresolved, complete: complete, readAt: started}, nil
+	return &clusterView{vms: inv.VMs, unresolved: unresolved, complete: seen.all, readAt: started}, nil
+}
+
+type visibilityAnswer struct {
+	all bool
+	err error
 }
 
 func (c *inventoryCache) canSeeAll(ctx context.Context) (bool, error) {

@@ -82,6 +82,9 @@ func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequ
 	if checkBootOrder(ctx, req.Config, state, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
+	if state == nil && !plan.Name.IsUnknown() {
+		r.data.inventory.prefetch(ctx, planInventoryMaxAge) // for planCreate, during the placement checks
+	}
 	if r.checkPlacement(ctx, state, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Node is a cluster member as /cluster/resources?type=node lists it.
@@ -41,7 +43,7 @@ type topologyEntry struct {
 }
 
 // Topology reads the nodes and the storages of every node: two GETs of
-// /cluster/resources. pve-manager PVE/API2/Cluster.pm "resources": every
+// /cluster/resources, sent together (a plan waits for both). pve-manager PVE/API2/Cluster.pm "resources": every
 // cluster member is listed (PVE::API2Tools extract_node_stats: status
 // online, offline or unknown), and one storage entry per node on which the
 // storage is enabled (storage_check_enabled, extract_storage_stats), but
@@ -49,10 +51,10 @@ type topologyEntry struct {
 func (c *Client) Topology(ctx context.Context) (*Topology, error) {
 	ctx = c.logCtx(ctx)
 	var nodes, storages []topologyEntry
-	if err := c.get(ctx, "/cluster/resources", url.Values{"type": {"node"}}, &nodes); err != nil {
-		return nil, err
-	}
-	if err := c.get(ctx, "/cluster/resources", url.Values{"type": {"storage"}}, &storages); err != nil {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return c.get(gctx, "/cluster/resources", url.Values{"type": {"node"}}, &nodes) })
+	g.Go(func() error { return c.get(gctx, "/cluster/resources", url.Values{"type": {"storage"}}, &storages) })
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	t := &Topology{}
