@@ -57,12 +57,18 @@ func TestTaskPaceWaitsForTheScout(t *testing.T) {
 		t.Fatalf("the second wait returned %s before the scout learned anything", d)
 	case <-time.After(50 * time.Millisecond):
 	}
-	p.observe("pve", "qmdestroy", 1500*time.Millisecond, 0, false, 0)
+	// The scout saw its task running at 1.2 s and done at 1.5 s: the
+	// estimate aims at 1.35 s, but the wait that began with it polls when
+	// the scout saw its own task end.
+	p.observe("pve", "qmdestroy", 1500*time.Millisecond, 1200*time.Millisecond, false, 0)
 	scoutDone()
 	select {
 	case d := <-got:
 		if d != 1500*time.Millisecond {
 			t.Errorf("second wait: first poll after %s, want the scout's 1.5s", d)
+		}
+		if later, _, _ := p.firstPoll(ctx, "pve", "qmdestroy", time.Now()); later != 1350*time.Millisecond {
+			t.Errorf("a later wait: first poll after %s, want 1.35s inside the scout's bracket", later)
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("the second wait did not learn from the scout")
@@ -180,7 +186,7 @@ func TestTaskPaceAimsInsideTheBracket(t *testing.T) {
 	}{
 		{2400 * time.Millisecond, 2000 * time.Millisecond, 2200 * time.Millisecond}, // seen running 0.4 s before: the middle
 		{2100 * time.Millisecond, 2000 * time.Millisecond, 2100 * time.Millisecond}, // within a tenth: the late end
-		{300 * time.Millisecond, time.Nanosecond, 150 * time.Millisecond},           // running at the first poll, at once
+		{300 * time.Millisecond, time.Nanosecond, 300 * time.Millisecond},           // running only at the first poll, at once: the late end
 		{20 * time.Second, 10 * time.Second, maxFirstPoll},                          // never above the cap
 	}
 	for i, s := range steps {

@@ -117,6 +117,11 @@ func (c *Client) waitTaskExit(ctx context.Context, node, id string) (string, err
 			}
 		}
 		if st.Status == "stopped" {
+			if first > 0 {
+				// Its polls after an early first one came close together:
+				// the late end of the bracket is near enough.
+				lastRunning = 0
+			}
 			c.pace.observe(node, info.typ, time.Since(waitStart), lastRunning, polls == 1 && first > 0, generation)
 			if taskSucceeded(st.ExitStatus) {
 				return st.ExitStatus, nil
