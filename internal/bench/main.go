@@ -149,8 +149,13 @@ func measureCell(ctx context.Context, o options, c cell, providerDir, dir string
 			return rows, fmt.Errorf("%s: %w", s.op, err)
 		}
 		wall := time.Since(start)
-		rows = append(rows, row{cell: c, op: s.op, wall: wall, counts: cl.counters().minus(before)})
-		if err := saveTimeline(o.timelineDir, dir, s.op, start, cl.times.take(), wall); err != nil {
+		entries := cl.times.take()
+		r := row{cell: c, op: s.op, wall: wall, counts: cl.counters().minus(before)}
+		if s.op == "apply" {
+			r.beforeCreates, r.createPhase = createPhase(start, entries)
+		}
+		rows = append(rows, r)
+		if err := saveTimeline(o.timelineDir, dir, s.op, start, entries, wall); err != nil {
 			return rows, err
 		}
 	}

@@ -20,7 +20,10 @@ type row struct {
 	wall     time.Duration
 	counts   counters
 	baseline time.Duration // apply rows: the raw go-proxmox creates of the cell
-	note     string        // a cell left out, and why
+	// apply rows: time before the first create request, and from it to
+	// the last answer (timeline.go createPhase)
+	beforeCreates, createPhase time.Duration
+	note                       string // a cell left out, and why
 }
 
 type report struct {
@@ -52,6 +55,10 @@ func (r *report) add(w io.Writer, x row) {
 		seconds(x.wall), strconv.Itoa(x.counts.requests), fmt.Sprintf("%.1f", float64(x.counts.requests)/m),
 		fmt.Sprintf("%.0f", float64(x.counts.bytes)/1024), fmt.Sprintf("%.1f", float64(x.counts.bytes)/1024/m),
 		strconv.Itoa(x.counts.clusterReads), strconv.Itoa(x.counts.configReads), base, ratio)
+	if x.createPhase > 0 && x.baseline > 0 {
+		_, _ = fmt.Fprintf(w, "    first create request to last answer %s (%.2f x go-proxmox); before it %s (terraform, plan, checks)\n",
+			seconds(x.createPhase), x.createPhase.Seconds()/x.baseline.Seconds(), seconds(x.beforeCreates))
+	}
 	if r.opts.endpoints {
 		endpoints := make([]string, 0, len(x.counts.perEndpoint))
 		for e := range x.counts.perEndpoint {
@@ -80,23 +87,28 @@ func (r *report) writeCSV() (string, error) {
 	}
 	cw := csv.NewWriter(f)
 	_ = cw.Write([]string{"managed", "others", "latency_ms", "operation", "wall_s", "requests", "requests_per_vm",
-		"bytes", "bytes_per_vm", "cluster_reads", "config_reads", "baseline_s", "ratio", "note"})
+		"bytes", "bytes_per_vm", "cluster_reads", "config_reads", "baseline_s", "ratio", "before_creates_s", "create_phase_s", "create_phase_ratio", "note"})
 	for _, x := range r.rows {
 		rec := []string{strconv.Itoa(x.cell.managed), strconv.Itoa(x.cell.others),
 			strconv.FormatInt(x.cell.latency.Milliseconds(), 10), x.op}
 		if x.note != "" {
-			rec = append(rec, "", "", "", "", "", "", "", "", "", x.note)
+			rec = append(rec, "", "", "", "", "", "", "", "", "", "", "", "", x.note)
 		} else {
 			m := float64(x.cell.managed)
-			base, ratio := "", ""
+			base, ratio, before, phase, phaseRatio := "", "", "", "", ""
 			if x.baseline > 0 {
 				base = fmt.Sprintf("%.3f", x.baseline.Seconds())
 				ratio = fmt.Sprintf("%.3f", x.wall.Seconds()/x.baseline.Seconds())
 			}
+			if x.createPhase > 0 && x.baseline > 0 {
+				before = fmt.Sprintf("%.3f", x.beforeCreates.Seconds())
+				phase = fmt.Sprintf("%.3f", x.createPhase.Seconds())
+				phaseRatio = fmt.Sprintf("%.3f", x.createPhase.Seconds()/x.baseline.Seconds())
+			}
 			rec = append(rec, fmt.Sprintf("%.3f", x.wall.Seconds()), strconv.Itoa(x.counts.requests),
 				fmt.Sprintf("%.2f", float64(x.counts.requests)/m), strconv.FormatInt(x.counts.bytes, 10),
 				fmt.Sprintf("%.0f", float64(x.counts.bytes)/m), strconv.Itoa(x.counts.clusterReads),
-				strconv.Itoa(x.counts.configReads), base, ratio, "")
+				strconv.Itoa(x.counts.configReads), base, ratio, before, phase, phaseRatio, "")
 		}
 		_ = cw.Write(rec)
 	}

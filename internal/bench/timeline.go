@@ -52,3 +52,23 @@ func writeTimeline(path string, origin time.Time, entries []timelineEntry, wall 
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
+
+// createPhase splits an apply at its first create request: the time before
+// it (Terraform and provider start, plan, placement and name checks) and
+// from it to the last answer, the part the go-proxmox baseline, which only
+// creates, compares with.
+func createPhase(origin time.Time, entries []timelineEntry) (before, creates time.Duration) {
+	var first, last time.Time
+	for _, e := range entries {
+		if e.method == "POST" && strings.HasSuffix(strings.TrimRight(e.path, "/"), "/qemu") && (first.IsZero() || e.start.Before(first)) {
+			first = e.start
+		}
+		if e.end.After(last) {
+			last = e.end
+		}
+	}
+	if first.IsZero() {
+		return 0, 0
+	}
+	return first.Sub(origin), last.Sub(first)
+}
