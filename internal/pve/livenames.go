@@ -3,13 +3,10 @@ package pve
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"sync"
-
-	proxmox "github.com/luthermonson/go-proxmox"
 )
 
 // NodeVM is one VM as its node lists it, read from its config as the node
@@ -32,25 +29,33 @@ type NodeVM struct {
 	Uptime   int64
 }
 
+// nodeVMEntry is one entry of GET /nodes/{node}/qemu, the fields we use.
+type nodeVMEntry struct {
+	VMID     flexInt  `json:"vmid"`
+	Name     string   `json:"name"`
+	Status   string   `json:"status"`
+	Template flexBool `json:"template"`
+	Tags     string   `json:"tags"`
+	Lock     string   `json:"lock"`
+	Uptime   flexInt  `json:"uptime"`
+}
+
 // NodeVMs lists the VMs of one node, live from their configs.
 func (c *Client) NodeVMs(ctx context.Context, node string) ([]NodeVM, error) {
 	ctx = c.logCtx(ctx)
-	var vms proxmox.VirtualMachines
-	// Typed: Node.New builds the node without the GET /nodes/{node}/status
-	// that Client.Node sends.
-	err := c.send(ctx, http.MethodGet, fmt.Sprintf("/nodes/%s/qemu", node), nil, func(actx context.Context) error {
-		var err error
-		vms, err = (&proxmox.Node{}).New(c.api, node).VirtualMachines(actx)
-		return err
-	})
-	if err != nil {
+	var entries []nodeVMEntry
+	// Raw: go-proxmox's Node.VirtualMachines has the fields, but its answer
+	// is decoded twice through maps by encoding/json (see decodeData): at
+	// 10,000 VMs that tripled the CPU of a cluster read
+	// (BenchmarkInventory10000: 127 against 44 cpu-ms).
+	if err := c.get(ctx, "/nodes/"+url.PathEscape(node)+"/qemu", nil, &entries); err != nil {
 		return nil, err
 	}
-	out := make([]NodeVM, 0, len(vms))
-	for _, vm := range vms {
+	out := make([]NodeVM, 0, len(entries))
+	for _, e := range entries {
 		out = append(out, NodeVM{
-			VMID: int(vm.VMID), Name: vm.Name, Status: vm.Status, Template: bool(vm.Template),
-			Tags: ParseTags(vm.Tags), Lock: vm.Lock, Uptime: int64(vm.Uptime),
+			VMID: int(e.VMID), Name: e.Name, Status: e.Status, Template: bool(e.Template),
+			Tags: ParseTags(e.Tags), Lock: e.Lock, Uptime: int64(e.Uptime),
 		})
 	}
 	return out, nil
