@@ -129,7 +129,7 @@ func BenchmarkPlanGuard(b *testing.B) {
 func BenchmarkInventory10000(b *testing.B) {
 	sim, _ := benchCluster(b, 10000)
 	answers := map[string][]byte{
-		"/api2/json/cluster/resources":  recordAnswer(b, sim, "/cluster/resources?type=vm"),
+		"/api2/json/cluster/resources":  recordAnswer(b, sim, "/cluster/resources"),
 		"/api2/json/nodes/pve/qemu":     recordAnswer(b, sim, "/nodes/pve/qemu"),
 		"/api2/json/nodes/pve2/qemu":    recordAnswer(b, sim, "/nodes/pve2/qemu"),
 		"/api2/json/access/permissions": []byte(`{"data":{"/":{"VM.Audit":1}}}`),

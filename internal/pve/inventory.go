@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,6 +48,9 @@ func (vm InventoryVM) BeingCreated() bool {
 // Inventory is every guest the caller may see, cluster-wide.
 type Inventory struct {
 	VMs []InventoryVM // sorted by VMID
+	// Offline holds the cluster members corosync reports down: pveproxy
+	// cannot forward a request to them (ReadLiveNames does not try).
+	Offline map[string]bool
 	// ReadAt is when the read started: the list is at least this fresh.
 	ReadAt time.Time
 }
@@ -67,19 +69,26 @@ type resourceEntry struct {
 	Pool     string   `json:"pool"`
 }
 
-// Inventory lists every VM and container on every node with one GET
-// /cluster/resources?type=vm. PVE silently leaves out guests the caller
-// may not audit; CanSeeAllVMs tells whether that can happen.
+// Inventory lists every VM and container on every node, and which nodes
+// are offline, with one GET /cluster/resources (no type: the nodes come in
+// the same answer, listed for every caller, with status "offline" for a
+// member corosync reports down; pve-manager PVE/API2/Cluster.pm resources,
+// PVE/API2Tools.pm extract_node_stats). PVE silently leaves out guests the
+// caller may not audit; CanSeeAllVMs tells whether that can happen.
 func (c *Client) Inventory(ctx context.Context) (*Inventory, error) {
 	ctx = c.logCtx(ctx)
 	readAt := time.Now()
 	var entries []resourceEntry
 	// Raw: go-proxmox's ClusterResources entries have no Lock.
-	if err := c.get(ctx, "/cluster/resources", url.Values{"type": {"vm"}}, &entries); err != nil {
+	if err := c.get(ctx, "/cluster/resources", nil, &entries); err != nil {
 		return nil, err
 	}
-	inv := &Inventory{ReadAt: readAt, VMs: make([]InventoryVM, 0, len(entries))}
+	inv := &Inventory{ReadAt: readAt, VMs: make([]InventoryVM, 0, len(entries)), Offline: map[string]bool{}}
 	for _, e := range entries {
+		if e.Type == "node" && e.Status == "offline" {
+			inv.Offline[e.Node] = true
+			continue
+		}
 		vm, ok := inventoryVM(e)
 		if ok {
 			inv.VMs = append(inv.VMs, vm)

@@ -70,8 +70,8 @@ type KnownName func(vm InventoryVM) (string, bool)
 
 // ReadLiveNames replaces what /cluster/resources said of each QEMU VM of
 // inv (name, status, template, tags, lock, uptime) with what its node
-// lists now: one GET /nodes/{node}/qemu per node that hosts a QEMU VM in
-// inv, at most maxNodeLists at a time, sent after inv was read.
+// lists now: one GET /nodes/{node}/qemu per online node that hosts a QEMU
+// VM in inv, at most maxNodeLists at a time, sent after inv was read.
 //
 // Why: /cluster/resources takes name, status and template from the
 // statistics, which pve-manager PVE/API2Tools.pm extract_vm_stats keys by
@@ -81,7 +81,7 @@ type KnownName func(vm InventoryVM) (string, bool)
 // update; a new VM under no name at all. The node list reads the config.
 //
 // What it cannot list stays unchecked: every QEMU VM of a node whose list
-// failed (node offline, proxy error) loses its listed name and is returned
+// failed or that is offline loses its listed name and is returned
 // among the unresolved VMIDs, sorted, which callers must treat as possible
 // duplicates. A VM that no list shows although every list was read was
 // removed after inv was read and is dropped; a VM the lists show and inv
@@ -94,7 +94,16 @@ func (c *Client) ReadLiveNames(ctx context.Context, inv *Inventory, known KnownN
 	if inv == nil {
 		return nil, nil
 	}
-	lists, failed, err := c.nodeLists(ctx, qemuNodes(inv.VMs))
+	var online []string
+	failed := map[string]bool{}
+	for _, node := range qemuNodes(inv.VMs) {
+		if inv.Offline[node] {
+			failed[node] = true // its list would wait for pveproxy to give up
+		} else {
+			online = append(online, node)
+		}
+	}
+	lists, err := c.nodeLists(ctx, online, failed)
 	if err != nil {
 		return nil, err
 	}
@@ -124,15 +133,14 @@ func qemuNodes(vms []InventoryVM) []string {
 	return slices.Compact(nodes)
 }
 
-// nodeLists reads the list of each node; failed holds the nodes whose list
-// could not be read.
-func (c *Client) nodeLists(ctx context.Context, nodes []string) (map[string][]NodeVM, map[string]bool, error) {
+// nodeLists reads the list of each node and adds those it could not read
+// to failed.
+func (c *Client) nodeLists(ctx context.Context, nodes []string, failed map[string]bool) (map[string][]NodeVM, error) {
 	var (
-		mu     sync.Mutex
-		wg     sync.WaitGroup
-		lists  = make(map[string][]NodeVM, len(nodes))
-		failed = map[string]bool{}
-		fatal  error
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		lists = make(map[string][]NodeVM, len(nodes))
+		fatal error
 	)
 	sem := make(chan struct{}, maxNodeLists)
 	for _, node := range nodes {
@@ -157,7 +165,7 @@ func (c *Client) nodeLists(ctx context.Context, nodes []string) (map[string][]No
 		}()
 	}
 	wg.Wait()
-	return lists, failed, fatal
+	return lists, fatal
 }
 
 // mergeLive applies the node lists to inv and returns the VMIDs whose name

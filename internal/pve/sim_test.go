@@ -569,12 +569,20 @@ func TestSimInventory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.ResetRequestCounts()
 	unresolved, err = c.ReadLiveNames(ctx, inv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if counts := srv.RequestCounts(); counts["GET /nodes/{node}/qemu"] != 1 || srv.TotalRequests() != 1 {
+		t.Errorf("with pve2 offline: %v, want only pve's list", counts)
+	}
 	if !reflect.DeepEqual(unresolved, []int{101, 201, 202}) {
 		t.Errorf("unresolved %v, want the VMs of pve2", unresolved)
+	}
+	// The cluster list says pve2 is offline: its list is not even asked for.
+	if !inv.Offline["pve2"] || inv.Offline["pve"] {
+		t.Errorf("offline nodes %v, want pve2", inv.Offline)
 	}
 	if _, err := c.GetVM(ctx, "pve2", 101); !errors.Is(err, ErrNodeUnreachable) {
 		t.Errorf("GetVM on offline node: %v, want ErrNodeUnreachable", err)
@@ -873,7 +881,7 @@ func TestSimLogging(t *testing.T) {
 	}
 	for _, want := range []string{
 		"POST /access/ticket", "GET /version", "POST /nodes/pve/qemu",
-		"GET /nodes/pve/qemu/999/config", "GET /cluster/resources?type=vm",
+		"GET /nodes/pve/qemu/999/config", "GET /cluster/resources",
 	} {
 		if !seen[want] {
 			t.Errorf("no log entry for %s; have %v", want, seen)
