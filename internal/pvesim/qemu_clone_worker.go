@@ -69,7 +69,7 @@ func (w *cloneWorker) newConf(src *vmState) map[string]string {
 		case isDiskKey(k) && (parseDisk(val).isVolume() || isCloudInitDrive(val)):
 			continue // cloned below
 		case netKeyRE.MatchString(k):
-			nv, _ := normalizeNet(k, stripMAC(val), "")
+			nv, _ := normalizeNet(k, stripMAC(val))
 			conf[k] = nv
 		default:
 			conf[k] = val
