@@ -222,31 +222,15 @@ func (s *Server) configLockSteps(vmid int) []lockStep {
 
 // cloneLockSteps is clone_vm's locking: the source's config lock (shared
 // when it is stopped, exclusive when running; 1 s) around the target's (1 s),
-// both held until the clone ends, and one storage lock per copied drive
-// (vdisk_clone for a linked clone, vdisk_alloc for a full one).
-func (s *Server) cloneLockSteps(src *vmState, newid int, storeOverride string) []lockStep {
+// both held until the clone ends. The storage lock of each drive's
+// allocation (vdisk_clone for a linked clone, vdisk_alloc for a full one)
+// is taken in the worker, disk by disk (cloneWorker.copyDisks).
+func (s *Server) cloneLockSteps(src *vmState, newid int) []lockStep {
 	lo := s.opts.Locks.withDefaults()
-	steps := []lockStep{
+	return []lockStep{
 		configLockStep(src.VMID, !src.Running, lo.CloneTimeout),
 		configLockStep(newid, false, lo.CloneTimeout),
 	}
-	for _, k := range sortedKeys(src.Conf) {
-		if !isDiskKey(k) {
-			continue
-		}
-		d := parseDisk(src.Conf[k])
-		if !d.isVolume() {
-			continue
-		}
-		id := d.store
-		if storeOverride != "" {
-			id = storeOverride
-		}
-		if sd := s.storageLocked(id); sd != nil {
-			steps = append(steps, s.storageLockStep(sd, src.Node, "clone failed: "))
-		}
-	}
-	return steps
 }
 
 // createLockSteps is create_vm's lock_config_full($vmid, 1) and one storage
