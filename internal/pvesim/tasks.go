@@ -91,12 +91,15 @@ func (s *Server) newWorkerTaskLocked(node, typ, id, user string, w taskWorker, l
 	}
 	s.tasks[t.UPID] = t
 	s.taskList = append(s.taskList, t)
+	takeLocks := len(locks) > 0 && t.preErr == nil && t.failMsg == "" && !s.closed
+	if !takeLocks {
+		defer releaseInherited(locks) // held by the worker until it ends: at once here
+	}
 	if s.closed {
 		s.finishTaskLocked(t)
 		return t
 	}
 	s.taskWG.Add(1)
-	takeLocks := len(locks) > 0 && t.preErr == nil && t.failMsg == ""
 	hold := s.taskHold[typ]
 	go func() {
 		defer s.taskWG.Done()
