@@ -16,8 +16,9 @@ import (
 //   - it prints "creating a clone of VM <vmid> with ID <newid>";
 //   - file_set_contents writes the temporary config "# qmclone temporary
 //     file\nlock: clone\n" on the source's node: from here the VM exists
-//     (vmlist, GET config) with only lock: clone, no name and no
-//     description; on another node's newid the pmxcfs rename fails, outside
+//     (vmlist, GET config) with lock: clone, no name, and the comment as
+//     its description (tempCloneConf); on another node's newid the pmxcfs
+//     rename fails, outside
 //     the eval (no "clone failed: "), after the line above;
 //   - inside an eval: activate_volumes on the source's volumes, then for
 //     each drive in key order clone_disk (QemuServer.pm: "create full|linked
@@ -76,10 +77,19 @@ func (w *cloneWorker) start(t *task) error {
 	if other != nil {
 		return fmt.Errorf("close (rename) atomic file '/etc/pve/nodes/%s/qemu-server/%d.conf' failed: File exists", w.node, w.newid)
 	}
-	w.nv = &vmState{VMID: w.newid, Node: w.node, Type: "qemu", Conf: map[string]string{"lock": "clone"}, CreatedAt: time.Now()}
+	w.nv = &vmState{VMID: w.newid, Node: w.node, Type: "qemu", Conf: tempCloneConf(), CreatedAt: time.Now()}
 	s.vms[w.newid] = w.nv
 	s.persistLocked()
 	return nil
+}
+
+// tempCloneConf is the temporary file "# qmclone temporary file\nlock:
+// clone\n" as PVE reads it back: parse_vm_config (QemuServer.pm) takes a
+// "#" line as description text (decode_text of what follows the "#",
+// trailing white space removed), so the config shows the description
+// " qmclone temporary file" until the first write_config.
+func tempCloneConf() map[string]string {
+	return map[string]string{"description": " qmclone temporary file", "lock": "clone"}
 }
 
 // newConf is $load_and_check's $newconf with $clonefn's additions, before
