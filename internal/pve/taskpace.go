@@ -16,15 +16,6 @@ const maxFirstPoll = 10 * time.Second
 // that get faster.
 const paceStepDown = 100 // 1 %
 
-// paceBracket: when the scout that learns a task's length saw it running
-// last more than 1/paceBracket of that length before it saw it stopped, the
-// length lies somewhere in between, and the estimate aims at the middle:
-// the next wave's first poll then finds the task done or, early, one wait
-// of the wave follows it closely and narrows it down for the others.
-// Aiming at the late end instead made every later wave wait as long as
-// the scout's last poll interval (about 0.4 s of a 2 s task).
-const paceBracket = 10
-
 // maxPaceHint caps the first poll a hint (ExpectTaskDuration) sets: a hint
 // is a guess from another task, and a poll it times too late costs waiting
 // time, one it times too early only a request.
@@ -90,17 +81,11 @@ func (p *taskPace) kind(node, typ string) *paceKind {
 // ends; callers that come while a scout is out wait for its result, for at
 // most maxFirstPoll after since.
 func (p *taskPace) firstPoll(ctx context.Context, node, typ string, since time.Time) (first time.Duration, generation int, done func()) {
-	for waited := false; ; waited = true {
+	for {
 		p.mu.Lock()
 		k := p.kind(node, typ)
 		if k.estimate > 0 {
 			first, generation := k.estimate, k.generation
-			if waited {
-				// A wait that began with the scout's: its task ends about
-				// when the scout saw its own end, not earlier, as the
-				// estimate inside the scout's bracket may say.
-				first = max(first, k.upper)
-			}
 			p.mu.Unlock()
 			return first, generation, nil
 		}
@@ -189,12 +174,10 @@ func waitFor(ctx context.Context, ch <-chan struct{}, deadline time.Time) bool {
 }
 
 // observe records that a task, waited for since its start was answered,
-// was seen stopped after took, and last seen running by a poll sent
-// lastRunning after that start (0: no poll saw it running, or the polls
-// came close enough for took to stand); atFirstPoll
-// tells whether the first poll, made after a non-zero firstPoll delay of
-// the given generation, already saw it stopped.
-func (p *taskPace) observe(node, typ string, took, lastRunning time.Duration, atFirstPoll bool, generation int) {
+// was seen stopped after took; atFirstPoll tells whether the first poll,
+// made after a non-zero firstPoll delay of the given generation, already
+// saw it.
+func (p *taskPace) observe(node, typ string, took time.Duration, atFirstPoll bool, generation int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := p.kind(node, typ)
@@ -206,13 +189,7 @@ func (p *taskPace) observe(node, typ string, took, lastRunning time.Duration, at
 		}
 		return
 	}
-	estimate := took
-	// A bracket that starts in the first half says little (the scout's
-	// first poll comes at once): the late end stands then.
-	if gap := took - lastRunning; lastRunning >= took/2 && gap > took/paceBracket {
-		estimate = lastRunning + gap/2
-	}
-	k.estimate = min(estimate, maxFirstPoll)
+	k.estimate = min(took, maxFirstPoll)
 	k.generation++
 }
 

@@ -101,12 +101,8 @@ func (c *Client) waitTaskExit(ctx context.Context, node, id string) (string, err
 		// closely how long the task took), then slow down as usual.
 		interval = min(interval, max(first/20, minLearnedPollInterval))
 	}
-	// lastRunning is when the latest poll that found the task running was
-	// sent, after waitStart: the task ended later.
-	var lastRunning time.Duration
 	for polls := 1; ; polls++ {
 		var st taskStatus
-		sent := time.Since(waitStart)
 		// Raw: Task.Ping leaves the UPID unescaped and calls WARNINGS a failure.
 		if err := c.get(ctx, statusPath, nil, &st); err != nil {
 			return "", fmt.Errorf("waiting for task %s: %w", id, err)
@@ -117,18 +113,12 @@ func (c *Client) waitTaskExit(ctx context.Context, node, id string) (string, err
 			}
 		}
 		if st.Status == "stopped" {
-			if first > 0 {
-				// Its polls after an early first one came close together:
-				// the late end of the bracket is near enough.
-				lastRunning = 0
-			}
-			c.pace.observe(node, info.typ, time.Since(waitStart), lastRunning, polls == 1 && first > 0, generation)
+			c.pace.observe(node, info.typ, time.Since(waitStart), polls == 1 && first > 0, generation)
 			if taskSucceeded(st.ExitStatus) {
 				return st.ExitStatus, nil
 			}
 			return "", c.taskError(ctx, node, id, info, st.ExitStatus)
 		}
-		lastRunning = max(sent, time.Nanosecond)
 		if first == 0 {
 			// Learning the pace from the start: poll often, but less so
 			// as the task turns out long.
