@@ -12,8 +12,9 @@ type VM struct {
 	VMID int
 	Node string
 	Name string
-	// NameKnown is false while PVE's statistics lag behind a new VM or its
-	// node is offline; such a VM never matches and makes Decide fail closed.
+	// NameKnown is false while the VM's name could not be read (its node
+	// is offline or did not list it); such a VM never matches and makes
+	// Decide fail closed.
 	NameKnown bool
 	Status    string
 	Template  bool

@@ -122,25 +122,28 @@ func BenchmarkPlanGuard(b *testing.B) {
 }
 
 // BenchmarkInventory10000 measures the provider's CPU for one cluster read of
-// a 10,000-VM cluster: decoding /cluster/resources and checking a name with
-// the guard. The answer is recorded from the simulator once and then served
-// as static bytes, so the simulator's own work is not measured.
+// a 10,000-VM cluster: decoding /cluster/resources and the two node lists
+// (the live names) and checking a name with the guard. The answers are
+// recorded from the simulator once and then served as static bytes, so the
+// simulator's own work is not measured.
 func BenchmarkInventory10000(b *testing.B) {
 	sim, _ := benchCluster(b, 10000)
-	body := recordAnswer(b, sim, "/cluster/resources?type=vm")
-	perms := []byte(`{"data":{"/":{"VM.Audit":1}}}`)
+	answers := map[string][]byte{
+		"/api2/json/cluster/resources":  recordAnswer(b, sim, "/cluster/resources"),
+		"/api2/json/nodes/pve/qemu":     recordAnswer(b, sim, "/nodes/pve/qemu"),
+		"/api2/json/nodes/pve2/qemu":    recordAnswer(b, sim, "/nodes/pve2/qemu"),
+		"/api2/json/access/permissions": []byte(`{"data":{"/":{"VM.Audit":1}}}`),
+	}
 	static := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-		switch r.URL.Path {
-		case "/api2/json/cluster/resources":
-			// pveproxy sends the length, as the simulator does.
-			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-			_, _ = w.Write(body)
-		case "/api2/json/access/permissions":
-			_, _ = w.Write(perms)
-		default:
+		body, ok := answers[r.URL.Path]
+		if !ok {
 			http.NotFound(w, r)
+			return
 		}
+		// pveproxy sends the length, as the simulator does.
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
 	}))
 	b.Cleanup(static.Close)
 	client, err := pve.NewClient(context.Background(), pve.Config{Endpoint: static.URL, APIToken: sim.Token()})
@@ -149,7 +152,11 @@ func BenchmarkInventory10000(b *testing.B) {
 	}
 	r := newBenchResource(client)
 	ctx := context.Background()
-	b.SetBytes(int64(len(body)))
+	var bytes int
+	for _, body := range answers {
+		bytes += len(body)
+	}
+	b.SetBytes(int64(bytes))
 	cpuBefore := processCPU(b)
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {

@@ -47,29 +47,6 @@ func TestNameBookLookup(t *testing.T) {
 			startCreate(b, "web")
 			b.forget(100)
 		}, 0, entry(100, "pve", "qemu"), "", false},
-		{"looked-up name within a stats cycle", func(b *nameBook) {
-			b.learn([]pve.InventoryVM{{VMID: 200, Node: "pve", Type: "qemu", Name: "db", NameKnown: true}}, map[int]bool{200: true}, t0)
-		}, statsCycle, entry(200, "pve", "qemu"), "db", true},
-		{"looked-up name after a stats cycle", func(b *nameBook) {
-			b.learn([]pve.InventoryVM{{VMID: 200, Node: "pve", Type: "qemu", Name: "db", NameKnown: true}}, map[int]bool{200: true}, t0)
-		}, statsCycle + time.Second, entry(200, "pve", "qemu"), "", false},
-		{"an empty name (still being created) is not remembered", func(b *nameBook) {
-			b.learn([]pve.InventoryVM{{VMID: 200, Node: "pve", Type: "qemu", NameKnown: true}}, map[int]bool{200: true}, t0)
-		}, 0, entry(200, "pve", "qemu"), "", false},
-		{"looked-up VMID listed with other tags (another VM's create marker)", func(b *nameBook) {
-			b.learn([]pve.InventoryVM{{VMID: 200, Node: "pve", Type: "qemu", Name: "db", NameKnown: true,
-				Tags: []string{"proxmoxsafe-creating.1900000000.7.host-a"}}}, map[int]bool{200: true}, t0)
-		}, 0, pve.InventoryVM{VMID: 200, Node: "pve", Type: "qemu", Tags: []string{"proxmoxsafe-creating.1900000000.8.host-b"}}, "", false},
-		{"looked-up VMID listed with another lock", func(b *nameBook) {
-			b.learn([]pve.InventoryVM{{VMID: 200, Node: "pve", Type: "qemu", Name: "db", NameKnown: true}}, map[int]bool{200: true}, t0)
-		}, 0, pve.InventoryVM{VMID: 200, Node: "pve", Type: "qemu", Lock: "create"}, "", false},
-		{"looked-up VMID missing from a later read", func(b *nameBook) {
-			b.learn([]pve.InventoryVM{{VMID: 200, Node: "pve", Type: "qemu", Name: "db", NameKnown: true}}, map[int]bool{200: true}, t0)
-			b.learn([]pve.InventoryVM{{VMID: 300, Node: "pve", Type: "qemu", Name: "x", NameKnown: true}}, map[int]bool{}, t0)
-		}, 0, entry(200, "pve", "qemu"), "", false},
-		{"names the list had are not remembered", func(b *nameBook) {
-			b.learn([]pve.InventoryVM{{VMID: 200, Node: "pve", Type: "qemu", Name: "db", NameKnown: true}}, map[int]bool{}, t0)
-		}, 0, entry(200, "pve", "qemu"), "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,16 +100,26 @@ func TestInventoryCacheSharesReads(t *testing.T) {
 	}
 }
 
-// TestInventoryCacheNeverLooksUpOwnVMs: a VM this process created is not
-// looked up while the list has no name for it; a stranger's VM is looked up
-// once per stats cycle, not once per read.
-func TestInventoryCacheNeverLooksUpOwnVMs(t *testing.T) {
+// TestInventoryCacheReadsLiveNames: a cluster read names every VM from its
+// node's list, whatever the statistics show (none for a fresh VM, the
+// predecessor's for a recycled VMID), at one request per node and read, and
+// never reads a VM's config; our own VM is named by the book while PVE
+// still creates it.
+func TestInventoryCacheReadsLiveNames(t *testing.T) {
 	sim, client := testCluster(t, pvesim.Options{StatsLag: time.Hour})
 	ctx := context.Background()
+	if err := sim.AddVM(pvesim.VM{VMID: 102, Node: "pve", Name: "old-tenant", CreatedAt: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, ok := sim.VMStats(102); !ok {
+		t.Fatal("the predecessor has no statistics")
+	}
+	sim.RemoveVM(102)
 	now := time.Now()
 	for _, vm := range []pvesim.VM{
-		{VMID: 100, Node: "pve", Name: "ours", CreatedAt: now},
+		{VMID: 100, Node: "pve", Lock: "create", CreatedAt: now},
 		{VMID: 101, Node: "pve", Name: "stranger", CreatedAt: now},
+		{VMID: 102, Node: "pve", Name: "new-tenant", CreatedAt: now},
 	} {
 		if err := sim.AddVM(vm); err != nil {
 			t.Fatal(err)
@@ -140,22 +127,26 @@ func TestInventoryCacheNeverLooksUpOwnVMs(t *testing.T) {
 	}
 	cache := newInventoryCache(client)
 	startCreate(cache.names, "ours")
-	cache.names.createEnded(100)
 	sim.ResetRequestCounts()
-	for i := 0; i < 3; i++ {
+	const reads = 3
+	for i := 0; i < reads; i++ {
 		cache.invalidate()
 		view, err := cache.fresh(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, id := range []int{100, 101} {
-			if vm, _ := view.find(id); !vm.NameKnown || vm.Name == "" {
-				t.Errorf("read %d: VM %d has no name: %+v", i, id, vm)
+		for id, want := range map[int]string{100: "ours", 101: "stranger", 102: "new-tenant"} {
+			if vm, _ := view.find(id); !vm.NameKnown || vm.Name != want {
+				t.Errorf("read %d: VM %d is %+v, want the name %q", i, id, vm, want)
 			}
 		}
+		if len(view.unresolved) != 0 || len(view.pendingCreations(0)) != 0 {
+			t.Errorf("read %d: unresolved %v, pending %v", i, view.unresolved, view.pendingCreations(0))
+		}
 	}
-	if n := sim.RequestCounts()["GET /nodes/{node}/qemu/{vmid}/config"]; n != 1 {
-		t.Errorf("3 cluster reads looked up %d configs, want 1 (the stranger's, once)", n)
+	counts := sim.RequestCounts()
+	if counts["GET /nodes/{node}/qemu"] != reads || counts["GET /nodes/{node}/qemu/{vmid}/config"] != 0 {
+		t.Errorf("%d cluster reads: %v, want one node list each and no config read", reads, counts)
 	}
 }
 

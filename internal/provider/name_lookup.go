@@ -73,14 +73,11 @@ func (p *providerData) withCreationTimes(ctx context.Context, view *clusterView,
 }
 
 // inventoryWithCreationTimes reads the creation time of the VMs selected.
-// The same config read corrects what the list said of each of them: the
-// name the list shows (or this process remembered) may belong to an earlier
-// VM with the same VMID. PVE's statistics keep a destroyed VM's entry, name
-// included, until pvestatd reports the VMID again (pve-cluster
-// src/pmxcfs/status.c: rrd entries expire only after 5 minutes without an
-// update; pve-manager PVE/API2Tools.pm extract_vm_stats takes the name from
-// them), and a racing apply's loser frees its VMID for the next create at
-// once. The config's name and tags are the VM's own, read now.
+// The same config read replaces what the shared read said of each of them:
+// the view's names are live (pve.Client.ReadLiveNames) but may be up to
+// createCheckMaxAge old for a name check (planInventoryMaxAge for a plan),
+// and a racing apply's loser frees its VMID for the next create at once.
+// The config's name and tags are the VM's own, read now.
 func inventoryWithCreationTimes(ctx context.Context, client *pve.Client, view *clusterView, known map[int]int64, selected func(pve.InventoryVM) bool) (guard.Inventory, error) {
 	created, configs, err := readCreationTimes(ctx, client, view.vms, known, selected)
 	if err != nil {

@@ -284,21 +284,13 @@ func (c *inventoryCache) read(ctx context.Context, started time.Time) (*clusterV
 	if err != nil {
 		return nil, err
 	}
-	distrustListedNamesOfNewVMs(inv, time.Now(), c.names.gave)
-	lookedUp := map[int]bool{}
-	known := func(vm pve.InventoryVM) (string, bool) {
-		name, ok := c.names.lookup(vm)
-		if !ok {
-			lookedUp[vm.VMID] = true // ResolveNames calls known before it starts any lookup
-		}
-		return name, ok
-	}
-	lookupsAt := time.Now()
-	unresolved, err := c.client.ResolveNames(ctx, inv, known)
+	// One list per node, read after the cluster list: the names the guard
+	// decides on come from the configs, not from statistics that may show
+	// a recycled VMID's predecessor (pve.Client.ReadLiveNames).
+	unresolved, err := c.client.ReadLiveNames(ctx, inv, c.names.lookup)
 	if err != nil {
 		return nil, err
 	}
-	c.names.learn(inv.VMs, lookedUp, lookupsAt)
 	complete, err := c.canSeeAll(ctx)
 	if err != nil {
 		return nil, err

@@ -260,7 +260,8 @@ func TestAccVMDuplicatesDataSource_emptyCluster(t *testing.T) {
 }
 
 // A VM created a moment ago has no name in /cluster/resources yet; its
-// config tells, so it still counts.
+// node's list tells (name and status, read from the config), so it still
+// counts.
 func TestAccVMDuplicatesDataSource_statsLag(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident", StatsLag: time.Hour})
@@ -282,9 +283,9 @@ data "proxmoxsafe_vm_duplicates" "newest" {
 }
 `),
 			ConfigStateChecks: []statecheck.StateCheck{
-				// Its status is not known yet, so newest_running keeps 126.
+				// Its node lists it running, so newest_running keeps it.
 				expectGroups(all,
-					groupCheck("monitoring-grafana", 126, nodes, members...),
+					groupCheck("monitoring-grafana", 130, nodes, members...),
 					groupCheck("monitoring-prometheus", 123, nil, incidentPrometheus...)),
 				expectGroups(newest,
 					groupCheck("monitoring-grafana", 130, nodes, members...),
@@ -293,7 +294,7 @@ data "proxmoxsafe_vm_duplicates" "newest" {
 					knownvalue.ObjectPartial(map[string]knownvalue.Check{
 						"vmid":   knownvalue.Int64Exact(130),
 						"name":   knownvalue.StringExact("monitoring-grafana"),
-						"status": knownvalue.StringExact("unknown"),
+						"status": knownvalue.StringExact("running"),
 						"created_at": knownvalue.StringFunc(func(s string) error {
 							ct, err := time.Parse(time.RFC3339, s)
 							if err != nil || time.Since(ct) > time.Hour {
@@ -369,7 +370,7 @@ func TestAccVMDuplicatesDataSource_warnings(t *testing.T) {
 	t.Parallel()
 	const typeName = "proxmoxsafe_vm_duplicates"
 
-	t.Run("complete view: no warning, constant cost plus one read per member", func(t *testing.T) {
+	t.Run("complete view: no warning, one list per node plus one read per member", func(t *testing.T) {
 		lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 		sim := lab.RequireSim(t, "incident scenario and request counters")
 		p := configureDirect(t, lab, "")
@@ -386,6 +387,7 @@ func TestAccVMDuplicatesDataSource_warnings(t *testing.T) {
 		counts := sim.RequestCounts()
 		for key, want := range map[string]int{
 			"GET /cluster/resources":                       1,
+			"GET /nodes/{node}/qemu":                       2, // the live names of pve and pve2
 			"GET /access/permissions":                      1,
 			"GET /nodes/{node}/qemu/{vmid}/config":         11, // the members' creation times
 			"GET /nodes/{node}/qemu/{vmid}/status/current": 0,
@@ -394,12 +396,12 @@ func TestAccVMDuplicatesDataSource_warnings(t *testing.T) {
 				t.Errorf("%s: %d requests, want %d (all: %v)", key, counts[key], want, counts)
 			}
 		}
-		if total := sim.TotalRequests(); total != 13 {
-			t.Errorf("%d requests in total, want 13: %v", total, counts)
+		if total := sim.TotalRequests(); total != 15 {
+			t.Errorf("%d requests in total, want 15: %v", total, counts)
 		}
 	})
 
-	t.Run("stats lag: one more read to learn the name", func(t *testing.T) {
+	t.Run("stats lag: the node lists name the new VM", func(t *testing.T) {
 		lab := acctest.New(t, pvesim.Options{Scenario: "incident", StatsLag: time.Hour})
 		sim := lab.RequireSim(t, "stats lag control and request counters")
 		if err := sim.AddVM(pvesim.VM{VMID: 130, Node: "pve2", Name: "Monitoring-Prometheus", CreatedAt: time.Now()}); err != nil {
@@ -416,9 +418,9 @@ func TestAccVMDuplicatesDataSource_warnings(t *testing.T) {
 			"monitoring-grafana:110,111,115,117,122,126;monitoring-prometheus:108,112,116,121,123,130"; got != want {
 			t.Errorf("groups = %s, want %s", got, want)
 		}
-		// 1 name + 12 creation times
-		if got := sim.RequestCounts()["GET /nodes/{node}/qemu/{vmid}/config"]; got != 13 {
-			t.Errorf("%d config reads, want 13", got)
+		// 12 creation times; the name comes from the node lists
+		if counts := sim.RequestCounts(); counts["GET /nodes/{node}/qemu/{vmid}/config"] != 12 || counts["GET /nodes/{node}/qemu"] != 2 {
+			t.Errorf("%v, want 12 config reads and 2 node lists", counts)
 		}
 	})
 

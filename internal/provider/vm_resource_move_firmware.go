@@ -93,8 +93,13 @@ func telmateFirmware(raw []byte) movedFirmware {
 		f.NUMA = blocks[0].NUMA
 	}
 	if s.Agent != nil {
-		// Telmate records only whether the agent is on; trim and type are
-		// PVE's defaults until the next refresh reads them.
+		// Telmate records only whether the agent is on: its schema has no
+		// trim or type, and mapToSDK_QemuGuestAgent sends only Enable. Its
+		// create leaves PVE's defaults (proxmox-api-go
+		// config__qemu__guestagent.go QemuGuestAgent.mapToAPI writes "0" or
+		// "1" when there are no current settings), but its updates keep the
+		// VM's, e.g. a clone's from its template: the next refresh reads
+		// them. A mover cannot: MoveResourceState gets no provider data.
 		f.Agent = &pve.Agent{Enabled: *s.Agent == 1}
 	}
 	return f

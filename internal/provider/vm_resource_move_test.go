@@ -23,8 +23,8 @@ type peerVM struct {
 }
 
 // createPeerVM creates and starts a VM through the Proxmox VE API, as
-// another provider would.
-func createPeerVM(t *testing.T, lab *acctest.Lab, name string) peerVM {
+// another provider would; options change the create request.
+func createPeerVM(t *testing.T, lab *acctest.Lab, name string, options ...func(*pve.CreateSpec)) peerVM {
 	t.Helper()
 	client := apiClient(t, lab)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -33,13 +33,16 @@ func createPeerVM(t *testing.T, lab *acctest.Lab, name string) peerVM {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = client.CreateVM(ctx, pve.CreateSpec{
+	spec := pve.CreateSpec{
 		VMID: vmid, Node: lab.Node, Name: name, Description: "prometheus", Tags: []string{"monitoring", "prod"},
 		Cores: 2, Sockets: 1, CPUType: "host", MemoryMB: 2048, OnBoot: true,
 		Disks:    []pve.Disk{{Interface: "scsi0", Storage: lab.Storage, SizeGB: 8}},
 		Networks: []pve.Network{{Interface: "net0", Model: "virtio", Bridge: lab.Bridge, VLAN: 10, Firewall: true}},
-	})
-	if err != nil {
+	}
+	for _, option := range options {
+		option(&spec)
+	}
+	if err = client.CreateVM(ctx, spec); err != nil {
 		t.Fatalf("creating VM %q through the API: %s", name, err)
 	}
 	if err := client.StartVM(ctx, lab.Node, vmid); err != nil {
@@ -119,6 +122,13 @@ func telmateState(vm peerVM) map[string]any {
 // configuration that moves it to proxmoxsafe_vm.prom.
 func writeMoveWorkspace(t *testing.T, lab *acctest.Lab, oldProvider, oldType string, vm peerVM, attrs map[string]any) string {
 	t.Helper()
+	return writeMoveWorkspaceAgent(t, lab, oldProvider, oldType, vm, attrs, "{ enabled = false }")
+}
+
+// writeMoveWorkspaceAgent is writeMoveWorkspace with the configuration's
+// agent attribute.
+func writeMoveWorkspaceAgent(t *testing.T, lab *acctest.Lab, oldProvider, oldType string, vm peerVM, attrs map[string]any, agent string) string {
+	t.Helper()
 	dir := t.TempDir()
 	state := map[string]any{
 		"version": 4, "terraform_version": "1.11.4", "serial": 1,
@@ -153,14 +163,14 @@ resource "proxmoxsafe_vm" "prom" {
   # What the old states record: the first plan compares it with them.
   bios          = "seabios"
   scsi_hardware = "lsi"
-  agent         = { enabled = false }
+  agent         = %s
 }
 
 moved {
   from = %s.prom
   to   = proxmoxsafe_vm.prom
 }
-`, lab.ProviderBlock(), vm.Name, vm.Node, vm.Disks[0].Storage, vm.Networks[0].Bridge, oldType)
+`, lab.ProviderBlock(), vm.Name, vm.Node, vm.Disks[0].Storage, vm.Networks[0].Bridge, agent, oldType)
 	for file, content := range map[string][]byte{"terraform.tfstate": raw, "main.tf": []byte(config)} {
 		if err := os.WriteFile(filepath.Join(dir, file), content, 0o600); err != nil {
 			t.Fatal(err)

@@ -137,9 +137,11 @@ func TestAccVMsDataSource_warnings(t *testing.T) {
 	if got := len(tfList(t, state["vms"])); got != 15 {
 		t.Errorf("%d VMs listed, want all 15", got)
 	}
-	// Inventory only: no per-VM request but the failed name lookup of 105.
+	// Inventory only: the cluster list, the list of the online node (the
+	// cluster list says pve2 is offline) and the permissions; no per-VM
+	// request.
 	counts := sim.RequestCounts()
-	if counts["GET /cluster/resources"] != 1 || counts["GET /nodes/{node}/qemu/{vmid}/config"] != 1 || sim.TotalRequests() != 3 {
+	if counts["GET /cluster/resources"] != 1 || counts["GET /nodes/{node}/qemu"] != 1 || sim.TotalRequests() != 3 {
 		t.Errorf("requests: %v", counts)
 	}
 

@@ -2,14 +2,11 @@ package pve
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	proxmox "github.com/luthermonson/go-proxmox"
@@ -19,8 +16,9 @@ import (
 type InventoryVM struct {
 	VMID       int
 	Node, Name string
-	// NameKnown is false while PVE's statistics lag behind a new VM or its
-	// node is offline: the list then has no name for it.
+	// NameKnown is false while the name is unread: /cluster/resources has
+	// none for a VM its statistics lag behind, and ReadLiveNames none for a
+	// VM whose node could not list it.
 	NameKnown bool
 	Type      string // qemu|lxc
 	Status    string // running|stopped|unknown
@@ -50,6 +48,9 @@ func (vm InventoryVM) BeingCreated() bool {
 // Inventory is every guest the caller may see, cluster-wide.
 type Inventory struct {
 	VMs []InventoryVM // sorted by VMID
+	// Offline holds the cluster members corosync reports down: pveproxy
+	// cannot forward a request to them (ReadLiveNames does not try).
+	Offline map[string]bool
 	// ReadAt is when the read started: the list is at least this fresh.
 	ReadAt time.Time
 }
@@ -68,19 +69,26 @@ type resourceEntry struct {
 	Pool     string   `json:"pool"`
 }
 
-// Inventory lists every VM and container on every node with one GET
-// /cluster/resources?type=vm. PVE silently leaves out guests the caller
-// may not audit; CanSeeAllVMs tells whether that can happen.
+// Inventory lists every VM and container on every node, and which nodes
+// are offline, with one GET /cluster/resources (no type: the nodes come in
+// the same answer, listed for every caller, with status "offline" for a
+// member corosync reports down; pve-manager PVE/API2/Cluster.pm resources,
+// PVE/API2Tools.pm extract_node_stats). PVE silently leaves out guests the
+// caller may not audit; CanSeeAllVMs tells whether that can happen.
 func (c *Client) Inventory(ctx context.Context) (*Inventory, error) {
 	ctx = c.logCtx(ctx)
 	readAt := time.Now()
 	var entries []resourceEntry
 	// Raw: go-proxmox's ClusterResources entries have no Lock.
-	if err := c.get(ctx, "/cluster/resources", url.Values{"type": {"vm"}}, &entries); err != nil {
+	if err := c.get(ctx, "/cluster/resources", nil, &entries); err != nil {
 		return nil, err
 	}
-	inv := &Inventory{ReadAt: readAt, VMs: make([]InventoryVM, 0, len(entries))}
+	inv := &Inventory{ReadAt: readAt, VMs: make([]InventoryVM, 0, len(entries)), Offline: map[string]bool{}}
 	for _, e := range entries {
+		if e.Type == "node" && e.Status == "offline" {
+			inv.Offline[e.Node] = true
+			continue
+		}
 		vm, ok := inventoryVM(e)
 		if ok {
 			inv.VMs = append(inv.VMs, vm)
@@ -119,106 +127,6 @@ func inventoryVM(e resourceEntry) (InventoryVM, bool) {
 		Lock:      e.Lock,
 		Pool:      e.Pool,
 	}, true
-}
-
-// maxNameLookups bounds the config reads ResolveNames has in flight at once:
-// enough to hide latency, few enough not to flood pveproxy's workers.
-const maxNameLookups = 8
-
-// KnownName returns a name the caller already knows for a guest the list
-// shows without one, and whether it knows one.
-type KnownName func(vm InventoryVM) (string, bool)
-
-// ResolveNames fills Name and NameKnown of every entry the list had no name
-// for: from known when it knows the name, otherwise by reading the guest's
-// config (one GET each, at most maxNameLookups at a time). It returns the
-// VMIDs it could not read (node offline, VM moved or gone), sorted; callers
-// must treat them as possible duplicates. Only a failure that would hit every
-// read (cancelled context, rejected credentials) is returned as an error.
-func (c *Client) ResolveNames(ctx context.Context, inv *Inventory, known KnownName) ([]int, error) {
-	ctx = c.logCtx(ctx)
-	if inv == nil {
-		return nil, nil
-	}
-	var lookups []*InventoryVM
-	for i := range inv.VMs {
-		vm := &inv.VMs[i]
-		if vm.NameKnown {
-			continue
-		}
-		if known != nil {
-			if name, ok := known(*vm); ok {
-				vm.Name, vm.NameKnown = name, true
-				continue
-			}
-		}
-		lookups = append(lookups, vm)
-	}
-	if len(lookups) == 0 {
-		return nil, nil
-	}
-
-	var (
-		mu         sync.Mutex
-		unresolved []int
-		fatal      error
-		wg         sync.WaitGroup
-	)
-	sem := make(chan struct{}, maxNameLookups)
-	for _, vm := range lookups {
-		sem <- struct{}{}
-		mu.Lock()
-		stop := fatal != nil
-		mu.Unlock()
-		if stop {
-			<-sem
-			break
-		}
-		wg.Add(1)
-		go func(vm *InventoryVM) {
-			defer func() { <-sem; wg.Done() }()
-			// Each goroutine writes only its own entry.
-			name, err := c.readGuestName(ctx, vm)
-			if err == nil {
-				vm.Name, vm.NameKnown = name, true
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if ctx.Err() != nil || errors.Is(err, ErrUnauthorized) {
-				if fatal == nil {
-					fatal = err
-				}
-				return
-			}
-			logDebug(ctx, "Could not read the name of a guest", map[string]any{
-				"vmid": vm.VMID, "node": vm.Node, "error": err.Error(),
-			})
-			unresolved = append(unresolved, vm.VMID)
-		}(vm)
-	}
-	wg.Wait()
-	if fatal != nil {
-		return nil, fatal
-	}
-	sort.Ints(unresolved)
-	return unresolved, nil
-}
-
-func (c *Client) readGuestName(ctx context.Context, vm *InventoryVM) (string, error) {
-	if vm.Node == "" {
-		return "", fmt.Errorf("guest %d has no node in the inventory", vm.VMID)
-	}
-	kind, key := "qemu", "name"
-	if vm.Type == "lxc" {
-		kind, key = "lxc", "hostname"
-	}
-	// Raw: the typed configs need a Node (a GET of its own) and drop keys.
-	cfg, err := c.readConfig(ctx, fmt.Sprintf("/nodes/%s/%s/%d/config", url.PathEscape(vm.Node), kind, vm.VMID))
-	if err != nil {
-		return "", err
-	}
-	return cfg[key], nil
 }
 
 // CanSeeAllVMs reports whether the caller holds VM.Audit on "/" or "/vms",

@@ -497,59 +497,104 @@ func TestSimInventory(t *testing.T) {
 		}
 	}
 
+	// The live names: one node list per node that hosts a VM, whatever
+	// the statistics say. Containers carry no name we protect: no request.
 	srv.ResetRequestCounts()
-	unresolved, err := c.ResolveNames(ctx, inv, nil)
+	unresolved, err := c.ReadLiveNames(ctx, inv, nil)
 	if err != nil || len(unresolved) != 0 {
-		t.Fatalf("ResolveNames = %v, %v", unresolved, err)
+		t.Fatalf("ReadLiveNames = %v, %v", unresolved, err)
 	}
-	if n := srv.TotalRequests(); n != 3 {
-		t.Errorf("ResolveNames cost %d requests for 3 unknown names: %v", n, srv.RequestCounts())
+	if n, lists := srv.TotalRequests(), srv.RequestCounts()["GET /nodes/{node}/qemu"]; n != 2 || lists != 2 {
+		t.Errorf("ReadLiveNames cost %d requests, want the 2 node lists: %v", n, srv.RequestCounts())
 	}
-	if n := srv.RequestCounts()["GET /nodes/{node}/lxc/{vmid}/config"]; n != 1 {
-		t.Errorf("container name not read from its config: %v", srv.RequestCounts())
-	}
-	want := map[int]string{104: "ct-fresh", 200: "fresh-1", 201: "fresh-2"}
+	want := map[int]string{100: "old-a", 101: "old-b", 102: "tmpl", 200: "fresh-1", 201: "fresh-2"}
 	for _, vm := range inv.VMs {
 		if name, ok := want[vm.VMID]; ok && (vm.Name != name || !vm.NameKnown) {
 			t.Errorf("%d not resolved: %+v", vm.VMID, vm)
 		}
 	}
+	if v := liveByID(inv)[102]; !v.Template || v.Status != "stopped" {
+		t.Errorf("102 from its node's list: %+v", v)
+	}
+	if v := liveByID(inv)[104]; v.NameKnown {
+		t.Errorf("a container's name was looked up: %+v", v)
+	}
 
-	// A name the caller knows (a VM it created itself) costs no request.
+	// A recycled VMID: the statistics keep the predecessor's name, the node
+	// list shows the new VM's. A VM without a name shows PVE's stand-in.
+	srv.RemoveVM(100)
+	for _, vm := range []pvesim.VM{
+		{VMID: 100, Node: "pve", Name: "new-tenant", CreatedAt: time.Now()},
+		{VMID: 202, Node: "pve2", CreatedAt: time.Now()},
+	} {
+		if err := srv.AddVM(vm); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if inv, err = c.Inventory(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv.ResetRequestCounts()
-	known := func(vm InventoryVM) (string, bool) { return "fresh-1", vm.VMID == 200 && vm.Node == "pve" }
-	if unresolved, err = c.ResolveNames(ctx, inv, known); err != nil || len(unresolved) != 0 {
-		t.Fatalf("ResolveNames with a known name = %v, %v", unresolved, err)
+	if v := liveByID(inv)[100]; v.Name != "old-a" {
+		t.Fatalf("the statistics do not list VM 100 under its predecessor's name: %+v", v)
 	}
-	if n := srv.RequestCounts()["GET /nodes/{node}/qemu/{vmid}/config"]; n != 1 {
-		t.Errorf("ResolveNames read %d qemu configs, want 1 (201; 200 is known)", n)
+	if unresolved, err = c.ReadLiveNames(ctx, inv, nil); err != nil || len(unresolved) != 0 {
+		t.Fatalf("ReadLiveNames = %v, %v", unresolved, err)
 	}
-	for _, vm := range inv.VMs {
-		if name, ok := want[vm.VMID]; ok && (vm.Name != name || !vm.NameKnown) {
-			t.Errorf("%d not resolved with a known name: %+v", vm.VMID, vm)
-		}
+	if v := liveByID(inv)[100]; v.Name != "new-tenant" || !v.NameKnown {
+		t.Errorf("recycled VMID 100: %+v, want the live name new-tenant", v)
+	}
+	if v := liveByID(inv)[202]; v.Name != "VM 202" || !v.NameKnown {
+		t.Errorf("VM without a name: %+v, want PVE's stand-in", v)
 	}
 
-	// An offline node: its guests cannot be resolved, and the caller hears
+	// A name PVE has not written yet (a create under way) comes from known.
+	if err := srv.AddVM(pvesim.VM{VMID: 203, Node: "pve", Lock: "create", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if inv, err = c.Inventory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	known := func(vm InventoryVM) (string, bool) { return "mine", vm.VMID == 203 }
+	if unresolved, err = c.ReadLiveNames(ctx, inv, known); err != nil || len(unresolved) != 0 {
+		t.Fatalf("ReadLiveNames with a known name = %v, %v", unresolved, err)
+	}
+	if v := liveByID(inv)[203]; v.Name != "mine" || v.BeingCreated() {
+		t.Errorf("203 under way: %+v, want the known name", v)
+	}
+
+	// An offline node: its VMs cannot be resolved, and the caller hears
 	// about them instead of getting a guess.
 	srv.SetNodeOffline("pve2", true)
 	inv, err = c.Inventory(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	unresolved, err = c.ResolveNames(ctx, inv, nil)
+	srv.ResetRequestCounts()
+	unresolved, err = c.ReadLiveNames(ctx, inv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(unresolved, []int{101, 103, 201}) {
-		t.Errorf("unresolved %v, want the guests of pve2", unresolved)
+	if counts := srv.RequestCounts(); counts["GET /nodes/{node}/qemu"] != 1 || srv.TotalRequests() != 1 {
+		t.Errorf("with pve2 offline: %v, want only pve's list", counts)
+	}
+	if !reflect.DeepEqual(unresolved, []int{101, 201, 202}) {
+		t.Errorf("unresolved %v, want the VMs of pve2", unresolved)
+	}
+	// The cluster list says pve2 is offline: its list is not even asked for.
+	if !inv.Offline["pve2"] || inv.Offline["pve"] {
+		t.Errorf("offline nodes %v, want pve2", inv.Offline)
 	}
 	if _, err := c.GetVM(ctx, "pve2", 101); !errors.Is(err, ErrNodeUnreachable) {
 		t.Errorf("GetVM on offline node: %v, want ErrNodeUnreachable", err)
 	}
+}
+
+func liveByID(inv *Inventory) map[int]InventoryVM {
+	out := map[int]InventoryVM{}
+	for _, vm := range inv.VMs {
+		out[vm.VMID] = vm
+	}
+	return out
 }
 
 func TestSimFailedTasks(t *testing.T) {
@@ -836,7 +881,7 @@ func TestSimLogging(t *testing.T) {
 	}
 	for _, want := range []string{
 		"POST /access/ticket", "GET /version", "POST /nodes/pve/qemu",
-		"GET /nodes/pve/qemu/999/config", "GET /cluster/resources?type=vm",
+		"GET /nodes/pve/qemu/999/config", "GET /cluster/resources",
 	} {
 		if !seen[want] {
 			t.Errorf("no log entry for %s; have %v", want, seen)

@@ -253,8 +253,10 @@ func (s *Server) vmStatsLocked(v *vmState) map[string]any {
 	return m
 }
 
-// vmEntryLocked is a guest as /nodes/{node}/qemu and status/current show it:
-// the name is read live from the config.
+// vmEntryLocked is a guest as /nodes/{node}/qemu and status/current show it,
+// read live from its config as qemu-server PVE/QemuServer.pm vmstatus does:
+// name `$conf->{name} || "VM $vmid"`, status from the QEMU pid, template only
+// for a template, lock only when set, tags whenever the key is defined.
 func (s *Server) vmEntryLocked(v *vmState) map[string]any {
 	m := s.vmStatsLocked(v)
 	m["vmid"] = v.VMID
@@ -263,7 +265,7 @@ func (s *Server) vmEntryLocked(v *vmState) map[string]any {
 	if l := v.Conf["lock"]; l != "" {
 		m["lock"] = l
 	}
-	if t := v.Conf["tags"]; t != "" {
+	if t, has := v.Conf["tags"]; has {
 		m["tags"] = t
 	}
 	if v.Conf["template"] == "1" {
@@ -302,9 +304,12 @@ func (s *Server) listQemu(r *request) *resp {
 	if res := checkBoolParams(r, "full"); res != nil {
 		return res
 	}
+	// vmstatus asks QMP only with full=1 and then reports qmpstatus for
+	// every VM: QMP's answer for a running one, else its status.
+	full := r.params["full"] == "1"
 	return s.listGuests(r, "qemu", func(v *vmState, e map[string]any) {
-		if v.Running {
-			e["qmpstatus"] = "running"
+		if full {
+			e["qmpstatus"] = v.status()
 		}
 	})
 }
