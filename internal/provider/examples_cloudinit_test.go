@@ -82,21 +82,23 @@ func TestAccExamples_cloudInitClone(t *testing.T) {
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		CheckDestroy:             checkNoVMNamed(sim, "monitoring-prometheus"),
 		Steps: []resource.TestStep{{
-			Config:           cfg,
-			ConfigVariables:  vars,
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{wholePlanWithout(password)}},
+			Config:          cfg,
+			ConfigVariables: vars,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{wholePlanWithout(password)},
+				PostApplyPreRefresh: afterApply(func(*terraform.State) error {
+					vm := onlyVMNamed(t, sim, "monitoring-prometheus")
+					c := vm.Config
+					if vm.Node != "pve" || c["ciuser"] != "ops" || !strings.HasPrefix(c["cipassword"], "$5$") ||
+						c["ipconfig0"] != "ip=10.0.0.20/24,gw=10.0.0.1,ip6=auto" || !strings.Contains(c["scsi0"], "size=32G") {
+						return fmt.Errorf("the example's VM is not what it says: node %s, %v", vm.Node, c)
+					}
+					return nil
+				}),
+			},
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue("proxmoxsafe_vm.prometheus", tfjsonpath.New("cloud_init").AtMapKey("user"), knownvalue.StringExact("ops")),
 				statecheck.ExpectKnownValue("proxmoxsafe_vm.prometheus", tfjsonpath.New("status"), knownvalue.StringExact("running")),
-			},
-			Check: func(*terraform.State) error {
-				vm := onlyVMNamed(t, sim, "monitoring-prometheus")
-				c := vm.Config
-				if vm.Node != "pve" || c["ciuser"] != "ops" || !strings.HasPrefix(c["cipassword"], "$5$") ||
-					c["ipconfig0"] != "ip=10.0.0.20/24,gw=10.0.0.1,ip6=auto" || !strings.Contains(c["scsi0"], "size=32G") {
-					return fmt.Errorf("the example's VM is not what it says: node %s, %v", vm.Node, c)
-				}
-				return nil
 			},
 		}},
 	})

@@ -20,8 +20,9 @@ import (
 // exists ... import".
 //
 // While the clone task runs, PVE's new VM is only the temporary config
-// "lock: clone" (qemu-server API2/Qemu.pm clone_vm, $clonefn's
-// file_set_contents): no name and no description until write_config after
+// "# qmclone temporary file\nlock: clone\n" (qemu-server API2/Qemu.pm
+// clone_vm, $clonefn's file_set_contents; parse_vm_config reads the comment
+// as the description): no name and no marker until write_config after
 // the disk is cloned, together with the lock's release for a one-disk VM.
 // The first case therefore kills the plugin when any VM is locked by a
 // clone.
@@ -105,7 +106,7 @@ func TestAccVMResource_killedCloneIsTakenBack(t *testing.T) {
 				t.Fatal("the killed apply saved the clone in state; the test proves nothing")
 			}
 			if tt.nameless {
-				if len(killedAt.Config) != 1 || killedAt.Name != "" {
+				if len(killedAt.Config) != 2 || killedAt.Config["description"] != " qmclone temporary file" || killedAt.Name != "" {
 					t.Errorf("at the kill, the clone in progress is not PVE's temporary config: %+v", killedAt.Config)
 				}
 			} else if !strings.Contains(killedAt.Config["description"], "proxmoxsafe-creating.") {

@@ -72,20 +72,23 @@ func TestAccVMResource_moveToBadNode(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
-			{Config: lab.Config(vmHCL(name, "pve")), Check: stillRunning},
+			{Config: lab.Config(vmHCL(name, "pve")), ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(stillRunning)}},
 			{
 				Config:      lab.Config(vmHCL(name, "pve3")),
 				ExpectError: regexp.MustCompile(`(?s)There\s+is\s+no\s+node\s+"pve3".*not\s+shut\s+down`),
 			},
-			{Config: lab.Config(vmHCL(name, "pve")), PlanOnly: true, Check: stillRunning},
+			// Check never runs on a plan-only step; a plan check does.
+			{Config: lab.Config(vmHCL(name, "pve")), PlanOnly: true, ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(stillRunning)}},
 			{
 				PreConfig:   func() { sim.SetNodeOffline("pve2", true) },
 				Config:      lab.Config(vmHCL(name, "pve2")),
 				ExpectError: regexp.MustCompile(`(?s)Node\s+"pve2"\s+is\s+offline.*not\s+shut\s+down`),
 			},
 			{
-				PreConfig: func() { sim.SetNodeOffline("pve2", false) },
-				Config:    lab.Config(vmHCL(name, "pve")), PlanOnly: true, Check: stillRunning,
+				PreConfig:        func() { sim.SetNodeOffline("pve2", false) },
+				Config:           lab.Config(vmHCL(name, "pve")),
+				PlanOnly:         true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(stillRunning)},
 			},
 		},
 	})
@@ -104,9 +107,6 @@ func TestAccVMResource_placementReadOncePerPlan(t *testing.T) {
 			Config:             lab.Config(fleetHCL(prefix, lab.Node, 6, "started = false", `disks = { scsi0 = { storage = "local-lvm", size = 1 } }`)),
 			PlanOnly:           true,
 			ExpectNonEmptyPlan: true,
-			Check: func(*terraform.State) error {
-				return nil
-			},
 		}},
 	})
 	// A plan-only step plans twice (plan, then the refresh-only check); each

@@ -68,22 +68,26 @@ func TestAccVMResource_agent(t *testing.T) {
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("network_interfaces").AtSliceIndex(1).AtMapKey("name"),
 						knownvalue.StringExact("ens18")),
 				},
-				Check: agentConfigIs(sim, vmid, "enabled=1"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(agentConfigIs(sim, vmid, "enabled=1"))},
 			},
 			{
 				// trim applies to the running VM (vmconfig_update_agent).
 				Config: vm(`agent = { enabled = true, trim = true, wait_for_ip = { timeout = "2m" } }`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
-				}},
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+					},
+					PostApplyPreRefresh: afterApply(agentConfigIs(sim, vmid, "enabled=1,fstrim_cloned_disks=1"), restarts(sim, name, 0)),
+				},
 				ConfigStateChecks: []statecheck.StateCheck{expectAgent(true, "virtio")},
-				Check:             resource.ComposeTestCheckFunc(agentConfigIs(sim, vmid, "enabled=1,fstrim_cloned_disks=1"), restarts(sim, name, 0)),
 			},
 			{
 				// The type waits for the next start: a restart.
 				Config:            vm(`agent = { enabled = true, trim = true, type = "isa", wait_for_ip = { timeout = "2m" } }`),
 				ConfigStateChecks: []statecheck.StateCheck{expectAgent(true, "isa")},
-				Check:             resource.ComposeTestCheckFunc(agentConfigIs(sim, vmid, "enabled=1,fstrim_cloned_disks=1,type=isa"), restarts(sim, name, 1)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(
+					agentConfigIs(sim, vmid, "enabled=1,fstrim_cloned_disks=1,type=isa"), restarts(sim, name, 1),
+				)},
 			},
 			{
 				// Leaving trim and type out keeps what the VM has.
@@ -127,14 +131,14 @@ func TestAccVMResource_agentAdoption(t *testing.T) {
 			{
 				Config:            adopt(),
 				ConfigStateChecks: []statecheck.StateCheck{expectAgent(true, "virtio")},
-				Check:             agentConfigIs(sim, vmid, "1,fstrim_cloned_disks=1,freeze-fs=0"),
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(agentConfigIs(sim, vmid, "1,fstrim_cloned_disks=1,freeze-fs=0"))},
 			},
 			{
 				// A stopped VM takes the change at once; freeze-fs, which the
 				// provider does not manage, stays.
 				Config:            adopt(`agent = { trim = false }`),
 				ConfigStateChecks: []statecheck.StateCheck{expectAgent(false, "virtio")},
-				Check:             agentConfigIs(sim, vmid, "enabled=1,freeze-fs=0"),
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(agentConfigIs(sim, vmid, "enabled=1,freeze-fs=0"))},
 			},
 		},
 	})
@@ -199,18 +203,18 @@ resource "proxmoxsafe_vm" "stopped" {
 		Steps: []resource.TestStep{
 			{Config: config},
 			{
+				// The counts are read after both plans of the plan-only
+				// step (without and with refresh).
 				PreConfig: sim.ResetRequestCounts,
 				Config:    config,
 				PlanOnly:  true,
-			},
-			{
-				PreConfig: func() {
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: afterApply(func(*terraform.State) error {
 					counts := sim.RequestCounts()
 					// Each refresh (plan and the plan check) asks the one agent once.
 					status := counts["GET /nodes/{node}/qemu/{vmid}/status/current"]
 					refreshes := status / 3
 					if status == 0 || status%3 != 0 {
-						t.Fatalf("%d status reads for 3 VMs: %v", status, counts)
+						return fmt.Errorf("%d status reads for 3 VMs: %v", status, counts)
 					}
 					if n := counts[agentRequests]; n != refreshes {
 						t.Errorf("%d agent requests in %d refreshes of one VM with the agent, want %d", n, refreshes, refreshes)
@@ -223,9 +227,8 @@ resource "proxmoxsafe_vm" "stopped" {
 					if total := sim.TotalRequests() - counts["GET /version"]; total != 7*refreshes {
 						t.Errorf("%d requests in %d refreshes of 3 VMs, want %d: %v", total, refreshes, 7*refreshes, counts)
 					}
-				},
-				Config:   config,
-				PlanOnly: true,
+					return nil
+				})},
 			},
 		},
 	})

@@ -45,8 +45,8 @@ func TestAccVMResource_bootOrderDevices(t *testing.T) {
 				ExpectError: words(`boot_order entry "scsi1" names no device of this VM. ` + devices),
 			},
 			{
-				Config: vm(`["scsi0", "ide2", "ide3", "net0"]`),
-				Check:  expectConfig(t, sim, name, map[string]string{"boot": "order=scsi0;ide2;ide3;net0"}),
+				Config:           vm(`["scsi0", "ide2", "ide3", "net0"]`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectConfig(t, sim, name, map[string]string{"boot": "order=scsi0;ide2;ide3;net0"}))},
 			},
 			{
 				Config:      vm(`["net1", "scsi0"]`),

@@ -61,21 +61,27 @@ func TestAccVMResource_cdrom(t *testing.T) {
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("cdrom").AtMapKey("ide3").AtMapKey("file"),
 						knownvalue.StringExact(lab.ISO)),
 				},
-				// create_disks writes the image's size into the drive.
-				Check: expectDriveMatches(t, lab, name, "ide3", `^`+regexp.QuoteMeta(lab.ISO)+`,media=cdrom,size=\d+[KMGT]?$`),
-			},
-			{Config: lab.Config(vmHCL(name, lab.Node, iso)), ConfigPlanChecks: noop},
-			{
-				PreConfig:        restarts.mark,
-				Config:           lab.Config(vmHCL(name, lab.Node, empty)),
-				ConfigPlanChecks: inPlace,
-				Check:            resource.ComposeTestCheckFunc(expectDriveValue(t, lab, name, "ide3", "none,media=cdrom"), restarts.expect(0)),
+				// create_disks writes the image's size into the drive. The
+				// plans after the apply are empty: the library checks it.
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(
+					expectDriveMatches(t, lab, name, "ide3", `^`+regexp.QuoteMeta(lab.ISO)+`,media=cdrom,size=\d+[KMGT]?$`),
+				)},
 			},
 			{
-				PreConfig:        restarts.mark,
-				Config:           lab.Config(vmHCL(name, lab.Node, two)),
-				ConfigPlanChecks: inPlace,
-				Check:            resource.ComposeTestCheckFunc(expectDriveValue(t, lab, name, "sata1", "cdrom,media=cdrom"), restarts.expect(1)),
+				PreConfig: restarts.mark,
+				Config:    lab.Config(vmHCL(name, lab.Node, empty)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:            inPlace.PreApply,
+					PostApplyPreRefresh: afterApply(expectDriveValue(t, lab, name, "ide3", "none,media=cdrom"), restarts.expect(0)),
+				},
+			},
+			{
+				PreConfig: restarts.mark,
+				Config:    lab.Config(vmHCL(name, lab.Node, two)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:            inPlace.PreApply,
+					PostApplyPreRefresh: afterApply(expectDriveValue(t, lab, name, "sata1", "cdrom,media=cdrom"), restarts.expect(1)),
+				},
 			},
 			{
 				Config:      lab.Config(vmHCL(name, lab.Node, fmt.Sprintf(`cdrom = { ide3 = { file = %q } }`, missing))),
@@ -100,13 +106,13 @@ func TestAccVMResource_cdrom(t *testing.T) {
 			},
 			{
 				Config: lab.Config(vmHCL(name, lab.Node, `cdrom = {}`, `started = false`)),
-				Check: func(*terraform.State) error {
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
 					vm := onlyVMNamed(t, lab, name)
 					if _, has := vm.Config["ide3"]; has {
 						return fmt.Errorf("ide3 still there: %q", vm.Config["ide3"])
 					}
 					return nil
-				},
+				})},
 			},
 		},
 	})

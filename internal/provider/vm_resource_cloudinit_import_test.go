@@ -45,10 +45,12 @@ func TestAccVMResource_cloudInitImportWithoutCloudInit(t *testing.T) {
 			{
 				PreConfig: sim.ResetRequestCounts,
 				Config:    lab.Config(fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, name) + body),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: configWrites,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+					},
+					PostApplyPreRefresh: afterApply(configWrites),
+				},
 			},
 			{
 				Config:           lab.Config(body),

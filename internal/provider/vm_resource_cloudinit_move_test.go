@@ -57,28 +57,39 @@ func TestAccVMResource_cloudInitDriveMove(t *testing.T) {
 	driveIs := func(iface string) statecheck.StateCheck {
 		return statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("cloud_init").AtMapKey("drive").AtMapKey("interface"), knownvalue.StringExact(iface))
 	}
-	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate)}}
-	empty := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}
+	update := []plancheck.PlanCheck{plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate)}
+	// The plans after each apply are empty: the library checks it, so no
+	// step repeats a configuration to expect that.
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		CheckDestroy:             checkNoVMNamed(sim, name),
 		Steps: []resource.TestStep{
-			{Config: vm(false, "ide2"), Check: cloudInitDriveAt(t, sim, name, "ide2", 0)},
 			{
-				Config: vm(false, "scsi1"), ConfigPlanChecks: update,
-				ConfigStateChecks: []statecheck.StateCheck{driveIs("scsi1")},
-				Check:             cloudInitDriveAt(t, sim, name, "scsi1", 0),
+				Config:           vm(false, "ide2"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(cloudInitDriveAt(t, sim, name, "ide2", 0))},
 			},
-			{Config: vm(false, "scsi1"), ConfigPlanChecks: empty},
-			{Config: vm(true, "scsi1"), Check: cloudInitDriveAt(t, sim, name, "scsi1", 0)},
+			{
+				Config: vm(false, "scsi1"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:            update,
+					PostApplyPreRefresh: afterApply(cloudInitDriveAt(t, sim, name, "scsi1", 0)),
+				},
+				ConfigStateChecks: []statecheck.StateCheck{driveIs("scsi1")},
+			},
+			{
+				Config:           vm(true, "scsi1"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(cloudInitDriveAt(t, sim, name, "scsi1", 0))},
+			},
 			{
 				// Running: stopped for the move and started again.
-				Config: vm(true, "ide2"), ConfigPlanChecks: update,
+				Config: vm(true, "ide2"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:            update,
+					PostApplyPreRefresh: afterApply(cloudInitDriveAt(t, sim, name, "ide2", 1), restarts(sim, name, 0)),
+				},
 				ConfigStateChecks: []statecheck.StateCheck{driveIs("ide2"),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("status"), knownvalue.StringExact("running"))},
-				Check: resource.ComposeTestCheckFunc(cloudInitDriveAt(t, sim, name, "ide2", 1), restarts(sim, name, 0)),
 			},
-			{Config: vm(true, "ide2"), ConfigPlanChecks: empty},
 			{
 				// reboot_after_update = false forbids the restart: a plan-time error.
 				Config:      vm(true, "scsi1", "reboot_after_update = false"),

@@ -129,20 +129,8 @@ func TestAccVMResource_cloudInitClone(t *testing.T) {
 				ExpectError: regexp.MustCompile(`Gateway with a dynamic address`),
 			},
 			{
-				Config:           lab.Config(cloudInitHCL(name, ci("ops", ciKey+"\n", "10.0.0.1", 1))),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{passwordNowhere{}}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					passwordNowhere{},
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("clone"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("cloud_init").AtMapKey("password_wo"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("cloud_init").AtMapKey("ssh_keys"),
-						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(ciKey + "\n")})),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("cloud_init").AtMapKey("drive"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"interface": knownvalue.StringExact("ide2"), "storage": knownvalue.StringExact("local-lvm"),
-					})),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("disks").AtMapKey("scsi0").AtMapKey("size"), knownvalue.Int64Exact(16)),
-				},
-				Check: func(*terraform.State) error {
+				Config: lab.Config(cloudInitHCL(name, ci("ops", ciKey+"\n", "10.0.0.1", 1))),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{passwordNowhere{}}, PostApplyPreRefresh: afterApply(func(*terraform.State) error {
 					vm := onlyVMNamed(t, sim, name)
 					conf := vm.Config
 					want := map[string]string{
@@ -168,6 +156,17 @@ func TestAccVMResource_cloudInitClone(t *testing.T) {
 					}
 					hash = conf["cipassword"]
 					return nil
+				})},
+				ConfigStateChecks: []statecheck.StateCheck{
+					passwordNowhere{},
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("clone"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("cloud_init").AtMapKey("password_wo"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("cloud_init").AtMapKey("ssh_keys"),
+						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(ciKey + "\n")})),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("cloud_init").AtMapKey("drive"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"interface": knownvalue.StringExact("ide2"), "storage": knownvalue.StringExact("local-lvm"),
+					})),
+					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("disks").AtMapKey("scsi0").AtMapKey("size"), knownvalue.Int64Exact(16)),
 				},
 			},
 			{
@@ -175,32 +174,36 @@ func TestAccVMResource_cloudInitClone(t *testing.T) {
 				// sends no password even though password_wo differs.
 				Config: lab.Config(strings.Replace(cloudInitHCL(name, ci("ops2", ciKey+"\n\n", "10.0.0.2", 1)),
 					ciPassword, "another-password", 1)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: func(*terraform.State) error {
-					conf := cloudInitConfigOf(t, sim, name)
-					if conf["ciuser"] != "ops2" || conf["nameserver"] != "10.0.0.2" || conf["cipassword"] != hash {
-						return fmt.Errorf("ciuser %q nameserver %q, password resent: %v", conf["ciuser"], conf["nameserver"], conf["cipassword"] != hash)
-					}
-					if sec := sim.CloudInitSection(onlyVMNamed(t, sim, name).VMID); len(sec) > 0 {
-						return fmt.Errorf("the drive was not regenerated: %v", sec)
-					}
-					return nil
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+					},
+					PostApplyPreRefresh: afterApply(func(*terraform.State) error {
+						conf := cloudInitConfigOf(t, sim, name)
+						if conf["ciuser"] != "ops2" || conf["nameserver"] != "10.0.0.2" || conf["cipassword"] != hash {
+							return fmt.Errorf("ciuser %q nameserver %q, password resent: %v", conf["ciuser"], conf["nameserver"], conf["cipassword"] != hash)
+						}
+						if sec := sim.CloudInitSection(onlyVMNamed(t, sim, name).VMID); len(sec) > 0 {
+							return fmt.Errorf("the drive was not regenerated: %v", sec)
+						}
+						return nil
+					}),
 				},
 			},
 			{
 				Config: lab.Config(cloudInitHCL(name, ci("ops2", ciKey+"\n", "10.0.0.2", 2))),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					passwordNowhere{}, plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{passwordNowhere{}},
-				Check: func(*terraform.State) error {
-					if conf := cloudInitConfigOf(t, sim, name); conf["cipassword"] == hash || !strings.HasPrefix(conf["cipassword"], "$5$") {
-						return fmt.Errorf("a new password_wo_version did not send the password")
-					}
-					return nil
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						passwordNowhere{}, plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+					},
+					PostApplyPreRefresh: afterApply(func(*terraform.State) error {
+						if conf := cloudInitConfigOf(t, sim, name); conf["cipassword"] == hash || !strings.HasPrefix(conf["cipassword"], "$5$") {
+							return fmt.Errorf("a new password_wo_version did not send the password")
+						}
+						return nil
+					}),
 				},
+				ConfigStateChecks: []statecheck.StateCheck{passwordNowhere{}},
 			},
 			{
 				ResourceName:      vmAddr,
@@ -240,14 +243,16 @@ func TestAccVMResource_clonedLongAgoImportsClean(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: lab.Config(fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, name) + body),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
-				}},
-				Check: func(*terraform.State) error {
-					if vm, _ := sim.VM(4800); vm.Config["ciuser"] != "ops" {
-						return fmt.Errorf("import changed the VM: %v", vm.Config)
-					}
-					return nil
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
+					},
+					PostApplyPreRefresh: afterApply(func(*terraform.State) error {
+						if vm, _ := sim.VM(4800); vm.Config["ciuser"] != "ops" {
+							return fmt.Errorf("import changed the VM: %v", vm.Config)
+						}
+						return nil
+					}),
 				},
 			},
 			{Config: lab.Config(forgetVM)},
@@ -278,13 +283,13 @@ func TestAccVMResource_cloudInitAdopt(t *testing.T) {
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("vmid"), knownvalue.Int64Exact(4900)),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("cloud_init").AtMapKey("upgrade"), knownvalue.Bool(true)),
 				},
-				Check: func(*terraform.State) error {
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
 					vm, _ := sim.VM(4900)
 					if vm.Config["ciuser"] != "ops" || vm.Config["ipconfig0"] != "ip=10.0.0.30/24,gw=10.0.0.1" {
 						return fmt.Errorf("adoption did not converge cloud-init: %v", vm.Config)
 					}
 					return expectVMCount(sim, name, 1)(nil)
-				},
+				})},
 			},
 			{Config: lab.Config(forgetVM)},
 		},

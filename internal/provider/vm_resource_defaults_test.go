@@ -72,34 +72,34 @@ func TestAccVMResource_importKeepsPVEDefaults(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:           lab.Config(importBlock + vmHCL(name, lab.Node, `started = false`)),
-				ConfigPlanChecks: noop,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: noop.PreApply, PostApplyPreRefresh: afterApply(cpuKeyUntouched(lab, vmid))},
 				ConfigStateChecks: []statecheck.StateCheck{
 					expectCPU(2, 2, "kvm64"),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("on_boot"), knownvalue.Bool(true)),
 				},
-				Check: cpuKeyUntouched(lab, vmid),
 			},
 			{
 				// Setting only cores keeps sockets and type as the VM has them.
 				Config:            lab.Config(vmHCL(name, lab.Node, `memory = 2048`, `started = false`, `cpu = { cores = 2 }`)),
-				ConfigPlanChecks:  noop,
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: noop.PreApply, PostApplyPreRefresh: afterApply(cpuKeyUntouched(lab, vmid))},
 				ConfigStateChecks: []statecheck.StateCheck{expectCPU(2, 2, "kvm64")},
-				Check:             cpuKeyUntouched(lab, vmid),
 			},
 			{
 				// Setting type changes it in place, and only it.
 				Config: lab.Config(vmHCL(name, lab.Node, `memory = 2048`, `started = false`, `cpu = { type = "host" }`)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{expectCPU(2, 2, "host")},
-				Check: func(*terraform.State) error {
-					if vm, _ := lab.VM(vmid); vm.Config["cpu"] != "host" || vm.Config["sockets"] != "2" {
-						return fmt.Errorf("VM %d has cpu=%q sockets=%s, want host and 2", vmid, vm.Config["cpu"], vm.Config["sockets"])
-					}
-					return nil
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+					},
+					PostApplyPreRefresh: afterApply(func(*terraform.State) error {
+						if vm, _ := lab.VM(vmid); vm.Config["cpu"] != "host" || vm.Config["sockets"] != "2" {
+							return fmt.Errorf("VM %d has cpu=%q sockets=%s, want host and 2", vmid, vm.Config["cpu"], vm.Config["sockets"])
+						}
+						return nil
+					}),
 				},
+				ConfigStateChecks: []statecheck.StateCheck{expectCPU(2, 2, "host")},
 			},
 			{
 				ResourceName:            vmAddr,
@@ -128,13 +128,8 @@ func TestAccVMResource_adoptionKeepsPVEDefaults(t *testing.T) {
 			{
 				Config:            lab.Config(vm),
 				ConfigStateChecks: []statecheck.StateCheck{expectCPU(2, 2, "kvm64")},
-				Check:             cpuKeyUntouched(lab, vmid),
-			},
-			{
-				Config: lab.Config(vm),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(cpuKeyUntouched(lab, vmid))},
+				// The plans after the adoption are empty: the library checks it.
 			},
 		},
 	})
@@ -159,16 +154,13 @@ func TestAccVMResource_createWithPVEDefaults(t *testing.T) {
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(512)),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("on_boot"), knownvalue.Bool(false)),
 				},
-				Check: func(*terraform.State) error {
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
 					if cpu, set := onlyVMNamed(t, lab, name).Config["cpu"]; set {
 						return fmt.Errorf("new VM got cpu=%q although the configuration sets none", cpu)
 					}
 					return nil
-				},
-			},
-			{
-				Config:           lab.Config(vm),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				})},
+				// The plans after the apply are empty: the library checks it.
 			},
 		},
 	})

@@ -124,38 +124,23 @@ func TestAccVMResource_diskOptions(t *testing.T) {
 						"cache": knownvalue.Null(), "backup": knownvalue.Bool(true), "replicate": knownvalue.Bool(true),
 					})),
 				},
-				Check: resource.ComposeTestCheckFunc(
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(
 					expectDrive(t, lab, name, "scsi0", []string{"discard=on", "iothread=1", "ssd=1", "cache=none", "backup=0", "replicate=0", "size=8G"}, nil),
 					expectDrive(t, lab, name, "virtio0", []string{"size=1G"}, []string{"discard", "iothread", "ssd", "cache", "backup", "replicate"}),
-				),
+				)},
 			},
-			{Config: lab.Config(vmHCL(name, lab.Node, disks(all))), ConfigPlanChecks: noop},
 			{
 				// backup is not among the options vmconfig_update_disk skips.
-				PreConfig:        restarts.mark,
-				Config:           lab.Config(vmHCL(name, lab.Node, disks(`, discard = true, iothread = true, ssd = true, cache = "none", backup = true, replicate = false`))),
-				ConfigPlanChecks: inPlace,
-				Check: resource.ComposeTestCheckFunc(
-					expectDrive(t, lab, name, "scsi0", []string{"discard=on", "iothread=1", "ssd=1", "cache=none", "replicate=0", "size=8G"}, []string{"backup"}),
-					restarts.expect(0),
-				),
-			},
-			{
-				// cache waits for the next start: one restart applies it,
-				// and the options left out stay as they are.
-				PreConfig:        restarts.mark,
-				Config:           lab.Config(vmHCL(name, lab.Node, disks(`, cache = "writeback"`))),
-				ConfigPlanChecks: inPlace,
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(vmAddr, scsi0.AtMapKey("cache"), knownvalue.StringExact("writeback")),
-					statecheck.ExpectKnownValue(vmAddr, scsi0.AtMapKey("ssd"), knownvalue.Bool(true)),
+				PreConfig: restarts.mark,
+				Config:    lab.Config(vmHCL(name, lab.Node, disks(`, discard = true, iothread = true, ssd = true, cache = "none", backup = true, replicate = false`))),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: inPlace.PreApply,
+					PostApplyPreRefresh: afterApply(
+						expectDrive(t, lab, name, "scsi0", []string{"discard=on", "iothread=1", "ssd=1", "cache=none", "replicate=0", "size=8G"}, []string{"backup"}),
+						restarts.expect(0),
+					),
 				},
-				Check: resource.ComposeTestCheckFunc(
-					expectDrive(t, lab, name, "scsi0", []string{"discard=on", "iothread=1", "ssd=1", "cache=writeback", "replicate=0"}, []string{"backup"}),
-					restarts.expect(1),
-				),
 			},
-			{Config: lab.Config(vmHCL(name, lab.Node, disks(`, cache = "writeback"`))), ConfigPlanChecks: noop},
 			{
 				Config:      lab.Config(vmHCL(name, lab.Node, `disks = { virtio0 = { storage = "local-lvm", size = 1, ssd = true } }`)),
 				ExpectError: regexp.MustCompile(`No SSD emulation on virtio`),
@@ -165,14 +150,32 @@ func TestAccVMResource_diskOptions(t *testing.T) {
 				ExpectError: regexp.MustCompile(`No iothread on this bus`),
 			},
 			{
+				// cache waits for the next start: one restart applies it,
+				// and the options left out stay as they are.
+				PreConfig: restarts.mark,
+				Config:    lab.Config(vmHCL(name, lab.Node, disks(`, cache = "writeback"`))),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: inPlace.PreApply,
+					PostApplyPreRefresh: afterApply(
+						expectDrive(t, lab, name, "scsi0", []string{"discard=on", "iothread=1", "ssd=1", "cache=writeback", "replicate=0"}, []string{"backup"}),
+						restarts.expect(1),
+					),
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(vmAddr, scsi0.AtMapKey("cache"), knownvalue.StringExact("writeback")),
+					statecheck.ExpectKnownValue(vmAddr, scsi0.AtMapKey("ssd"), knownvalue.Bool(true)),
+				},
+			},
+			{
 				ResourceName:            vmAddr,
 				ImportState:             true,
 				ImportStateId:           name,
 				ImportStateVerify:       true,
 				ImportStateVerifyIgnore: []string{"timeouts"},
 			},
-			// The destroy at the end runs with a valid configuration.
-			{Config: lab.Config(vmHCL(name, lab.Node, disks(`, cache = "writeback"`))), ConfigPlanChecks: noop},
+			// The plans after each apply are empty (the library checks it,
+			// so no step repeats a configuration to expect a no-op), and
+			// the destroy at the end runs with the last valid configuration.
 		},
 	})
 }

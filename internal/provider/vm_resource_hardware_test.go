@@ -99,25 +99,29 @@ func TestAccVMResource_hardware(t *testing.T) {
 						"order": knownvalue.Int64Exact(2), "up": knownvalue.Int64Exact(30), "down": knownvalue.Int64Exact(60)})),
 					expectAttr(tfjsonpath.New("status"), knownvalue.StringExact("running")),
 				},
-				Check: func(s *terraform.State) error {
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(s *terraform.State) error {
 					return expectConfig(t, lab, name, map[string]string{
 						"numa": "1", "ostype": "l26", "bios": "ovmf", "machine": "q35", "scsihw": "virtio-scsi-single",
 						"efidisk0": fmt.Sprintf("local-lvm:vm-%d-disk-1,efitype=4m,pre-enrolled-keys=0,size=4M", onlyVMNamedID(t, lab, name)),
 						"boot":     "order=scsi0;net0", "serial0": "socket", "vga": "serial0,memory=16", "startup": "order=2,up=30,down=60",
 					})(s)
-				},
-			},
-			{
-				Config:           vm(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				})},
+				// The plans after each apply are empty (the library checks
+				// it: no step repeats a configuration to expect that).
 			},
 			{
 				// PVE leaves all but startup pending on the running VM; the
 				// provider restarts it once, so nothing waits afterwards.
 				Config: updated,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
-				}},
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+					},
+					PostApplyPreRefresh: afterApply(expectConfig(t, lab, name, map[string]string{
+						"numa": "0", "ostype": "win11", "scsihw": "lsi", "boot": "order=net0;scsi0", "serial0": "socket",
+						"serial1": "/dev/ttyS1", "vga": "std", "startup": "order=3",
+					})),
+				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					expectAttr(tfjsonpath.New("os_type"), knownvalue.StringExact("win11")),
 					expectAttr(tfjsonpath.New("vga"), knownvalue.ObjectExact(map[string]knownvalue.Check{
@@ -125,14 +129,6 @@ func TestAccVMResource_hardware(t *testing.T) {
 					expectAttr(tfjsonpath.New("startup"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 						"order": knownvalue.Int64Exact(3), "up": knownvalue.Null(), "down": knownvalue.Null()})),
 				},
-				Check: expectConfig(t, lab, name, map[string]string{
-					"numa": "0", "ostype": "win11", "scsihw": "lsi", "boot": "order=net0;scsi0", "serial0": "socket",
-					"serial1": "/dev/ttyS1", "vga": "std", "startup": "order=3",
-				}),
-			},
-			{
-				Config:           updated,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 			},
 			{
 				ResourceName:            vmAddr,
@@ -144,14 +140,16 @@ func TestAccVMResource_hardware(t *testing.T) {
 			{
 				// EFI vars cannot be converted: another type is a new VM.
 				Config: replaced,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
-				Check: func(s *terraform.State) error {
-					id := onlyVMNamedID(t, lab, name)
-					return expectConfig(t, lab, name, map[string]string{
-						"efidisk0": fmt.Sprintf("local-lvm:vm-%d-disk-1,efitype=2m,pre-enrolled-keys=0,size=4M", id),
-					})(s)
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
+					},
+					PostApplyPreRefresh: afterApply(func(s *terraform.State) error {
+						id := onlyVMNamedID(t, lab, name)
+						return expectConfig(t, lab, name, map[string]string{
+							"efidisk0": fmt.Sprintf("local-lvm:vm-%d-disk-1,efitype=2m,pre-enrolled-keys=0,size=4M", id),
+						})(s)
+					}),
 				},
 			},
 		},
@@ -210,7 +208,7 @@ func TestAccVMResource_hardwareKeepsWhatTheVMHas(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:           lab.Config(importBlock + vmHCL(imported, lab.Node, plain...) + adopt),
-				ConfigPlanChecks: noop,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: noop.PreApply, PostApplyPreRefresh: afterApply(unchanged)},
 				ConfigStateChecks: []statecheck.StateCheck{
 					expectAttr(tfjsonpath.New("machine"), knownvalue.StringExact("q35")),
 					expectAttr(tfjsonpath.New("efi_disk").AtMapKey("pre_enrolled_keys"), knownvalue.Bool(true)),
@@ -218,24 +216,23 @@ func TestAccVMResource_hardwareKeepsWhatTheVMHas(t *testing.T) {
 						"order": knownvalue.Int64Exact(5), "up": knownvalue.Null(), "down": knownvalue.Int64Exact(90)})),
 					statecheck.ExpectKnownValue("proxmoxsafe_vm.adopted", tfjsonpath.New("bios"), knownvalue.StringExact("ovmf")),
 				},
-				Check: unchanged,
 			},
 			{
 				Config: lab.Config(vmHCL(imported, lab.Node, plain...) + adopt),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
-				Check: unchanged,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:            []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+					PostApplyPreRefresh: afterApply(unchanged),
+				},
 			},
 			{
 				// Setting machine keeps its other options (viommu).
 				Config: lab.Config(vmHCL(imported, lab.Node, append(plain, `machine = "pc-q35-9.0"`)...) + adopt),
-				Check: func(*terraform.State) error {
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
 					if got := onlyVMNamed(t, lab, imported).Config["machine"]; got != "pc-q35-9.0,viommu=intel" {
 						return fmt.Errorf("machine = %q, want pc-q35-9.0,viommu=intel", got)
 					}
 					return nil
-				},
+				})},
 			},
 		},
 	})
@@ -269,7 +266,9 @@ func TestAccVMResource_hardwareAdoptionRefusesFirmware(t *testing.T) {
 					expectAttr(tfjsonpath.New("os_type"), knownvalue.StringExact("win11")),
 					expectAttr(tfjsonpath.New("bios"), knownvalue.StringExact("seabios")),
 				},
-				Check: expectConfig(t, lab, name, map[string]string{"ostype": "win11", "startup": "order=1", "bios": "", "machine": "", "efidisk0": ""}),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(
+					expectConfig(t, lab, name, map[string]string{"ostype": "win11", "startup": "order=1", "bios": "", "machine": "", "efidisk0": ""}),
+				)},
 			},
 		},
 	})

@@ -78,8 +78,11 @@ func TestAccVMResource_importKeepsHardwareDefaults(t *testing.T) {
 		CheckDestroy:             checkNoVMNamed(lab, name),
 		Steps: []resource.TestStep{
 			{
-				Config:           lab.Config(importBlock + vmHCL(name, lab.Node, leftOut...)),
-				ConfigPlanChecks: noop,
+				Config: lab.Config(importBlock + vmHCL(name, lab.Node, leftOut...)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:            noop.PreApply,
+					PostApplyPreRefresh: afterApply(legacyHardwareUntouched(lab, vmid, seeded)),
+				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("protection"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(vmAddr, net0Path, knownvalue.ObjectPartial(map[string]knownvalue.Check{
@@ -94,7 +97,6 @@ func TestAccVMResource_importKeepsHardwareDefaults(t *testing.T) {
 						"ide3": knownvalue.ObjectExact(map[string]knownvalue.Check{"file": knownvalue.StringExact(lab.ISO)}),
 					})),
 				},
-				Check: legacyHardwareUntouched(lab, vmid, seeded),
 			},
 			{
 				// Setting what the VM already has plans no change either.
@@ -102,20 +104,24 @@ func TestAccVMResource_importKeepsHardwareDefaults(t *testing.T) {
 					`disks = { scsi0 = { storage = "local-lvm", size = 8, ssd = true, backup = false } }`,
 					`networks = { net0 = { bridge = "vmbr0", model = "e1000", firewall = true, rate = 12.5 } }`,
 					fmt.Sprintf(`cdrom = { ide3 = { file = %q } }`, lab.ISO))),
-				ConfigPlanChecks: noop,
-				Check:            legacyHardwareUntouched(lab, vmid, seeded),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:            noop.PreApply,
+					PostApplyPreRefresh: afterApply(legacyHardwareUntouched(lab, vmid, seeded)),
+				},
 			},
 			{
 				// The firewall goes off in place; model, MTU, rate and the
 				// device's queues stay.
-				Config:           lab.Config(vmHCL(name, lab.Node, `started = false`, `disks = { scsi0 = { storage = "local-lvm", size = 8 } }`, `networks = { net0 = { bridge = "vmbr0", firewall = false } }`)),
-				ConfigPlanChecks: inPlace,
-				Check: func(*terraform.State) error {
-					vm, _ := lab.VM(vmid)
-					if got, want := vm.Config["net0"], "e1000=BC:24:11:AA:BB:01,bridge=vmbr0,mtu=1400,queues=2,rate=12.5"; got != want {
-						return fmt.Errorf("net0 = %q, want %q", got, want)
-					}
-					return nil
+				Config: lab.Config(vmHCL(name, lab.Node, `started = false`, `disks = { scsi0 = { storage = "local-lvm", size = 8 } }`, `networks = { net0 = { bridge = "vmbr0", firewall = false } }`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: inPlace.PreApply,
+					PostApplyPreRefresh: afterApply(func(*terraform.State) error {
+						vm, _ := lab.VM(vmid)
+						if got, want := vm.Config["net0"], "e1000=BC:24:11:AA:BB:01,bridge=vmbr0,mtu=1400,queues=2,rate=12.5"; got != want {
+							return fmt.Errorf("net0 = %q, want %q", got, want)
+						}
+						return nil
+					}),
 				},
 			},
 			{
@@ -155,11 +161,8 @@ func TestAccVMResource_adoptionKeepsHardwareDefaults(t *testing.T) {
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("vmid"), knownvalue.Int64Exact(int64(vmid))),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("protection"), knownvalue.Bool(true)),
 				},
-				Check: legacyHardwareUntouched(lab, vmid, seeded),
-			},
-			{
-				Config:           lab.Config(vmHCL(name, lab.Node, vm...)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(legacyHardwareUntouched(lab, vmid, seeded))},
+				// The plans after the adoption are empty: the library checks it.
 			},
 			{
 				Config: lab.Config(vmHCL(name, lab.Node, append(vm, `protection = false`)...)),
@@ -193,29 +196,13 @@ func TestAccVMResource_networkOptions(t *testing.T) {
 						"mtu": knownvalue.Int64Exact(1), "rate": knownvalue.Null(),
 					})),
 				},
-				Check: func(*terraform.State) error {
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
 					vm := onlyVMNamed(t, lab, name)
 					if !strings.HasSuffix(vm.Config["net0"], ",bridge=vmbr0,mtu=1") || vm.Config["protection"] != "0" {
 						return fmt.Errorf("net0 = %q, protection = %q", vm.Config["net0"], vm.Config["protection"])
 					}
 					return nil
-				},
-			},
-			{Config: lab.Config(vmHCL(name, lab.Node, net(`, mtu = 1`))), ConfigPlanChecks: noop},
-			{
-				PreConfig:        restarts.mark,
-				Config:           lab.Config(vmHCL(name, lab.Node, net(`, mtu = 1, rate = 100.5`))),
-				ConfigPlanChecks: inPlace,
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(vmAddr, net0Path.AtMapKey("rate"), knownvalue.Float64Exact(100.5)),
-				},
-				Check: func(*terraform.State) error {
-					vm := onlyVMNamed(t, lab, name)
-					if !strings.HasSuffix(vm.Config["net0"], ",bridge=vmbr0,mtu=1,rate=100.5") {
-						return fmt.Errorf("net0 = %q", vm.Config["net0"])
-					}
-					return restarts.expect(0)(nil)
-				},
+				})},
 			},
 			{
 				Config:      lab.Config(vmHCL(name, lab.Node, net(`, model = "e1000", mtu = 1500`))),
@@ -226,14 +213,32 @@ func TestAccVMResource_networkOptions(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)mtu.*value must be`),
 			},
 			{
+				PreConfig: restarts.mark,
+				Config:    lab.Config(vmHCL(name, lab.Node, net(`, mtu = 1, rate = 100.5`))),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: inPlace.PreApply,
+					PostApplyPreRefresh: afterApply(func(*terraform.State) error {
+						vm := onlyVMNamed(t, lab, name)
+						if !strings.HasSuffix(vm.Config["net0"], ",bridge=vmbr0,mtu=1,rate=100.5") {
+							return fmt.Errorf("net0 = %q", vm.Config["net0"])
+						}
+						return restarts.expect(0)(nil)
+					}),
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(vmAddr, net0Path.AtMapKey("rate"), knownvalue.Float64Exact(100.5)),
+				},
+			},
+			{
 				ResourceName:            vmAddr,
 				ImportState:             true,
 				ImportStateId:           name,
 				ImportStateVerify:       true,
 				ImportStateVerifyIgnore: []string{"timeouts"},
 			},
-			// The destroy at the end runs with a valid configuration.
-			{Config: lab.Config(vmHCL(name, lab.Node, net(`, mtu = 1, rate = 100.5`))), ConfigPlanChecks: noop},
+			// The plans after each apply are empty (the library checks it),
+			// and the destroy at the end runs with the last valid
+			// configuration: the plan-time errors come before it.
 		},
 	})
 }

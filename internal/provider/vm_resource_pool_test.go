@@ -8,7 +8,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
-	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
@@ -59,20 +58,21 @@ func TestAccVMResource_pool(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:            lab.Config(vmHCL(name, lab.Node, `started = false`, poolLine(lab, "monitoring"))),
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectPool(t, lab, name, "monitoring"))},
 				ConfigStateChecks: poolState("monitoring"),
-				Check:             expectPool(t, lab, name, "monitoring"),
 			},
-			{Config: lab.Config(vmHCL(name, lab.Node, `started = false`, poolLine(lab, "monitoring"))), ConfigPlanChecks: noop},
 			{
 				// Left out: stays where it is.
 				Config:           lab.Config(vmHCL(name, lab.Node, `started = false`)),
 				ConfigPlanChecks: noop,
 			},
 			{
-				Config:            lab.Config(vmHCL(name, lab.Node, `started = false`, poolLine(lab, "team/web"))),
-				ConfigPlanChecks:  inPlace,
+				Config: lab.Config(vmHCL(name, lab.Node, `started = false`, poolLine(lab, "team/web"))),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:            inPlace.PreApply,
+					PostApplyPreRefresh: afterApply(expectPool(t, lab, name, "team/web")),
+				},
 				ConfigStateChecks: poolState("team/web"),
-				Check:             expectPool(t, lab, name, "team/web"),
 			},
 			{
 				ResourceName:            vmAddr,
@@ -88,10 +88,10 @@ func TestAccVMResource_pool(t *testing.T) {
 			},
 			{
 				Config:            lab.Config(vmHCL(name, lab.Node, `started = false`, poolLine(lab, ""))),
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectPool(t, lab, name, ""))},
 				ConfigStateChecks: poolState(""),
-				Check:             expectPool(t, lab, name, ""),
 			},
-			{Config: lab.Config(vmHCL(name, lab.Node, `started = false`, poolLine(lab, ""))), ConfigPlanChecks: noop},
+			// The plan after each apply is empty: the library checks it.
 		},
 	})
 }
@@ -108,9 +108,11 @@ func TestAccVMResource_poolMissingOnCreate(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config:      lab.Config(vmHCL(name, lab.Node, `started = false`, poolLine(lab, "nope"))),
 			ExpectError: regexp.MustCompile(`(?s)Permission check failed \(pool '` + regexp.QuoteMeta(lab.PoolID("nope")) + `' does not exist\)`),
-			Check:       checkNoVMNamed(lab, name),
 		}},
 	})
+	// Neither Check nor CheckDestroy runs after a refused create that left
+	// the state empty.
+	vmCountIs(t, lab, name, 0)
 }
 
 // Adopting a VM in a pool keeps its pool when the configuration leaves it
@@ -130,17 +132,16 @@ func TestAccVMResource_poolAdoption(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:            lab.Config(vmHCL(name, lab.Node, vm...)),
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectPool(t, lab, name, "legacy"))},
 				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("pool"), knownvalue.StringExact(lab.PoolID("legacy")))},
-				Check:             expectPool(t, lab, name, "legacy"),
+				// The plan after the adoption is empty: the library checks it.
 			},
 			{
-				Config:           lab.Config(vmHCL(name, lab.Node, vm...)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-			},
-			{
-				Config:           lab.Config(vmHCL(name, lab.Node, append(vm, poolLine(lab, "monitoring"))...)),
-				ConfigPlanChecks: inPlace,
-				Check:            expectPool(t, lab, name, "monitoring"),
+				Config: lab.Config(vmHCL(name, lab.Node, append(vm, poolLine(lab, "monitoring"))...)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:            inPlace.PreApply,
+					PostApplyPreRefresh: afterApply(expectPool(t, lab, name, "monitoring")),
+				},
 			},
 		},
 	})

@@ -34,7 +34,10 @@ func TestAccVMResource_startupAfterImport(t *testing.T) {
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		CheckDestroy:             checkNoVMNamed(sim, name),
 		Steps: []resource.TestStep{
-			{Config: lab.Config(with(2)), Check: expectConfig(t, sim, name, map[string]string{"startup": "order=2,up=30"})},
+			{
+				Config:           lab.Config(with(2)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectConfig(t, sim, name, map[string]string{"startup": "order=2,up=30"}))},
+			},
 			{Config: lab.Config(forgetVM)},
 			{
 				Config: lab.Config(importBlock + with(2)),
@@ -44,27 +47,33 @@ func TestAccVMResource_startupAfterImport(t *testing.T) {
 			},
 			{
 				// The limit: nothing recorded that the configuration set it.
-				Config:            lab.Config(without),
-				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				Config: lab.Config(without),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:            []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+					PostApplyPreRefresh: afterApply(expectConfig(t, sim, name, map[string]string{"startup": "order=2,up=30"})),
+				},
 				ConfigStateChecks: []statecheck.StateCheck{expectAttr(tfjsonpath.New("startup").AtMapKey("order"), knownvalue.Int64Exact(2))},
-				Check:             expectConfig(t, sim, name, map[string]string{"startup": "order=2,up=30"}),
 			},
 			{
 				// An apply that changes the VM records it...
 				Config: lab.Config(with(3)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: expectConfig(t, sim, name, map[string]string{"startup": "order=3,up=30"}),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+					},
+					PostApplyPreRefresh: afterApply(expectConfig(t, sim, name, map[string]string{"startup": "order=3,up=30"})),
+				},
 			},
 			{
 				// ...and removing startup then deletes it.
 				Config: lab.Config(without),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(vmAddr, tfjsonpath.New("startup"), knownvalue.Null()),
-				}},
-				Check: expectConfig(t, sim, name, map[string]string{"startup": ""}),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue(vmAddr, tfjsonpath.New("startup"), knownvalue.Null()),
+					},
+					PostApplyPreRefresh: afterApply(expectConfig(t, sim, name, map[string]string{"startup": ""})),
+				},
 			},
 		},
 	})

@@ -27,19 +27,21 @@ func TestAccVMResource_startupRemoved(t *testing.T) {
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		CheckDestroy:             checkNoVMNamed(sim, name),
 		Steps: []resource.TestStep{
-			{Config: with, Check: expectConfig(t, sim, name, map[string]string{"startup": "order=2,up=30"})},
 			{
-				Config: without,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(vmAddr, tfjsonpath.New("startup"), knownvalue.Null()),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{expectAttr(tfjsonpath.New("startup"), knownvalue.Null())},
-				Check:             resource.ComposeTestCheckFunc(expectConfig(t, sim, name, map[string]string{"startup": ""}), restarts(sim, name, 0)),
+				Config:           with,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectConfig(t, sim, name, map[string]string{"startup": "order=2,up=30"}))},
 			},
 			{
-				Config:           without,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				Config: without,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue(vmAddr, tfjsonpath.New("startup"), knownvalue.Null()),
+					},
+					PostApplyPreRefresh: afterApply(expectConfig(t, sim, name, map[string]string{"startup": ""}), restarts(sim, name, 0)),
+				},
+				ConfigStateChecks: []statecheck.StateCheck{expectAttr(tfjsonpath.New("startup"), knownvalue.Null())},
+				// The plans after the apply are empty: the library checks it.
 			},
 			{
 				// Set outside Terraform after the configuration dropped it: kept.
@@ -48,10 +50,12 @@ func TestAccVMResource_startupRemoved(t *testing.T) {
 						t.Fatal(err)
 					}
 				},
-				Config:            without,
-				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				Config: without,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:            []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+					PostApplyPreRefresh: afterApply(expectConfig(t, sim, name, map[string]string{"startup": "order=7"})),
+				},
 				ConfigStateChecks: []statecheck.StateCheck{expectAttr(tfjsonpath.New("startup").AtMapKey("order"), knownvalue.Int64Exact(7))},
-				Check:             expectConfig(t, sim, name, map[string]string{"startup": "order=7"}),
 			},
 		},
 	})

@@ -115,11 +115,28 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: lab.Config(vmHCL(name, lab.Node, base...)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionCreate),
-					plancheck.ExpectUnknownValue(vmAddr, tfjsonpath.New("vmid")),
-					plancheck.ExpectKnownValue(vmAddr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
-				}},
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionCreate),
+						plancheck.ExpectUnknownValue(vmAddr, tfjsonpath.New("vmid")),
+						plancheck.ExpectKnownValue(vmAddr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+					},
+					// The plan without refresh reads no VM: the marker is still there.
+					PostApplyPreRefresh: afterApply(
+						expectVMCount(lab, name, 1),
+						func(*terraform.State) error {
+							vm := lab.VMsNamed(name)[0]
+							// Until the first refresh confirms it, the new VM
+							// also carries the created marker (Create's last
+							// request); the next step's exact tags prove that
+							// the refresh removed it.
+							if !reLifecycleTags.MatchString(vm.Config["tags"]) || vm.Config["memory"] != "1024" || vm.Status != "running" {
+								return fmt.Errorf("VM not configured as planned: %+v", vm)
+							}
+							return nil
+						},
+					),
+				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
 					newVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
@@ -137,40 +154,28 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("networks").AtMapKey("net0").AtMapKey("mac"),
 						knownvalue.StringRegexp(regexp.MustCompile(`^BC:24:11(:[0-9A-F]{2}){3}$`))),
 				},
-				Check: resource.ComposeTestCheckFunc(
-					expectVMCount(lab, name, 1),
-					func(*terraform.State) error {
-						vm := lab.VMsNamed(name)[0]
-						// Until the first refresh confirms it, the new VM
-						// also carries the created marker (Create's last
-						// request); the next step's exact tags prove that
-						// the refresh removed it.
-						if !reLifecycleTags.MatchString(vm.Config["tags"]) || vm.Config["memory"] != "1024" || vm.Status != "running" {
-							return fmt.Errorf("VM not configured as planned: %+v", vm)
-						}
-						return nil
-					},
-				),
 			},
 			{
 				Config: lab.Config(vmHCL(name, lab.Node, updated...)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
-				}},
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+					},
+					PostApplyPreRefresh: afterApply(func(*terraform.State) error {
+						vm := lab.VMsNamed(name)[0]
+						if vm.Config["cores"] != "4" || vm.Config["sockets"] != "2" || vm.Config["tags"] != "db;prod;web" ||
+							!strings.Contains(vm.Config["scsi0"], "size=16G") || !strings.Contains(vm.Config["net0"], "tag=20") {
+							return fmt.Errorf("VM not updated in place: %+v", vm.Config)
+						}
+						return nil
+					}),
+				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
 					sameMAC.AddStateValue(vmAddr, macPath),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("disks").AtMapKey("scsi0").AtMapKey("size"), knownvalue.Int64Exact(16)),
-				},
-				Check: func(*terraform.State) error {
-					vm := lab.VMsNamed(name)[0]
-					if vm.Config["cores"] != "4" || vm.Config["sockets"] != "2" || vm.Config["tags"] != "db;prod;web" ||
-						!strings.Contains(vm.Config["scsi0"], "size=16G") || !strings.Contains(vm.Config["net0"], "tag=20") {
-						return fmt.Errorf("VM not updated in place: %+v", vm.Config)
-					}
-					return nil
 				},
 			},
 			{
@@ -203,11 +208,13 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 				// Another storage cannot be reached in place: replace, and
 				// the guard must not mistake our own VM for a stranger.
 				Config: lab.Config(vmHCL(name, lab.Node, replaced...)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
+					},
+					PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1)),
+				},
 				ConfigStateChecks: []statecheck.StateCheck{newVM.AddStateValue(vmAddr, tfjsonpath.New("uuid"))},
-				Check:             expectVMCount(lab, name, 1),
 			},
 		},
 	})
@@ -229,14 +236,16 @@ func TestAccVMResource_importBlockAfterStateLoss(t *testing.T) {
 				Config:            lab.Config(vm),
 				ConfigStateChecks: []statecheck.StateCheck{sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid"))},
 			},
-			{Config: lab.Config(forgetVM), Check: expectVMCount(lab, name, 1)},
+			{Config: lab.Config(forgetVM), ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))}},
 			{
 				Config: lab.Config(importBlock + vm),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
-				}},
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
+					},
+					PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1)),
+				},
 				ConfigStateChecks: []statecheck.StateCheck{sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid"))},
-				Check:             expectVMCount(lab, name, 1),
 			},
 		},
 	})
@@ -252,7 +261,7 @@ func TestAccVMResource_stateLossFails(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
-			{Config: lab.Config(vm), Check: expectVMCount(lab, name, 1)},
+			{Config: lab.Config(vm), ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))}},
 			{Config: lab.Config(forgetVM)},
 			{
 				// Names of fresh VMs are missing from /cluster/resources for
@@ -261,7 +270,7 @@ func TestAccVMResource_stateLossFails(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)A VM with this name already exists.*VMID \d+ on node ` + lab.Node +
 					`.*terraform import <resource address> ` + name + `.*import \{.*id = "` + name + `"`),
 			},
-			{Config: lab.Config(forgetVM), Check: expectVMCount(lab, name, 1)},
+			{Config: lab.Config(forgetVM), ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))}},
 		},
 	})
 }
@@ -284,20 +293,22 @@ func TestAccVMResource_stateLossAdopts(t *testing.T) {
 			{
 				// Adoption converges what can change without data loss.
 				Config: lab.Config(vmHCL(name, lab.Node, `memory = 2048`, `on_existing = "adopt"`)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionCreate),
-					plancheck.ExpectKnownValue(vmAddr, tfjsonpath.New("vmid"), knownvalue.NotNull()),
-				}},
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionCreate),
+						plancheck.ExpectKnownValue(vmAddr, tfjsonpath.New("vmid"), knownvalue.NotNull()),
+					},
+					PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1), func(*terraform.State) error {
+						if got := lab.VMsNamed(name)[0].Config["memory"]; got != "2048" {
+							return fmt.Errorf("adopted VM has memory %s, want 2048", got)
+						}
+						return nil
+					}),
+				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid")),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
 				},
-				Check: resource.ComposeTestCheckFunc(expectVMCount(lab, name, 1), func(*terraform.State) error {
-					if got := lab.VMsNamed(name)[0].Config["memory"]; got != "2048" {
-						return fmt.Errorf("adopted VM has memory %s, want 2048", got)
-					}
-					return nil
-				}),
 			},
 		},
 	})
@@ -319,7 +330,7 @@ func TestAccVMResource_adoptionRefusesDataLoss(t *testing.T) {
 				Config:      lab.Config(vmHCL(name, lab.Node, disk(10), `started = false`, `on_existing = "adopt"`)),
 				ExpectError: regexp.MustCompile(`(?s)Refusing to adopt the existing VM.*disk scsi0: 20 GiB, configuration says 10 GiB`),
 			},
-			{Config: lab.Config(forgetVM), Check: expectVMCount(lab, name, 1)},
+			{Config: lab.Config(forgetVM), ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))}},
 		},
 	})
 }
@@ -455,25 +466,29 @@ func TestAccVMResource_failedStartTaints(t *testing.T) {
 			{
 				PreConfig: func() { firstVMID = onlyVMNamed(t, sim, name).VMID },
 				Config:    lab.Config(vm),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
-				Check: resource.ComposeTestCheckFunc(expectVMCount(sim, name, 1), func(*terraform.State) error {
-					if vm := sim.VMsNamed(name)[0]; vm.Status != "running" || vm.UUID == "" {
-						return fmt.Errorf("replacement not running: %+v (first VMID %d)", vm, firstVMID)
-					}
-					return nil
-				}),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
+					},
+					PostApplyPreRefresh: afterApply(expectVMCount(sim, name, 1), func(*terraform.State) error {
+						if vm := sim.VMsNamed(name)[0]; vm.Status != "running" || vm.UUID == "" {
+							return fmt.Errorf("replacement not running: %+v (first VMID %d)", vm, firstVMID)
+						}
+						return nil
+					}),
+				},
 			},
 			{
 				// Tainting by hand plans a replacement of our own VM, which
 				// the guard must not mistake for a stranger.
 				Taint:  []string{vmAddr},
 				Config: lab.Config(vm),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
-				Check: expectVMCount(sim, name, 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
+					},
+					PostApplyPreRefresh: afterApply(expectVMCount(sim, name, 1)),
+				},
 			},
 		},
 	})
@@ -498,14 +513,16 @@ func TestAccVMResource_createBeforeDestroyRejected(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)already exists.*create_before_destroy.*deposed object`),
 			},
 			// The recovery the error describes: forget the deposed VM, import it.
-			{Config: lab.Config(forgetVM), Check: expectVMCount(lab, name, 1)},
+			{Config: lab.Config(forgetVM), ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))}},
 			{
 				Config: lab.Config(fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, name) +
 					vmHCL(name, lab.Node, `started = false`, fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = 4 } }`, lab.Storage))),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
-				}},
-				Check: expectVMCount(lab, name, 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
+					},
+					PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1)),
+				},
 			},
 		},
 	})
@@ -542,14 +559,16 @@ func TestAccVMResource_migrationAndRecycledVMID(t *testing.T) {
 			{
 				// Moving it back through Terraform migrates in place.
 				Config: lab.Config(vmHCL(name, "pve", `started = false`)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: func(*terraform.State) error {
-					if vm := onlyVMNamed(t, sim, name); vm.Node != "pve" || vm.VMID != vmid {
-						return fmt.Errorf("VM not migrated in place: %+v", vm)
-					}
-					return nil
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+					},
+					PostApplyPreRefresh: afterApply(func(*terraform.State) error {
+						if vm := onlyVMNamed(t, sim, name); vm.Node != "pve" || vm.VMID != vmid {
+							return fmt.Errorf("VM not migrated in place: %+v", vm)
+						}
+						return nil
+					}),
 				},
 			},
 			{
@@ -563,18 +582,20 @@ func TestAccVMResource_migrationAndRecycledVMID(t *testing.T) {
 					}
 				},
 				Config: lab.Config(vmHCL(name, "pve", `started = false`)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionCreate),
-				}},
-				Check: func(*terraform.State) error {
-					stranger, ok := sim.VM(vmid)
-					if !ok || stranger.Name != "someone-else" {
-						return fmt.Errorf("the VM now holding VMID %d was touched: %+v", vmid, stranger)
-					}
-					if ours := onlyVMNamed(t, sim, name); ours.VMID == vmid {
-						return fmt.Errorf("new VM reuses VMID %d", vmid)
-					}
-					return nil
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionCreate),
+					},
+					PostApplyPreRefresh: afterApply(func(*terraform.State) error {
+						stranger, ok := sim.VM(vmid)
+						if !ok || stranger.Name != "someone-else" {
+							return fmt.Errorf("the VM now holding VMID %d was touched: %+v", vmid, stranger)
+						}
+						if ours := onlyVMNamed(t, sim, name); ours.VMID == vmid {
+							return fmt.Errorf("new VM reuses VMID %d", vmid)
+						}
+						return nil
+					}),
 				},
 			},
 		},
@@ -645,7 +666,10 @@ func TestAccVMResource_protectionRefusesDestroyAtPlan(t *testing.T) {
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`(?s)The VM is protected and would be replaced.*set\s+protection\s+=\s+false`),
 			},
-			{Config: lab.Config(vmHCL(name, lab.Node, `protection = false`, `started = false`)), Check: expectVMCount(lab, name, 1)},
+			{
+				Config:           lab.Config(vmHCL(name, lab.Node, `protection = false`, `started = false`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))},
+			},
 		},
 	})
 }
@@ -721,12 +745,12 @@ resource "proxmoxsafe_vm" "test" {
 		Steps: []resource.TestStep{
 			{Config: config},
 			{
+				// The counts are read after both plans of the plan-only
+				// step (without and with refresh).
 				PreConfig: sim.ResetRequestCounts,
 				Config:    config,
 				PlanOnly:  true,
-			},
-			{
-				PreConfig: func() {
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: afterApply(func(*terraform.State) error {
 					counts := sim.RequestCounts()
 					if n := counts["GET /cluster/resources"]; n != 0 {
 						t.Errorf("refresh listed the whole cluster %d times", n)
@@ -741,9 +765,8 @@ resource "proxmoxsafe_vm" "test" {
 							t.Errorf("unexpected request during refresh: %s (%d)", key, n)
 						}
 					}
-				},
-				Config:   config,
-				PlanOnly: true,
+					return nil
+				})},
 			},
 		},
 	})
@@ -788,22 +811,24 @@ func TestAccVMResource_clone(t *testing.T) {
 					// Write-only: a create-time instruction, never stored.
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("clone"), knownvalue.Null()),
 				},
-				Check: func(*terraform.State) error {
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
 					vm := onlyVMNamed(t, sim, name)
 					tmpl, _ := sim.VM(9102)
 					if vm.Template || vm.Config["memory"] != "1024" || vm.UUID == tmpl.UUID || vm.Node != "pve" {
 						return fmt.Errorf("clone not converged, not on pve or shares the template's identity: %+v", vm)
 					}
 					return nil
-				},
+				})},
 			},
 			{
 				// Another source later changes nothing: the VM exists.
 				Config: clone("debian-12-template"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
-				}},
-				Check: expectVMCount(sim, name, 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
+					},
+					PostApplyPreRefresh: afterApply(expectVMCount(sim, name, 1)),
+				},
 			},
 		},
 	})
@@ -942,10 +967,12 @@ func TestAccVMResource_createTimeoutKeepsVM(t *testing.T) {
 					t.Fatalf("the first VM never finished: %+v", sim.VMs())
 				},
 				Config: lab.Config(vmHCL(name, lab.Node, `started = false`)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
-				Check: expectVMCount(sim, name, 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
+					},
+					PostApplyPreRefresh: afterApply(expectVMCount(sim, name, 1)),
+				},
 			},
 		},
 	})
@@ -976,12 +1003,12 @@ func TestAccVMResource_defaultNode(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("node"), knownvalue.StringExact(node)),
 				},
-				Check: func(*terraform.State) error {
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
 					if vm := onlyVMNamed(t, lab, name); vm.Node != node {
 						return fmt.Errorf("VM created on %s, want %s", vm.Node, node)
 					}
 					return nil
-				},
+				})},
 			},
 		},
 	})

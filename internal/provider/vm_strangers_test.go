@@ -55,12 +55,12 @@ func TestAccVMResource_recycledVMIDWithoutIdentity(t *testing.T) {
 			{
 				// The configuration gets a new VM; the stranger stays as it is.
 				Config: lab.Config(vmHCL(name, lab.Node, `started = false`)),
-				Check: func(*terraform.State) error {
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
 					if ours := onlyVMNamed(t, lab, name); ours.VMID == vmid {
 						return fmt.Errorf("our VM reuses VMID %d", vmid)
 					}
 					return untouched()
-				},
+				})},
 			},
 		},
 	})

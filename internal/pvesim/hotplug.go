@@ -129,6 +129,8 @@ func optsOf(val string) map[string]string {
 // netHotplug is vmconfig_update_net: a model, MAC, queues or MTU change (or
 // a missing bridge) re-plugs the device and needs the network feature; a
 // new device too; bridge, tag, firewall, rate and link_down change online.
+// MACs compare as strings (safe_string_ne): a change of case alone is a
+// MAC change.
 func netHotplug(old, val string, network bool) bool {
 	if old == "" {
 		return network
@@ -144,7 +146,7 @@ func netHotplug(old, val string, network bool) bool {
 	}
 	om, omac := model(o)
 	nm, nmac := model(n)
-	if om != nm || !strings.EqualFold(omac, nmac) || o["queues"] != n["queues"] || o["mtu"] != n["mtu"] ||
+	if om != nm || omac != nmac || o["queues"] != n["queues"] || o["mtu"] != n["mtu"] ||
 		o["bridge"] == "" || n["bridge"] == "" {
 		return network
 	}

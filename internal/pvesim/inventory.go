@@ -151,7 +151,7 @@ func (s *Server) addVMLocked(vm VM) error {
 		}
 		for k, val := range conf {
 			if netKeyRE.MatchString(k) {
-				if nv, msg := normalizeNet(k, val, ""); msg == "" {
+				if nv, msg := normalizeNet(k, val); msg == "" {
 					conf[k] = nv
 				}
 			}

@@ -55,6 +55,7 @@ func (o LockOptions) withDefaults() LockOptions {
 type lockTable struct {
 	mu    sync.Mutex
 	locks map[string]*simLock
+	taken map[string]int // acquisitions by key (for tests)
 }
 
 type simLock struct {
@@ -87,6 +88,10 @@ func (lt *lockTable) acquire(key string, shared bool, timeout time.Duration, sto
 			} else {
 				l.exclusive = true
 			}
+			if lt.taken == nil {
+				lt.taken = map[string]int{}
+			}
+			lt.taken[key]++
 			lt.mu.Unlock()
 			var once sync.Once
 			return func() { once.Do(func() { lt.release(key, shared) }) }, nil
@@ -136,6 +141,10 @@ type lockStep struct {
 	// onTimeout, when set, makes a timeout this step's own failure: the
 	// task goes on (destroy_vm's vdisk_free runs in an eval).
 	onTimeout func(msg string)
+	// inherited, when set, is the release of this lock, already held by
+	// the request that forked the worker: the worker keeps it without
+	// waiting (8.2's config POST) and frees it when it ends.
+	inherited func()
 }
 
 func configLockFile(vmid int) string {
@@ -175,7 +184,14 @@ func (s *Server) runLockSteps(steps []lockStep, stop <-chan struct{}) (release f
 			held[i]()
 		}
 	}
-	for _, st := range steps {
+	for i, st := range steps {
+		if st.inherited != nil {
+			held = append(held, st.inherited)
+			if st.hold > 0 {
+				sleepUntil(st.hold, stop, s.closing)
+			}
+			continue
+		}
 		rel, err := s.locks.acquire(st.key, st.shared, st.timeout, stop, s.closing)
 		if err != nil && st.onTimeout != nil && errors.Is(err, errTimeout) {
 			st.onTimeout(st.timeoutMsg)
@@ -183,6 +199,7 @@ func (s *Server) runLockSteps(steps []lockStep, stop <-chan struct{}) (release f
 		}
 		if err != nil {
 			release()
+			releaseInherited(steps[i+1:])
 			if errors.Is(err, errTimeout) {
 				return func() {}, st.timeoutMsg
 			}
@@ -198,6 +215,15 @@ func (s *Server) runLockSteps(steps []lockStep, stop <-chan struct{}) (release f
 		held = append(held, rel)
 	}
 	return release, ""
+}
+
+// releaseInherited frees the inherited locks of steps a task never reached.
+func releaseInherited(steps []lockStep) {
+	for _, st := range steps {
+		if st.inherited != nil {
+			st.inherited()
+		}
+	}
 }
 
 // sleepUntil sleeps d or until stop or closing closes.
@@ -222,31 +248,15 @@ func (s *Server) configLockSteps(vmid int) []lockStep {
 
 // cloneLockSteps is clone_vm's locking: the source's config lock (shared
 // when it is stopped, exclusive when running; 1 s) around the target's (1 s),
-// both held until the clone ends, and one storage lock per copied drive
-// (vdisk_clone for a linked clone, vdisk_alloc for a full one).
-func (s *Server) cloneLockSteps(src *vmState, newid int, storeOverride string) []lockStep {
+// both held until the clone ends. The storage lock of each drive's
+// allocation (vdisk_clone for a linked clone, vdisk_alloc for a full one)
+// is taken in the worker, disk by disk (cloneWorker.copyDisks).
+func (s *Server) cloneLockSteps(src *vmState, newid int) []lockStep {
 	lo := s.opts.Locks.withDefaults()
-	steps := []lockStep{
+	return []lockStep{
 		configLockStep(src.VMID, !src.Running, lo.CloneTimeout),
 		configLockStep(newid, false, lo.CloneTimeout),
 	}
-	for _, k := range sortedKeys(src.Conf) {
-		if !isDiskKey(k) {
-			continue
-		}
-		d := parseDisk(src.Conf[k])
-		if !d.isVolume() {
-			continue
-		}
-		id := d.store
-		if storeOverride != "" {
-			id = storeOverride
-		}
-		if sd := s.storageLocked(id); sd != nil {
-			steps = append(steps, s.storageLockStep(sd, src.Node, "clone failed: "))
-		}
-	}
-	return steps
 }
 
 // createLockSteps is create_vm's lock_config_full($vmid, 1) and one storage
@@ -274,4 +284,11 @@ func (s *Server) lockHeld(key string) bool {
 	defer s.locks.mu.Unlock()
 	l := s.locks.locks[key]
 	return l != nil && (l.exclusive || l.shared > 0)
+}
+
+// lockTaken counts how often the lock key was acquired (for tests).
+func (s *Server) lockTaken(key string) int {
+	s.locks.mu.Lock()
+	defer s.locks.mu.Unlock()
+	return s.locks.taken[key]
 }

@@ -40,22 +40,23 @@ func checkUnicastMAC(v string) string {
 
 // normalizeNet is what $update_vm_api does to a netN value (parse_net,
 // which fills in a MAC, then print_net): "<model>=<MAC>" first, the other
-// keys sorted, booleans as 0/1. A missing MAC becomes keepMAC if given,
-// else a new one with PVE's OUI BC:24:11. An mtu on a device that is not
-// VirtIO is accepted: print_netdevice_full ignores it.
-func normalizeNet(key, val string, keepMAC string) (string, string) {
+// keys sorted, booleans as 0/1. A given MAC is kept as written, in its case
+// (pve_verify_mac_addr matches case-insensitively and returns the value
+// unchanged; print_property_string prints it as is); a missing one is
+// generated in upper case (pve-common Tools.pm random_ether_addr: "%02X"
+// digits, uc($prefix)) with the datacenter's mac_prefix, by default PVE's
+// OUI BC:24:11 (pve-cluster DataCenterConfig.pm $PROXMOX_OUI). An mtu on a
+// device that is not VirtIO is accepted: print_netdevice_full ignores it.
+func normalizeNet(key, val string) (string, string) {
 	res, msg := parsePropertyString(key, val, netFormat)
 	if msg != "" {
 		return "", msg
 	}
 	mac := res["macaddr"]
 	if mac == "" {
-		mac = keepMAC
-	}
-	if mac == "" {
 		mac = newMAC()
 	}
-	out := []string{res["model"] + "=" + strings.ToUpper(mac)}
+	out := []string{res["model"] + "=" + mac}
 	for _, k := range sortedKeys(res) {
 		if k != "model" && k != "macaddr" {
 			out = append(out, k+"="+res[k])

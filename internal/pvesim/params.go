@@ -16,8 +16,14 @@ var (
 	dnsLabelRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?$`)
 	dnsNameRE  = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?$`)
 	tagRE      = regexp.MustCompile(`^(?i)[a-z0-9_][a-z0-9_\-+.]*$`)
-	intRE      = regexp.MustCompile(`^-?\d+$`)
-	numRE      = regexp.MustCompile(`^-?\d+(\.\d+)?$`)
+	// intRE and numRE are JSONSchema.pm is_integer and is_number: a sign
+	// (also "+"), and for numbers "1.", ".5" and exponents.
+	intRE = regexp.MustCompile(`^[+-]?\d+$`)
+	numRE = regexp.MustCompile(`^[+-]?(\d+\.\d+|\d+\.|\.\d+|\d+)([eE][+-]?\d+)?$`)
+	// confIntRE and confNumRE are what qemu-server QemuServer.pm check_type
+	// accepts when write_vm_config writes an integer or number option.
+	confIntRE  = regexp.MustCompile(`^\d+$`)
+	confNumRE  = regexp.MustCompile(`^\d+(\.\d+)?$`)
 	diskKeyRE  = regexp.MustCompile(`^(scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|sata[0-5]|ide[0-3]|efidisk0|tpmstate0)$`)
 	netKeyRE   = regexp.MustCompile(`^net([0-9]|[12][0-9]|3[01])$`)
 	otherIdxRE = regexp.MustCompile(`^(unused\d+|ipconfig([0-9]|[12][0-9]|3[01])|hostpci([0-9]|1[0-5])|usb([0-9]|1[0-3])|serial[0-3]|parallel[0-2]|numa([0-9]|[12][0-9]|3[01]))$`)
@@ -58,7 +64,7 @@ func intSpec(lo, hi int64) paramSpec {
 var qemuConfigSpec = map[string]paramSpec{
 	"name": {kind: kDNS}, "description": {kind: kString, maxLen: 8192}, "tags": {kind: kTags},
 	"cores": intSpec(1, 0), "sockets": intSpec(1, 0), "vcpus": intSpec(1, 0),
-	"memory": {kind: kMemory}, "balloon": intSpec(0, 0), "cpu": {}, "cpulimit": {kind: kNumber},
+	"memory": {kind: kMemory}, "balloon": intSpec(0, 0), "cpu": {}, "cpulimit": {kind: kNumber, hasMin: true},
 	"cpuunits": intSpec(1, 262144), "shares": intSpec(0, 50000), "affinity": {},
 	"onboot": {kind: kBool}, "protection": {kind: kBool}, "template": {kind: kBool},
 	"acpi": {kind: kBool}, "autostart": {kind: kBool}, "freeze": {kind: kBool}, "kvm": {kind: kBool},
@@ -68,7 +74,7 @@ var qemuConfigSpec = map[string]paramSpec{
 	"scsihw": {enum: []string{"lsi", "lsi53c810", "virtio-scsi-pci", "virtio-scsi-single", "megasas", "pvscsi"}},
 	"agent":  {}, "bios": {enum: []string{"seabios", "ovmf"}}, "machine": {}, "vga": {}, "args": {},
 	"hotplug": {}, "startup": {}, "hookscript": {}, "meta": {}, "smbios1": {}, "vmgenid": {},
-	"hugepages": {}, "migrate_speed": intSpec(0, 0), "migrate_downtime": {kind: kNumber},
+	"hugepages": {}, "migrate_speed": intSpec(0, 0), "migrate_downtime": {kind: kNumber, hasMin: true},
 	"citype": {enum: []string{"configdrive2", "nocloud", "opennebula"}}, "ciuser": {}, "cipassword": {},
 	"nameserver": {}, "searchdomain": {}, "sshkeys": {}, "cicustom": {},
 	"rng0": {}, "audio0": {}, "watchdog": {}, "keyboard": {}, "spice_enhancements": {},
@@ -113,10 +119,16 @@ func checkValue(sp paramSpec, val string) (string, string) {
 		if sp.hasMax && n > sp.max {
 			return "", fmt.Sprintf("value must have a maximum value of %d", sp.max) // pve-common JSONSchema.pm check_type
 		}
-		val = strconv.FormatInt(n, 10)
+		if confIntRE.MatchString(val) {
+			val = strconv.FormatInt(n, 10) // write_vm_config's check_type stores int($1)
+		} // a signed value stays as given: writing it fails (configTypeErr)
 	case kNumber:
 		if !numRE.MatchString(val) {
 			return "", fmt.Sprintf("type check ('number') failed - got '%s'", val)
+		}
+		n, _ := strconv.ParseFloat(val, 64)
+		if sp.hasMin && n < float64(sp.min) {
+			return "", fmt.Sprintf("value must have a minimum value of %d", sp.min)
 		}
 	case kMemory:
 		cur := val
@@ -183,4 +195,24 @@ func normalizeTags(in string) (string, string) {
 	}
 	sort.Strings(out)
 	return strings.Join(out, ";"), ""
+}
+
+// configTypeErr is qemu-server QemuServer.pm write_vm_config: each option
+// goes through check_type, whose integers are /^(\d+)$/ and numbers
+// /^(\d+)(\.\d+)?$/, stricter than the API's JSONSchema (is_integer and
+// is_number take a sign, "1." and exponents). A value the API accepted but
+// the writer refuses fails the write with "unable to parse value of
+// '<key>' - type check ('integer') failed - got '<value>'".
+func configTypeErr(conf map[string]string) error {
+	for _, k := range sortedKeys(conf) {
+		sp, known := qemuConfigSpec[k]
+		switch {
+		case !known:
+		case sp.kind == kInt && !confIntRE.MatchString(conf[k]):
+			return fmt.Errorf("unable to parse value of '%s' - type check ('integer') failed - got '%s'", k, conf[k])
+		case sp.kind == kNumber && !confNumRE.MatchString(conf[k]):
+			return fmt.Errorf("unable to parse value of '%s' - type check ('number') failed - got '%s'", k, conf[k])
+		}
+	}
+	return nil
 }

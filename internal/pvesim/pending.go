@@ -157,6 +157,9 @@ func (s *Server) updateVMConfigLocked(v *vmState, set map[string]string, del []s
 		return nil, err
 	}
 	hashCloudInitPassword(v.Conf, set)
+	if err := configTypeErr(set); err != nil {
+		return nil, err
+	}
 	if !v.Running && !v.hasPending() {
 		return s.applyConfigLocked(v, set, del)
 	}

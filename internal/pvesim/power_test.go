@@ -57,8 +57,9 @@ func TestPowerActions(t *testing.T) {
 
 // TestCloneLockAndAsyncConfigChecks follows clone_vm (qemu-server
 // src/PVE/API2/Qemu.pm): the request only forks the worker; the worker
-// writes the temporary config "lock: clone" (file_set_contents in
-// $clonefn) and the name, description and disks only with write_config
+// writes the temporary config "# qmclone temporary file\nlock: clone\n"
+// (file_set_contents in $clonefn; parse_vm_config reads the comment as the
+// description) and the name, description and disks only with write_config
 // after clone_disk, then drops the lock.
 func TestCloneLockAndAsyncConfigChecks(t *testing.T) {
 	s := startSim(t, Options{PlainHTTP: true})
@@ -84,11 +85,12 @@ func TestCloneLockAndAsyncConfigChecks(t *testing.T) {
 			break
 		}
 	}
-	if during.Lock != "clone" || during.Name != "" || len(during.Config) != 1 {
+	// parse_vm_config reads the temporary file's "#" line as description.
+	if during.Lock != "clone" || during.Name != "" || len(during.Config) != 2 || during.Config["description"] != " qmclone temporary file" {
 		t.Fatalf("during clone: %+v", during)
 	}
 	st, b := call(t, s, "GET", "/nodes/pve/qemu/101/config", s.Token(), nil)
-	if st != "200 OK" || !strings.HasPrefix(b, `{"data":{"digest":"`) || !strings.HasSuffix(b, `","lock":"clone"}}`) {
+	if st != "200 OK" || !strings.HasPrefix(b, `{"data":{"description":" qmclone temporary file","digest":"`) || !strings.HasSuffix(b, `","lock":"clone"}}`) {
 		t.Fatalf("config during clone: %s %s", st, b)
 	}
 	if st, b := call(t, s, "GET", "/nodes/pve/qemu", s.Token(), nil); !strings.Contains(b, `"name":"VM 101"`) {

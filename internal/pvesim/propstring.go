@@ -52,7 +52,12 @@ func formatError(param, key, msg string) string {
 }
 
 // formatErrors prints raise "format error\n", errors => {...} as
-// PVE::Exception::stringify does (sorted here: Perl's hash order is random).
+// PVE::Exception::stringify does: "foreach my $e (keys %{ $self->{errors} })"
+// (pve-common src/PVE/Exception.pm), so PVE keeps no order at all: Perl
+// iterates a hash in an order randomised per hash and per process
+// (PERL_HASH_SEED, PERL_PERTURB_KEYS; the errors hash is filled by
+// check_object's "foreach my $k (keys %$schema)", itself unordered). Sorted
+// is one of the orders PVE can give; a client must not rely on any.
 func formatErrors(errs map[string]string) string {
 	var b strings.Builder
 	b.WriteString("invalid format - format error\n")

@@ -34,6 +34,10 @@ type pveVersion struct {
 	// synchronous 500. 9.x checks without the lock ($load_and_check_config
 	// "early checks") and locks in the worker.
 	configLockInRequest bool
+	// cloneLogsTarget: clone_disk prints "allocated target volume
+	// '<volid>'" after vdisk_alloc from qemu-server 9.1.7 on (commit
+	// 473b6774 "clone disk: log target volume ID after allocating").
+	cloneLogsTarget bool
 }
 
 // pveVersions are the releases the simulator can pose as, by release.
@@ -46,7 +50,7 @@ var pveVersions = map[string]pveVersion{
 	// pve-http-server 5.2.x.
 	"9.2": {release: "9.2", manager: "9.2.11", repoid: "f6997e698c7933ea",
 		digestMismatch: "checksum mismatch (file change by other user?)", messageInBody: true,
-		authFailed: "Authentication failed!"},
+		authFailed: "Authentication failed!", cloneLogsTarget: true},
 }
 
 // DefaultPVEVersion is the release the simulator poses as unless

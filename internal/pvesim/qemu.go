@@ -148,7 +148,7 @@ func checkParams(params map[string]string, spec map[string]paramSpec, allowConfi
 		}
 		switch sp.kind {
 		case kNet:
-			nv, msg := normalizeNet(k, v, "")
+			nv, msg := normalizeNet(k, v)
 			if msg != "" {
 				errs[k] = msg
 				continue

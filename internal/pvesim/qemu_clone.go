@@ -36,8 +36,8 @@ func (s *Server) cloneQemu(r *request) *resp {
 		// Nothing of the new VM exists until the worker runs (see
 		// cloneWorker); the request only forks it.
 		w := &cloneWorker{s: s, vmid: vmid, newid: newid, node: src.Node, target: target, full: early.full, vals: vals}
-		t := s.newCheckedTaskLocked(src.Node, "qmclone", strconv.Itoa(vmid), r.auth.user,
-			w.start, w.finish, s.cloneLockSteps(src, newid, vals["storage"])...)
+		t := s.newWorkerTaskLocked(src.Node, "qmclone", strconv.Itoa(vmid), r.auth.user,
+			w.task(), s.cloneLockSteps(src, newid)...)
 		return ok(t.UPID)
 	})
 }

@@ -123,21 +123,45 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 	lockInRequest := s.pveVersionLocked().configLockInRequest
 	s.mu.Unlock()
 	if lockInRequest {
+		// 8.2.4: lock_config($vmid, $updatefn) in the API process, and
+		// fork_worker inside it: the worker inherits the flocked file
+		// handle (pve-common RESTEnvironment.pm fork_worker closes only
+		// its pipes and STDIN/STDOUT/STDERR; Tools.pm lock_file_full
+		// releases by closing, not LOCK_UN), so the lock stays held until
+		// the worker exits, and the worker never locks again.
 		lo := s.opts.Locks.withDefaults()
-		return s.withLockSteps([]lockStep{configLockStep(vmid, false, lo.ConfigTimeout)}, func() *resp {
-			return s.forkConfigUpdate(r, vmid, early, vals, del, revert, digest, skiplock)
-		})
+		release, failMsg := s.runLockSteps([]lockStep{configLockStep(vmid, false, lo.ConfigTimeout)}, nil)
+		if failMsg != "" {
+			return err500("%s", failMsg)
+		}
+		return s.forkConfigUpdate(r, vmid, early, vals, del, revert, digest, skiplock, release)
 	}
-	return s.forkConfigUpdate(r, vmid, early, vals, del, revert, digest, skiplock)
+	return s.forkConfigUpdate(r, vmid, early, vals, del, revert, digest, skiplock, nil)
 }
 
 // forkConfigUpdate is POST .../config after the parameter checks: the
 // early checks, then a qmconfig worker that takes the locks and updates.
-func (s *Server) forkConfigUpdate(r *request, vmid int, early func(*vmState) *resp, vals map[string]string, del []string, revert map[string]bool, digest string, skiplock bool) *resp {
+// inherited, when set, releases the config lock the request already holds
+// (8.2): the worker takes it over instead of locking, and frees it when it
+// ends; a request that forks nothing frees it at once.
+func (s *Server) forkConfigUpdate(r *request, vmid int, early func(*vmState) *resp, vals map[string]string, del []string, revert map[string]bool, digest string, skiplock bool, inherited func()) *resp {
+	forked := false
+	if inherited != nil {
+		defer func() {
+			if !forked {
+				inherited()
+			}
+		}()
+	}
 	return s.withGuestID(r, vmid, "qemu", "VM.Config.Options", func(v *vmState) *resp {
 		if res := early(v); res != nil {
 			return res
 		}
+		steps := s.configUpdateLockSteps(vmid, v.Node, vals)
+		if inherited != nil {
+			steps[0].inherited = inherited // configLockSteps comes first
+		}
+		forked = true
 		t := s.newTaskLocked(v.Node, "qmconfig", strconv.Itoa(vmid), r.auth.user, func(fail string) ([]string, error) {
 			if fail != "" {
 				return nil, errors.New(fail)
@@ -149,7 +173,7 @@ func (s *Server) forkConfigUpdate(r *request, vmid int, early func(*vmState) *re
 			// $updatefn under lock_config repeats the checks.
 			set, del := withRevertLocked(cur, vals, del, revert)
 			return s.updateVMConfigLocked(cur, set, del, digest, skiplock)
-		}, s.configUpdateLockSteps(vmid, v.Node, vals)...)
+		}, steps...)
 		return ok(t.UPID)
 	})
 }

@@ -47,3 +47,47 @@ func TestConfigPostLockByVersion(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigPostWorkerInheritsLock82: in 8.2.4 the qmconfig worker is forked
+// inside lock_config($vmid, $updatefn) and inherits the flocked handle
+// (pve-common RESTEnvironment.pm fork_worker keeps every descriptor but its
+// pipes and standard streams; Tools.pm lock_file_full frees the lock by
+// closing the handle), so the lock is held from the request until the
+// worker exits, and the worker takes it no second time: one acquisition per
+// update, held already when the UPID comes back. 9.2.6 locks only in the
+// worker ($load_and_check_config, then lock_config in the worker): also one.
+func TestConfigPostWorkerInheritsLock82(t *testing.T) {
+	for _, release := range []string{"8.2", "9.2"} {
+		t.Run(release, func(t *testing.T) {
+			s := startSim(t, Options{PlainHTTP: true, PVEVersion: release})
+			if err := s.AddVM(VM{VMID: 100, Name: "web"}); err != nil {
+				t.Fatal(err)
+			}
+			hold := s.HoldTasks("qmconfig")
+			defer hold()
+			st, b := call(t, s, "POST", "/nodes/pve/qemu/100/config", s.Token(), url.Values{"cores": {"2"}})
+			if st != "200 OK" || !strings.Contains(b, ":qmconfig:100:") {
+				t.Fatalf("POST: %s %s", st, b)
+			}
+			if release == "8.2" && !s.lockHeld("config/100") {
+				t.Fatal("8.2: the config lock was released between the request and its worker")
+			}
+			hold()
+			if exit := waitUPID(t, s, b); exit != "OK" {
+				t.Fatalf("task exit %q", exit)
+			}
+			if n := s.lockTaken("config/100"); n != 1 {
+				t.Fatalf("config lock taken %d times for one update, want 1", n)
+			}
+			// The worker frees it as it exits, just after its status says stopped.
+			for deadline := time.Now().Add(10 * time.Second); s.lockHeld("config/100"); time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("config lock still held after the task")
+				}
+			}
+			if v, _ := s.VM(100); v.Config["cores"] != "2" {
+				t.Fatalf("cores = %q", v.Config["cores"])
+			}
+		})
+	}
+}

@@ -110,6 +110,10 @@ func (s *Server) createQemu(r *request) *resp {
 				conf["boot"] = b
 			}
 		}
+		if err := configTypeErr(conf); err != nil { // write_config in the eval
+			remove()
+			return lines, fmt.Errorf("unable to create VM %d - %v", vmid, err)
+		}
 		v.Conf = conf
 		s.addVMToPoolLocked(v, pool)
 		if start && conf["template"] != "1" {

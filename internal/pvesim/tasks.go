@@ -44,11 +44,42 @@ func (s *Server) newTaskLocked(node, typ, id, user string, run func(fail string)
 // TaskDuration, as PVE workers do. The worker then takes locks in order
 // (waiting outside s.mu; a timeout fails the task with PVE's text).
 func (s *Server) newCheckedTaskLocked(node, typ, id, user string, check func() error, run func(fail string) ([]string, error), locks ...lockStep) *task {
+	w := taskWorker{run: run}
+	if check != nil {
+		w.check = func(*task) error { return check() }
+	}
+	return s.newWorkerTaskLocked(node, typ, id, user, w, locks...)
+}
+
+// taskWorker is what a task does, in order, once it holds its locks:
+//   - check (under s.mu): the worker's first checks; an error fails the
+//     task at once;
+//   - progress (outside s.mu), when set, replaces the TaskDuration wait: a
+//     worker whose steps the API can see while it runs (clone_vm writes the
+//     new config after each disk) spends the task's time itself, stops
+//     early when stop closes, and fails the task with an error;
+//   - run (under s.mu): the effect at the end, or the clean-up with the
+//     failure's text.
+//
+// check and progress may print to the task log as they go (printLocked),
+// as PVE's worker output reaches the log while the task runs.
+type taskWorker struct {
+	check    func(t *task) error
+	progress func(t *task, stop <-chan struct{}) error
+	run      func(fail string) ([]string, error)
+}
+
+// printLocked appends a line to a running task's log. Callers hold s.mu.
+func (t *task) printLocked(line string) { t.Log = append(t.Log, line) }
+
+// newWorkerTaskLocked registers a task running w and schedules it. Callers hold s.mu.
+func (s *Server) newWorkerTaskLocked(node, typ, id, user string, w taskWorker, locks ...lockStep) *task {
+	check := w.check
 	s.nextPID += 1 + rand.IntN(50)
 	now := time.Now()
 	t := &task{
 		Node: node, PID: s.nextPID, PStart: 1000000 + s.nextPID*7, StartTime: now.Unix(),
-		Type: typ, ID: id, User: user, Status: "running", run: run, stop: make(chan struct{}),
+		Type: typ, ID: id, User: user, Status: "running", run: w.run, stop: make(chan struct{}),
 	}
 	t.UPID = fmt.Sprintf("UPID:%s:%08X:%08X:%08X:%s:%s:%s:", node, t.PID, t.PStart, t.StartTime, typ, id, user)
 	if q := s.failTask[typ]; len(q) > 0 {
@@ -56,16 +87,19 @@ func (s *Server) newCheckedTaskLocked(node, typ, id, user string, check func() e
 		s.failTask[typ] = q[1:]
 	}
 	if check != nil && t.failMsg == "" && len(locks) == 0 {
-		t.preErr = check()
+		t.preErr = check(t)
 	}
 	s.tasks[t.UPID] = t
 	s.taskList = append(s.taskList, t)
+	takeLocks := len(locks) > 0 && t.preErr == nil && t.failMsg == "" && !s.closed
+	if !takeLocks {
+		defer releaseInherited(locks) // held by the worker until it ends: at once here
+	}
 	if s.closed {
 		s.finishTaskLocked(t)
 		return t
 	}
 	s.taskWG.Add(1)
-	takeLocks := len(locks) > 0 && t.preErr == nil && t.failMsg == ""
 	hold := s.taskHold[typ]
 	go func() {
 		defer s.taskWG.Done()
@@ -80,7 +114,7 @@ func (s *Server) newCheckedTaskLocked(node, typ, id, user string, check func() e
 					t.failMsg = msg
 				}
 			} else if check != nil && t.failMsg == "" {
-				t.preErr = check() // the worker checks once it holds its locks
+				t.preErr = check(t) // the worker checks once it holds its locks
 			}
 			s.mu.Unlock()
 		}
@@ -91,8 +125,20 @@ func (s *Server) newCheckedTaskLocked(node, typ, id, user string, check func() e
 			case <-t.stop:
 			}
 		}
-		if d := s.opts.TaskDuration; d > 0 && t.preErr == nil && !lockFailed {
-			timer := time.NewTimer(d)
+		s.mu.Lock()
+		working := t.preErr == nil && !lockFailed && t.failMsg == ""
+		s.mu.Unlock()
+		switch {
+		case w.progress != nil && working:
+			if err := w.progress(t, t.stop); err != nil {
+				s.mu.Lock()
+				if t.failMsg == "" {
+					t.failMsg = err.Error()
+				}
+				s.mu.Unlock()
+			}
+		case s.opts.TaskDuration > 0 && t.preErr == nil && !lockFailed:
+			timer := time.NewTimer(s.opts.TaskDuration)
 			select {
 			case <-timer.C:
 			case <-s.closing:
