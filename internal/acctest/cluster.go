@@ -81,8 +81,9 @@ func (l *Lab) VM(vmid int) (pvesim.VM, bool) {
 }
 
 // VMsNamed returns the guests whose name matches case-insensitively, sorted
-// by VMID. Against a real cluster it reads the config of every guest that
-// /cluster/resources lists without a name (a VM created moments ago).
+// by VMID. Against a real cluster names are read live from each node's VM
+// list (labAPI.liveGuests), never from /cluster/resources, which can show a
+// VM under the name of the VM that held its VMID before.
 func (l *Lab) VMsNamed(name string) []pvesim.VM {
 	if l.Sim != nil {
 		return l.Sim.VMsNamed(name)

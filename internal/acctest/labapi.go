@@ -108,15 +108,18 @@ func newLabAPI(conn Connection) (*labAPI, error) {
 }
 
 // guest is one row of GET /cluster/resources?type=vm (pve-manager
-// PVE/API2/Cluster.pm, resources): name is missing until pvestatd has seen a
-// new VM.
+// PVE/API2/Cluster.pm, resources) with only the fields that are current:
+// vmid, node and type come from the cluster's VM list and pool from
+// user.cfg. The row's name, status and template are not: they come from
+// the statistics (PVE/API2Tools.pm extract_vm_stats), keyed by VMID and
+// refreshed every ~10 s, so a VM on a recycled VMID is listed under its
+// predecessor's name until the next cycle. Names are read live
+// (liveGuests), never from here.
 type guest struct {
-	VMID     int    `json:"vmid"`
-	Node     string `json:"node"`
-	Name     string `json:"name"`
-	Type     string `json:"type"`
-	Template int    `json:"template"`
-	Pool     string `json:"pool"`
+	VMID int    `json:"vmid"`
+	Node string `json:"node"`
+	Type string `json:"type"`
+	Pool string `json:"pool"`
 }
 
 func (a *labAPI) guests(ctx context.Context) ([]guest, error) {
@@ -127,21 +130,64 @@ func (a *labAPI) guests(ctx context.Context) ([]guest, error) {
 	return out, nil
 }
 
-// named reads every guest whose name match accepts, sorted by VMID.
+// liveGuest is a VM with the name its config holds now.
+type liveGuest struct {
+	guest
+	Name string
+}
+
+// liveGuests lists the VMs of every online node with their live names: GET
+// /nodes (pve-manager PVE/API2/Nodes.pm, index), then GET /nodes/{node}/qemu
+// (qemu-server PVE/API2/Qemu.pm vmlist), which PVE/QemuServer.pm vmstatus
+// builds by loading each VM's config: name is the config's name, or "VM
+// <vmid>" when it has none (a clone's config until its task writes it). A
+// node that is not online is left out: its VMs cannot be read, changed or
+// removed either (the per-VM calls are proxied to the node). Containers
+// are left out too: a lab run never creates one (AddVM skips the test).
+func (a *labAPI) liveGuests(ctx context.Context) ([]liveGuest, error) {
+	var nodes []struct {
+		Node   string `json:"node"`
+		Status string `json:"status"`
+	}
+	if err := a.c.Get(ctx, "/nodes", &nodes); err != nil {
+		return nil, fmt.Errorf("GET /nodes: %w", err)
+	}
+	var out []liveGuest
+	for _, n := range nodes {
+		if n.Status != "online" {
+			continue
+		}
+		path := fmt.Sprintf("/nodes/%s/qemu", url.PathEscape(n.Node))
+		var vms []struct {
+			VMID int    `json:"vmid"`
+			Name string `json:"name"`
+		}
+		if err := a.c.Get(ctx, path, &vms); err != nil {
+			return nil, fmt.Errorf("GET %s: %w", path, err)
+		}
+		for _, vm := range vms {
+			out = append(out, liveGuest{guest: guest{VMID: vm.VMID, Node: n.Node, Type: "qemu"}, Name: vm.Name})
+		}
+	}
+	return out, nil
+}
+
+// named reads every VM whose live name match accepts, sorted by VMID.
 func (a *labAPI) named(ctx context.Context, match func(string) bool) ([]pvesim.VM, error) {
-	guests, err := a.guests(ctx)
+	guests, err := a.liveGuests(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []pvesim.VM
 	for _, g := range guests {
-		if g.Name != "" && !match(g.Name) {
+		if !match(g.Name) {
 			continue
 		}
-		vm, err := a.read(ctx, g)
+		vm, err := a.read(ctx, g.guest)
 		if err != nil {
 			return nil, err
 		}
+		// A rename between the list and the read: the config decides.
 		if match(vm.Name) {
 			out = append(out, vm)
 		}
