@@ -16,7 +16,7 @@ const maxFirstPoll = 10 * time.Second
 // that get faster.
 const paceStepDown = 100 // 1 %
 
-// maxPaceHint caps the first poll a hint (ExpectTaskDuration) sets: a hint
+// maxPaceHint caps the first poll a hint (Client.ExpectDestroyLength) sets: a hint
 // is a guess from another task, and a poll it times too late costs waiting
 // time, one it times too early only a request.
 const maxPaceHint = 5 * time.Second
@@ -43,7 +43,7 @@ type paceKind struct {
 	// most: from the start of its wait to the answer that said it stopped.
 	upper time.Duration
 	// hint is when the scout polls first, while estimate is 0: how long
-	// another task suggests this kind takes (ExpectTaskDuration); 0 polls
+	// another task suggests this kind takes (Client.ExpectDestroyLength); 0 polls
 	// from the start.
 	hint time.Duration
 	// generation counts the changes of estimate. Parallel waits that
@@ -77,9 +77,9 @@ func (p *taskPace) kind(node, typ string) *paceKind {
 // firstPoll returns how long after since the first status poll of a task
 // of this kind should come, and the generation of the estimate it used.
 // Without an estimate, the first caller becomes the scout (polling first at
-// the hint, or at once without one) and must call the returned done when its wait ends, however it
-// ends; callers that come while a scout is out wait for its result, for at
-// most maxFirstPoll after since.
+// the hint, or at once without one) and must call the returned done when
+// its wait ends, however it ends; callers that come while a scout is out
+// wait for its result, for at most maxFirstPoll after since.
 func (p *taskPace) firstPoll(ctx context.Context, node, typ string, since time.Time) (first time.Duration, generation int, done func()) {
 	for {
 		p.mu.Lock()
