@@ -83,10 +83,14 @@ func TestAccVMResource_applyCost(t *testing.T) {
 				// more when the machine is so busy that the name checks
 				// come over createCheckMaxAge after the apply's plan. The
 				// placement checks read nodes and storages once per run: two
-				// more per plan and apply.
+				// more per plan and apply. One spare: on a machine loaded
+				// far beyond its cores, the read the plan starts during its
+				// placement checks can age past createCheckMaxAge before the
+				// name checks (seen once at load 35: 9 reads). Two reads per
+				// VM, the regression this guards against, would be 20.
 				reads := counts["GET /cluster/resources"]
-				if reads > 4+4 {
-					t.Errorf("%d cluster reads for an apply of %d VMs, want at most 4 + 4 placement reads", reads, costVMs)
+				if reads > 4+4+1 {
+					t.Errorf("%d cluster reads for an apply of %d VMs, want at most 4 + 4 placement reads + 1 spare", reads, costVMs)
 				}
 				// Each shared read lists the VMs of every node that hosts
 				// one, for their live names: one node here, and none while

@@ -36,11 +36,14 @@ func TestAccVMResource_applyCostWaves(t *testing.T) {
 				if n := counts["GET /nodes/{node}/qemu/{vmid}/config"]; n != vms {
 					t.Errorf("%d config reads for %d created VMs, want %d (the read-backs)", n, vms, vms)
 				}
-				// 4 placement reads, the plan's and the apply's plan's, one
-				// per wave, and one spare for a busy machine (see applyCost).
+				// 4 placement reads, the plan's and the apply's plan's, and
+				// one per wave; a machine loaded far beyond its cores may
+				// split a wave's read in two (seen once at load 36: 12
+				// reads), so up to two per wave pass. Two reads per VM,
+				// the regression this guards against, would be 60.
 				reads := counts["GET /cluster/resources"]
-				if reads > 4+2+waves+1 {
-					t.Errorf("%d cluster reads for %d waves of creates, want at most %d", reads, waves, 4+2+waves+1)
+				if limit := 4 + 2 + 2*waves; reads > limit {
+					t.Errorf("%d cluster reads for %d waves of creates, want at most %d", reads, waves, limit)
 				}
 				// One list of the one node per shared read that found VMs.
 				if n := counts["GET /nodes/{node}/qemu"]; n < 1 || n > reads-4 {
@@ -49,9 +52,10 @@ func TestAccVMResource_applyCostWaves(t *testing.T) {
 				if n := counts["GET /nodes/{node}/tasks/{upid}/status"]; n > vms+1+waves {
 					t.Errorf("%d task polls for %d creates, want about one each (at most %d)", n, vms, vms+1+waves)
 				}
-				// Measured: 4.5 (4.4 before the node lists).
-				if perVM := float64(sim.TotalRequests()) / vms; perVM > 4.7 {
-					t.Errorf("%.2f requests per created VM, want at most 4.7: %v", perVM, counts)
+				// Measured: 4.5 (4.4 before the node lists); each split
+				// wave read adds two requests (the cluster and the node list).
+				if perVM := float64(sim.TotalRequests()) / vms; perVM > 4.8 {
+					t.Errorf("%.2f requests per created VM, want at most 4.8: %v", perVM, counts)
 				}
 				return nil
 			},
