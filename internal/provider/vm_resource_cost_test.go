@@ -71,11 +71,13 @@ func TestAccVMResource_applyCost(t *testing.T) {
 					t.Errorf("%d status reads for %d created VMs, want none", n, costVMs)
 				}
 				// One status poll per create task, when the learned pace says
-				// it ends, plus the first task's poll at once (the scout's;
-				// its next, at 0.5 s, finds the 300 ms task done), plus one
-				// for a task that ends a little late on a busy machine.
-				if n := counts["GET /nodes/{node}/tasks/{upid}/status"]; n > costVMs+2 {
-					t.Errorf("%d task polls for %d creates, want one each and the scout's (at most %d)", n, costVMs, costVMs+2)
+				// it ends, plus the scout's second (it polls 250 ms apart at
+				// first and finds the 300 ms task done at 0.5 s), plus one
+				// for each task a loaded machine ends after the learned pace
+				// (a third of them may; see applyCostWaves). Polling from
+				// the start would cost about three per task, 30.
+				if n, limit := counts["GET /nodes/{node}/tasks/{upid}/status"], costVMs+1+costVMs/3; n > limit {
+					t.Errorf("%d task polls for %d creates, want one each and the scout's (at most %d)", n, costVMs, limit)
 				}
 				// The creates of one wave share their cluster reads: one for
 				// the plan, one for the apply's plan and the name checks
@@ -98,9 +100,10 @@ func TestAccVMResource_applyCost(t *testing.T) {
 				if n := counts["GET /nodes/{node}/qemu"]; n < 1 || n > reads-4 {
 					t.Errorf("%d node lists for %d shared cluster reads of one node, want 1 to %d", n, reads-4, reads-4)
 				}
-				// Measured: 5.1 (4.9 before the node lists).
-				if perVM := float64(sim.TotalRequests()) / costVMs; perVM > 5.4 {
-					t.Errorf("%.1f requests per created VM, want at most 5.4: %v", perVM, counts)
+				// Measured: 5.1 quiet (4.9 before the node lists); the spare
+				// polls and read above may add 0.5 on a loaded machine.
+				if perVM := float64(sim.TotalRequests()) / costVMs; perVM > 5.6 {
+					t.Errorf("%.1f requests per created VM, want at most 5.6: %v", perVM, counts)
 				}
 				return nil
 			},
