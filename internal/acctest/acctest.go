@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -87,7 +88,7 @@ func New(t *testing.T, opts pvesim.Options) *Lab {
 	if TargetLab() {
 		return fromEnvironment(t)
 	}
-	sim, err := pvesim.New(opts)
+	sim, err := pvesim.New(withStatsLag(opts))
 	if err != nil {
 		t.Fatalf("creating the simulator: %s", err)
 	}
@@ -103,6 +104,27 @@ func New(t *testing.T, opts pvesim.Options) *Lab {
 		Sim: sim, Node: node, Storage: "local-lvm", OtherStorage: "local", Bridge: "vmbr0", ISO: defaultISO,
 		endpoint: sim.URL(), token: sim.Token(), caPEM: string(sim.CACertPEM()),
 	}
+}
+
+// defaultStatsLag is how stale the statistics behind /cluster/resources are
+// in every acceptance test that does not choose: a new VM shows no name and
+// status "unknown" (a recycled VMID its predecessor's) for that long, and
+// a start, stop or rename shows that late, as on PVE, where pvestatd
+// refreshes them every 10 s (pve-manager PVE/Service/pvestatd.pm;
+// PVE/API2Tools.pm extract_vm_stats). Shorter than PVE's cycle to keep
+// tests quick; long enough that no test passes by reading fresh statistics.
+const defaultStatsLag = 3 * time.Second
+
+// withStatsLag gives opts PVE-like stale statistics unless the test chose:
+// a negative StatsLag or StatsRefresh asks for none.
+func withStatsLag(opts pvesim.Options) pvesim.Options {
+	if opts.StatsLag == 0 {
+		opts.StatsLag = defaultStatsLag
+	}
+	if opts.StatsRefresh == 0 {
+		opts.StatsRefresh = defaultStatsLag
+	}
+	return opts
 }
 
 // NewEmpty is New with an empty single-node cluster.
