@@ -40,8 +40,8 @@ type nodeVMEntry struct {
 	Uptime   flexInt  `json:"uptime"`
 }
 
-// NodeVMs lists the VMs of one node, live from their configs.
-func (c *Client) NodeVMs(ctx context.Context, node string) ([]NodeVM, error) {
+// nodeVMs lists the VMs of one node, live from their configs.
+func (c *Client) nodeVMs(ctx context.Context, node string) ([]NodeVM, error) {
 	ctx = c.logCtx(ctx)
 	var entries []nodeVMEntry
 	// Raw: go-proxmox's Node.VirtualMachines has the fields, but its answer
@@ -148,7 +148,7 @@ func (c *Client) nodeLists(ctx context.Context, nodes []string, failed map[strin
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			vms, err := c.NodeVMs(ctx, node)
+			vms, err := c.nodeVMs(ctx, node)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {

@@ -12,7 +12,7 @@ const (
 // CreateTaskLength returns how long the latest VM create task on node that
 // this client waited for took at most; 0 when it waited for none.
 func (c *Client) CreateTaskLength(node string) time.Duration {
-	return c.pace.longest(node, taskTypeCreate)
+	return c.pace.latestLength(node, taskTypeCreate)
 }
 
 // ExpectDestroyLength tells the client that VM destroy tasks on node

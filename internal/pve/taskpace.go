@@ -205,9 +205,9 @@ func (p *taskPace) expect(node, typ string, d time.Duration) {
 	}
 }
 
-// longest returns how long the latest task of this kind seen to end took
+// latestLength returns how long the latest task of this kind seen to end took
 // at most; 0 when none was.
-func (p *taskPace) longest(node, typ string) time.Duration {
+func (p *taskPace) latestLength(node, typ string) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.kind(node, typ).upper
