@@ -736,6 +736,14 @@ func TestSimRetries(t *testing.T) {
 	if n := srv.RequestCounts()[create]; n != 1 {
 		t.Errorf("%d create requests after a dropped answer, want 1", n)
 	}
+	// The create worker writes the name as it ends (qemu-server
+	// PVE/API2/Qemu.pm create_vm: only "lock: create" until then), so wait
+	// for the task, however slow a loaded machine makes it, before counting.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if vm, ok := srv.VM(100); ok && vm.Lock == "" || time.Now().After(deadline) {
+			break
+		}
+	}
 	if vms := srv.VMsNamed("a"); len(vms) != 1 {
 		t.Errorf("%d VMs named a, want exactly 1", len(vms))
 	}
