@@ -1,18 +1,16 @@
 package pvesim
 
 import (
-	"fmt"
 	"math"
 	"regexp"
-	"slices"
 	"strings"
 )
 
 // Drive and network options the simulator checks as PVE's property
 // formats do (pve-common src/PVE/JSONSchema.pm parse_property_string and
 // check_object; qemu-server src/PVE/QemuServer/Drive.pm and
-// src/PVE/QemuServer/Network.pm). Other options (and keys no drive
-// format has, except the bus-specific ones) pass unchecked.
+// src/PVE/QemuServer/Network.pm). A key no format of the drive's bus has
+// is refused (drive_format.go).
 
 // driveEnums are enumerated drive options (Drive.pm %drivedesc_base).
 var driveEnums = map[string][]string{
@@ -21,11 +19,6 @@ var driveEnums = map[string][]string{
 	"discard": {"ignore", "on"},
 	"aio":     {"native", "threads", "io_uring"},
 }
-
-// driveBools are boolean drive options; the bus-specific ones are only in
-// some buses' formats (iothread: $scsi_fmt and $virtio_fmt; ssd: $ide_fmt,
-// $sata_fmt and $scsi_fmt).
-var driveBools = []string{"backup", "replicate", "snapshot", "detect_zeroes", "shared", "iothread", "ssd", "ro"}
 
 // driveTyped are Drive.pm's other typed options of %drivedesc_base: the
 // I/O limits of $add_throttle_desc (integers and numbers without a
@@ -39,7 +32,7 @@ var driveTyped = func() map[string]propFormat {
 		"werror": {enum: []string{"enospc", "ignore", "report", "stop"}},
 		"format": {enum: []string{"raw", "qcow", "qed", "qcow2", "vmdk", "cloop"}},
 		"size":   {check: checkDiskSize},
-		"serial": {maxLen: 20 * 3},
+		"serial": {check: checkURLEncodedOnly, maxLen: 20 * 3},
 	}
 	for _, k := range []string{"bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr", "iops_max", "iops_rd_max", "iops_wr_max"} {
 		f[k] = propFormat{isInt: true, min: noMin}
@@ -65,64 +58,24 @@ func checkDiskSize(v string) string {
 
 var driveBusRE = regexp.MustCompile(`^(ide|sata|scsi|virtio)\d+$`)
 
-// driveKeyAllowed reports whether the bus's drive format has the option.
-func driveKeyAllowed(bus, k string) bool {
-	switch k {
-	case "iothread", "ro":
-		return bus == "scsi" || bus == "virtio"
-	case "ssd":
-		return bus != "virtio"
-	}
-	return true
-}
-
-// checkDriveValue validates a disk's property string and returns it with
-// booleans as PVE stores them (parse_boolean: on/yes/true -> 1), or the
-// error message PVE's parameter check gives.
+// checkDriveValue validates a disk's property string against its bus's
+// format (drive_format.go) and returns it with booleans as PVE stores them
+// (parse_boolean: on/yes/true -> 1), or the error message PVE's parameter
+// check gives: a parse error (unknown or duplicate key) alone, else one
+// line per failed key.
 func checkDriveValue(key, val string) (string, string) {
 	m := driveBusRE.FindStringSubmatch(key)
 	if m == nil {
 		return val, "" // efidisk0, tpmstate0: formats of their own
 	}
-	parts := strings.Split(val, ",")
-	errs := map[string]string{}
-	for i, p := range parts {
-		k, v, has := strings.Cut(p, "=")
-		if !has {
-			continue
-		}
-		if !driveKeyAllowed(m[1], k) {
-			return "", dieFormat("invalid key in comma-separated list property: " + k)
-		}
-		if f, typed := driveTyped[k]; typed {
-			if msg := checkProp(f, v); msg != "" {
-				errs[key+"."+k] = msg
-			}
-		}
-		if enum, isEnum := driveEnums[k]; isEnum && !slices.Contains(enum, v) {
-			errs[key+"."+k] = fmt.Sprintf("value '%s' does not have a value in the enumeration '%s'", v, strings.Join(enum, ", "))
-		}
-		if slices.Contains(driveBools, k) {
-			b, okb := parseBoolean(v)
-			if !okb {
-				errs[key+"."+k] = fmt.Sprintf("type check ('boolean') failed - got '%s'", v)
-			}
-			parts[i] = k + "=" + b
-		}
+	if _, msg := parsePropertyString(key, val, busDriveFormats[m[1]]); msg != "" {
+		return "", msg
 	}
-	if len(errs) > 0 {
-		return "", formatErrors(errs)
+	parts := strings.Split(val, ",")
+	for i, p := range parts {
+		if k, v, has := strings.Cut(p, "="); has && busDriveFormats[m[1]][k].isBool {
+			parts[i] = k + "=" + pveBoolOf(v)
+		}
 	}
 	return strings.Join(parts, ","), ""
-}
-
-// parseBoolean is JSONSchema.pm parse_boolean.
-func parseBoolean(v string) (string, bool) {
-	switch strings.ToLower(v) {
-	case "1", "on", "yes", "true":
-		return "1", true
-	case "0", "off", "no", "false":
-		return "0", true
-	}
-	return "", false
 }
