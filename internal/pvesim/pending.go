@@ -16,7 +16,8 @@ import (
 //     drops pending values equal to the current ones (AbstractConfig.pm
 //     cleanup_pending), then applies: a stopped VM takes everything
 //     (QemuServer.pm vmconfig_apply_pending), a running one only what
-//     vmconfig_hotplug_pending can hotplug; the rest waits.
+//     vmconfig_hotplug_pending can hotplug; the rest waits. An update that
+//     dies part way leaves what it wrote in [PENDING] (config_partial.go).
 //   - vmconfig_apply_pending runs at the next start (vm_start_nolock) and
 //     stop/shutdown (vm_stop_cleanup with $apply_pending_changes); a reboot
 //     is a shutdown and start (vm_reboot, qmeventd). A reset is neither.
@@ -150,19 +151,25 @@ func (s *Server) updateVMConfigLocked(v *vmState, set map[string]string, del []s
 			return nil, err
 		}
 	}
-	if err := checkBootOrder(v, set, del); err != nil {
-		return nil, err
-	}
-	if err := s.checkCDROMMediaLocked(v.Node, set); err != nil {
-		return nil, err
-	}
 	hashCloudInitPassword(v.Conf, set)
-	if err := configTypeErr(set); err != nil {
-		return nil, err
+	if failed, err := s.firstFailingOptionLocked(v, set, del); err != nil {
+		lines, werr := s.writePendingLocked(v, writtenBefore(set, failed), del, false)
+		s.persistLocked()
+		if werr != nil {
+			return lines, werr
+		}
+		return lines, err // config_partial.go
 	}
 	if !v.Running && !v.hasPending() {
 		return s.applyConfigLocked(v, set, del)
 	}
+	return s.writePendingLocked(v, set, del, true)
+}
+
+// writePendingLocked is $updatefn's loops: deletes and values into
+// [PENDING], new disks allocated; then, when the loops finished (apply),
+// cleanup_pending and the apply or hotplug.
+func (s *Server) writePendingLocked(v *vmState, set map[string]string, del []string, apply bool) ([]string, error) {
 	var lines []string
 	pending := copyConf(v.Pending)
 	pdel := map[string]bool{}
@@ -216,6 +223,10 @@ func (s *Server) updateVMConfigLocked(v *vmState, set map[string]string, del []s
 		for k := range newDisks {
 			pending[k] = alloc[k]
 		}
+	}
+	if !apply {
+		v.Pending, v.PendingDelete = pending, pdel
+		return lines, nil
 	}
 	// cleanup_pending
 	for k, val := range pending {
