@@ -47,6 +47,7 @@ type cloneWorker struct {
 	nv           *vmState          // the new VM once the temporary config is written
 	conf         map[string]string // $newconf
 	drives       []string          // the keys of $drives, sorted
+	progress     []string          // the current disk copy's progress lines still to print
 }
 
 // task is the clone's taskWorker.
@@ -164,6 +165,7 @@ func (w *cloneWorker) copyDisks(t *task, stop <-chan struct{}) error {
 		default:
 		}
 		s.mu.Lock()
+		w.finishCopyLocked(t)
 		err = w.writeConfigLocked()
 		s.mu.Unlock()
 		if err != nil {
@@ -252,7 +254,23 @@ func (w *cloneWorker) allocDiskLocked(t *task, k string, dst *storageDef) error 
 	if w.full && s.pveVersionLocked().cloneLogsTarget {
 		t.printLocked(fmt.Sprintf("allocated target volume '%s'", nd.volume))
 	}
+	w.progress = nil
+	if w.full && !src.Running && k != "efidisk0" { // clone_disk_copy_data: qemu-img convert
+		_, size, _ := parseSize(d.opts["size"])
+		w.progress = qemuImgProgress(size, allocatedForCopy(s.storageLocked(d.store), size))
+		t.printLocked(w.progress[0])
+		w.progress = w.progress[1:]
+	}
 	return nil
+}
+
+// finishCopyLocked prints the rest of the copy's progress lines once the
+// copy's time has passed.
+func (w *cloneWorker) finishCopyLocked(t *task) {
+	for _, l := range w.progress {
+		t.printLocked(l)
+	}
+	w.progress = nil
 }
 
 // writeConfigLocked is write_config($newid, $newconf) after a disk, still

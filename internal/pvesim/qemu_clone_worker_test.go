@@ -44,7 +44,7 @@ func TestCloneShowsNameAfterFirstDisk(t *testing.T) {
 	s.storages = append(s.storages, storageDef{ID: "fast", Type: "lvmthin", Content: "images", Total: 1 << 40})
 	s.mu.Unlock()
 	if err := s.AddVM(VM{VMID: 100, Name: "src", Config: map[string]string{
-		"scsi0": "local-lvm:vm-100-disk-0,size=8G", "scsi1": "fast:vm-100-disk-1,size=4G",
+		"scsi0": "local-lvm:vm-100-disk-0,size=4M", "scsi1": "fast:vm-100-disk-1,size=2M",
 	}}); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestCloneShowsNameAfterFirstDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	during := regexp.MustCompile(`^\{"data":\{"digest":"[0-9a-f]{40}","lock":"clone","meta":"[^"]*","name":"copy","scsi0":"local-lvm:vm-101-disk-0,size=8G","smbios1":"uuid=[0-9a-f-]{36}","vmgenid":"[0-9a-f-]{36}"\}\}$`)
+	during := regexp.MustCompile(`^\{"data":\{"digest":"[0-9a-f]{40}","lock":"clone","meta":"[^"]*","name":"copy","scsi0":"local-lvm:vm-101-disk-0,size=4M","smbios1":"uuid=[0-9a-f-]{36}","vmgenid":"[0-9a-f-]{36}"\}\}$`)
 	deadline := time.Now().Add(time.Minute)
 	for {
 		st, b = call(t, s, "GET", "/nodes/pve/qemu/101/config", s.Token(), nil)
@@ -79,6 +79,10 @@ func TestCloneShowsNameAfterFirstDisk(t *testing.T) {
 		"create full clone of drive scsi0 (local-lvm:vm-100-disk-0)",
 		`  Logical volume "vm-101-disk-0" created.`,
 		"allocated target volume 'local-lvm:vm-101-disk-0'",
+		"transferred 0.0 B of 4.0 MiB (0.00%)",
+		"transferred 2.0 MiB of 4.0 MiB (50.00%)",
+		"transferred 4.0 MiB of 4.0 MiB (100.00%)",
+		"transferred 4.0 MiB of 4.0 MiB (100.00%)",
 		"create full clone of drive scsi1 (fast:vm-100-disk-1)",
 	}; strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("log while the second disk waits:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -89,14 +93,17 @@ func TestCloneShowsNameAfterFirstDisk(t *testing.T) {
 	task := proxmox.NewTask(proxmox.UPID(upid.Data), tokenClient(t, s, s.Token()))
 	waitOK(t, ctx, task)
 	after, _ := s.VM(101)
-	if after.Lock != "" || after.Name != "copy" || after.Config["scsi0"] != "local-lvm:vm-101-disk-0,size=8G" || after.Config["scsi1"] != "fast:vm-101-disk-1,size=4G" {
+	if after.Lock != "" || after.Name != "copy" || after.Config["scsi0"] != "local-lvm:vm-101-disk-0,size=4M" || after.Config["scsi1"] != "fast:vm-101-disk-1,size=2M" {
 		t.Fatalf("after clone: %+v", after.Config)
 	}
 	lines := taskLogLines(t, s, upid.Data)
-	if got, want := strings.Join(lines[4:], "\n"), strings.Join([]string{
+	if got, want := strings.Join(lines[8:], "\n"), strings.Join([]string{
 		"create full clone of drive scsi1 (fast:vm-100-disk-1)",
 		`  Logical volume "vm-101-disk-1" created.`,
 		"allocated target volume 'fast:vm-101-disk-1'",
+		"transferred 0.0 B of 2.0 MiB (0.00%)",
+		"transferred 2.0 MiB of 2.0 MiB (100.00%)",
+		"transferred 2.0 MiB of 2.0 MiB (100.00%)",
 		"TASK OK",
 	}, "\n"); got != want {
 		t.Fatalf("log tail:\n%s\nwant\n%s", got, want)
