@@ -157,10 +157,8 @@ func (s *Server) updateVMConfigLocked(v *vmState, set map[string]string, del []s
 		return nil, err
 	}
 	hashCloudInitPassword(v.Conf, set)
-	if err := configTypeErr(set); err != nil {
-		return nil, err
-	}
-	if !v.Running && !v.hasPending() {
+	set, refused := writtenBeforeRefusal(set)
+	if refused == nil && !v.Running && !v.hasPending() {
 		return s.applyConfigLocked(v, set, del)
 	}
 	var lines []string
@@ -216,6 +214,13 @@ func (s *Server) updateVMConfigLocked(v *vmState, set map[string]string, del []s
 		for k := range newDisks {
 			pending[k] = alloc[k]
 		}
+	}
+	if refused != nil {
+		// The die leaves $updatefn before cleanup_pending and before
+		// anything is applied: what was written stays pending, on a
+		// stopped VM too.
+		v.Pending, v.PendingDelete = pending, pdel
+		return lines, refused
 	}
 	// cleanup_pending
 	for k, val := range pending {
@@ -279,6 +284,24 @@ func (s *Server) hotplugPendingLocked(v *vmState, selection map[string]bool) ([]
 		delete(v.PendingDelete, k)
 	}
 	return s.applyConfigLocked(v, set, del)
+}
+
+// writtenBeforeRefusal is how far $updatefn (qemu-server API2/Qemu.pm
+// update_vm_api) gets with the options to set: it puts each one in
+// [PENDING] and calls write_config for it alone, after the deletes, and
+// write_vm_config's check_type refuses a value the API accepted (a signed
+// integer: configTypeErr). The options written before it stay; the refused
+// one and those after it are not written. PVE walks the options in Perl
+// hash order, which differs from run to run; sorted is one of its orders.
+func writtenBeforeRefusal(set map[string]string) (map[string]string, error) {
+	written := map[string]string{}
+	for _, k := range sortedKeys(set) {
+		if err := configTypeErr(map[string]string{k: set[k]}); err != nil {
+			return written, err
+		}
+		written[k] = set[k]
+	}
+	return written, nil
 }
 
 // PendingConfig returns the pending values and deletes of a guest, for
