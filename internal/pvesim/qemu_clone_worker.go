@@ -157,7 +157,7 @@ func (w *cloneWorker) copyDisks(t *task, stop <-chan struct{}) error {
 		if err != nil {
 			return cloneFailed(err)
 		}
-		sleepUntil(share, stop, s.closing)
+		w.copyData(t, k, share, stop)
 		select {
 		case <-stop:
 			return errLockStopped
@@ -174,6 +174,39 @@ func (w *cloneWorker) copyDisks(t *task, stop <-chan struct{}) error {
 		sleepUntil(share, stop, s.closing)
 	}
 	return nil
+}
+
+// copyData is clone_disk_copy_data for drive k over d: a full copy of a
+// stopped VM's disk by qemu-img convert logs its progress lines as it goes
+// (qemuImgProgress); an EFI disk is copied by qemu-img dd, which logs
+// nothing, and a cloud-init drive is not copied. A running source is
+// copied by drive-mirror, whose block-job lines (QemuServer/BlockJob.pm
+// monitor) the simulator does not write.
+func (w *cloneWorker) copyData(t *task, k string, d time.Duration, stop <-chan struct{}) {
+	s := w.s
+	s.mu.Lock()
+	var lines []string
+	if src := s.vms[w.vmid]; src != nil && w.full && !src.Running && k != "efidisk0" && !isCloudInitDrive(src.Conf[k]) {
+		_, size, _ := parseSize(parseDisk(src.Conf[k]).opts["size"])
+		lines = qemuImgProgress(size)
+	}
+	s.mu.Unlock()
+	if len(lines) == 0 {
+		sleepUntil(d, stop, s.closing)
+		return
+	}
+	// The lines come in up to ten batches spread over the copy.
+	batch := (len(lines) + 9) / 10
+	for i := 0; i < len(lines); i += batch {
+		s.mu.Lock()
+		for _, l := range lines[i:min(i+batch, len(lines))] {
+			t.printLocked(l)
+		}
+		s.mu.Unlock()
+		if i+batch < len(lines) {
+			sleepUntil(d/time.Duration((len(lines)+batch-1)/batch), stop, s.closing)
+		}
+	}
 }
 
 // activateSourcesLocked is activate_volumes($storecfg, $vollist) on the
