@@ -30,10 +30,14 @@ func (m *vmResourceModel) cloudInit(ctx context.Context, diags *diag.Diagnostics
 }
 
 // cloudInitState is cloud_init as the VM has it. prior keeps the user's
-// spelling of equal SSH keys and the password version. A VM whose cloud_init
-// is not managed (prior null) stays null unless fill is set (import).
+// spelling of equal SSH keys and the password version. It is filled from
+// the VM when fill is set (import) or prior is unknown (a create whose
+// configuration leaves cloud_init out: what the VM got, e.g. from its
+// template), null then if the VM has no cloud-init settings; a null prior
+// (a state written before cloud_init was Computed) stays null.
 func cloudInitState(ctx context.Context, prior types.Object, vm *pve.VM, fill bool, diags *diag.Diagnostics) types.Object {
 	null := types.ObjectNull(cloudInitAttrTypes)
+	fill = fill || prior.IsUnknown()
 	if (prior.IsNull() && !fill) || (fill && !vm.CloudInit.Configured()) {
 		return null
 	}

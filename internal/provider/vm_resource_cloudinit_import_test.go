@@ -12,11 +12,10 @@ import (
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
 )
 
-// The documented limit of cloud_init (it cannot be Computed: the framework
-// forbids a computed attribute with a write-only child, password_wo):
-// importing a cloud-init VM with a configuration that leaves cloud_init
-// out plans one update; its apply writes nothing to the VM, and the plan
-// after it is clean.
+// Importing a cloud-init VM with a configuration that leaves cloud_init out
+// plans no change: cloud_init is Optional and Computed (computedWithWriteOnly),
+// so the VM's cloud-init settings the import recorded are kept, and nothing
+// is written to the VM.
 func TestAccVMResource_cloudInitImportWithoutCloudInit(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
@@ -32,10 +31,10 @@ func TestAccVMResource_cloudInitImportWithoutCloudInit(t *testing.T) {
 	configWrites := func(*terraform.State) error {
 		counts := sim.RequestCounts()
 		if n := counts["PUT /nodes/{node}/qemu/{vmid}/config"] + counts["POST /nodes/{node}/qemu/{vmid}/config"]; n != 0 {
-			return fmt.Errorf("the no-op update wrote the config %d times", n)
+			return fmt.Errorf("the import wrote the config %d times", n)
 		}
 		if v, _ := sim.VM(4810); v.Config["ciuser"] != "ops" || v.Config["ide2"] == "" {
-			return fmt.Errorf("the update changed the VM's cloud-init: %v", v.Config)
+			return fmt.Errorf("the import changed the VM's cloud-init: %v", v.Config)
 		}
 		return nil
 	}
@@ -47,7 +46,7 @@ func TestAccVMResource_cloudInitImportWithoutCloudInit(t *testing.T) {
 				Config:    lab.Config(fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, name) + body),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
 					},
 					PostApplyPreRefresh: afterApply(configWrites),
 				},

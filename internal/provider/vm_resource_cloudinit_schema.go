@@ -110,17 +110,38 @@ func addressAttribute(family string, special []string) schema.SingleNestedAttrib
 	}
 }
 
-// cloudInitSchema is the cloud_init attribute. It cannot be Computed: it
-// holds a write-only attribute. Left out, the VM's cloud-init settings are
-// not managed (and stay as they are).
-func cloudInitSchema() schema.SingleNestedAttribute {
-	return schema.SingleNestedAttribute{
+// computedWithWriteOnly is a single nested attribute that is Computed
+// although it holds a write-only attribute. The framework's implementation
+// check refuses that (terraform-plugin-framework v1.19.0
+// resource/schema/single_nested_attribute.go ValidateImplementation;
+// issue #1113) while Terraform allows it: core checks write-only values
+// only under a known parent and wants them null there (v1.11.4
+// internal/configs/configschema/write_only.go WriteOnlyPaths,
+// internal/lang/ephemeral/validate.go), and the framework nulls every
+// write-only value of each plan and state it returns
+// (internal/fwserver/write_only_nullification.go, called from
+// PlanResourceChange, ReadResource, Create, Update, ImportResourceState,
+// MoveResourceState and UpgradeResourceState).
+//
+// The embedded attribute is not Computed, so its own ValidateImplementation
+// runs every other check; IsComputed, which the framework asks everywhere
+// else (schema to protocol, plan marking, plan modifiers), says true.
+type computedWithWriteOnly struct{ schema.SingleNestedAttribute }
+
+func (computedWithWriteOnly) IsComputed() bool { return true }
+
+// cloudInitSchema is the cloud_init attribute: Optional and Computed, so a
+// configuration that leaves it out keeps what the VM has, imports and
+// adoptions included.
+func cloudInitSchema() schema.Attribute {
+	return computedWithWriteOnly{schema.SingleNestedAttribute{
 		MarkdownDescription: "Cloud-init settings (Proxmox VE's `ciuser`, `cipassword`, `sshkeys`, `nameserver`, " +
 			"`searchdomain`, `ipconfigN`, `cicustom`, `ciupgrade` and the cloud-init drive). Changes are written " +
 			"at once, also to a running VM, and the cloud-init drive is regenerated; the guest reads it at its next " +
-			"boot. Leave it out to leave the VM's cloud-init settings alone. Inside it, what the configuration " +
-			"leaves out keeps what the VM has.",
-		Optional: true,
+			"boot. Leave it out to leave the VM's cloud-init settings alone (the state then shows what the VM has). " +
+			"Inside it, what the configuration leaves out keeps what the VM has.",
+		Optional:      true, // and Computed (computedWithWriteOnly)
+		PlanModifiers: []planmodifier.Object{objectplanmodifier.UseStateForUnknown()},
 		Attributes: map[string]schema.Attribute{
 			"drive": schema.SingleNestedAttribute{
 				MarkdownDescription: "The cloud-init drive. Added when the VM has none; a clone keeps its template's. Another interface or " +
@@ -205,5 +226,5 @@ func cloudInitSchema() schema.SingleNestedAttribute {
 				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
 			},
 		},
-	}
+	}}
 }

@@ -14,11 +14,20 @@ import (
 
 var urlEncodedRE = regexp.MustCompile(`^[-%a-zA-Z0-9_.!~*'()]*$`)
 
-// checkURLEncoded is pve_verify_urlencoded. $update_vm_api then decodes
-// the keys (URI::Escape::uri_unescape) and has ssh-keygen check each line.
-func checkURLEncoded(v string) (string, string) {
+// verifyURLEncoded is pve_verify_urlencoded: the text it dies with, or "".
+func verifyURLEncoded(v string) string {
 	if !urlEncodedRE.MatchString(v) {
-		return "", dieFormat("invalid urlencoded string: " + v)
+		return "invalid urlencoded string: " + v + "\n"
+	}
+	return ""
+}
+
+// checkURLEncoded is the urlencoded format of a whole parameter (sshkeys).
+// $update_vm_api then decodes the keys (URI::Escape::uri_unescape) and has
+// ssh-keygen check each line.
+func checkURLEncoded(v string) (string, string) {
+	if msg := verifyURLEncoded(v); msg != "" {
+		return "", "invalid format - " + msg
 	}
 	return v, ""
 }

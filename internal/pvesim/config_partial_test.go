@@ -78,4 +78,18 @@ func TestConfigUpdatePartialWrite(t *testing.T) {
 	if !strings.Contains(c.Description, "db") || c.Memory != proxmox.StringOrInt(2048) || c.Sockets == nil || *c.Sockets != 1 {
 		t.Errorf("typed config: description %q memory %v sockets %v, want db, 2048, 1", c.Description, c.Memory, c.Sockets)
 	}
+
+	// The boot branch and a drive's create_disks die inside the same loop,
+	// at their own option: what came before stays pending.
+	if err := s.AddVM(VM{VMID: 101, Name: "app", Config: map[string]string{"memory": "2048", "scsi0": "local-lvm:vm-101-disk-0,size=8G"}}); err != nil {
+		t.Fatal(err)
+	}
+	st, b = call(t, s, "PUT", "/nodes/pve/qemu/101/config", tok, url.Values{"balloon": {"256"}, "boot": {"order=scsi9"}, "tablet": {"0"}})
+	expect(t, st, b, "500 invalid bootorder: device 'scsi9' does not exist'", `{"message":"invalid bootorder: device 'scsi9' does not exist'\n","data":null}`)
+	st, b = call(t, s, "PUT", "/nodes/pve/qemu/101/config", tok, url.Values{"agent": {"1"}, "ide2": {"local:iso/missing.iso,media=cdrom"}, "onboot": {"1"}})
+	expect(t, st, b, "500 volume local:iso/missing.iso does not exist", `{"message":"volume local:iso/missing.iso does not exist\n","data":null}`)
+	set, del := s.PendingConfig(101)
+	if len(set) != 2 || set["balloon"] != "256" || set["agent"] != "1" || len(del) != 0 {
+		t.Errorf("VM 101 pending = %v, delete %v; want balloon=256 and agent=1 only", set, del)
+	}
 }

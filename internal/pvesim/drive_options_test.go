@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	proxmox "github.com/luthermonson/go-proxmox"
@@ -109,4 +110,64 @@ func TestCDROMMedia(t *testing.T) {
 	expect(t, st, b, "200 OK", `{"data":[{"content":"iso","ctime":1718020800,"format":"iso","size":658505728,"volid":"local:iso/debian-12.iso"}]}`)
 	st, b = call(t, s, "GET", "/nodes/pve/storage/nope/content", tok, nil)
 	expect(t, st, b, "500 storage 'nope' does not exist", `{"message":"storage 'nope' does not exist\n","data":null}`)
+}
+
+// Each bus takes only its own format's keys, a key once, and checks the
+// typed ones (qemu-server Drive.pm $ide_fmt/$sata_fmt/$scsi_fmt/$virtio_fmt
+// with import-from, as json_config_properties(..., 1) gives create and
+// update; pve-common JSONSchema.pm parse_property_string dies on an
+// unknown or repeated key before check_object checks values). Through
+// go-proxmox's typed config update too: its error carries the same body.
+func TestDriveFormatPerBus(t *testing.T) {
+	s := startSim(t, Options{})
+	tok := s.Token()
+	if err := s.AddVM(VM{VMID: 100, Name: "web", Config: map[string]string{"scsi0": "local-lvm:vm-100-disk-0,size=8G"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ key, value, msg string }{
+		{"scsi1", "local-lvm:1,speed=5", `invalid format - invalid key in comma-separated list property: speed\n`},
+		{"scsi1", "local-lvm:1,file=local-lvm:2", `invalid format - duplicate key in comma-separated list property: file\n`},
+		{"scsi1", "local-lvm:1,local-lvm:2", `invalid format - duplicate key in comma-separated list property: file\n`},
+		{"scsi1", "file=local-lvm:1,local-lvm:2", `invalid format - duplicate key in comma-separated list property: file\n`},
+		{"scsi1", "local-lvm:1,volume=local-lvm:2", `invalid format - key 'file' is already defined (via alias)\n`},
+		{"scsi1", "local-lvm:1,cache=none,cache=none", `invalid format - duplicate key in comma-separated list property: cache\n`},
+		{"scsi1", "local-lvm:1,model=QEMU", `invalid format - invalid key in comma-separated list property: model\n`},
+		{"virtio1", "local-lvm:1,queues=4", `invalid format - invalid key in comma-separated list property: queues\n`},
+		{"sata1", "local-lvm:1,iothread=1", `invalid format - invalid key in comma-separated list property: iothread\n`},
+		{"ide1", "local-lvm:1,product=x", `invalid format - invalid key in comma-separated list property: product\n`},
+		{"scsi1", "local-lvm:1,queues=1", `invalid format - format error\nscsi1.queues: value must have a minimum value of 2\n`},
+		{"scsi1", "local-lvm:1,queues=two", `invalid format - format error\nscsi1.queues: type check ('integer') failed - got 'two'\n`},
+		{"scsi1", "local-lvm:1,wwn=0x12", `invalid format - format error\nscsi1.wwn: value does not match the regex pattern\n`},
+		{"sata1", "local-lvm:1,wwn=5000c500a1b2c3d4", `invalid format - format error\nsata1.wwn: value does not match the regex pattern\n`},
+		{"ide1", "local-lvm:1,model=a b", `invalid format - format error\nide1.model: invalid format - invalid urlencoded string: a b\n\n`},
+		{"scsi1", "local-lvm:1,vendor=ABCDEFGHI", `invalid format - format error\nscsi1.vendor: value does not match the regex pattern\n`},
+		{"scsi1", "local-lvm:0,import-from=debian.qcow2", `invalid format - format error\nscsi1.import-from: invalid format - unable to parse volume ID 'debian.qcow2'\n\n`},
+		{"scsi1", "debian.qcow2", `invalid format - format error\nscsi1.file: invalid format - unable to parse volume ID 'debian.qcow2'\n\n`},
+	} {
+		st, b := call(t, s, "PUT", "/nodes/pve/qemu/100/config", tok, url.Values{tt.key: {tt.value}})
+		expect(t, st, b, "400 Parameter verification failed.", `{"message":"Parameter verification failed.\n","errors":{"`+tt.key+`":"`+tt.msg+`"},"data":null}`)
+	}
+	// What each bus does take.
+	for key, value := range map[string]string{
+		"ide1":    "local-lvm:1,model=QEMU%20HARDDISK,ssd=1,wwn=0x5000c500a1b2c3d4",
+		"sata1":   "local-lvm:1,ssd=on,wwn=0x5000C500A1B2C3D4",
+		"scsi1":   "local-lvm:1,queues=4,product=Fast Disk,vendor=ACME,scsiblock=0,ro=1,iothread=1",
+		"virtio1": "volume=local-lvm:1,ro=1,iothread=1,bps_rd_length=2",
+	} {
+		if st, b := call(t, s, "PUT", "/nodes/pve/qemu/100/config", tok, url.Values{key: {value}}); st != "200 OK" {
+			t.Errorf("%s=%s: %s %s", key, value, st, b)
+		}
+	}
+	vm, err := tokenClient(t, s, tok).Node(ctxT(t), "pve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	guest, err := vm.VirtualMachine(ctxT(t), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = guest.Config(ctxT(t), proxmox.VirtualMachineOption{Name: "scsi2", Value: "local-lvm:1,model=QEMU"})
+	if err == nil || !strings.Contains(err.Error(), "invalid key in comma-separated list property: model") {
+		t.Errorf("go-proxmox config update: %v, want PVE's invalid key error", err)
+	}
 }

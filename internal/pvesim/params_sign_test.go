@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -49,5 +50,37 @@ func TestSignedIntegers(t *testing.T) {
 	}
 	if _, has := vm.Config["cpulimit"]; has {
 		t.Error("refused cpulimit written")
+	}
+}
+
+// TestRefusedValueLeavesEarlierOptionsPending: $updatefn (qemu-server
+// API2/Qemu.pm update_vm_api) queues the deletes, then each option to set,
+// with a write_config of its own, and only then applies what is pending. A
+// value that write_vm_config's check_type refuses dies in the middle: the
+// deletes and the options written before it stay in [PENDING], unapplied
+// though the VM is stopped; the refused option and those after it are not
+// written. PVE's order is Perl's hash order; the simulator's is sorted.
+func TestRefusedValueLeavesEarlierOptionsPending(t *testing.T) {
+	s := startSim(t, Options{})
+	tok := s.Token()
+	if err := s.AddVM(VM{VMID: 100, Name: "web", Config: map[string]string{"memory": "1024", "description": "old"}}); err != nil {
+		t.Fatal(err)
+	}
+	st, b := call(t, s, "PUT", "/nodes/pve/qemu/100/config", tok, url.Values{
+		"balloon": {"512"}, "cores": {"+2"}, "memory": {"2048"}, "delete": {"description"},
+	})
+	expect(t, st, b, "500 unable to parse value of 'cores' - type check ('integer') failed - got '+2'",
+		`{"message":"unable to parse value of 'cores' - type check ('integer') failed - got '+2'\n","data":null}`)
+	set, del := s.PendingConfig(100)
+	if len(set) != 1 || set["balloon"] != "512" || len(del) != 1 || del[0] != "description" {
+		t.Errorf("pending = %v, delete %v; want balloon=512 and description's delete", set, del)
+	}
+	vm, _ := s.VM(100)
+	if vm.Config["memory"] != "1024" || vm.Config["description"] != "old" || vm.Config["balloon"] != "" || vm.Config["cores"] != "" {
+		t.Errorf("config = %v, want it unchanged", vm.Config)
+	}
+	st, b = call(t, s, "GET", "/nodes/pve/qemu/100/pending", tok, nil)
+	if st != "200 OK" || !strings.Contains(b, `{"key":"balloon","pending":512}`) || !strings.Contains(b, `{"delete":1,"key":"description","value":"old"}`) {
+		t.Errorf("GET pending: %s %s", st, b)
 	}
 }

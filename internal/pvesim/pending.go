@@ -16,8 +16,7 @@ import (
 //     drops pending values equal to the current ones (AbstractConfig.pm
 //     cleanup_pending), then applies: a stopped VM takes everything
 //     (QemuServer.pm vmconfig_apply_pending), a running one only what
-//     vmconfig_hotplug_pending can hotplug; the rest waits. An update that
-//     dies part way leaves what it wrote in [PENDING] (config_partial.go).
+//     vmconfig_hotplug_pending can hotplug; the rest waits.
 //   - vmconfig_apply_pending runs at the next start (vm_start_nolock) and
 //     stop/shutdown (vm_stop_cleanup with $apply_pending_changes); a reboot
 //     is a shutdown and start (vm_reboot, qmeventd). A reset is neither.
@@ -152,24 +151,10 @@ func (s *Server) updateVMConfigLocked(v *vmState, set map[string]string, del []s
 		}
 	}
 	hashCloudInitPassword(v.Conf, set)
-	if failed, err := s.firstFailingOptionLocked(v, set, del); err != nil {
-		lines, werr := s.writePendingLocked(v, writtenBefore(set, failed), del, false)
-		s.persistLocked()
-		if werr != nil {
-			return lines, werr
-		}
-		return lines, err // config_partial.go
-	}
-	if !v.Running && !v.hasPending() {
+	set, refused := s.writtenBeforeRefusalLocked(v, set, del)
+	if refused == nil && !v.Running && !v.hasPending() {
 		return s.applyConfigLocked(v, set, del)
 	}
-	return s.writePendingLocked(v, set, del, true)
-}
-
-// writePendingLocked is $updatefn's loops: deletes and values into
-// [PENDING], new disks allocated; then, when the loops finished (apply),
-// cleanup_pending and the apply or hotplug.
-func (s *Server) writePendingLocked(v *vmState, set map[string]string, del []string, apply bool) ([]string, error) {
 	var lines []string
 	pending := copyConf(v.Pending)
 	pdel := map[string]bool{}
@@ -224,9 +209,12 @@ func (s *Server) writePendingLocked(v *vmState, set map[string]string, del []str
 			pending[k] = alloc[k]
 		}
 	}
-	if !apply {
+	if refused != nil {
+		// The die leaves $updatefn before cleanup_pending and before
+		// anything is applied: what was written stays pending, on a
+		// stopped VM too.
 		v.Pending, v.PendingDelete = pending, pdel
-		return lines, nil
+		return lines, refused
 	}
 	// cleanup_pending
 	for k, val := range pending {
@@ -290,6 +278,41 @@ func (s *Server) hotplugPendingLocked(v *vmState, selection map[string]bool) ([]
 		delete(v.PendingDelete, k)
 	}
 	return s.applyConfigLocked(v, set, del)
+}
+
+// writtenBeforeRefusalLocked is how far $updatefn (qemu-server
+// API2/Qemu.pm update_vm_api) gets with the options to set: it puts each
+// one in [PENDING] and calls write_config for it alone, after the deletes.
+// Three checks can still die inside that loop, each at its own option:
+// write_vm_config's check_type refuses a value the API accepted (a signed
+// integer: configTypeErr); the "boot" branch refuses an order naming a
+// device that does not exist; a drive's create_disks refuses an ISO that
+// does not exist (and writes an existing one's size). The options written
+// before it stay; the refused one and those after it are not written. PVE
+// walks the options in Perl hash order, which differs from run to run;
+// sorted is one of its orders.
+func (s *Server) writtenBeforeRefusalLocked(v *vmState, set map[string]string, del []string) (map[string]string, error) {
+	written := map[string]string{}
+	for _, k := range sortedKeys(set) {
+		val := set[k]
+		if isDiskKey(k) {
+			one := map[string]string{k: val}
+			if err := s.checkCDROMMediaLocked(v.Node, one); err != nil {
+				return written, err
+			}
+			val = one[k]
+		}
+		if k == "boot" {
+			if err := checkBootOrder(v, set, del); err != nil {
+				return written, err
+			}
+		}
+		if err := configTypeErr(map[string]string{k: val}); err != nil {
+			return written, err
+		}
+		written[k] = val
+	}
+	return written, nil
 }
 
 // PendingConfig returns the pending values and deletes of a guest, for

@@ -156,7 +156,7 @@ func checkParams(params map[string]string, spec map[string]paramSpec, allowConfi
 			out[k] = nv
 			continue
 		case kDisk:
-			if parseDisk(v).volume == "" && !driveBusRE.MatchString(k) {
+			if parseDisk(v).volume == "" {
 				errs[k] = formatError(k, "file", missingParam)
 				continue
 			}

@@ -47,7 +47,6 @@ type cloneWorker struct {
 	nv           *vmState          // the new VM once the temporary config is written
 	conf         map[string]string // $newconf
 	drives       []string          // the keys of $drives, sorted
-	progress     []string          // the current disk copy's progress lines still to print
 }
 
 // task is the clone's taskWorker.
@@ -158,14 +157,13 @@ func (w *cloneWorker) copyDisks(t *task, stop <-chan struct{}) error {
 		if err != nil {
 			return cloneFailed(err)
 		}
-		sleepUntil(share, stop, s.closing)
+		w.copyData(t, k, share, stop)
 		select {
 		case <-stop:
 			return errLockStopped
 		default:
 		}
 		s.mu.Lock()
-		w.finishCopyLocked(t)
 		err = w.writeConfigLocked()
 		s.mu.Unlock()
 		if err != nil {
@@ -176,6 +174,40 @@ func (w *cloneWorker) copyDisks(t *task, stop <-chan struct{}) error {
 		sleepUntil(share, stop, s.closing)
 	}
 	return nil
+}
+
+// copyData is clone_disk_copy_data for drive k over d: a full copy of a
+// stopped VM's disk by qemu-img convert logs its progress lines as it goes
+// (qemuImgProgress); an EFI disk is copied by qemu-img dd, which logs
+// nothing, and a cloud-init drive is not copied. A running source is
+// copied by drive-mirror, whose block-job lines (QemuServer/BlockJob.pm
+// monitor) the simulator does not write.
+func (w *cloneWorker) copyData(t *task, k string, d time.Duration, stop <-chan struct{}) {
+	s := w.s
+	s.mu.Lock()
+	var lines []string
+	if src := s.vms[w.vmid]; src != nil && w.full && !src.Running && k != "efidisk0" && !isCloudInitDrive(src.Conf[k]) {
+		d := parseDisk(src.Conf[k])
+		_, size, _ := parseSize(d.opts["size"])
+		lines = qemuImgProgress(size, allocatedForCopy(s.storageLocked(d.store), size))
+	}
+	s.mu.Unlock()
+	if len(lines) == 0 {
+		sleepUntil(d, stop, s.closing)
+		return
+	}
+	// The lines come in up to ten batches spread over the copy.
+	batch := (len(lines) + 9) / 10
+	for i := 0; i < len(lines); i += batch {
+		s.mu.Lock()
+		for _, l := range lines[i:min(i+batch, len(lines))] {
+			t.printLocked(l)
+		}
+		s.mu.Unlock()
+		if i+batch < len(lines) {
+			sleepUntil(d/time.Duration((len(lines)+batch-1)/batch), stop, s.closing)
+		}
+	}
 }
 
 // activateSourcesLocked is activate_volumes($storecfg, $vollist) on the
@@ -254,23 +286,7 @@ func (w *cloneWorker) allocDiskLocked(t *task, k string, dst *storageDef) error 
 	if w.full && s.pveVersionLocked().cloneLogsTarget {
 		t.printLocked(fmt.Sprintf("allocated target volume '%s'", nd.volume))
 	}
-	w.progress = nil
-	if w.full && !src.Running && k != "efidisk0" { // clone_disk_copy_data: qemu-img convert
-		_, size, _ := parseSize(d.opts["size"])
-		w.progress = qemuImgProgress(size, allocatedForCopy(s.storageLocked(d.store), size))
-		t.printLocked(w.progress[0])
-		w.progress = w.progress[1:]
-	}
 	return nil
-}
-
-// finishCopyLocked prints the rest of the copy's progress lines once the
-// copy's time has passed.
-func (w *cloneWorker) finishCopyLocked(t *task) {
-	for _, l := range w.progress {
-		t.printLocked(l)
-	}
-	w.progress = nil
 }
 
 // writeConfigLocked is write_config($newid, $newconf) after a disk, still

@@ -11,7 +11,7 @@ import (
 	proxmox "github.com/luthermonson/go-proxmox"
 )
 
-// taskLogLines reads a task's log as its lines.
+// taskLogLines reads a task's whole log as its lines.
 func taskLogLines(t *testing.T, s *Server, upid string) []string {
 	t.Helper()
 	var out struct {
@@ -19,7 +19,12 @@ func taskLogLines(t *testing.T, s *Server, upid string) []string {
 			T string `json:"t"`
 		} `json:"data"`
 	}
-	if err := json.Unmarshal([]byte(taskLogText(t, s, upid)), &out); err != nil {
+	// Past the endpoint's default page of 50 lines (a copy logs about 100).
+	st, b := call(t, s, "GET", "/nodes/pve/tasks/"+upid+"/log?limit=1000", s.Token(), nil)
+	if st != "200 OK" {
+		t.Fatalf("task log: %s %s", st, b)
+	}
+	if err := json.Unmarshal([]byte(b), &out); err != nil {
 		t.Fatal(err)
 	}
 	var lines []string
@@ -44,7 +49,7 @@ func TestCloneShowsNameAfterFirstDisk(t *testing.T) {
 	s.storages = append(s.storages, storageDef{ID: "fast", Type: "lvmthin", Content: "images", Total: 1 << 40})
 	s.mu.Unlock()
 	if err := s.AddVM(VM{VMID: 100, Name: "src", Config: map[string]string{
-		"scsi0": "local-lvm:vm-100-disk-0,size=4M", "scsi1": "fast:vm-100-disk-1,size=2M",
+		"scsi0": "local-lvm:vm-100-disk-0,size=8G", "scsi1": "fast:vm-100-disk-1,size=4G",
 	}}); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +67,7 @@ func TestCloneShowsNameAfterFirstDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	during := regexp.MustCompile(`^\{"data":\{"digest":"[0-9a-f]{40}","lock":"clone","meta":"[^"]*","name":"copy","scsi0":"local-lvm:vm-101-disk-0,size=4M","smbios1":"uuid=[0-9a-f-]{36}","vmgenid":"[0-9a-f-]{36}"\}\}$`)
+	during := regexp.MustCompile(`^\{"data":\{"digest":"[0-9a-f]{40}","lock":"clone","meta":"[^"]*","name":"copy","scsi0":"local-lvm:vm-101-disk-0,size=8G","smbios1":"uuid=[0-9a-f-]{36}","vmgenid":"[0-9a-f-]{36}"\}\}$`)
 	deadline := time.Now().Add(time.Minute)
 	for {
 		st, b = call(t, s, "GET", "/nodes/pve/qemu/101/config", s.Token(), nil)
@@ -74,39 +79,62 @@ func TestCloneShowsNameAfterFirstDisk(t *testing.T) {
 	if st != "200 OK" || !during.MatchString(b) {
 		t.Fatalf("config while the second disk waits: %s %s", st, b)
 	}
-	if got, want := taskLogLines(t, s, upid.Data), []string{
+	got := taskLogLines(t, s, upid.Data)
+	if len(got) < 6 {
+		t.Fatalf("log while the second disk waits:\n%s", strings.Join(got, "\n"))
+	}
+	progress := got[4 : len(got)-1]
+	got = append(got[:4:4], got[len(got)-1])
+	if want := []string{
 		"creating a clone of VM 100 with ID 101",
 		"create full clone of drive scsi0 (local-lvm:vm-100-disk-0)",
 		`  Logical volume "vm-101-disk-0" created.`,
 		"allocated target volume 'local-lvm:vm-101-disk-0'",
-		"transferred 0.0 B of 4.0 MiB (0.00%)",
-		"transferred 2.0 MiB of 4.0 MiB (50.00%)",
-		"transferred 4.0 MiB of 4.0 MiB (100.00%)",
-		"transferred 4.0 MiB of 4.0 MiB (100.00%)",
 		"create full clone of drive scsi1 (fast:vm-100-disk-1)",
 	}; strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("log while the second disk waits:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	checkCopyProgress(t, progress, "8.0 GiB", "transferred 81.9 MiB of 8.0 GiB (1.00%)")
 
 	unlock()
 	ctx := ctxT(t)
 	task := proxmox.NewTask(proxmox.UPID(upid.Data), tokenClient(t, s, s.Token()))
 	waitOK(t, ctx, task)
 	after, _ := s.VM(101)
-	if after.Lock != "" || after.Name != "copy" || after.Config["scsi0"] != "local-lvm:vm-101-disk-0,size=4M" || after.Config["scsi1"] != "fast:vm-101-disk-1,size=2M" {
+	if after.Lock != "" || after.Name != "copy" || after.Config["scsi0"] != "local-lvm:vm-101-disk-0,size=8G" || after.Config["scsi1"] != "fast:vm-101-disk-1,size=4G" {
 		t.Fatalf("after clone: %+v", after.Config)
 	}
 	lines := taskLogLines(t, s, upid.Data)
-	if got, want := strings.Join(lines[8:], "\n"), strings.Join([]string{
+	lines = lines[4+len(progress):]
+	if len(lines) < 5 {
+		t.Fatalf("log tail:\n%s", strings.Join(lines, "\n"))
+	}
+	checkCopyProgress(t, lines[3:len(lines)-1], "4.0 GiB", "transferred 42.2 MiB of 4.0 GiB (1.03%)")
+	if got, want := strings.Join(append(lines[:3:3], lines[len(lines)-1]), "\n"), strings.Join([]string{
 		"create full clone of drive scsi1 (fast:vm-100-disk-1)",
 		`  Logical volume "vm-101-disk-1" created.`,
 		"allocated target volume 'fast:vm-101-disk-1'",
-		"transferred 0.0 B of 2.0 MiB (0.00%)",
-		"transferred 2.0 MiB of 2.0 MiB (100.00%)",
-		"transferred 2.0 MiB of 2.0 MiB (100.00%)",
 		"TASK OK",
 	}, "\n"); got != want {
 		t.Fatalf("log tail:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// checkCopyProgress checks the lines qemu-server's QemuImage.pm convert
+// parser prints for a full copy of a disk of the given size: from 0.00 %
+// to 100.00 %, one line per point qemu-img's progress moved
+// (util/qemu-progress.c, min_skip 1.0), sizes by render_bytes(..., 1).
+func checkCopyProgress(t *testing.T, lines []string, size, second string) {
+	t.Helper()
+	line := regexp.MustCompile(`^transferred \d+\.\d (B|KiB|MiB|GiB) of ` + regexp.QuoteMeta(size) + ` \(\d{1,3}\.\d\d%\)$`)
+	for _, l := range lines {
+		if !line.MatchString(l) {
+			t.Fatalf("progress line %q", l)
+		}
+	}
+	if n := len(lines); n < 90 || n > 102 || lines[0] != "transferred 0.0 B of "+size+" (0.00%)" || lines[1] != second ||
+		lines[n-1] != "transferred "+size+" of "+size+" (100.00%)" {
+		t.Fatalf("%d progress lines:\n%s", len(lines), strings.Join(lines, "\n"))
 	}
 }
 
