@@ -152,7 +152,7 @@ func TestDriveFormatPerBus(t *testing.T) {
 		"ide1":    "local-lvm:1,model=QEMU%20HARDDISK,ssd=1,wwn=0x5000c500a1b2c3d4",
 		"sata1":   "local-lvm:1,ssd=on,wwn=0x5000C500A1B2C3D4",
 		"scsi1":   "local-lvm:1,queues=4,product=Fast Disk,vendor=ACME,scsiblock=0,ro=1,iothread=1",
-		"virtio1": "volume=local-lvm:1,ro=1,iothread=1,bps_rd_length=2",
+		"virtio1": "volume=local-lvm:1,ro=1,iothread=1,mbps_rd=10,mbps_rd_max=20,bps_rd_length=2",
 	} {
 		if st, b := call(t, s, "PUT", "/nodes/pve/qemu/100/config", tok, url.Values{key: {value}}); st != "200 OK" {
 			t.Errorf("%s=%s: %s %s", key, value, st, b)

@@ -29,7 +29,7 @@ func (s *Server) write(w http.ResponseWriter, res *resp, drop bool) {
 		if res.total != nil {
 			body["total"] = *res.total
 		}
-		b, err := json.Marshal(body)
+		b, err := marshalPVE(body)
 		if err != nil {
 			res = err500("internal error: %v", err)
 		} else {
@@ -66,7 +66,7 @@ func errorBody(res *resp, withMessage bool) []byte {
 		m := strings.TrimRight(res.msg, "\n") + "\n"
 		body.Message = &m
 	}
-	b, _ := json.Marshal(body)
+	b, _ := marshalPVE(body)
 	return b
 }
 
@@ -114,4 +114,18 @@ func writeRaw(w http.ResponseWriter, res *resp, withMessage bool) {
 	}
 	_, _ = bw.Write(b.Bytes())
 	_ = bw.Flush()
+}
+
+// marshalPVE encodes a response body as pve-http-server's
+// Formatter/Standard.pm does with to_json($data, { utf8 => 1,
+// allow_nonref => 1 }): Perl's JSON writes "<", ">" and "&" as they are,
+// where encoding/json would escape them as \u003c, \u003e and \u0026.
+func marshalPVE(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

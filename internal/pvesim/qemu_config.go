@@ -94,6 +94,9 @@ func (s *Server) updateQemuConfig(r *request, sync bool) *resp {
 		}
 		del = append(del, k)
 	}
+	if res := checkDriveParams(vals); res != nil {
+		return res
+	}
 	// $load_and_check_config->(0): early checks before forking/locking.
 	early := func(v *vmState) *resp {
 		if digest != "" && digest != v.digest() {

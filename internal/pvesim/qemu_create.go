@@ -60,6 +60,9 @@ func (s *Server) createQemu(r *request) *resp {
 			}
 		}
 	}
+	if res := checkDriveParams(vals); res != nil {
+		return res
+	}
 	if ex := s.vms[vmid]; ex != nil {
 		return err500("unable to create VM %d - VM %d already exists on node '%s'", vmid, vmid, ex.Node)
 	}
