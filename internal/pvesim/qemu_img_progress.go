@@ -3,6 +3,7 @@ package pvesim
 import (
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // qemuImgChunk is how much qemu-img convert copies between progress
@@ -28,8 +29,7 @@ func qemuImgProgress(size, allocated int64) []string {
 	}
 	line := func(current float32) string {
 		p := fmt.Sprintf("%3.2f", current)
-		var pct float64
-		fmt.Sscan(p, &pct)
+		pct, _ := strconv.ParseFloat(p, 64) // Perl's numeric value of the printed text
 		return fmt.Sprintf("transferred %s of %s (%s%%)", renderBytes(int64(float64(size)*pct/100), 1), renderBytes(size, 1), p)
 	}
 	var lines []string
