@@ -3,6 +3,7 @@ package pvesim
 import (
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // qemuImgChunk is how much qemu-img convert copies between progress
@@ -25,8 +26,7 @@ func qemuImgProgress(size int64) []string {
 	chunks := (size + qemuImgChunk - 1) / qemuImgChunk
 	line := func(current float32) string {
 		p := fmt.Sprintf("%3.2f", current)
-		var pct float64
-		fmt.Sscan(p, &pct)
+		pct, _ := strconv.ParseFloat(p, 64) // Perl takes the printed text as the number
 		return fmt.Sprintf("transferred %s of %s (%s%%)", renderBytes(int64(float64(size)*pct/100), 1), renderBytes(size, 1), p)
 	}
 	lines := []string{line(0)}
