@@ -25,8 +25,8 @@ import (
 // parse_drive also turns bps, bps_rd and bps_wr into mbps* as
 // sprintf("%.3f", $bps / (1024 * 1024.0)) with $bps = defined(delete ...),
 // that is 1, so every byte limit is stored as "0.000" megabytes per second
-// ($check_drive_param writes print_drive's string back); the simulator does
-// the same. It returns the parameter error or nil, and rewrites vals.
+// ($check_drive_param writes print_drive's string back), and a legacy
+// alias under its target key; the simulator does the same. It returns the parameter error or nil, and rewrites vals.
 func checkDriveParams(vals map[string]string) *resp {
 	for _, k := range sortedKeys(vals) {
 		m := driveBusRE.FindStringSubmatch(k)
@@ -45,7 +45,7 @@ func checkDriveParams(vals map[string]string) *resp {
 				return paramErr1(k, "'import-from' requires special syntax - use <storage ID>:0,import-from=<source>")
 			}
 		}
-		vals[k] = bpsAsMbps(vals[k])
+		vals[k] = asPrintDrive(vals[k], driveFormats[m[1]])
 	}
 	return nil
 }
@@ -91,12 +91,21 @@ func parseDriveRules(bus string, res map[string]string) bool {
 	return true
 }
 
-// bpsAsMbps rewrites bps, bps_rd and bps_wr as parse_drive leaves them.
-func bpsAsMbps(val string) string {
+// asPrintDrive rewrites a drive's options as print_drive prints what
+// parse_drive left: bps, bps_rd and bps_wr as mbps*=0.000, and a legacy
+// alias (bps_rd_length, ...) under the key it stands for
+// (parse_property_string stores an aliased value under its alias target).
+// "volume" stays: parseDisk reads it as the volume.
+func asPrintDrive(val string, format map[string]propFormat) string {
 	parts := strings.Split(val, ",")
 	for i, p := range parts {
-		if k, _, has := strings.Cut(p, "="); has && (k == "bps" || k == "bps_rd" || k == "bps_wr") {
+		k, v, has := strings.Cut(p, "=")
+		switch {
+		case !has:
+		case k == "bps" || k == "bps_rd" || k == "bps_wr":
 			parts[i] = fmt.Sprintf("m%s=0.000", k)
+		case format[k].alias != "" && k != "volume":
+			parts[i] = format[k].alias + "=" + v
 		}
 	}
 	return strings.Join(parts, ",")

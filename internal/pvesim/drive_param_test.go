@@ -56,8 +56,14 @@ func TestDriveParseRules(t *testing.T) {
 	if st, b := call(t, s, "PUT", "/nodes/pve/qemu/100/config", tok, url.Values{"scsi0": {"local-lvm:vm-100-disk-0,bps_rd=1048576,mbps_max=0,iops=5"}}); st != "200 OK" {
 		t.Fatal(st, b)
 	}
+	if st, b := call(t, s, "PUT", "/nodes/pve/qemu/100/config", tok, url.Values{"virtio1": {"volume=local-lvm:1,mbps_rd=10,mbps_rd_max=20,bps_rd_length=2"}}); st != "200 OK" {
+		t.Fatal(st, b)
+	}
 	vm, _ := s.VM(100)
 	if got, want := vm.Config["scsi0"], "local-lvm:vm-100-disk-0,iops=5,mbps_max=0,mbps_rd=0.000,size=8G"; got != want {
 		t.Errorf("scsi0 = %q, want %q", got, want)
+	}
+	if got, want := vm.Config["virtio1"], "local-lvm:vm-100-disk-1,bps_rd_max_length=2,mbps_rd=10,mbps_rd_max=20,size=1G"; got != want {
+		t.Errorf("virtio1 = %q, want %q (the alias stored under its target)", got, want)
 	}
 }
