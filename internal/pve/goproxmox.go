@@ -124,16 +124,42 @@ func decodeData(res *http.Response, out any) error {
 		res.Body = http.NoBody
 	}()
 	if n := res.ContentLength; n > 0 && n <= maxDecodedBody {
+		if l, ok := out.(presizedList); ok {
+			l.presize(n)
+		}
 		// pveproxy sends Content-Length: one buffer of the right size
 		// instead of json.Decoder's growing ones (a 10,000-VM inventory is
-		// over 2 MB).
-		buf := make([]byte, n)
+		// over 2 MB), kept for the next answer: the decoder copies what it
+		// keeps.
+		bufp, _ := bodyBuffers.Get().(*[]byte)
+		if bufp == nil || int64(cap(*bufp)) < n {
+			b := make([]byte, n)
+			bufp = &b
+		}
+		defer bodyBuffers.Put(bufp)
+		buf := (*bufp)[:n]
 		if _, err := io.ReadFull(res.Body, buf); err != nil {
 			return err
 		}
 		return jsonv2.Unmarshal(buf, &env, lenientJSON)
 	}
 	return jsonv2.UnmarshalRead(res.Body, &env, lenientJSON)
+}
+
+// bodyBuffers holds the buffers decodeData reads answers into.
+var bodyBuffers sync.Pool
+
+// presizedList is a list that allocates its capacity from the answer's
+// length before it is decoded, instead of growing (and copying) as the
+// decoder appends: the 10,000 entries of an inventory grew through 15
+// copies, a third of what a cluster read allocated.
+type presizedList interface{ presize(contentLength int64) }
+
+// presize makes *l an empty slice with room for the entries of an answer of
+// contentLength bytes whose entries take at least minBytes each; a longer
+// answer still fits, as the decoder grows the slice if it must.
+func presize[T any](l *[]T, contentLength int64, minBytes int) {
+	*l = make([]T, 0, contentLength/int64(minBytes)+1)
 }
 
 // lenientJSON accepts what encoding/json accepts and PVE may send: invalid

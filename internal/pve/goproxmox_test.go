@@ -380,3 +380,26 @@ func TestEscapeTicketCookie(t *testing.T) {
 		}
 	}
 }
+
+// decodeData reuses its read buffer from answer to answer: what one answer
+// decoded must not change when the next is read into the same buffer, and a
+// presized list holds every entry, however many the length suggested.
+func TestDecodeDataKeepsNothingOfItsBuffer(t *testing.T) {
+	answer := func(body string) *http.Response {
+		return &http.Response{Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body))}
+	}
+	var first nodeVMEntries
+	if err := decodeData(answer(`{"data":[{"vmid":100,"name":"first","status":"running","tags":"a;b","lock":"backup"}]}`), &first); err != nil {
+		t.Fatal(err)
+	}
+	var second nodeVMEntries
+	if err := decodeData(answer(`{"data":[{"vmid":1,"name":"zzzzz","status":"stopped","tags":"z;z","lock":"zzzzzz"},{"vmid":2},{"vmid":3},{"vmid":4}]}`), &second); err != nil {
+		t.Fatal(err)
+	}
+	if e := first[0]; e.Name != "first" || e.Status != "running" || e.Tags != "a;b" || e.Lock != "backup" {
+		t.Errorf("first answer changed by the second: %+v", e)
+	}
+	if len(second) != 4 || second[3].VMID != 4 {
+		t.Errorf("second answer: %+v", second)
+	}
+}

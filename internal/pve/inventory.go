@@ -55,6 +55,12 @@ type Inventory struct {
 	ReadAt time.Time
 }
 
+// resourceEntries is /cluster/resources: an entry takes at least about 150
+// bytes (a guest about 300: id, vmid, node, type, status and statistics).
+type resourceEntries []resourceEntry
+
+func (l *resourceEntries) presize(n int64) { presize((*[]resourceEntry)(l), n, 150) }
+
 type resourceEntry struct {
 	ID       string   `json:"id"`
 	VMID     flexInt  `json:"vmid"`
@@ -78,7 +84,7 @@ type resourceEntry struct {
 func (c *Client) Inventory(ctx context.Context) (*Inventory, error) {
 	ctx = c.logCtx(ctx)
 	readAt := time.Now()
-	var entries []resourceEntry
+	var entries resourceEntries
 	// Raw: go-proxmox's ClusterResources entries have no Lock.
 	if err := c.get(ctx, "/cluster/resources", nil, &entries); err != nil {
 		return nil, err
