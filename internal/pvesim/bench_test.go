@@ -45,13 +45,13 @@ func BenchmarkClusterResources10kVMs(b *testing.B) {
 	})
 	b.Run("locked", func(b *testing.B) {
 		for b.Loop() {
-			if v := s.readView(nil); len(v.vms) != 10000 {
+			if v := s.readView(nil, true); len(v.vms) != 10000 {
 				b.Fatal(len(v.vms))
 			}
 		}
 	})
 	b.Run("unlocked", func(b *testing.B) {
-		view := s.readView(nil)
+		view := s.readView(nil, true)
 		r := &request{params: map[string]string{}}
 		for b.Loop() {
 			if res := view.clusterResourcesFromView(r, ""); res.status != 200 {

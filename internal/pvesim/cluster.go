@@ -102,7 +102,7 @@ func (s *Server) clusterResources(r *request) *resp {
 	}
 	// Built from a copy, without s.mu (snapshot.go); view only holds what
 	// the caller may see.
-	return s.readView(r.auth).clusterResourcesFromView(r, typ)
+	return s.readView(r.auth, typ == "" || typ == "vm").clusterResourcesFromView(r, typ)
 }
 
 func (s *Server) clusterResourcesFromView(r *request, typ string) *resp {

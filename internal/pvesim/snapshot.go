@@ -7,7 +7,7 @@ import "time"
 // (a 10,000-VM /cluster/resources) runs without s.mu and other requests
 // and tasks go on meanwhile. Only guests the caller may see are copied.
 // The view must only be read: it has no tasks, tokens or listener.
-func (s *Server) readView(a *authInfo) *Server {
+func (s *Server) readView(a *authInfo, withVMs bool) *Server {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	view := &Server{
@@ -25,12 +25,22 @@ func (s *Server) readView(a *authInfo) *Server {
 	s.pruneStatsLocked()
 	view.stats = make(map[int]*vmStats, len(s.vms))
 	for id, v := range s.vms {
+		if !withVMs {
+			break // a node or storage list: no guest to copy while s.mu is held
+		}
 		if !a.canSee(id) {
 			continue
 		}
 		view.stats[id] = s.statsForLocked(v, now) // read-only once taken
 		c := *v
-		c.Conf = copyConf(v.Conf)
+		// The list reads only these of the config; copying each whole
+		// config held s.mu for most of a 10,000-VM read.
+		c.Conf = map[string]string{}
+		for _, k := range []string{"lock", "tags"} {
+			if val, has := v.Conf[k]; has {
+				c.Conf[k] = val
+			}
+		}
 		c.Pending, c.PendingDelete = nil, nil // not read by list views
 		view.vms[id] = &c
 	}
