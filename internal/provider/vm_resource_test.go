@@ -1,7 +1,9 @@
 package provider_test
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -389,48 +391,49 @@ resource "proxmoxsafe_vm" "b" {
 // The simulator holds every racer's create request until all racers sent
 // one, so each of them passed its apply-time check and creates a VM, however
 // busy the machine is: the test never depends on who happens to be first.
-//
-// Serial on purpose: its racers are parallel subtests that must all hold a
-// -parallel slot at once. Run in parallel, each round's racers queue behind
-// every waiting test of the package (1068 s instead of 76 s under load).
-func TestAccVMResource_concurrentApplies(t *testing.T) { //nolint:paralleltest // see above
+// The racers are plain `terraform apply` runs with their own provider
+// processes and states, started at once; make parallel runs
+// PROXMOXSAFE_RACE_ROUNDS rounds, make test one.
+func TestAccVMResource_concurrentApplies(t *testing.T) {
+	t.Parallel()
 	acctest.SkipUnlessAcceptance(t)
+	cli := acctest.NewCLI(t)
 	lab := acctest.New(t, pvesim.Options{StatsLag: 10 * time.Second, TaskDuration: 300 * time.Millisecond})
 	sim := lab.RequireSim(t, "request gathering (holds every racer's create until all sent one) and request counters")
-	const rounds, racers = 3, 4
-	sim.ResetRequestCounts()
+	const racers = 4
+	rounds := 1
+	if n, err := strconv.Atoi(os.Getenv("PROXMOXSAFE_RACE_ROUNDS")); err == nil && n > 0 {
+		rounds = n
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rounds)*10*time.Minute)
+	defer cancel()
 	for round := 1; round <= rounds; round++ {
 		name := acctest.RandomName(fmt.Sprintf("race%d", round))
-		sim.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu", Count: racers, Gather: racers})
-		var mu sync.Mutex
-		vmids := map[string]bool{}
-		// Parallel subtests: run `go test -parallel` >= racers (make test does).
-		t.Run(name, func(t *testing.T) {
-			for racer := 0; racer < racers; racer++ {
-				t.Run(fmt.Sprintf("racer%d", racer), func(t *testing.T) {
-					t.Parallel()
-					resource.Test(t, resource.TestCase{
-						ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-						Steps: []resource.TestStep{
-							{
-								// The held create must not time out while the others start.
-								Config: lab.Config(vmHCL(name, lab.Node, `started = false`, `on_existing = "adopt"`), "request_timeout = 300"),
-								Check: func(s *terraform.State) error {
-									mu.Lock()
-									defer mu.Unlock()
-									vmids[s.RootModule().Resources[vmAddr].Primary.Attributes["vmid"]] = true
-									return nil
-								},
-							},
-							// Leave the VM to the other racers' states.
-							{Config: lab.Config(forgetVM)},
-						},
-					})
-				})
-			}
-		})
-		creates := sim.RequestCounts()["POST /nodes/{node}/qemu"]
+		dirs := make([]string, racers)
+		for i := range dirs {
+			// The held create must not time out while the others start.
+			dirs[i] = cli.Workdir(t, lab.Config(vmHCL(name, lab.Node, `started = false`, `on_existing = "adopt"`), "request_timeout = 300"))
+		}
 		sim.ResetRequestCounts()
+		sim.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu", Count: racers, Gather: racers})
+		results := make([]acctest.Result, racers)
+		errs := make([]error, racers)
+		var wg sync.WaitGroup
+		for i := range dirs {
+			wg.Go(func() { results[i], errs[i] = cli.Run(ctx, dirs[i], "apply", "-auto-approve") })
+		}
+		wg.Wait()
+		vmids := map[int]bool{}
+		for i := range results {
+			if errs[i] != nil {
+				t.Fatal(errs[i])
+			}
+			if results[i].ExitCode != 0 {
+				t.Fatalf("round %d: racer %d failed:\n%s", round, i, tail(results[i].Output, 30))
+			}
+			vmids[stateVMIDs(t, dirs[i])[name]] = true
+		}
+		creates := sim.RequestCounts()["POST /nodes/{node}/qemu"]
 		t.Logf("round %d: %d racers, %d VMs created, 1 survives (VMID %v)", round, racers, creates, vmids)
 		if creates < racers {
 			t.Fatalf("round %d: %d create requests, want one per racer at least: the racers did not all race", round, creates)
@@ -439,8 +442,8 @@ func TestAccVMResource_concurrentApplies(t *testing.T) { //nolint:paralleltest /
 		if len(vmids) != 1 {
 			t.Fatalf("round %d: the racers' states hold different VMs: %v", round, vmids)
 		}
-		if winner := strconv.Itoa(onlyVMNamed(t, sim, name).VMID); !vmids[winner] {
-			t.Fatalf("round %d: states hold %v, the surviving VM is %s", round, vmids, winner)
+		if winner := onlyVMNamed(t, sim, name).VMID; !vmids[winner] {
+			t.Fatalf("round %d: states hold %v, the surviving VM is %d", round, vmids, winner)
 		}
 	}
 }
