@@ -3,6 +3,7 @@ package pvesim
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -199,7 +200,31 @@ func checkBoolParams(r *request, keys ...string) *resp {
 
 // ---- list / index / status ----------------------------------------------------
 
-func (s *Server) vmStatsLocked(v *vmState) map[string]any {
+// guestUsage is a guest's size and usage figures, as vmstatus reports them
+// (qemu-server PVE/QemuServer.pm vmstatus) and /cluster/resources copies
+// from the statistics.
+type guestUsage struct {
+	cpus                            int
+	cpu                             float64
+	maxmem, maxdisk, mem, disk      int64
+	netin, netout, diskread, diskwr int64
+	uptime                          int64
+	running                         bool
+	pid                             int // reported for running guests only
+}
+
+// addTo sets the figures in a vmstatus entry (cpus, and pid when running).
+func (u guestUsage) addTo(m map[string]any) {
+	m["cpus"], m["maxmem"], m["maxdisk"] = u.cpus, u.maxmem, u.maxdisk
+	m["mem"], m["cpu"], m["disk"] = u.mem, u.cpu, u.disk
+	m["netin"], m["netout"], m["diskread"], m["diskwrite"] = u.netin, u.netout, u.diskread, u.diskwr
+	m["uptime"] = u.uptime
+	if u.running {
+		m["pid"] = u.pid
+	}
+}
+
+func (s *Server) vmStatsLocked(v *vmState) guestUsage {
 	cores, _ := strconv.Atoi(v.Conf["cores"])
 	if cores == 0 {
 		cores = 1
@@ -208,13 +233,15 @@ func (s *Server) vmStatsLocked(v *vmState) map[string]any {
 	if sockets == 0 {
 		sockets = 1
 	}
-	if vc, _ := strconv.Atoi(v.Conf["vcpus"]); vc > 0 {
-		cores, sockets = vc, 1
+	if vcpus := v.Conf["vcpus"]; vcpus != "" {
+		if vc, _ := strconv.Atoi(vcpus); vc > 0 {
+			cores, sockets = vc, 1
+		}
 	}
 	memMB := int64(512)
 	if m := v.Conf["memory"]; m != "" {
 		cur := m
-		for _, p := range strings.Split(m, ",") {
+		for p := range strings.SplitSeq(m, ",") {
 			if c, has := strings.CutPrefix(p, "current="); has {
 				cur = c
 			}
@@ -224,33 +251,36 @@ func (s *Server) vmStatsLocked(v *vmState) map[string]any {
 		}
 	}
 	var maxdisk int64
-	for _, k := range sortedKeys(v.Conf) {
+	drives := make([]string, 0, 8)
+	for k := range v.Conf {
 		if isDiskKey(k) || k == "rootfs" {
-			d := parseDisk(v.Conf[k])
-			if d.isVolume() {
-				if _, b, okk := parseSize(d.opts["size"]); okk {
-					maxdisk = b
-					break
-				}
-			}
+			drives = append(drives, k)
 		}
 	}
-	m := map[string]any{
-		"cpus": cores * sockets, "maxmem": memMB << 20, "maxdisk": maxdisk,
-		"mem": 0, "cpu": 0, "disk": 0, "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0, "uptime": 0,
+	slices.Sort(drives) // the first drive in key order that has a size
+	for _, k := range drives {
+		d := parseDisk(v.Conf[k])
+		if !d.isVolume() {
+			continue
+		}
+		if _, b, okk := parseSize(d.opts["size"]); okk {
+			maxdisk = b
+			break
+		}
 	}
+	u := guestUsage{cpus: cores * sockets, maxmem: memMB << 20, maxdisk: maxdisk}
 	if v.Running {
 		up := int64(time.Since(v.StartedAt).Seconds())
-		m["uptime"] = up
-		m["mem"] = (memMB << 20) / 3
-		m["cpu"] = 0.0123
-		m["netin"] = 1500 * (up + 1)
-		m["netout"] = 900 * (up + 1)
-		m["diskread"] = 4096 * (up + 1)
-		m["diskwrite"] = 2048 * (up + 1)
-		m["pid"] = v.PID
+		u.uptime = up
+		u.mem = (memMB << 20) / 3
+		u.cpu = 0.0123
+		u.netin = 1500 * (up + 1)
+		u.netout = 900 * (up + 1)
+		u.diskread = 4096 * (up + 1)
+		u.diskwr = 2048 * (up + 1)
+		u.running, u.pid = true, v.PID
 	}
-	return m
+	return u
 }
 
 // vmEntryLocked is a guest as /nodes/{node}/qemu and status/current show it,
@@ -258,8 +288,8 @@ func (s *Server) vmStatsLocked(v *vmState) map[string]any {
 // name `$conf->{name} || "VM $vmid"`, status from the QEMU pid, template only
 // for a template, lock only when set, tags whenever the key is defined.
 func (s *Server) vmEntryLocked(v *vmState) map[string]any {
-	m := s.vmStatsLocked(v)
-	m["vmid"] = v.VMID
+	m := map[string]any{"vmid": v.VMID}
+	s.vmStatsLocked(v).addTo(m)
 	m["name"] = v.name()
 	m["status"] = v.status()
 	if l := v.Conf["lock"]; l != "" {
