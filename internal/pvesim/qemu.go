@@ -3,7 +3,6 @@ package pvesim
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -200,148 +199,13 @@ func checkBoolParams(r *request, keys ...string) *resp {
 
 // ---- list / index / status ----------------------------------------------------
 
-// guestUsage is a guest's size and usage figures, as vmstatus reports them
-// (qemu-server PVE/QemuServer.pm vmstatus) and /cluster/resources copies
-// from the statistics.
-type guestUsage struct {
-	cpus                            int
-	cpu                             float64
-	maxmem, maxdisk, mem, disk      int64
-	netin, netout, diskread, diskwr int64
-	uptime                          int64
-	running                         bool
-	pid                             int // reported for running guests only
-}
-
-// addTo sets the figures in a vmstatus entry (cpus, and pid when running).
-func (u guestUsage) addTo(m map[string]any) {
-	m["cpus"], m["maxmem"], m["maxdisk"] = u.cpus, u.maxmem, u.maxdisk
-	m["mem"], m["cpu"], m["disk"] = u.mem, u.cpu, u.disk
-	m["netin"], m["netout"], m["diskread"], m["diskwrite"] = u.netin, u.netout, u.diskread, u.diskwr
-	m["uptime"] = u.uptime
-	if u.running {
-		m["pid"] = u.pid
-	}
-}
-
-func (s *Server) vmStatsLocked(v *vmState) guestUsage {
-	cores, _ := strconv.Atoi(v.Conf["cores"])
-	if cores == 0 {
-		cores = 1
-	}
-	sockets, _ := strconv.Atoi(v.Conf["sockets"])
-	if sockets == 0 {
-		sockets = 1
-	}
-	if vcpus := v.Conf["vcpus"]; vcpus != "" {
-		if vc, _ := strconv.Atoi(vcpus); vc > 0 {
-			cores, sockets = vc, 1
-		}
-	}
-	memMB := int64(512)
-	if m := v.Conf["memory"]; m != "" {
-		cur := m
-		for p := range strings.SplitSeq(m, ",") {
-			if c, has := strings.CutPrefix(p, "current="); has {
-				cur = c
-			}
-		}
-		if n, err := strconv.ParseInt(cur, 10, 64); err == nil {
-			memMB = n
-		}
-	}
-	var maxdisk int64
-	drives := make([]string, 0, 8)
-	for k := range v.Conf {
-		if isDiskKey(k) || k == "rootfs" {
-			drives = append(drives, k)
-		}
-	}
-	slices.Sort(drives) // the first drive in key order that has a size
-	for _, k := range drives {
-		d := parseDisk(v.Conf[k])
-		if !d.isVolume() {
-			continue
-		}
-		if _, b, okk := parseSize(d.opts["size"]); okk {
-			maxdisk = b
-			break
-		}
-	}
-	u := guestUsage{cpus: cores * sockets, maxmem: memMB << 20, maxdisk: maxdisk}
-	if v.Running {
-		up := int64(time.Since(v.StartedAt).Seconds())
-		u.uptime = up
-		u.mem = (memMB << 20) / 3
-		u.cpu = 0.0123
-		u.netin = 1500 * (up + 1)
-		u.netout = 900 * (up + 1)
-		u.diskread = 4096 * (up + 1)
-		u.diskwr = 2048 * (up + 1)
-		u.running, u.pid = true, v.PID
-	}
-	return u
-}
-
-// vmEntryLocked is a guest as /nodes/{node}/qemu and status/current show it,
-// read live from its config as qemu-server PVE/QemuServer.pm vmstatus does:
-// name `$conf->{name} || "VM $vmid"`, status from the QEMU pid, template only
-// for a template, lock only when set, tags whenever the key is defined.
-func (s *Server) vmEntryLocked(v *vmState) map[string]any {
-	m := map[string]any{"vmid": v.VMID}
-	s.vmStatsLocked(v).addTo(m)
-	m["name"] = v.name()
-	m["status"] = v.status()
-	if l := v.Conf["lock"]; l != "" {
-		m["lock"] = l
-	}
-	if t, has := v.Conf["tags"]; has {
-		m["tags"] = t
-	}
-	if v.Conf["template"] == "1" {
-		m["template"] = 1
-	}
-	// QemuServer.pm vmstatus: serial = 1 if conf_has_serial (serial0..3).
-	for i := range 4 {
-		if v.Conf["serial"+strconv.Itoa(i)] != "" {
-			m["serial"] = 1
-			break
-		}
-	}
-	return m
-}
-
-// listGuests lists the caller-visible guests of type typ on {node}, letting
-// decorate add the type's own fields.
-func (s *Server) listGuests(r *request, typ string, decorate func(v *vmState, e map[string]any)) *resp {
-	node := r.vars["node"]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := []map[string]any{}
-	for _, id := range s.sortedVMIDs() {
-		v := s.vms[id]
-		if v.Node != node || v.Type != typ || !r.auth.canSee(id) {
-			continue
-		}
-		e := s.vmEntryLocked(v)
-		decorate(v, e)
-		out = append(out, e)
-	}
-	return ok(out)
-}
-
 func (s *Server) listQemu(r *request) *resp {
 	if res := checkBoolParams(r, "full"); res != nil {
 		return res
 	}
 	// vmstatus asks QMP only with full=1 and then reports qmpstatus for
 	// every VM: QMP's answer for a running one, else its status.
-	full := r.params["full"] == "1"
-	return s.listGuests(r, "qemu", func(v *vmState, e map[string]any) {
-		if full {
-			e["qmpstatus"] = v.status()
-		}
-	})
+	return s.listGuests(r, "qemu", guestListFields{qmpstatus: r.params["full"] == "1"})
 }
 
 func (s *Server) qemuIndex(r *request) *resp {
@@ -358,7 +222,7 @@ func (s *Server) qemuStatusIndex(r *request) *resp {
 
 func (s *Server) qemuStatusCurrent(r *request) *resp {
 	return s.withGuest(r, "qemu", "VM.Audit", func(v *vmState) *resp {
-		m := s.vmEntryLocked(v)
+		m := s.vmEntryLocked(v, time.Now())
 		m["qmpstatus"] = v.status()
 		m["ha"] = map[string]any{"managed": 0}
 		if a := v.Conf["agent"]; a != "" {

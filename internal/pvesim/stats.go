@@ -50,7 +50,7 @@ func (s *Server) statsForLocked(v *vmState, now time.Time) *vmStats {
 	if st := s.stats[v.VMID]; st != nil && now.Sub(st.taken) < s.opts.StatsRefresh {
 		return st
 	}
-	st := &vmStats{taken: now, name: v.name(), status: v.status(), template: boolInt(v.Conf["template"] == "1"), usage: s.vmStatsLocked(v)}
+	st := &vmStats{taken: now, name: v.name(), status: v.status(), template: boolInt(v.Conf["template"] == "1"), usage: s.vmStatsLocked(v, now)}
 	if s.stats == nil {
 		s.stats = map[int]*vmStats{}
 	}
