@@ -139,7 +139,7 @@ func TestTaskPaceClosesInOnTheFloor(t *testing.T) {
 	}{
 		// The scout polled 250 ms apart: running at 2.0 s, stopped at 2.25 s.
 		{ms(2271), ms(2000), false, ms(2271), ms(2000)},
-		{ms(2203.25), 0, true, ms(2203.25), ms(2000)},    // a quarter of 271 ms earlier
+		{ms(2203.25), 0, true, ms(2203.25), ms(2000)},     // a quarter of 271 ms earlier
 		{ms(2152.4375), 0, true, ms(2152.4375), ms(2000)}, // a quarter of 203 ms
 		{ms(2114.328125), 0, true, ms(2114.328125), ms(2000)},
 		{ms(2085.746093), 0, true, ms(2085.746093), ms(2000)},
