@@ -22,7 +22,6 @@ type resourcesView struct {
 	offline  map[string]bool
 	storages []storageDef
 	volumes  []guestVolume // for the storages' usage, summed outside the lock
-	used     volumeTotals
 	guests   []guestResource
 }
 
@@ -68,8 +67,8 @@ func (s *Server) readView(a *authInfo, typ string) *resourcesView {
 }
 
 // answer is the list: guests by VMID, nodes, then each node's storages.
-// The guests are written by appendJSON, the few nodes and storages from
-// the maps /nodes and the storage lists share.
+// The guests are written by appendJSON, the few nodes and storages as
+// maps (nodeResource is GET /nodes' entry too).
 func (v *resourcesView) answer(typ string) *resp {
 	slices.SortFunc(v.guests, func(a, b guestResource) int { return cmp.Compare(a.vmid, b.vmid) })
 	b := make([]byte, 0, 1024+256*len(v.guests))
@@ -90,11 +89,11 @@ func (v *resourcesView) answer(typ string) *resp {
 		}
 	}
 	if typ == "" || typ == "storage" {
-		v.used = sumVolumes(v.volumes)
+		used := sumVolumes(v.volumes)
 		for _, n := range v.nodes {
 			for i := range v.storages {
 				if sd := &v.storages[i]; sd.onNode(n) {
-					entries = append(entries, storageResource(sd, n, v.offline[n], v.used.on(sd, n)))
+					entries = append(entries, storageResource(sd, n, v.offline[n], used.on(sd, n)))
 				}
 			}
 		}

@@ -50,10 +50,11 @@ func mapResources(v *resourcesView, typ string) []map[string]any {
 		}
 	}
 	if typ == "" || typ == "storage" {
+		used := sumVolumes(v.volumes)
 		for _, n := range v.nodes {
 			for i := range v.storages {
 				if sd := &v.storages[i]; sd.onNode(n) {
-					out = append(out, storageResource(sd, n, v.offline[n], v.used.on(sd, n)))
+					out = append(out, storageResource(sd, n, v.offline[n], used.on(sd, n)))
 				}
 			}
 		}
