@@ -16,6 +16,15 @@ const maxFirstPoll = 10 * time.Second
 // that get faster.
 const paceStepDown = 100 // 1 %
 
+// paceCloseIn is how much of the distance to the longest wait a poll saw
+// its task still running after (paceKind.floor) the next first poll
+// closes in by, when that is more than paceStepDown: the scout polls 250 ms
+// apart, so the estimate it leaves is up to 250 ms late, and 1 % steps
+// (20 ms for a 2 s task) took ten waves to make that up, the whole wave
+// waiting each time. A quarter keeps most steps short of the task's end:
+// one that passes it costs one wait a second poll, its wave a little wait.
+const paceCloseIn = 4
+
 // maxPaceHint caps the first poll a hint (Client.ExpectDestroyLength) sets: a hint
 // is a guess from another task, and a poll it times too late costs waiting
 // time, one it times too early only a request.
@@ -42,6 +51,11 @@ type paceKind struct {
 	// upper is how long the latest task of this kind seen to end took at
 	// most: from the start of its wait to the answer that said it stopped.
 	upper time.Duration
+	// floor is how long after the start of its wait a poll was sent that
+	// found the task running, in the wait that set estimate: a first poll
+	// that early would find tasks of that length running too. 0: unknown,
+	// or passed by the estimate (tasks got faster).
+	floor time.Duration
 	// hint is when the scout polls first, while estimate is 0: how long
 	// another task suggests this kind takes (Client.ExpectDestroyLength); 0 polls
 	// from the start.
@@ -176,20 +190,29 @@ func waitFor(ctx context.Context, ch <-chan struct{}, deadline time.Time) bool {
 // observe records that a task, waited for since its start was answered,
 // was seen stopped after took; atFirstPoll tells whether the first poll,
 // made after a non-zero firstPoll delay of the given generation, already
-// saw it.
-func (p *taskPace) observe(node, typ string, took time.Duration, atFirstPoll bool, generation int) {
+// saw it; running is how long after the start a poll that found it
+// running was sent, the latest such poll's (0: none).
+func (p *taskPace) observe(node, typ string, took time.Duration, atFirstPoll bool, generation int, running time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := p.kind(node, typ)
 	k.upper = took
 	if atFirstPoll && k.estimate > 0 {
 		if generation == k.generation {
-			k.estimate -= k.estimate / paceStepDown
+			step := k.estimate / paceStepDown
+			if k.floor > 0 && (k.estimate-k.floor)/paceCloseIn > step {
+				step = (k.estimate - k.floor) / paceCloseIn
+			}
+			k.estimate -= step
+			if k.estimate <= k.floor {
+				k.floor = 0 // tasks got faster than the one that set it
+			}
 			k.generation++
 		}
 		return
 	}
 	k.estimate = min(took, maxFirstPoll)
+	k.floor = min(running, k.estimate)
 	k.generation++
 }
 

@@ -26,7 +26,7 @@ func TestTaskPace(t *testing.T) {
 	}
 	for i, s := range steps {
 		_, generation, _ := p.firstPoll(ctx, "pve", "qmcreate", time.Now())
-		p.observe("pve", "qmcreate", s.took, s.atFirstPoll, generation)
+		p.observe("pve", "qmcreate", s.took, s.atFirstPoll, generation, 0)
 		got, _, done := p.firstPoll(ctx, "pve", "qmcreate", time.Now())
 		if got != s.want || done != nil {
 			t.Errorf("step %d: first poll after %s (scout %v), want %s", i, got, done != nil, s.want)
@@ -57,7 +57,7 @@ func TestTaskPaceWaitsForTheScout(t *testing.T) {
 		t.Fatalf("the second wait returned %s before the scout learned anything", d)
 	case <-time.After(50 * time.Millisecond):
 	}
-	p.observe("pve", "qmdestroy", 1500*time.Millisecond, false, 0)
+	p.observe("pve", "qmdestroy", 1500*time.Millisecond, false, 0, 0)
 	scoutDone()
 	select {
 	case d := <-got:
@@ -112,13 +112,56 @@ func TestTaskPaceScoutGivesUp(t *testing.T) {
 func TestTaskPaceStepsDownOncePerWave(t *testing.T) {
 	var p taskPace
 	ctx := context.Background()
-	p.observe("pve", "qmdestroy", 2*time.Second, false, 0)
+	p.observe("pve", "qmdestroy", 2*time.Second, false, 0, 0)
 	first, generation, _ := p.firstPoll(ctx, "pve", "qmdestroy", time.Now())
 	for range 10 { // the wave: each wait's first poll found its task done
-		p.observe("pve", "qmdestroy", first, true, generation)
+		p.observe("pve", "qmdestroy", first, true, generation, 0)
 	}
 	if got, _, _ := p.firstPoll(ctx, "pve", "qmdestroy", time.Now()); got != 1980*time.Millisecond {
 		t.Errorf("after a wave of 10 on time: first poll after %s, want 1.98s (one step of 1 %%)", got)
+	}
+}
+
+// After a wait that polled more than once (the scout, or one whose first
+// poll came early), the next first polls close in on the latest poll that
+// found its task running by a quarter of the distance at a time, then by
+// 1 %; a first poll past that floor forgets it, and a wait that polls
+// again sets a new one.
+func TestTaskPaceClosesInOnTheFloor(t *testing.T) {
+	var p taskPace
+	ctx := context.Background()
+	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+	steps := []struct {
+		took, running time.Duration
+		atFirstPoll   bool
+		want          time.Duration
+		wantFloor     time.Duration
+	}{
+		// The scout polled 250 ms apart: running at 2.0 s, stopped at 2.25 s.
+		{ms(2271), ms(2000), false, ms(2271), ms(2000)},
+		{ms(2203.25), 0, true, ms(2203.25), ms(2000)},     // a quarter of 271 ms earlier
+		{ms(2152.4375), 0, true, ms(2152.4375), ms(2000)}, // a quarter of 203 ms
+		{ms(2114.328125), 0, true, ms(2114.328125), ms(2000)},
+		{ms(2085.746093), 0, true, ms(2085.746093), ms(2000)},
+		{ms(2064.309570), 0, true, ms(2064.309570), ms(2000)},
+		// A quarter of the 64 ms left is less than 1 %: 1 % steps.
+		{ms(2043.666474), 0, true, ms(2043.666474), ms(2000)},
+		{ms(2023.229809), 0, true, ms(2023.229809), ms(2000)},
+		{ms(2002.997511), 0, true, ms(2002.997511), ms(2000)},
+		{ms(1982.967536), 0, true, ms(1982.967536), 0}, // past the floor: forgotten
+		// The first poll came early (running at 1.96 s), the next one
+		// 100 ms later found the task done.
+		{ms(2081), ms(1963), false, ms(2081), ms(1963)},
+		{ms(2051.5), 0, true, ms(2051.5), ms(1963)},
+	}
+	for i, s := range steps {
+		_, generation, _ := p.firstPoll(ctx, "pve", "qmcreate", time.Now())
+		p.observe("pve", "qmcreate", s.took, s.atFirstPoll, generation, s.running)
+		got, _, _ := p.firstPoll(ctx, "pve", "qmcreate", time.Now())
+		floor := p.kind("pve", "qmcreate").floor
+		if d := got - s.want; d < -time.Microsecond || d > time.Microsecond || floor != s.wantFloor {
+			t.Errorf("step %d: first poll after %s with floor %s, want %s and %s", i, got, floor, s.want, s.wantFloor)
+		}
 	}
 }
 
@@ -128,7 +171,7 @@ func TestTaskPaceStepsDownOncePerWave(t *testing.T) {
 func TestTaskPaceEarlyPollProbesForTheWave(t *testing.T) {
 	var p taskPace
 	ctx := context.Background()
-	p.observe("pve", "qmcreate", time.Second, false, 0)
+	p.observe("pve", "qmcreate", time.Second, false, 0, 0)
 	first, generation, _ := p.firstPoll(ctx, "pve", "qmcreate", time.Now())
 	probed := p.earlyFirstPoll("pve", "qmcreate", generation)
 	if probed == nil {
@@ -151,7 +194,7 @@ func TestTaskPaceEarlyPollProbesForTheWave(t *testing.T) {
 		t.Fatalf("a wait of the wave polled at %s before the probe learned anything", r.first)
 	case <-time.After(50 * time.Millisecond):
 	}
-	p.observe("pve", "qmcreate", 1200*time.Millisecond, false, generation)
+	p.observe("pve", "qmcreate", 1200*time.Millisecond, false, generation, 0)
 	probed()
 	select {
 	case r := <-got:
@@ -182,7 +225,7 @@ func TestTaskPaceHint(t *testing.T) {
 		t.Fatalf("hinted scout: first poll after %s (scout %v), want 2.1s as the scout", first, done != nil)
 	}
 	// Its first poll found the task done: that is the estimate now.
-	p.observe("pve", "qmdestroy", 2130*time.Millisecond, true, 0)
+	p.observe("pve", "qmdestroy", 2130*time.Millisecond, true, 0, 0)
 	done()
 	if got, _, scout := p.firstPoll(ctx, "pve", "qmdestroy", time.Now()); got != 2130*time.Millisecond || scout != nil {
 		t.Errorf("after the hinted scout: first poll after %s (scout %v), want its 2.13s", got, scout != nil)

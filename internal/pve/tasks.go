@@ -101,8 +101,10 @@ func (c *Client) waitTaskExit(ctx context.Context, node, id string) (string, err
 		// closely how long the task took), then slow down as usual.
 		interval = min(interval, max(first/20, minLearnedPollInterval))
 	}
+	var running time.Duration // when the latest poll that found the task running was sent
 	for polls := 1; ; polls++ {
 		var st taskStatus
+		sent := time.Since(waitStart)
 		// Raw: Task.Ping leaves the UPID unescaped and calls WARNINGS a failure.
 		if err := c.get(ctx, statusPath, nil, &st); err != nil {
 			return "", fmt.Errorf("waiting for task %s: %w", id, err)
@@ -113,12 +115,13 @@ func (c *Client) waitTaskExit(ctx context.Context, node, id string) (string, err
 			}
 		}
 		if st.Status == "stopped" {
-			c.pace.observe(node, info.typ, time.Since(waitStart), polls == 1 && first > 0, generation)
+			c.pace.observe(node, info.typ, time.Since(waitStart), polls == 1 && first > 0, generation, running)
 			if taskSucceeded(st.ExitStatus) {
 				return st.ExitStatus, nil
 			}
 			return "", c.taskError(ctx, node, id, info, st.ExitStatus)
 		}
+		running = sent
 		if first == 0 {
 			// Learning the pace from the start: poll often, but less so
 			// as the task turns out long.

@@ -38,31 +38,12 @@ func (s *Server) clusterStatus(r *request) *resp {
 	return ok(out)
 }
 
-func (s *Server) nodeEntryLocked(i int, n string) map[string]any {
-	e := map[string]any{"id": "node/" + n, "type": "node", "node": n}
-	if s.offline[n] {
-		e["status"] = "offline"
-		return e
-	}
-	e["status"] = "online"
-	e["level"] = ""
-	e["maxcpu"] = 16
-	e["maxmem"] = int64(64) << 30
-	e["mem"] = int64(12) << 30
-	e["maxdisk"] = int64(100) << 30
-	e["disk"] = int64(9) << 30
-	e["cpu"] = 0.031
-	e["uptime"] = int64(time.Since(bootTime).Seconds())
-	e["ssl_fingerprint"] = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:" + fmt.Sprintf("%02X", i)
-	return e
-}
-
 func (s *Server) listNodes(r *request) *resp {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []map[string]any{}
 	for i, n := range s.nodes {
-		out = append(out, s.nodeEntryLocked(i, n))
+		out = append(out, nodeResource(i, n, s.offline[n], time.Now()))
 	}
 	return ok(out)
 }
@@ -100,63 +81,9 @@ func (s *Server) clusterResources(r *request) *resp {
 	default:
 		return paramErr1("type", fmt.Sprintf("value '%s' does not have a value in the enumeration 'vm, storage, node, sdn'", typ))
 	}
-	// Built from a copy, without s.mu (snapshot.go); view only holds what
-	// the caller may see.
-	return s.readView(r.auth, typ == "" || typ == "vm").clusterResourcesFromView(r, typ)
-}
-
-func (s *Server) clusterResourcesFromView(r *request, typ string) *resp {
-	out := []map[string]any{}
-	if typ == "" || typ == "vm" {
-		for _, id := range s.sortedVMIDs() {
-			v := s.vms[id]
-			if !r.auth.canSee(id) {
-				continue
-			}
-			e := map[string]any{
-				"id": v.Type + "/" + strconv.Itoa(id), "type": v.Type, "vmid": id, "node": v.Node,
-			}
-			if l := v.Conf["lock"]; l != "" {
-				e["lock"] = l
-			}
-			if t := v.Conf["tags"]; t != "" {
-				e["tags"] = t
-			}
-			if v.Pool != "" {
-				e["pool"] = v.Pool
-			}
-			s.stats[id].addTo(e) // stats.go: up to StatsRefresh old
-			out = append(out, e)
-		}
-	}
-	if typ == "" || typ == "node" {
-		for i, n := range s.nodes {
-			out = append(out, s.nodeEntryLocked(i, n))
-		}
-	}
-	if typ == "" || typ == "storage" {
-		for _, n := range s.nodes {
-			for i := range s.storages {
-				sd := &s.storages[i]
-				if !sd.onNode(n) {
-					continue
-				}
-				e := map[string]any{
-					"id": "storage/" + n + "/" + sd.ID, "type": "storage", "storage": sd.ID, "node": n,
-					"plugintype": sd.Type, "content": sd.Content, "shared": boolInt(sd.Shared),
-				}
-				if s.offline[n] || sd.Missing {
-					e["status"] = "unknown"
-				} else {
-					e["status"] = "available"
-					e["maxdisk"] = sd.Total
-					e["disk"] = s.diskUsageLocked(sd.ID, n)
-				}
-				out = append(out, e)
-			}
-		}
-	}
-	return ok(out)
+	// Built from a copy, without s.mu (cluster_resources.go); the view only
+	// holds what the caller may see.
+	return s.readView(r.auth, typ).answer(typ)
 }
 
 func (s *Server) nextID(r *request) *resp {

@@ -25,9 +25,10 @@ type diskSpec struct {
 var allocRE = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9\-_.]*):(\d+(\.\d+)?)$`)
 
 func parseDisk(val string) diskSpec {
-	parts := strings.Split(val, ",")
-	d := diskSpec{opts: map[string]string{}}
-	for i, p := range parts {
+	d := diskSpec{opts: make(map[string]string, strings.Count(val, ","))}
+	i := -1
+	for p := range strings.SplitSeq(val, ",") {
+		i++
 		k, v, has := strings.Cut(p, "=")
 		if i == 0 && !has {
 			d.volume = k
@@ -39,11 +40,18 @@ func parseDisk(val string) diskSpec {
 		}
 		d.opts[k] = v
 	}
-	if m := allocRE.FindStringSubmatch(d.volume); m != nil {
+	st, name, hasColon := strings.Cut(d.volume, ":")
+	// allocRE wants a digit right after the first colon (its storage part
+	// has none): a volume name is told apart without running it.
+	var m []string
+	if hasColon && name != "" && name[0] >= '0' && name[0] <= '9' {
+		m = allocRE.FindStringSubmatch(d.volume)
+	}
+	if m != nil {
 		d.alloc = true
 		d.store = m[1]
 		d.sizeGB, _ = strconv.ParseFloat(m[2], 64)
-	} else if st, name, has := strings.Cut(d.volume, ":"); has {
+	} else if hasColon {
 		d.store = st
 		d.alloc, d.cloudinit = name == "cloudinit", name == "cloudinit"
 	}
@@ -95,7 +103,14 @@ func parseSize(s string) (plus bool, bytes int64, okk bool) {
 	return m[1] == "+", int64(f), true
 }
 
-func isDiskKey(k string) bool { return diskKeyRE.MatchString(k) }
+func isDiskKey(k string) bool {
+	// Every name diskKeyRE takes ends in a digit: most config keys (name,
+	// memory, cores, ...) are told apart without running the expression.
+	if k == "" || k[len(k)-1] < '0' || k[len(k)-1] > '9' {
+		return false
+	}
+	return diskKeyRE.MatchString(k)
+}
 
 // isVolume reports whether a drive value refers to a storage volume (not a
 // cdrom "none" or passthrough).

@@ -25,11 +25,7 @@ func (s *Server) write(w http.ResponseWriter, res *resp, drop bool) {
 		panic(http.ErrAbortHandler)
 	}
 	if res.status == 200 {
-		body := map[string]any{"data": res.data}
-		if res.total != nil {
-			body["total"] = *res.total
-		}
-		b, err := marshalPVE(body)
+		b, err := responseBody(res)
 		if err != nil {
 			res = err500("internal error: %v", err)
 		} else {
@@ -45,6 +41,19 @@ func (s *Server) write(w http.ResponseWriter, res *resp, drop bool) {
 		}
 	}
 	writeRaw(w, res, s.currentVersion().messageInBody)
+}
+
+// responseBody is a 200 answer's body: {"data":...,"total":N}. Data that
+// is already encoded is copied as it is (marshalPVE would scan it again).
+func responseBody(res *resp) ([]byte, error) {
+	if enc, done := res.data.(encodedJSON); done && res.total == nil {
+		return append(append(append(make([]byte, 0, len(enc)+10), `{"data":`...), enc...), '}'), nil
+	}
+	body := map[string]any{"data": res.data}
+	if res.total != nil {
+		body["total"] = *res.total
+	}
+	return marshalPVE(body)
 }
 
 // errorBody renders PVE's error body for a response: pve-manager

@@ -1,5 +1,7 @@
 package pvesim
 
+import "time"
+
 func init() {
 	addRoute("/nodes/{node}/lxc", map[string]handlerFunc{"GET": (*Server).listLXC})
 	addRoute("/nodes/{node}/lxc/{vmid}/config", map[string]handlerFunc{"GET": (*Server).getLXCConfig})
@@ -9,9 +11,7 @@ func init() {
 // Containers are inventory only: enough for name resolution and id clashes.
 
 func (s *Server) listLXC(r *request) *resp {
-	return s.listGuests(r, "lxc", func(_ *vmState, e map[string]any) {
-		e["type"] = "lxc"
-	})
+	return s.listGuests(r, "lxc", guestListFields{typ: "lxc"})
 }
 
 func (s *Server) getLXCConfig(r *request) *resp {
@@ -22,7 +22,7 @@ func (s *Server) getLXCConfig(r *request) *resp {
 
 func (s *Server) lxcStatusCurrent(r *request) *resp {
 	return s.withGuest(r, "lxc", "VM.Audit", func(v *vmState) *resp {
-		e := s.vmEntryLocked(v)
+		e := s.vmEntryLocked(v, time.Now())
 		e["type"] = "lxc"
 		e["ha"] = map[string]any{"managed": 0}
 		return ok(e)

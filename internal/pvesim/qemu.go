@@ -199,119 +199,13 @@ func checkBoolParams(r *request, keys ...string) *resp {
 
 // ---- list / index / status ----------------------------------------------------
 
-func (s *Server) vmStatsLocked(v *vmState) map[string]any {
-	cores, _ := strconv.Atoi(v.Conf["cores"])
-	if cores == 0 {
-		cores = 1
-	}
-	sockets, _ := strconv.Atoi(v.Conf["sockets"])
-	if sockets == 0 {
-		sockets = 1
-	}
-	if vc, _ := strconv.Atoi(v.Conf["vcpus"]); vc > 0 {
-		cores, sockets = vc, 1
-	}
-	memMB := int64(512)
-	if m := v.Conf["memory"]; m != "" {
-		cur := m
-		for _, p := range strings.Split(m, ",") {
-			if c, has := strings.CutPrefix(p, "current="); has {
-				cur = c
-			}
-		}
-		if n, err := strconv.ParseInt(cur, 10, 64); err == nil {
-			memMB = n
-		}
-	}
-	var maxdisk int64
-	for _, k := range sortedKeys(v.Conf) {
-		if isDiskKey(k) || k == "rootfs" {
-			d := parseDisk(v.Conf[k])
-			if d.isVolume() {
-				if _, b, okk := parseSize(d.opts["size"]); okk {
-					maxdisk = b
-					break
-				}
-			}
-		}
-	}
-	m := map[string]any{
-		"cpus": cores * sockets, "maxmem": memMB << 20, "maxdisk": maxdisk,
-		"mem": 0, "cpu": 0, "disk": 0, "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0, "uptime": 0,
-	}
-	if v.Running {
-		up := int64(time.Since(v.StartedAt).Seconds())
-		m["uptime"] = up
-		m["mem"] = (memMB << 20) / 3
-		m["cpu"] = 0.0123
-		m["netin"] = 1500 * (up + 1)
-		m["netout"] = 900 * (up + 1)
-		m["diskread"] = 4096 * (up + 1)
-		m["diskwrite"] = 2048 * (up + 1)
-		m["pid"] = v.PID
-	}
-	return m
-}
-
-// vmEntryLocked is a guest as /nodes/{node}/qemu and status/current show it,
-// read live from its config as qemu-server PVE/QemuServer.pm vmstatus does:
-// name `$conf->{name} || "VM $vmid"`, status from the QEMU pid, template only
-// for a template, lock only when set, tags whenever the key is defined.
-func (s *Server) vmEntryLocked(v *vmState) map[string]any {
-	m := s.vmStatsLocked(v)
-	m["vmid"] = v.VMID
-	m["name"] = v.name()
-	m["status"] = v.status()
-	if l := v.Conf["lock"]; l != "" {
-		m["lock"] = l
-	}
-	if t, has := v.Conf["tags"]; has {
-		m["tags"] = t
-	}
-	if v.Conf["template"] == "1" {
-		m["template"] = 1
-	}
-	// QemuServer.pm vmstatus: serial = 1 if conf_has_serial (serial0..3).
-	for i := range 4 {
-		if v.Conf["serial"+strconv.Itoa(i)] != "" {
-			m["serial"] = 1
-			break
-		}
-	}
-	return m
-}
-
-// listGuests lists the caller-visible guests of type typ on {node}, letting
-// decorate add the type's own fields.
-func (s *Server) listGuests(r *request, typ string, decorate func(v *vmState, e map[string]any)) *resp {
-	node := r.vars["node"]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := []map[string]any{}
-	for _, id := range s.sortedVMIDs() {
-		v := s.vms[id]
-		if v.Node != node || v.Type != typ || !r.auth.canSee(id) {
-			continue
-		}
-		e := s.vmEntryLocked(v)
-		decorate(v, e)
-		out = append(out, e)
-	}
-	return ok(out)
-}
-
 func (s *Server) listQemu(r *request) *resp {
 	if res := checkBoolParams(r, "full"); res != nil {
 		return res
 	}
 	// vmstatus asks QMP only with full=1 and then reports qmpstatus for
 	// every VM: QMP's answer for a running one, else its status.
-	full := r.params["full"] == "1"
-	return s.listGuests(r, "qemu", func(v *vmState, e map[string]any) {
-		if full {
-			e["qmpstatus"] = v.status()
-		}
-	})
+	return s.listGuests(r, "qemu", guestListFields{qmpstatus: r.params["full"] == "1"})
 }
 
 func (s *Server) qemuIndex(r *request) *resp {
@@ -328,7 +222,7 @@ func (s *Server) qemuStatusIndex(r *request) *resp {
 
 func (s *Server) qemuStatusCurrent(r *request) *resp {
 	return s.withGuest(r, "qemu", "VM.Audit", func(v *vmState) *resp {
-		m := s.vmEntryLocked(v)
+		m := s.vmEntryLocked(v, time.Now())
 		m["qmpstatus"] = v.status()
 		m["ha"] = map[string]any{"managed": 0}
 		if a := v.Conf["agent"]; a != "" {

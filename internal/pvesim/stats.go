@@ -1,9 +1,6 @@
 package pvesim
 
-import (
-	"maps"
-	"time"
-)
+import "time"
 
 // vmStats is one guest's entry in the statistics /cluster/resources reads
 // (pve-manager API2/Cluster.pm resources -> API2Tools.pm extract_vm_stats
@@ -16,7 +13,7 @@ type vmStats struct {
 	name     string
 	status   string
 	template int
-	usage    map[string]any // maxcpu, cpu, maxmem, mem, maxdisk, disk, net*, disk*, uptime
+	usage    guestUsage // maxcpu (cpus), cpu, maxmem, mem, maxdisk, disk, net*, disk*, uptime; no pid
 	// goneAt is when the guest was removed: pvestatd stops updating the
 	// entry, which pmxcfs keeps until it is 5 minutes old.
 	goneAt time.Time
@@ -53,11 +50,7 @@ func (s *Server) statsForLocked(v *vmState, now time.Time) *vmStats {
 	if st := s.stats[v.VMID]; st != nil && now.Sub(st.taken) < s.opts.StatsRefresh {
 		return st
 	}
-	usage := s.vmStatsLocked(v)
-	usage["maxcpu"] = usage["cpus"]
-	delete(usage, "cpus")
-	delete(usage, "pid")
-	st := &vmStats{taken: now, name: v.name(), status: v.status(), template: boolInt(v.Conf["template"] == "1"), usage: usage}
+	st := &vmStats{taken: now, name: v.name(), status: v.status(), template: boolInt(v.Conf["template"] == "1"), usage: s.vmStatsLocked(v, now)}
 	if s.stats == nil {
 		s.stats = map[int]*vmStats{}
 	}
@@ -87,18 +80,6 @@ func (s *Server) pruneStatsLocked() {
 			delete(s.stats, id)
 		}
 	}
-}
-
-// addTo fills a /cluster/resources entry from the statistics.
-func (st *vmStats) addTo(e map[string]any) {
-	if st == nil {
-		e["status"] = "unknown"
-		return
-	}
-	maps.Copy(e, st.usage)
-	e["name"] = st.name
-	e["status"] = st.status
-	e["template"] = st.template
 }
 
 // VMStats is what /cluster/resources shows from the statistics for one

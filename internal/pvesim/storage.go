@@ -119,25 +119,66 @@ func freeLog(sd *storageDef, vol string) string {
 
 // diskUsageLocked sums the sizes of volumes on a storage for a node.
 func (s *Server) diskUsageLocked(storeID, node string) int64 {
+	shared := s.storageLocked(storeID).Shared
 	var used int64
 	for _, v := range s.vms {
-		if v.Node != node && !s.storageLocked(storeID).Shared {
+		if v.Node != node && !shared {
 			continue
 		}
 		for k, val := range v.Conf {
-			if !isDiskKey(k) && !strings.HasPrefix(k, "unused") && k != "rootfs" && !strings.HasPrefix(k, "mp") {
-				continue
-			}
-			d := parseDisk(val)
-			if d.store != storeID || !d.isVolume() {
-				continue
-			}
-			if _, b, okk := parseSize(d.opts["size"]); okk {
-				used += b
+			if store, size, okk := volumeSize(k, val); okk && store == storeID {
+				used += size
 			}
 		}
 	}
 	return used
+}
+
+// isVolumeKey: the config keys whose volumes count in a storage's usage
+// (drives, unused disks, a container's rootfs and mount points).
+func isVolumeKey(k string) bool {
+	return isDiskKey(k) || strings.HasPrefix(k, "unused") || k == "rootfs" || strings.HasPrefix(k, "mp")
+}
+
+// volumeSize is the storage and size of the volume config key k holds.
+func volumeSize(k, val string) (store string, size int64, okk bool) {
+	if !isVolumeKey(k) {
+		return "", 0, false
+	}
+	d := parseDisk(val)
+	if !d.isVolume() {
+		return "", 0, false
+	}
+	_, size, okk = parseSize(d.opts["size"])
+	return d.store, size, okk
+}
+
+// guestVolume is a volume config entry of a guest on node.
+type guestVolume struct{ key, val, node string }
+
+// volumeTotals is diskUsageLocked for every storage and node at once.
+type volumeTotals struct {
+	byNode map[[2]string]int64 // {storage, node}
+	all    map[string]int64    // a shared storage's usage, from every node
+}
+
+func sumVolumes(vols []guestVolume) volumeTotals {
+	t := volumeTotals{byNode: map[[2]string]int64{}, all: map[string]int64{}}
+	for _, gv := range vols {
+		if store, size, okk := volumeSize(gv.key, gv.val); okk {
+			t.byNode[[2]string{store, gv.node}] += size
+			t.all[store] += size
+		}
+	}
+	return t
+}
+
+// on is the usage of sd as its entry for node shows it.
+func (t volumeTotals) on(sd *storageDef, node string) int64 {
+	if sd.Shared {
+		return t.all[sd.ID]
+	}
+	return t.byNode[[2]string{sd.ID, node}]
 }
 
 func init() {
