@@ -1,4 +1,4 @@
-package main
+package provider
 
 import "os"
 
@@ -18,7 +18,7 @@ import "os"
 // go to the developer's console, so they are kept too.
 var logVariables = []string{"TF_LOG_SDK", "TF_LOG_PROVIDER_PROXMOXSAFE"}
 
-func quietUnreadLogs(debug bool) {
+func QuietUnreadLogs(debug bool) {
 	if debug || os.Getenv("TF_LOG") != "" || os.Getenv("TF_LOG_PROVIDER") != "" {
 		return
 	}

@@ -1,4 +1,4 @@
-package main
+package provider
 
 import (
 	"os"
@@ -31,7 +31,7 @@ func TestQuietUnreadLogs(t *testing.T) {
 			for k, v := range c.env {
 				t.Setenv(k, v)
 			}
-			quietUnreadLogs(c.debug)
+			QuietUnreadLogs(c.debug)
 			for k, want := range c.want {
 				if got := os.Getenv(k); got != want {
 					t.Errorf("%s = %q, want %q", k, got, want)
