@@ -82,6 +82,20 @@ func (v *resourcesView) answer(typ string) *resp {
 		next()
 		b = v.guests[i].appendJSON(b)
 	}
+	for _, e := range v.nodeAndStorageEntries(typ) {
+		enc, err := marshalPVE(e)
+		if err != nil {
+			return err500("internal error: %v", err)
+		}
+		next()
+		b = append(b, enc...)
+	}
+	return ok(encodedJSON(append(b, ']')))
+}
+
+// nodeAndStorageEntries are the answer's node and storage entries, after
+// its guests, for typ "" (all), "node" or "storage".
+func (v *resourcesView) nodeAndStorageEntries(typ string) []map[string]any {
 	var entries []map[string]any
 	if typ == "" || typ == "node" {
 		for i, n := range v.nodes {
@@ -98,15 +112,7 @@ func (v *resourcesView) answer(typ string) *resp {
 			}
 		}
 	}
-	for _, e := range entries {
-		enc, err := marshalPVE(e)
-		if err != nil {
-			return err500("internal error: %v", err)
-		}
-		next()
-		b = append(b, enc...)
-	}
-	return ok(encodedJSON(append(b, ']')))
+	return entries
 }
 
 // appendJSON writes the entry as encoding/json writes the map PVE's Perl

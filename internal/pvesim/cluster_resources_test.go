@@ -44,22 +44,7 @@ func mapResources(v *resourcesView, typ string) []map[string]any {
 		}
 		out = append(out, e)
 	}
-	if typ == "" || typ == "node" {
-		for i, n := range v.nodes {
-			out = append(out, nodeResource(i, n, v.offline[n], v.now))
-		}
-	}
-	if typ == "" || typ == "storage" {
-		used := sumVolumes(v.volumes)
-		for _, n := range v.nodes {
-			for i := range v.storages {
-				if sd := &v.storages[i]; sd.onNode(n) {
-					out = append(out, storageResource(sd, n, v.offline[n], used.on(sd, n)))
-				}
-			}
-		}
-	}
-	return out
+	return append(out, v.nodeAndStorageEntries(typ)...)
 }
 
 // variedCluster has a guest of every kind /cluster/resources tells apart:
