@@ -70,12 +70,8 @@ func (s *Server) vmStatsLocked(v *vmState, now time.Time) guestUsage {
 	}
 	slices.Sort(drives) // the first drive in key order that has a size
 	for _, k := range drives {
-		d := parseDisk(v.Conf[k])
-		if !d.isVolume() {
-			continue
-		}
-		if _, b, okk := parseSize(d.opts["size"]); okk {
-			maxdisk = b
+		if _, size, okk := volumeSize(k, v.Conf[k]); okk {
+			maxdisk = size
 			break
 		}
 	}
