@@ -163,21 +163,20 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
 					},
-					PostApplyPreRefresh: afterApply(func(*terraform.State) error {
+					PostApplyPreRefresh: append(afterApply(func(*terraform.State) error {
 						vm := lab.VMsNamed(name)[0]
 						if vm.Config["cores"] != "4" || vm.Config["sockets"] != "2" || vm.Config["tags"] != "db;prod;web" ||
 							!strings.Contains(vm.Config["scsi0"], "size=16G") || !strings.Contains(vm.Config["net0"], "tag=20") {
 							return fmt.Errorf("VM not updated in place: %+v", vm.Config)
 						}
 						return nil
-					}),
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
-					sameMAC.AddStateValue(vmAddr, macPath),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("disks").AtMapKey("scsi0").AtMapKey("size"), knownvalue.Int64Exact(16)),
+					}), stateAfterApply(
+						sameVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
+						sameMAC.AddStateValue(vmAddr, macPath),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("disks").AtMapKey("scsi0").AtMapKey("size"), knownvalue.Int64Exact(16)),
+					)),
 				},
 			},
 			{
