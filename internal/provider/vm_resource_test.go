@@ -221,121 +221,6 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 	})
 }
 
-func TestAccVMResource_importBlockAfterStateLoss(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	name := lab.RandomName("db")
-	vm := vmHCL(name, lab.Node, `memory = 768`, `started = false`)
-	sameVM := statecheck.CompareValue(compare.ValuesSame())
-	importBlock := fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, name)
-
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
-		Steps: []resource.TestStep{
-			{
-				Config:            lab.Config(vm),
-				ConfigStateChecks: []statecheck.StateCheck{sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid"))},
-			},
-			{Config: lab.Config(forgetVM), ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))}},
-			{
-				Config: lab.Config(importBlock + vm),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
-					},
-					PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1)),
-				},
-				ConfigStateChecks: []statecheck.StateCheck{sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid"))},
-			},
-		},
-	})
-}
-
-// The incident: state lost, the same configuration applied again.
-func TestAccVMResource_stateLossFails(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	name := lab.RandomName("monitoring-prometheus")
-	vm := vmHCL(name, lab.Node, `started = false`)
-
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{Config: lab.Config(vm), ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))}},
-			{Config: lab.Config(forgetVM)},
-			{
-				// Names of fresh VMs are missing from /cluster/resources for
-				// a minute here; the guard must still see this one.
-				Config: lab.Config(vm),
-				ExpectError: regexp.MustCompile(`(?s)A VM with this name already exists.*VMID \d+ on node ` + lab.Node +
-					`.*terraform import <resource address> ` + name + `.*import \{.*id = "` + name + `"`),
-			},
-			{Config: lab.Config(forgetVM), ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))}},
-		},
-	})
-}
-
-func TestAccVMResource_stateLossAdopts(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	name := lab.RandomName("monitoring-grafana")
-	sameVM := statecheck.CompareValue(compare.ValuesSame())
-
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
-		Steps: []resource.TestStep{
-			{
-				Config:            lab.Config(vmHCL(name, lab.Node, `memory = 1024`)),
-				ConfigStateChecks: []statecheck.StateCheck{sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid"))},
-			},
-			{Config: lab.Config(forgetVM)},
-			{
-				// Adoption converges what can change without data loss.
-				Config: lab.Config(vmHCL(name, lab.Node, `memory = 2048`, `on_existing = "adopt"`)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionCreate),
-						plancheck.ExpectKnownValue(vmAddr, tfjsonpath.New("vmid"), knownvalue.NotNull()),
-					},
-					PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1), func(*terraform.State) error {
-						if got := lab.VMsNamed(name)[0].Config["memory"]; got != "2048" {
-							return fmt.Errorf("adopted VM has memory %s, want 2048", got)
-						}
-						return nil
-					}),
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid")),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
-				},
-			},
-		},
-	})
-}
-
-func TestAccVMResource_adoptionRefusesDataLoss(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("files")
-	disk := func(size int) string {
-		return fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = %d } }`, lab.Storage, size)
-	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{Config: lab.Config(vmHCL(name, lab.Node, disk(20), `started = false`))},
-			{Config: lab.Config(forgetVM)},
-			{
-				Config:      lab.Config(vmHCL(name, lab.Node, disk(10), `started = false`, `on_existing = "adopt"`)),
-				ExpectError: regexp.MustCompile(`(?s)Refusing to adopt the existing VM.*disk scsi0: 20 GiB, configuration says 10 GiB`),
-			},
-			{Config: lab.Config(forgetVM), ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))}},
-		},
-	})
-}
-
 // Several VMs with the name: an error whatever on_existing says.
 func TestAccVMResource_incidentDuplicatesRefused(t *testing.T) {
 	t.Parallel()
@@ -494,41 +379,6 @@ func TestAccVMResource_failedStartTaints(t *testing.T) {
 			},
 		},
 	})
-}
-
-func TestAccVMResource_createBeforeDestroyRejected(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("cbd")
-	config := func(storage string) string {
-		return lab.Config(vmHCL(name, lab.Node, `started = false`,
-			fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = 4 } }`, storage),
-			"lifecycle {\n    create_before_destroy = true\n  }"))
-	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{Config: config("local-lvm")},
-			{
-				// Refused at apply time: nothing is created.
-				Config:      config("local"),
-				ExpectError: regexp.MustCompile(`(?s)already exists.*create_before_destroy.*deposed object`),
-			},
-			// The recovery the error describes: forget the deposed VM, import it.
-			{Config: lab.Config(forgetVM), ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))}},
-			{
-				Config: lab.Config(fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, name) +
-					vmHCL(name, lab.Node, `started = false`, fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = 4 } }`, lab.Storage))),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
-					},
-					PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1)),
-				},
-			},
-		},
-	})
-	vmCountIs(t, lab, name, 0)
 }
 
 func TestAccVMResource_migrationAndRecycledVMID(t *testing.T) {
@@ -1049,4 +899,134 @@ func TestAccVMResource_raceLoserRemovesOwnVM(t *testing.T) {
 	if len(vms) != 1 || vms[0].VMID != rival {
 		t.Fatalf("want only the rival %d named %q, got %+v", rival, name, vms)
 	}
+}
+
+// vmBlock is a proxmoxsafe_vm with the given block name, VM name, node and
+// attribute lines: tests that merge scenarios give each its own block.
+func vmBlock(block, name, node string, lines ...string) string {
+	return fmt.Sprintf("resource \"proxmoxsafe_vm\" %q {\n  name = %q\n  node = %q\n  %s\n}\n",
+		block, name, node, strings.Join(lines, "\n  "))
+}
+
+// vmAt is the address of the proxmoxsafe_vm block.
+func vmAt(block string) string { return "proxmoxsafe_vm." + block }
+
+// forgetVMs drops the blocks' VMs from state without destroying them, as
+// `terraform state rm` did in the incident.
+func forgetVMs(blocks ...string) string {
+	var b strings.Builder
+	for _, block := range blocks {
+		fmt.Fprintf(&b, "removed {\n  from = %s\n  lifecycle {\n    destroy = false\n  }\n}\n", vmAt(block))
+	}
+	return b.String()
+}
+
+// importVM is an import block bringing id into the block.
+func importVM(block, id string) string {
+	return fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAt(block), id)
+}
+
+// State lost (the incident: `terraform state rm`, or a refused
+// create_before_destroy) and what each way back does. One VM per former test:
+//   - importBlockAfterStateLoss (block "imported"): an import block takes the
+//     same VM back with nothing to do;
+//   - stateLossFails ("fails"): the same configuration applied again fails,
+//     names the VM and says how to import it, creates nothing;
+//   - stateLossAdopts ("adopted"): on_existing = "adopt" takes it back and
+//     converges memory;
+//   - adoptionRefusesDataLoss ("shrunk"): adoption refuses to shrink a disk;
+//   - createBeforeDestroyRejected ("cbd"): a create_before_destroy
+//     replacement is refused at apply, and the recovery the error describes
+//     (forget, import) works.
+//
+// Names of fresh VMs are missing from /cluster/resources for a minute here;
+// the guard must still see every one.
+func TestAccVMResource_stateLoss(t *testing.T) {
+	t.Parallel()
+	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
+	imported, adopted := lab.RandomName("db"), lab.RandomName("monitoring-grafana")
+	fails, shrunk, cbd := lab.RandomName("monitoring-prometheus"), lab.RandomName("files"), lab.RandomName("cbd")
+	sameImported := statecheck.CompareValue(compare.ValuesSame())
+	sameAdopted := statecheck.CompareValue(compare.ValuesSame())
+	disk := func(storage string, size int) string {
+		return fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = %d } }`, storage, size)
+	}
+	importedVM := vmBlock("imported", imported, lab.Node, `memory = 768`, `started = false`)
+	failsVM := vmBlock("fails", fails, lab.Node, `started = false`)
+	cbdVM := func(storage string) string {
+		return vmBlock("cbd", cbd, lab.Node, `started = false`, disk(storage, 4), "lifecycle {\n    create_before_destroy = true\n  }")
+	}
+	created := importedVM + failsVM + cbdVM("local-lvm") +
+		vmBlock("adopted", adopted, lab.Node, `memory = 1024`) +
+		vmBlock("shrunk", shrunk, lab.Node, disk(lab.Storage, 20), `started = false`)
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy: resource.ComposeTestCheckFunc(
+			checkNoVMNamed(lab, imported), checkNoVMNamed(lab, adopted), checkNoVMNamed(lab, cbd)),
+		Steps: []resource.TestStep{
+			{
+				Config: lab.Config(created),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
+					stateAfterApply(
+						sameImported.AddStateValue(vmAt("imported"), tfjsonpath.New("vmid")),
+						sameAdopted.AddStateValue(vmAt("adopted"), tfjsonpath.New("vmid")),
+					),
+					clusterCheck(expectVMCount(lab, fails, 1)),
+				}},
+			},
+			{
+				// createBeforeDestroyRejected: refused at apply time, nothing is created.
+				Config:      lab.Config(strings.Replace(created, cbdVM("local-lvm"), cbdVM("local"), 1)),
+				ExpectError: regexp.MustCompile(`(?s)already exists.*create_before_destroy.*deposed object`),
+			},
+			{
+				// State lost; for "cbd" the recovery the error describes: forget the deposed VM.
+				Config: lab.Config(forgetVMs("imported", "adopted", "fails", "shrunk", "cbd")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(
+					expectVMCount(lab, imported, 1), expectVMCount(lab, cbd, 1), expectVMCount(lab, fails, 1))},
+			},
+			{
+				// stateLossFails: the same configuration again.
+				Config: lab.Config(failsVM),
+				ExpectError: regexp.MustCompile(`(?s)A VM with this name already exists.*VMID \d+ on node ` + lab.Node +
+					`.*terraform import <resource address> ` + fails + `.*import \{.*id = "` + fails + `"`),
+			},
+			{
+				// adoptionRefusesDataLoss: adopting would shrink its 20 GiB disk.
+				Config:      lab.Config(vmBlock("shrunk", shrunk, lab.Node, disk(lab.Storage, 10), `started = false`, `on_existing = "adopt"`)),
+				ExpectError: regexp.MustCompile(`(?s)Refusing to adopt the existing VM.*disk scsi0: 20 GiB, configuration says 10 GiB`),
+			},
+			{
+				// importBlockAfterStateLoss and createBeforeDestroyRejected: an
+				// import block takes the VM back unchanged. stateLossAdopts:
+				// adoption converges what can change without data loss.
+				Config: lab.Config(importVM("imported", imported) + importedVM +
+					importVM("cbd", cbd) + vmBlock("cbd", cbd, lab.Node, `started = false`, disk(lab.Storage, 4)) +
+					vmBlock("adopted", adopted, lab.Node, `memory = 2048`, `on_existing = "adopt"`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAt("imported"), plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(vmAt("cbd"), plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(vmAt("adopted"), plancheck.ResourceActionCreate),
+						plancheck.ExpectKnownValue(vmAt("adopted"), tfjsonpath.New("vmid"), knownvalue.NotNull()),
+					},
+					PostApplyPreRefresh: append(afterApply(
+						expectVMCount(lab, imported, 1), expectVMCount(lab, cbd, 1),
+						// The failed apply and the refused adoption created nothing.
+						expectVMCount(lab, fails, 1), expectVMCount(lab, shrunk, 1),
+						expectVMCount(lab, adopted, 1), func(*terraform.State) error {
+							if got := lab.VMsNamed(adopted)[0].Config["memory"]; got != "2048" {
+								return fmt.Errorf("adopted VM has memory %s, want 2048", got)
+							}
+							return nil
+						}), stateAfterApply(
+						sameImported.AddStateValue(vmAt("imported"), tfjsonpath.New("vmid")),
+						sameAdopted.AddStateValue(vmAt("adopted"), tfjsonpath.New("vmid")),
+						statecheck.ExpectKnownValue(vmAt("adopted"), tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
+					)),
+				},
+			},
+		},
+	})
 }
