@@ -221,54 +221,6 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 	})
 }
 
-// Several VMs with the name: an error whatever on_existing says.
-func TestAccVMResource_incidentDuplicatesRefused(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("monitoring-prometheus")
-	first := lab.AddVM(t, pvesim.VM{VMID: 108, Name: name, Status: "stopped"})
-	second := lab.AddVM(t, pvesim.VM{VMID: 123, Name: name, Status: "stopped"})
-	for _, policy := range []string{"fail", "adopt"} {
-		t.Run(policy, func(t *testing.T) {
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-				Steps: []resource.TestStep{{
-					Config: lab.Config(vmHCL(name, lab.Node, fmt.Sprintf("on_existing = %q", policy))),
-					ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Several VMs already carry this name.*2\s+VMs\s+named\s+%q.*`+
-						`VMID %[2]d on node %[4]s.*VMID %[3]d on node %[4]s.*%[4]s/%[2]d.*proxmoxsafe_vm_duplicates`,
-						name, first.VMID, second.VMID, lab.Node)),
-				}},
-			})
-			vmCountIs(t, lab, name, 2)
-		})
-	}
-}
-
-func TestAccVMResource_twoResourcesOneName(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("twin")
-	config := fmt.Sprintf(`
-resource "proxmoxsafe_vm" "a" {
-  name = %[1]q
-  node = %[2]q
-}
-resource "proxmoxsafe_vm" "b" {
-  name = upper(%[1]q)
-  node = %[2]q
-}
-`, name, lab.Node)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config:      lab.Config(config),
-			PlanOnly:    true,
-			ExpectError: regexp.MustCompile(`(?si)Two proxmoxsafe_vm resources have the same name.*` + name),
-		}},
-	})
-	vmCountIs(t, lab, name, 0)
-}
-
 // Parallel applies with separate states and one VM name end with one VM:
 // the earliest created wins, the others remove their own and adopt it.
 //
@@ -498,85 +450,6 @@ func TestAccVMResource_destroyOnBrokenStorage(t *testing.T) {
 	})
 }
 
-func TestAccVMResource_protectionRefusesDestroyAtPlan(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("precious")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
-		Steps: []resource.TestStep{
-			{Config: lab.Config(vmHCL(name, lab.Node, `protection = true`, `started = false`))},
-			{
-				Config:      lab.Config(vmHCL(name, lab.Node, `protection = true`, `started = false`)),
-				Destroy:     true,
-				ExpectError: regexp.MustCompile(`(?s)The VM is protected.*set\s+protection\s+=\s+false`),
-			},
-			{
-				// Another VMID is another VM: a replacement, refused as well.
-				Config:      lab.Config(vmHCL(name, lab.Node, `protection = true`, `started = false`, `vmid = 999`)),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)The VM is protected and would be replaced.*set\s+protection\s+=\s+false`),
-			},
-			{
-				Config:           lab.Config(vmHCL(name, lab.Node, `protection = false`, `started = false`)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))},
-			},
-		},
-	})
-}
-
-func TestAccVMResource_planTimeRefusals(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("app")
-	taken := lab.AddVM(t, pvesim.VM{VMID: 777, Name: lab.RandomName("taken-name"), Status: "stopped"})
-	disk := func(size int) string {
-		return fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = %d } }`, lab.Storage, size)
-	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
-		Steps: []resource.TestStep{
-			{Config: lab.Config(vmHCL(name, lab.Node, disk(8), `started = false`))},
-			{
-				Config:      lab.Config(vmHCL(name, lab.Node, disk(4), `started = false`)),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Disks cannot shrink.*8 GiB.*4 GiB`),
-			},
-			{
-				Config:      lab.Config(vmHCL(strings.ToUpper(taken.Name), lab.Node, disk(8), `started = false`)),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Another VM already has the new name.*VMID %d`, taken.VMID)),
-			},
-			{
-				Config:      lab.Config(vmHCL("not_a_dns_name", lab.Node)),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`valid DNS name`),
-			},
-			{Config: lab.Config(vmHCL(name, lab.Node, disk(8), `started = false`))},
-		},
-	})
-	if vm, _ := lab.VM(taken.VMID); vm.Name != taken.Name {
-		t.Fatalf("the other VM was changed: %+v", vm)
-	}
-}
-
-func TestAccVMResource_vmidTaken(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	holder := lab.AddVM(t, pvesim.VM{VMID: 4321, Name: lab.RandomName("holder"), Status: "stopped"})
-	name := lab.RandomName("fixed")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config:      lab.Config(vmHCL(name, lab.Node, fmt.Sprintf(`vmid = %d`, holder.VMID))),
-			ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)VMID already in use.*%d.*%s`, holder.VMID, holder.Name)),
-		}},
-	})
-	vmCountIs(t, lab, name, 0)
-}
-
 // Refresh cost grows with the managed VMs, not with the cluster: a plan
 // reads each VM where state says it is and never lists the cluster.
 func TestAccVMResource_refreshCost(t *testing.T) {
@@ -686,22 +559,6 @@ func TestAccVMResource_clone(t *testing.T) {
 	})
 }
 
-func TestAccVMResource_neverAdoptsTemplate(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	tmpl := lab.AddVM(t, pvesim.VM{VMID: 9000, Name: lab.RandomName("debian-12-template"), Status: "stopped", Template: true})
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config:      lab.Config(vmHCL(tmpl.Name, lab.Node, `on_existing = "adopt"`)),
-			ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Refusing to adopt a template.*VMID %d`, tmpl.VMID)),
-		}},
-	})
-	if vm, _ := lab.VM(tmpl.VMID); !vm.Template || len(lab.VMsNamed(tmpl.Name)) != 1 {
-		t.Fatalf("the template was changed or duplicated: %+v", vm)
-	}
-}
-
 // When the guard cannot see every VM it refuses to create, and says why.
 func TestAccVMResource_failsClosed(t *testing.T) {
 	t.Parallel()
@@ -737,28 +594,6 @@ func TestAccVMResource_failsClosed(t *testing.T) {
 			}},
 		})
 		vmCountIs(t, sim, name, 0)
-	})
-}
-
-func TestAccVMResource_importAmbiguousName(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("monitoring-grafana")
-	var ids []string
-	for _, vmid := range []int{110, 111} {
-		vm := lab.AddVM(t, pvesim.VM{VMID: vmid, Name: name, Status: "stopped"})
-		ids = append(ids, regexp.QuoteMeta(fmt.Sprintf("%s/%d", vm.Node, vm.VMID)))
-	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config:        lab.Config(vmHCL(name, lab.Node, `started = false`)),
-			ResourceName:  vmAddr,
-			ImportState:   true,
-			ImportStateId: name,
-			ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)"%s" is ambiguous: 2\s+VMs\s+carry\s+it.*%s`,
-				regexp.QuoteMeta(name), strings.Join(ids, `,\s+`))),
-		}},
 	})
 }
 
@@ -1029,4 +864,132 @@ func TestAccVMResource_stateLoss(t *testing.T) {
 			},
 		},
 	})
+}
+
+// Refusals at plan time (and the create-time ones of new VMs): each leaves
+// the cluster and the managed VMs as they were. Two managed VMs, "precious"
+// (protected) and "app", stay in every configuration; the refused block is
+// added to them. Former tests:
+//   - protectionRefusesDestroyAtPlan: destroying or replacing (another VMID)
+//     the protected VM is refused, until protection = false;
+//   - planTimeRefusals: a shrinking disk, a rename to a name another VM has
+//     (case aside), a name that is no DNS name;
+//   - vmidTaken: a VMID another VM holds;
+//   - neverAdoptsTemplate: on_existing = "adopt" never takes a template;
+//   - incidentDuplicatesRefused (fail, adopt): several VMs with the name;
+//   - twoResourcesOneName: two blocks, one name (case aside);
+//   - importAmbiguousName: importing a name two VMs carry.
+func TestAccVMResource_refusals(t *testing.T) {
+	t.Parallel()
+	lab := acctest.NewEmpty(t)
+	precious, app := lab.RandomName("precious"), lab.RandomName("app")
+	taken := lab.AddVM(t, pvesim.VM{VMID: 777, Name: lab.RandomName("taken-name"), Status: "stopped"})
+	holder := lab.AddVM(t, pvesim.VM{VMID: 4321, Name: lab.RandomName("holder"), Status: "stopped"})
+	fixed := lab.RandomName("fixed")
+	tmpl := lab.AddVM(t, pvesim.VM{VMID: 9000, Name: lab.RandomName("debian-12-template"), Status: "stopped", Template: true})
+	dup := lab.RandomName("monitoring-prometheus")
+	first := lab.AddVM(t, pvesim.VM{VMID: 108, Name: dup, Status: "stopped"})
+	second := lab.AddVM(t, pvesim.VM{VMID: 123, Name: dup, Status: "stopped"})
+	twin := lab.RandomName("twin")
+	ambiguous := lab.RandomName("monitoring-grafana")
+	var ambiguousIDs []string
+	for _, vmid := range []int{110, 111} {
+		vm := lab.AddVM(t, pvesim.VM{VMID: vmid, Name: ambiguous, Status: "stopped"})
+		ambiguousIDs = append(ambiguousIDs, regexp.QuoteMeta(fmt.Sprintf("%s/%d", vm.Node, vm.VMID)))
+	}
+
+	disk := func(size int) string {
+		return fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = %d } }`, lab.Storage, size)
+	}
+	preciousVM := func(lines ...string) string {
+		return vmBlock("precious", precious, lab.Node, append([]string{`started = false`}, lines...)...)
+	}
+	appVM := vmBlock("app", app, lab.Node, disk(8), `started = false`)
+	managed := lab.Config(preciousVM(`protection = true`) + appVM)
+	// with is the managed VMs (unchanged) and body.
+	with := func(body string) string { return managed + body }
+	duplicates := func(policy string) resource.TestStep {
+		return resource.TestStep{
+			Config: with(vmBlock("dup", dup, lab.Node, fmt.Sprintf("on_existing = %q", policy))),
+			ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Several VMs already carry this name.*2\s+VMs\s+named\s+%q.*`+
+				`VMID %[2]d on node %[4]s.*VMID %[3]d on node %[4]s.*%[4]s/%[2]d.*proxmoxsafe_vm_duplicates`,
+				dup, first.VMID, second.VMID, lab.Node)),
+		}
+	}
+	dupFail, dupAdopt := duplicates("fail"), duplicates("adopt")
+	dupAdopt.PreConfig = func() { vmCountIs(t, lab, dup, 2) }
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkNoVMNamed(lab, precious), checkNoVMNamed(lab, app)),
+		Steps: []resource.TestStep{
+			{Config: managed},
+			{
+				Config:      managed,
+				Destroy:     true,
+				ExpectError: regexp.MustCompile(`(?s)The VM is protected.*set\s+protection\s+=\s+false`),
+			},
+			{
+				// Another VMID is another VM: a replacement, refused as well.
+				Config:      lab.Config(preciousVM(`protection = true`, `vmid = 999`) + appVM),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)The VM is protected and would be replaced.*set\s+protection\s+=\s+false`),
+			},
+			{
+				Config:      lab.Config(preciousVM(`protection = true`) + vmBlock("app", app, lab.Node, disk(4), `started = false`)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Disks cannot shrink.*8 GiB.*4 GiB`),
+			},
+			{
+				Config:      lab.Config(preciousVM(`protection = true`) + vmBlock("app", strings.ToUpper(taken.Name), lab.Node, disk(8), `started = false`)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Another VM already has the new name.*VMID %d`, taken.VMID)),
+			},
+			{
+				Config:      with(vmBlock("dns", "not_a_dns_name", lab.Node)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`valid DNS name`),
+			},
+			{
+				Config:      with(vmBlock("fixed", fixed, lab.Node, fmt.Sprintf(`vmid = %d`, holder.VMID))),
+				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)VMID already in use.*%d.*%s`, holder.VMID, holder.Name)),
+			},
+			{
+				Config:      with(vmBlock("template", tmpl.Name, lab.Node, `on_existing = "adopt"`)),
+				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Refusing to adopt a template.*VMID %d`, tmpl.VMID)),
+			},
+			dupFail,
+			dupAdopt,
+			{
+				Config: with(fmt.Sprintf("resource \"proxmoxsafe_vm\" \"a\" {\n  name = %[1]q\n  node = %[2]q\n}\n"+
+					"resource \"proxmoxsafe_vm\" \"b\" {\n  name = upper(%[1]q)\n  node = %[2]q\n}\n", twin, lab.Node)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?si)Two proxmoxsafe_vm resources have the same name.*` + twin),
+			},
+			{
+				Config:        lab.Config(vmBlock("ambiguous", ambiguous, lab.Node, `started = false`)),
+				ResourceName:  vmAt("ambiguous"),
+				ImportState:   true,
+				ImportStateId: ambiguous,
+				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)"%s" is ambiguous: 2\s+VMs\s+carry\s+it.*%s`,
+					regexp.QuoteMeta(ambiguous), strings.Join(ambiguousIDs, `,\s+`))),
+			},
+			{
+				// The managed VMs came through the refusals: protection off,
+				// "app" as it was.
+				Config: lab.Config(preciousVM(`protection = false`) + appVM),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(
+					expectVMCount(lab, precious, 1), expectVMCount(lab, app, 1))},
+			},
+		},
+	})
+	if vm, _ := lab.VM(taken.VMID); vm.Name != taken.Name {
+		t.Fatalf("the other VM was changed: %+v", vm)
+	}
+	vmCountIs(t, lab, fixed, 0)
+	if vm, _ := lab.VM(tmpl.VMID); !vm.Template || len(lab.VMsNamed(tmpl.Name)) != 1 {
+		t.Fatalf("the template was changed or duplicated: %+v", vm)
+	}
+	vmCountIs(t, lab, dup, 2)
+	vmCountIs(t, lab, twin, 0)
 }
