@@ -11,37 +11,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
+	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
 )
-
-// Import IDs outside PVE's VMID range are refused as what they are; before,
-// "pve/99999999999999999999" was clamped to the largest int and looked up.
-func TestAccVMResource_importIDOutOfRange(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	for _, id := range []string{lab.Node + "/99999999999999999999", "99999999999999999999", lab.Node + "/99", "0100", lab.Node + "/1000000000"} {
-		if lab.Sim != nil {
-			lab.Sim.ResetRequestCounts()
-		}
-		resource.Test(t, resource.TestCase{
-			ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-			Steps: []resource.TestStep{{
-				Config:        lab.Config(vmHCL("imported", lab.Node, `started = false`)),
-				ResourceName:  vmAddr,
-				ImportState:   true,
-				ImportStateId: id,
-				ExpectError:   regexp.MustCompile(`(?s)is\s+not\s+a\s+VMID.*100\s+to\s+999999999`),
-			}},
-		})
-		if lab.Sim == nil {
-			continue // a real cluster counts no requests
-		}
-		for req := range lab.Sim.RequestCounts() {
-			if strings.Contains(req, "{vmid}") {
-				t.Errorf("import ID %q: a VM was looked up (%s)", id, req)
-			}
-		}
-	}
-}
 
 // An endpoint with an extra path is a configuration error that names the
 // expected form; one with a query string is refused without repeating it.
@@ -100,4 +71,74 @@ func planError(t *testing.T, config string) string {
 		t.Fatalf("plan succeeded:\n%s", res.Output)
 	}
 	return res.Output
+}
+
+// Import IDs that name no VM are refused as what they are, each an import
+// step of one test. Former tests:
+//   - importIDOutOfRange: IDs outside PVE's VMID range are refused and no VM
+//     is looked up; before, "pve/99999999999999999999" was clamped to the
+//     largest int and looked up;
+//   - importContainer (simulator only: it seeds a container): importing
+//     the VMID of a container, bare or as node/VMID, says it is a container.
+func TestAccVMResource_importBadID(t *testing.T) {
+	t.Parallel()
+	lab := acctest.NewEmpty(t)
+	// noVMLookedUp fails the test if the requests since the last reset read
+	// a VM (a real cluster counts no requests).
+	noVMLookedUp := func(id string) {
+		if lab.Sim == nil {
+			return
+		}
+		for req := range lab.Sim.RequestCounts() {
+			if strings.Contains(req, "{vmid}") {
+				t.Errorf("import ID %q: a VM was looked up (%s)", id, req)
+			}
+		}
+	}
+	var steps []resource.TestStep
+	previous := ""
+	for _, id := range []string{lab.Node + "/99999999999999999999", "99999999999999999999", lab.Node + "/99", "0100", lab.Node + "/1000000000"} {
+		checked := previous
+		steps = append(steps, resource.TestStep{
+			PreConfig: func() {
+				if checked != "" {
+					noVMLookedUp(checked)
+				}
+				if lab.Sim != nil {
+					lab.Sim.ResetRequestCounts()
+				}
+			},
+			Config:        lab.Config(vmHCL("imported", lab.Node, `started = false`)),
+			ResourceName:  vmAddr,
+			ImportState:   true,
+			ImportStateId: id,
+			ExpectError:   regexp.MustCompile(`(?s)is\s+not\s+a\s+VMID.*100\s+to\s+999999999`),
+		})
+		previous = id
+	}
+	last := previous
+	if lab.Sim != nil {
+		if err := lab.Sim.AddVM(pvesim.VM{VMID: 321, Node: lab.Node, Name: "ct-web", Type: "lxc"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"321", lab.Node + "/321"} {
+			steps = append(steps, resource.TestStep{
+				PreConfig: func() {
+					if last != "" {
+						noVMLookedUp(last)
+						last = ""
+					}
+				},
+				Config:        lab.Config(vmHCL("ct-web", lab.Node, `started = false`)),
+				ResourceName:  vmAddr,
+				ImportState:   true,
+				ImportStateId: id,
+				ExpectError:   regexp.MustCompile(`(?is)321.*is a container`),
+			})
+		}
+	}
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories, Steps: steps})
+	if last != "" {
+		noVMLookedUp(last)
+	}
 }

@@ -129,25 +129,3 @@ func TestAccVMResource_destroyAfterNameTaken(t *testing.T) {
 		},
 	})
 }
-
-// Importing the VMID of a container says it is a container.
-func TestAccVMResource_importContainer(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t, "container seeding")
-	if err := sim.AddVM(pvesim.VM{VMID: 321, Node: lab.Node, Name: "ct-web", Type: "lxc"}); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"321", lab.Node + "/321"} {
-		resource.Test(t, resource.TestCase{
-			ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-			Steps: []resource.TestStep{{
-				Config:        lab.Config(vmHCL("ct-web", lab.Node, `started = false`)),
-				ResourceName:  vmAddr,
-				ImportState:   true,
-				ImportStateId: id,
-				ExpectError:   regexp.MustCompile(`(?is)321.*is a container`),
-			}},
-		})
-	}
-}
