@@ -333,47 +333,6 @@ func TestAccVMResource_failedStartTaints(t *testing.T) {
 	})
 }
 
-// A disk on a storage PVE cannot activate does not stop a destroy
-// (qemu-server QemuServer.pm destroy_vm only warns "Could not remove disk
-// ..."): the VM is gone from the cluster and from state, and the volume is
-// left behind on the broken pool for the operator to free.
-func TestAccVMResource_destroyOnBrokenStorage(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t, "broken storage (downloads)")
-	name := acctest.RandomName("orphan")
-	vm := vmHCL(name, "pve", `started = false`)
-	var volume string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy: func(*terraform.State) error {
-			if got := sim.VMsNamed(name); len(got) != 0 {
-				return fmt.Errorf("VM still in the cluster after destroy: %+v", got)
-			}
-			if left := sim.LeftoverVolumes(); !slices.Contains(left, volume) {
-				return fmt.Errorf("leftover volumes %v, want %s among them", left, volume)
-			}
-			return nil
-		},
-		Steps: []resource.TestStep{
-			{Config: lab.Config(vm)},
-			{
-				// A disk on the ZFS pool that cannot be imported.
-				PreConfig: func() {
-					id := onlyVMNamed(t, sim, name).VMID
-					volume = fmt.Sprintf("downloads:vm-%d-disk-1", id)
-					if err := sim.SetVMConfig(id, "scsi1", volume+",size=4G"); err != nil {
-						t.Fatal(err)
-					}
-				},
-				// Refresh records the disk; the destroy that ends the test
-				// meets it.
-				Config: lab.Config(vm),
-			},
-		},
-	})
-}
-
 // Refresh cost grows with the managed VMs, not with the cluster: a plan
 // reads each VM where state says it is and never lists the cluster.
 func TestAccVMResource_refreshCost(t *testing.T) {
@@ -416,68 +375,6 @@ resource "proxmoxsafe_vm" "test" {
 					}
 					return nil
 				})},
-			},
-		},
-	})
-}
-
-func TestAccVMResource_clone(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t, "second node pve2 (clone sources off the target node) and the incident's template 9000")
-	name := acctest.RandomName("clone")
-	clone := func(source string, lines ...string) string {
-		return lab.Config(vmHCL(name, "pve", append([]string{
-			fmt.Sprintf("clone = { source = %q }", source), `memory = 1024`, `started = false`,
-		}, lines...)...))
-	}
-	// Two VMs named like a source, neither on the target node, make the
-	// name ambiguous; one of them on the target node is preferred.
-	if err := sim.AddVM(pvesim.VM{VMID: 9100, Node: "pve2", Name: "base-image", Status: "stopped", Template: true}); err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.AddVM(pvesim.VM{VMID: 9101, Node: "pve2", Name: "base-image", Status: "stopped", Template: true}); err != nil {
-		t.Fatal(err)
-	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
-		Steps: []resource.TestStep{
-			{
-				Config:      clone("base-image"),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)clone source "base-image" is ambiguous.*none of\s+them is on the target node pve.*VMID 9100.*VMID 9101`),
-			},
-			{
-				PreConfig: func() {
-					if err := sim.AddVM(pvesim.VM{VMID: 9102, Node: "pve", Name: "base-image", Status: "stopped", Template: true}); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: clone("base-image"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(1024)),
-					// Write-only: a create-time instruction, never stored.
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("clone"), knownvalue.Null()),
-				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
-					vm := onlyVMNamed(t, sim, name)
-					tmpl, _ := sim.VM(9102)
-					if vm.Template || vm.Config["memory"] != "1024" || vm.UUID == tmpl.UUID || vm.Node != "pve" {
-						return fmt.Errorf("clone not converged, not on pve or shares the template's identity: %+v", vm)
-					}
-					return nil
-				})},
-			},
-			{
-				// Another source later changes nothing: the VM exists.
-				Config: clone("debian-12-template"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
-					},
-					PostApplyPreRefresh: afterApply(expectVMCount(sim, name, 1)),
-				},
 			},
 		},
 	})
@@ -916,4 +813,91 @@ func TestAccVMResource_refusals(t *testing.T) {
 	}
 	vmCountIs(t, lab, dup, 2)
 	vmCountIs(t, lab, twin, 0)
+}
+
+// The incident's cluster, one block per former test:
+//   - clone ("clone"): two VMs named like a source, neither on the target
+//     node, make the name ambiguous; one of them on the target node is
+//     preferred; the clone converges and gets its own identity; another
+//     source later changes nothing;
+//   - destroyOnBrokenStorage ("orphan"): a disk on a storage PVE cannot
+//     activate does not stop a destroy (qemu-server QemuServer.pm
+//     destroy_vm only warns "Could not remove disk ..."): the VM is gone
+//     from the cluster and from state, and the volume is left behind on the
+//     broken pool for the operator to free.
+func TestAccVMResource_cloneAndBrokenStorage(t *testing.T) {
+	t.Parallel()
+	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
+	sim := lab.RequireSim(t, "second node pve2 (clone sources off the target node), the incident's template 9000 and broken storage (downloads)")
+	name, orphan := acctest.RandomName("clone"), acctest.RandomName("orphan")
+	clone := func(source string) string {
+		return lab.Config(vmBlock("clone", name, "pve",
+			fmt.Sprintf("clone = { source = %q }", source), `memory = 1024`, `started = false`) +
+			vmBlock("orphan", orphan, "pve", `started = false`))
+	}
+	for _, vmid := range []int{9100, 9101} {
+		if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: "pve2", Name: "base-image", Status: "stopped", Template: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var volume string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy: resource.ComposeTestCheckFunc(checkNoVMNamed(sim, name), func(*terraform.State) error {
+			if got := sim.VMsNamed(orphan); len(got) != 0 {
+				return fmt.Errorf("VM still in the cluster after destroy: %+v", got)
+			}
+			if left := sim.LeftoverVolumes(); !slices.Contains(left, volume) {
+				return fmt.Errorf("leftover volumes %v, want %s among them", left, volume)
+			}
+			return nil
+		}),
+		Steps: []resource.TestStep{
+			{
+				Config:      clone("base-image"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)clone source "base-image" is ambiguous.*none of\s+them is on the target node pve.*VMID 9100.*VMID 9101`),
+			},
+			{
+				PreConfig: func() {
+					if err := sim.AddVM(pvesim.VM{VMID: 9102, Node: "pve", Name: "base-image", Status: "stopped", Template: true}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: clone("base-image"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: append(afterApply(func(*terraform.State) error {
+					vm := onlyVMNamed(t, sim, name)
+					tmpl, _ := sim.VM(9102)
+					if vm.Template || vm.Config["memory"] != "1024" || vm.UUID == tmpl.UUID || vm.Node != "pve" {
+						return fmt.Errorf("clone not converged, not on pve or shares the template's identity: %+v", vm)
+					}
+					return nil
+				}), stateAfterApply(
+					statecheck.ExpectKnownValue(vmAt("clone"), tfjsonpath.New("memory"), knownvalue.Int64Exact(1024)),
+					// Write-only: a create-time instruction, never stored.
+					statecheck.ExpectKnownValue(vmAt("clone"), tfjsonpath.New("clone"), knownvalue.Null()),
+				))},
+			},
+			{
+				// "orphan" gets a disk on the ZFS pool that cannot be
+				// imported; refresh records it and the destroy that ends the
+				// test meets it.
+				PreConfig: func() {
+					id := onlyVMNamed(t, sim, orphan).VMID
+					volume = fmt.Sprintf("downloads:vm-%d-disk-1", id)
+					if err := sim.SetVMConfig(id, "scsi1", volume+",size=4G"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				// Another clone source later changes nothing: the VM exists.
+				Config: clone("debian-12-template"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAt("clone"), plancheck.ResourceActionNoop),
+					},
+					PostApplyPreRefresh: afterApply(expectVMCount(sim, name, 1)),
+				},
+			},
+		},
+	})
 }
