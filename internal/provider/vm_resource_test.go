@@ -78,10 +78,25 @@ func checkNoVMNamed(sim acctest.Inventory, name string) resource.TestCheckFunc {
 // between them, as PVE sorts tags.
 var reLifecycleTags = regexp.MustCompile(`^prod;proxmoxsafe-created\.[0-9]+\.[0-9]+\.[0-9a-f]{12}\.[a-z0-9_\-+.]+;web$`)
 
+// A VM's life: create, update in place, import by name, VMID and
+// node/VMID, replace on another storage. Beside it, defaultNode (block
+// "nodeless"): a VM without node is a plan-time error unless the provider
+// sets default_node, which then places it.
 func TestAccVMResource_lifecycle(t *testing.T) {
 	t.Parallel()
-	lab := acctest.NewEmpty(t)
+	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Nodes: []string{"pve", "pve2"}})
 	name := lab.RandomName("web")
+	nodeless := lab.RandomName("nodeless")
+	// The simulator's second node proves default_node, not the first node,
+	// placed the VM; a lab offers the node it names.
+	defaultNode := "pve2"
+	if lab.Sim == nil {
+		defaultNode = lab.Node
+	}
+	nodelessVM := fmt.Sprintf("resource \"proxmoxsafe_vm\" \"nodeless\" {\n  name = %q\n  started = false\n}\n", nodeless)
+	config := func(lines ...string) string {
+		return lab.Config(vmHCL(name, lab.Node, lines...)+nodelessVM, fmt.Sprintf(`default_node = %q`, defaultNode))
+	}
 	sameVM := statecheck.CompareValue(compare.ValuesSame())
 	newVM := statecheck.CompareValue(compare.ValuesDiffer())
 	sameMAC := statecheck.CompareValue(compare.ValuesSame())
@@ -113,10 +128,15 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkNoVMNamed(lab, name), checkNoVMNamed(lab, nodeless)),
 		Steps: []resource.TestStep{
 			{
-				Config: lab.Config(vmHCL(name, lab.Node, base...)),
+				Config:      lab.Config(nodelessVM),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Missing node.*default_node`),
+			},
+			{
+				Config: config(base...),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionCreate),
@@ -124,7 +144,7 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 						plancheck.ExpectKnownValue(vmAddr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
 					},
 					// The plan without refresh reads no VM: the marker is still there.
-					PostApplyPreRefresh: afterApply(
+					PostApplyPreRefresh: append(afterApply(
 						expectVMCount(lab, name, 1),
 						func(*terraform.State) error {
 							vm := lab.VMsNamed(name)[0]
@@ -137,28 +157,34 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 							}
 							return nil
 						},
-					),
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
-					newVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
-					sameMAC.AddStateValue(vmAddr, macPath),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("name"), knownvalue.StringExact(name)),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("node"), knownvalue.StringExact(lab.Node)),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("on_existing"), knownvalue.StringExact("fail")),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("tags"),
-						knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("Web"), knownvalue.StringExact("prod")})),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("created_at"),
-						knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT`))),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("disks").AtMapKey("scsi0").AtMapKey("volume"),
-						knownvalue.StringRegexp(regexp.MustCompile(`^vm-\d+-disk-0$`))),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("networks").AtMapKey("net0").AtMapKey("mac"),
-						knownvalue.StringRegexp(regexp.MustCompile(`^BC:24:11(:[0-9A-F]{2}){3}$`))),
+						func(*terraform.State) error {
+							if vm := onlyVMNamed(t, lab, nodeless); vm.Node != defaultNode {
+								return fmt.Errorf("VM created on %s, want %s", vm.Node, defaultNode)
+							}
+							return nil
+						},
+					), stateAfterApply(
+						statecheck.ExpectKnownValue(vmAt("nodeless"), tfjsonpath.New("node"), knownvalue.StringExact(defaultNode)),
+						sameVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
+						newVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
+						sameMAC.AddStateValue(vmAddr, macPath),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("name"), knownvalue.StringExact(name)),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("node"), knownvalue.StringExact(lab.Node)),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("on_existing"), knownvalue.StringExact("fail")),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("tags"),
+							knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("Web"), knownvalue.StringExact("prod")})),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("created_at"),
+							knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT`))),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("disks").AtMapKey("scsi0").AtMapKey("volume"),
+							knownvalue.StringRegexp(regexp.MustCompile(`^vm-\d+-disk-0$`))),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("networks").AtMapKey("net0").AtMapKey("mac"),
+							knownvalue.StringRegexp(regexp.MustCompile(`^BC:24:11(:[0-9A-F]{2}){3}$`))),
+					)),
 				},
 			},
 			{
-				Config: lab.Config(vmHCL(name, lab.Node, updated...)),
+				Config: config(updated...),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
@@ -208,14 +234,14 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 			{
 				// Another storage cannot be reached in place: replace, and
 				// the guard must not mistake our own VM for a stranger.
-				Config: lab.Config(vmHCL(name, lab.Node, replaced...)),
+				Config: config(replaced...),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
 					},
-					PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1)),
+					PostApplyPreRefresh: append(afterApply(expectVMCount(lab, name, 1)),
+						stateAfterApply(newVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")))),
 				},
-				ConfigStateChecks: []statecheck.StateCheck{newVM.AddStateValue(vmAddr, tfjsonpath.New("uuid"))},
 			},
 		},
 	})
@@ -481,42 +507,6 @@ func TestAccVMResource_createTimeoutKeepsVM(t *testing.T) {
 					},
 					PostApplyPreRefresh: afterApply(expectVMCount(sim, name, 1)),
 				},
-			},
-		},
-	})
-}
-
-func TestAccVMResource_defaultNode(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}})
-	name := lab.RandomName("nodeless")
-	// The simulator's second node proves default_node, not the first node,
-	// placed the VM; a lab offers the node it names.
-	node := "pve2"
-	if lab.Sim == nil {
-		node = lab.Node
-	}
-	body := fmt.Sprintf("resource \"proxmoxsafe_vm\" \"test\" {\n  name = %q\n  started = false\n}\n", name)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
-		Steps: []resource.TestStep{
-			{
-				Config:      lab.Config(body),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Missing node.*default_node`),
-			},
-			{
-				Config: lab.Config(body, fmt.Sprintf(`default_node = %q`, node)),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("node"), knownvalue.StringExact(node)),
-				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
-					if vm := onlyVMNamed(t, lab, name); vm.Node != node {
-						return fmt.Errorf("VM created on %s, want %s", vm.Node, node)
-					}
-					return nil
-				})},
 			},
 		},
 	})
