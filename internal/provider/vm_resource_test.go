@@ -310,55 +310,6 @@ func TestAccVMResource_concurrentApplies(t *testing.T) {
 	}
 }
 
-// A failed step after the VM exists leaves it in state (tainted), never
-// orphaned; the next apply replaces it.
-func TestAccVMResource_failedStartTaints(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t, "task fault injection (a failing qmstart)")
-	name := acctest.RandomName("flaky")
-	vm := vmHCL(name, lab.Node)
-	var firstVMID int
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
-		Steps: []resource.TestStep{
-			{
-				PreConfig:   func() { sim.FailTasks("qmstart", 1, "start failed: QEMU exited with code 1") },
-				Config:      lab.Config(vm),
-				ExpectError: regexp.MustCompile(`(?s)start VM.*start failed: QEMU exited with code 1`),
-			},
-			{
-				PreConfig: func() { firstVMID = onlyVMNamed(t, sim, name).VMID },
-				Config:    lab.Config(vm),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
-					},
-					PostApplyPreRefresh: afterApply(expectVMCount(sim, name, 1), func(*terraform.State) error {
-						if vm := sim.VMsNamed(name)[0]; vm.Status != "running" || vm.UUID == "" {
-							return fmt.Errorf("replacement not running: %+v (first VMID %d)", vm, firstVMID)
-						}
-						return nil
-					}),
-				},
-			},
-			{
-				// Tainting by hand plans a replacement of our own VM, which
-				// the guard must not mistake for a stranger.
-				Taint:  []string{vmAddr},
-				Config: lab.Config(vm),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
-					},
-					PostApplyPreRefresh: afterApply(expectVMCount(sim, name, 1)),
-				},
-			},
-		},
-	})
-}
-
 // Refresh cost grows with the managed VMs, not with the cluster: a plan
 // reads each VM where state says it is and never lists the cluster.
 func TestAccVMResource_refreshCost(t *testing.T) {
@@ -406,44 +357,6 @@ resource "proxmoxsafe_vm" "test" {
 	})
 }
 
-// When the guard cannot see every VM it refuses to create, and says why.
-func TestAccVMResource_failsClosed(t *testing.T) {
-	t.Parallel()
-	t.Run("name unreadable on an offline node", func(t *testing.T) {
-		lab := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}, StatsLag: time.Hour})
-		sim := lab.RequireSim(t, "offline node control (pve2 unreachable)")
-		if err := sim.AddVM(pvesim.VM{VMID: 321, Node: "pve2", Name: "fresh", Status: "running", CreatedAt: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-		sim.SetNodeOffline("pve2", true)
-		name := acctest.RandomName("blind")
-		resource.Test(t, resource.TestCase{
-			ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-			Steps: []resource.TestStep{{
-				Config:      lab.Config(vmHCL(name, "pve")),
-				ExpectError: regexp.MustCompile(`(?s)Cannot verify that the VM name is unique.*VMIDs 321`),
-			}},
-		})
-		vmCountIs(t, sim, name, 0)
-	})
-	t.Run("token without VM.Audit on /vms", func(t *testing.T) {
-		lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-		sim := lab.RequireSim(t, "extra API token that sees only VMs 100 and 101")
-		const limited = "ci@pve!narrow=99999999-0000-4000-8000-000000000000"
-		sim.AddToken(limited, []int{100, 101})
-		name := acctest.RandomName("partial")
-		config := strings.Replace(lab.Config(vmHCL(name, "pve")), strconv.Quote(lab.Token()), strconv.Quote(limited), 1)
-		resource.Test(t, resource.TestCase{
-			ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-			Steps: []resource.TestStep{{
-				Config:      config,
-				ExpectError: regexp.MustCompile(`(?s)cannot see every VM.*VM\.Audit on /vms`),
-			}},
-		})
-		vmCountIs(t, sim, name, 0)
-	})
-}
-
 // The answer to the create request is lost after PVE did the work: the
 // provider finds the VM it asked for and carries on, creating nothing twice.
 func TestAccVMResource_lostCreateAnswer(t *testing.T) {
@@ -470,45 +383,6 @@ func TestAccVMResource_lostCreateAnswer(t *testing.T) {
 				return nil
 			}),
 		}},
-	})
-}
-
-// A create that outlives its timeout leaves the VM in state as tainted,
-// even while PVE is still creating it; the next apply replaces it.
-func TestAccVMResource_createTimeoutKeepsVM(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{TaskDuration: 3 * time.Second})
-	sim := lab.RequireSim(t, "task duration control (3 s create tasks)")
-	name := acctest.RandomName("slow")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
-		Steps: []resource.TestStep{
-			{
-				Config:      lab.Config(vmHCL(name, lab.Node, `started = false`, `timeouts = { create = "1s" }`)),
-				ExpectError: regexp.MustCompile(`(?s)finish creating VM \d+.*kept in state as tainted`),
-			},
-			{
-				PreConfig: func() {
-					// Let PVE finish the first create before replacing it.
-					deadline := time.Now().Add(20 * time.Second)
-					for time.Now().Before(deadline) {
-						if vms := sim.VMsNamed(name); len(vms) == 1 && vms[0].Lock == "" {
-							return
-						}
-						time.Sleep(200 * time.Millisecond)
-					}
-					t.Fatalf("the first VM never finished: %+v", sim.VMs())
-				},
-				Config: lab.Config(vmHCL(name, lab.Node, `started = false`)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
-					},
-					PostApplyPreRefresh: afterApply(expectVMCount(sim, name, 1)),
-				},
-			},
-		},
 	})
 }
 
@@ -890,4 +764,112 @@ func TestAccVMResource_cloneAndBrokenStorage(t *testing.T) {
 			},
 		},
 	})
+}
+
+// A failed step after the VM exists leaves it in state (tainted), never
+// orphaned; the next apply replaces it. One block per former test:
+//   - failedStartTaints ("flaky"): the first start fails; the replacement
+//     runs; tainting by hand plans a replacement of our own VM, which the
+//     guard must not mistake for a stranger;
+//   - createTimeoutKeepsVM ("slow"): a create that outlives its timeout
+//     leaves the VM in state as tainted, even while PVE is still creating
+//     it.
+//
+// Every task takes 3 s, longer than "slow"'s first create timeout (1 s).
+func TestAccVMResource_failedCreateTaints(t *testing.T) {
+	t.Parallel()
+	lab := acctest.New(t, pvesim.Options{Scenario: "empty", TaskDuration: 3 * time.Second})
+	sim := lab.RequireSim(t, "task fault injection (a failing qmstart) and task duration control (3 s tasks)")
+	flaky, slow := acctest.RandomName("flaky"), acctest.RandomName("slow")
+	flakyVM := vmBlock("flaky", flaky, lab.Node)
+	slowVM := vmBlock("slow", slow, lab.Node, `started = false`)
+	startFailed := `start VM.*start failed: QEMU exited with code 1`
+	createTimedOut := `finish creating VM \d+.*kept in state as tainted`
+	var firstVMID int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkNoVMNamed(sim, flaky), checkNoVMNamed(sim, slow)),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { sim.FailTasks("qmstart", 1, "start failed: QEMU exited with code 1") },
+				Config:    lab.Config(flakyVM + vmBlock("slow", slow, lab.Node, `started = false`, `timeouts = { create = "1s" }`)),
+				// Both fail, in either order.
+				ExpectError: regexp.MustCompile(`(?s)(` + startFailed + `.*` + createTimedOut + `|` + createTimedOut + `.*` + startFailed + `)`),
+			},
+			{
+				PreConfig: func() {
+					firstVMID = onlyVMNamed(t, sim, flaky).VMID
+					// Let PVE finish the first create of "slow" before replacing it.
+					deadline := time.Now().Add(20 * time.Second)
+					for time.Now().Before(deadline) {
+						if vms := sim.VMsNamed(slow); len(vms) == 1 && vms[0].Lock == "" {
+							return
+						}
+						time.Sleep(200 * time.Millisecond)
+					}
+					t.Fatalf("the first VM never finished: %+v", sim.VMs())
+				},
+				Config: lab.Config(flakyVM + slowVM),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAt("flaky"), plancheck.ResourceActionDestroyBeforeCreate),
+						plancheck.ExpectResourceAction(vmAt("slow"), plancheck.ResourceActionDestroyBeforeCreate),
+					},
+					PostApplyPreRefresh: afterApply(expectVMCount(sim, slow, 1), expectVMCount(sim, flaky, 1), func(*terraform.State) error {
+						if vm := sim.VMsNamed(flaky)[0]; vm.Status != "running" || vm.UUID == "" {
+							return fmt.Errorf("replacement not running: %+v (first VMID %d)", vm, firstVMID)
+						}
+						return nil
+					}),
+				},
+			},
+			{
+				Taint:  []string{vmAt("flaky")},
+				Config: lab.Config(flakyVM + slowVM),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAt("flaky"), plancheck.ResourceActionDestroyBeforeCreate),
+					},
+					PostApplyPreRefresh: afterApply(expectVMCount(sim, flaky, 1)),
+				},
+			},
+		},
+	})
+}
+
+// When the guard cannot see every VM it refuses to create, and says why.
+// Each step has its own cluster:
+//   - name unreadable on an offline node;
+//   - token without VM.Audit on /vms.
+func TestAccVMResource_failsClosed(t *testing.T) {
+	t.Parallel()
+	offline := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}, StatsLag: time.Hour})
+	offlineSim := offline.RequireSim(t, "offline node control (pve2 unreachable)")
+	if err := offlineSim.AddVM(pvesim.VM{VMID: 321, Node: "pve2", Name: "fresh", Status: "running", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	offlineSim.SetNodeOffline("pve2", true)
+	blind := acctest.RandomName("blind")
+
+	narrow := acctest.New(t, pvesim.Options{Scenario: "incident"})
+	narrowSim := narrow.RequireSim(t, "extra API token that sees only VMs 100 and 101")
+	const limited = "ci@pve!narrow=99999999-0000-4000-8000-000000000000"
+	narrowSim.AddToken(limited, []int{100, 101})
+	partial := acctest.RandomName("partial")
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      offline.Config(vmHCL(blind, "pve")),
+				ExpectError: regexp.MustCompile(`(?s)Cannot verify that the VM name is unique.*VMIDs 321`),
+			},
+			{
+				Config:      strings.Replace(narrow.Config(vmHCL(partial, "pve")), strconv.Quote(narrow.Token()), strconv.Quote(limited), 1),
+				ExpectError: regexp.MustCompile(`(?s)cannot see every VM.*VM\.Audit on /vms`),
+			},
+		},
+	})
+	vmCountIs(t, offlineSim, blind, 0)
+	vmCountIs(t, narrowSim, partial, 0)
 }
