@@ -50,22 +50,23 @@ func TestAccVMResource_placementReadOncePerPlan(t *testing.T) {
 //     that does not exist, or is offline, is refused at plan time and the
 //     VM keeps running. Before, it planned an update, and apply shut the VM
 //     down and then failed to migrate;
-//   - migrationAndRecycledVMID ("mover"): a VM moved by an admin is followed
-//     by refresh, moving it back through Terraform migrates in place, and a
-//     stranger that took its VMID after it was deleted is left alone while
-//     a new VM is created.
+//   - migrationAndRecycledVMID ("mover", "recycled"): a VM moved by an
+//     admin is followed by refresh and moving it back through Terraform
+//     migrates in place; a stranger that took a VM's VMID after it was
+//     deleted is left alone while a new VM is created.
 func TestAccVMResource_placement(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Nodes: []string{"pve", "pve2"}})
 	sim := lab.RequireSim(t, "two-node cluster with an offline node, out-of-band moves and VMID reuse")
-	typo, running, mover := acctest.RandomName("typo"), acctest.RandomName("mover"), acctest.RandomName("mover")
+	typo, running, mover, recycled := acctest.RandomName("typo"), acctest.RandomName("mover"), acctest.RandomName("mover"), acctest.RandomName("mover")
 	typoVM := func(node string, lines ...string) string {
 		return lab.Config(vmBlock("typo", typo, node, append([]string{`started = false`}, lines...)...))
 	}
 	moverVM := func(node string) string { return vmBlock("mover", mover, node, `started = false`) }
 	runningVM := func(node string) string { return vmBlock("running", running, node) }
-	// both is "mover" on pve and "running" on node.
-	both := func(node string) string { return moverVM("pve") + runningVM(node) }
+	recycledVM := vmBlock("recycled", recycled, "pve", `started = false`)
+	// both is "mover" and "recycled" on pve and "running" on node.
+	both := func(node string) string { return moverVM("pve") + recycledVM + runningVM(node) }
 	stillRunning := afterApply(func(*terraform.State) error {
 		if vm := onlyVMNamed(t, sim, running); vm.Status != "running" || vm.Node != "pve" {
 			return fmt.Errorf("the VM was touched: %+v", vm)
@@ -75,8 +76,9 @@ func TestAccVMResource_placement(t *testing.T) {
 	unchanged := []plancheck.PlanCheck{
 		plancheck.ExpectResourceAction(vmAt("running"), plancheck.ResourceActionNoop),
 		plancheck.ExpectResourceAction(vmAt("mover"), plancheck.ResourceActionNoop),
+		plancheck.ExpectResourceAction(vmAt("recycled"), plancheck.ResourceActionNoop),
 	}
-	var vmid int
+	var vmid, recycledVMID int
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
@@ -92,18 +94,39 @@ func TestAccVMResource_placement(t *testing.T) {
 			{
 				// "mover" moved by an admin: refresh follows it and a
 				// configuration naming the new node has nothing to do.
+				// Someone deleted "recycled" and a new VM got its VMID. It is
+				// not ours: state forgets our VM, the stranger is left alone
+				// and a new VM is created for the configuration.
 				PreConfig: func() {
 					vmid = onlyVMNamed(t, sim, mover).VMID
 					if err := sim.MoveVM(vmid, "pve2"); err != nil {
 						t.Fatal(err)
 					}
+					recycledVMID = onlyVMNamed(t, sim, recycled).VMID
+					sim.RemoveVM(recycledVMID)
+					if err := sim.AddVM(pvesim.VM{VMID: recycledVMID, Node: "pve", Name: "someone-else", Status: "stopped"}); err != nil {
+						t.Fatal(err)
+					}
 				},
-				Config: lab.Config(moverVM("pve2") + runningVM("pve")),
+				Config: lab.Config(moverVM("pve2") + recycledVM + runningVM("pve")),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-					PostApplyPreRefresh: []plancheck.PlanCheck{stateAfterApply(
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmAt("mover"), plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(vmAt("running"), plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(vmAt("recycled"), plancheck.ResourceActionCreate),
+					},
+					PostApplyPreRefresh: append(afterApply(func(*terraform.State) error {
+						stranger, ok := sim.VM(recycledVMID)
+						if !ok || stranger.Name != "someone-else" {
+							return fmt.Errorf("the VM now holding VMID %d was touched: %+v", recycledVMID, stranger)
+						}
+						if ours := onlyVMNamed(t, sim, recycled); ours.VMID == recycledVMID {
+							return fmt.Errorf("new VM reuses VMID %d", recycledVMID)
+						}
+						return nil
+					}), stateAfterApply(
 						statecheck.ExpectKnownValue(vmAt("mover"), tfjsonpath.New("node"), knownvalue.StringExact("pve2")),
-					)},
+					)),
 				},
 			},
 			{
@@ -116,33 +139,6 @@ func TestAccVMResource_placement(t *testing.T) {
 					PostApplyPreRefresh: afterApply(func(*terraform.State) error {
 						if vm := onlyVMNamed(t, sim, mover); vm.Node != "pve" || vm.VMID != vmid {
 							return fmt.Errorf("VM not migrated in place: %+v", vm)
-						}
-						return nil
-					}),
-				},
-			},
-			{
-				// Someone deleted "mover" and a new VM got its VMID. It is not
-				// ours: state forgets our VM, the stranger is left alone and
-				// a new VM is created for the configuration.
-				PreConfig: func() {
-					sim.RemoveVM(vmid)
-					if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: "pve", Name: "someone-else", Status: "stopped"}); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: lab.Config(both("pve")),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAt("mover"), plancheck.ResourceActionCreate),
-					},
-					PostApplyPreRefresh: afterApply(func(*terraform.State) error {
-						stranger, ok := sim.VM(vmid)
-						if !ok || stranger.Name != "someone-else" {
-							return fmt.Errorf("the VM now holding VMID %d was touched: %+v", vmid, stranger)
-						}
-						if ours := onlyVMNamed(t, sim, mover); ours.VMID == vmid {
-							return fmt.Errorf("new VM reuses VMID %d", vmid)
 						}
 						return nil
 					}),
@@ -190,7 +186,7 @@ func TestAccVMResource_placement(t *testing.T) {
 		},
 	})
 	vmCountIs(t, sim, typo, 0)
-	if vm, ok := sim.VM(vmid); !ok || vm.Name != "someone-else" {
-		t.Fatalf("destroy removed the stranger holding VMID %d", vmid)
+	if vm, ok := sim.VM(recycledVMID); !ok || vm.Name != "someone-else" {
+		t.Fatalf("destroy removed the stranger holding VMID %d", recycledVMID)
 	}
 }
