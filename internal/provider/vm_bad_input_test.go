@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
@@ -77,7 +78,9 @@ func planError(t *testing.T, config string) string {
 // step of one test. Former tests:
 //   - importIDOutOfRange: IDs outside PVE's VMID range are refused and no VM
 //     is looked up; before, "pve/99999999999999999999" was clamped to the
-//     largest int and looked up;
+//     largest int and looked up. Against the simulator Terraform imports
+//     that one; TestVMResource_importIDOutOfRangeDirect sends the others
+//     through the provider server;
 //   - importContainer (simulator only: it seeds a container): importing
 //     the VMID of a container, bare or as node/VMID, says it is a container.
 func TestAccVMResource_importBadID(t *testing.T) {
@@ -97,7 +100,11 @@ func TestAccVMResource_importBadID(t *testing.T) {
 	}
 	var steps []resource.TestStep
 	previous := ""
-	for _, id := range []string{lab.Node + "/99999999999999999999", "99999999999999999999", lab.Node + "/99", "0100", lab.Node + "/1000000000"} {
+	ids := outOfRangeImportIDs(lab.Node)
+	if lab.Sim != nil {
+		ids = ids[:1]
+	}
+	for _, id := range ids {
 		checked := previous
 		steps = append(steps, resource.TestStep{
 			PreConfig: func() {
@@ -112,7 +119,7 @@ func TestAccVMResource_importBadID(t *testing.T) {
 			ResourceName:  vmAddr,
 			ImportState:   true,
 			ImportStateId: id,
-			ExpectError:   regexp.MustCompile(`(?s)is\s+not\s+a\s+VMID.*100\s+to\s+999999999`),
+			ExpectError:   reNotAVMID,
 		})
 		previous = id
 	}
@@ -140,5 +147,41 @@ func TestAccVMResource_importBadID(t *testing.T) {
 	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories, Steps: steps})
 	if last != "" {
 		noVMLookedUp(last)
+	}
+}
+
+// outOfRangeImportIDs are import IDs outside PVE's VMID range (100 to
+// 999999999), the first the one that was clamped and looked up.
+func outOfRangeImportIDs(node string) []string {
+	return []string{node + "/99999999999999999999", "99999999999999999999", node + "/99", "0100", node + "/1000000000"}
+}
+
+// reNotAVMID is the refusal of an import ID outside PVE's VMID range.
+var reNotAVMID = regexp.MustCompile(`(?s)is\s+not\s+a\s+VMID.*100\s+to\s+999999999`)
+
+// The out-of-range import IDs that TestAccVMResource_importBadID leaves to
+// the provider server: the same refusal, and no VM looked up.
+func TestVMResource_importIDOutOfRangeDirect(t *testing.T) {
+	t.Parallel()
+	acctest.SkipInLab(t, "request counters (a lab imports every ID through Terraform)")
+	lab := acctest.NewEmpty(t)
+	p := configureDirect(t, lab, "")
+	for _, id := range outOfRangeImportIDs(lab.Node)[1:] {
+		lab.Sim.ResetRequestCounts()
+		_, diags := p.importVM(id, nil)
+		var text []string
+		for _, d := range diags {
+			if d.Severity == tfprotov6.DiagnosticSeverityError {
+				text = append(text, d.Summary+"\n"+d.Detail)
+			}
+		}
+		if msg := strings.Join(text, "\n"); !reNotAVMID.MatchString(msg) {
+			t.Errorf("import ID %q: errors %q, want %s", id, msg, reNotAVMID)
+		}
+		for req := range lab.Sim.RequestCounts() {
+			if strings.Contains(req, "{vmid}") {
+				t.Errorf("import ID %q: a VM was looked up (%s)", id, req)
+			}
+		}
 	}
 }
