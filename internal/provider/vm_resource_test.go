@@ -79,9 +79,9 @@ func checkNoVMNamed(sim acctest.Inventory, name string) resource.TestCheckFunc {
 var reLifecycleTags = regexp.MustCompile(`^prod;proxmoxsafe-created\.[0-9]+\.[0-9]+\.[0-9a-f]{12}\.[a-z0-9_\-+.]+;web$`)
 
 // A VM's life: create, update in place, import by name, VMID and
-// node/VMID, replace on another storage. Beside it, defaultNode (block
-// "nodeless"): a VM without node is a plan-time error unless the provider
-// sets default_node, which then places it.
+// node/VMID. Beside it, a VM replaced on another storage (block "moved"),
+// and defaultNode (block "nodeless"): a VM without node is a plan-time
+// error unless the provider sets default_node, which then places it.
 func TestAccVMResource_lifecycle(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Nodes: []string{"pve", "pve2"}})
@@ -93,9 +93,12 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 	if lab.Sim == nil {
 		defaultNode = lab.Node
 	}
+	moved := lab.RandomName("moved")
 	nodelessVM := fmt.Sprintf("resource \"proxmoxsafe_vm\" \"nodeless\" {\n  name = %q\n  started = false\n}\n", nodeless)
-	config := func(lines ...string) string {
-		return lab.Config(vmHCL(name, lab.Node, lines...)+nodelessVM, fmt.Sprintf(`default_node = %q`, defaultNode))
+	config := func(movedStorage string, lines ...string) string {
+		return lab.Config(vmHCL(name, lab.Node, lines...)+nodelessVM+
+			vmBlock("moved", moved, lab.Node, `started = false`, fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = 4 } }`, movedStorage)),
+			fmt.Sprintf(`default_node = %q`, defaultNode))
 	}
 	sameVM := statecheck.CompareValue(compare.ValuesSame())
 	newVM := statecheck.CompareValue(compare.ValuesDiffer())
@@ -119,16 +122,11 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 		fmt.Sprintf(`networks = { net0 = { bridge = %q, vlan = 20, firewall = true } }`, lab.Bridge),
 		`started = false`,
 	}
-	replaced := []string{
-		updated[0], updated[1], updated[2], updated[3],
-		fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = 16 } }`, lab.OtherStorage),
-		updated[5],
-		`started = false`,
-	}
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             resource.ComposeTestCheckFunc(checkNoVMNamed(lab, name), checkNoVMNamed(lab, nodeless)),
+		CheckDestroy: resource.ComposeTestCheckFunc(
+			checkNoVMNamed(lab, name), checkNoVMNamed(lab, nodeless), checkNoVMNamed(lab, moved)),
 		Steps: []resource.TestStep{
 			{
 				Config:      lab.Config(nodelessVM),
@@ -136,7 +134,7 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)Missing node.*default_node`),
 			},
 			{
-				Config: config(base...),
+				Config: config(lab.Storage, base...),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionCreate),
@@ -166,7 +164,7 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 					), stateAfterApply(
 						statecheck.ExpectKnownValue(vmAt("nodeless"), tfjsonpath.New("node"), knownvalue.StringExact(defaultNode)),
 						sameVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
-						newVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
+						newVM.AddStateValue(vmAt("moved"), tfjsonpath.New("uuid")),
 						sameMAC.AddStateValue(vmAddr, macPath),
 						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("name"), knownvalue.StringExact(name)),
 						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("node"), knownvalue.StringExact(lab.Node)),
@@ -184,10 +182,14 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 				},
 			},
 			{
-				Config: config(updated...),
+				// "moved": another storage cannot be reached in place:
+				// replace, and the guard must not mistake our own VM for a
+				// stranger.
+				Config: config(lab.OtherStorage, updated...),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectResourceAction(vmAt("moved"), plancheck.ResourceActionDestroyBeforeCreate),
 					},
 					PostApplyPreRefresh: append(afterApply(func(*terraform.State) error {
 						vm := lab.VMsNamed(name)[0]
@@ -196,7 +198,8 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 							return fmt.Errorf("VM not updated in place: %+v", vm.Config)
 						}
 						return nil
-					}), stateAfterApply(
+					}, expectVMCount(lab, moved, 1)), stateAfterApply(
+						newVM.AddStateValue(vmAt("moved"), tfjsonpath.New("uuid")),
 						sameVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
 						sameMAC.AddStateValue(vmAddr, macPath),
 						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
@@ -230,18 +233,6 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 				},
 				ImportStateVerify:       true,
 				ImportStateVerifyIgnore: []string{"timeouts"},
-			},
-			{
-				// Another storage cannot be reached in place: replace, and
-				// the guard must not mistake our own VM for a stranger.
-				Config: config(replaced...),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
-					},
-					PostApplyPreRefresh: append(afterApply(expectVMCount(lab, name, 1)),
-						stateAfterApply(newVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")))),
-				},
 			},
 		},
 	})
