@@ -377,41 +377,6 @@ func TestAccVMResource_lostCreateAnswer(t *testing.T) {
 	})
 }
 
-// Another apply creates the same name while ours is creating it, and its VM
-// is older: ours loses, removes only its own VM and fails with on_existing
-// = "fail". The competitor is untouched.
-func TestAccVMResource_raceLoserRemovesOwnVM(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t, "request delay fault and request counters")
-	name := acctest.RandomName("contested")
-	const rival = 4000
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			PreConfig: func() {
-				sim.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu", Delay: 3 * time.Second})
-				go func() {
-					// As soon as our create request arrives, the rival appears.
-					for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-						if sim.RequestCounts()["POST /nodes/{node}/qemu"] > 0 {
-							_ = sim.AddVM(pvesim.VM{VMID: rival, Node: "pve", Name: name, Status: "stopped",
-								CTime: time.Now().Unix() - 60, CreatedAt: time.Now()})
-							return
-						}
-					}
-				}()
-			},
-			Config:      lab.Config(vmHCL(name, lab.Node, `started = false`)),
-			ExpectError: regexp.MustCompile(`(?s)A concurrent apply created this VM name first.*VMID 4000.*removed its own VM \d+`),
-		}},
-	})
-	vms := sim.VMsNamed(name)
-	if len(vms) != 1 || vms[0].VMID != rival {
-		t.Fatalf("want only the rival %d named %q, got %+v", rival, name, vms)
-	}
-}
-
 // vmBlock is a proxmoxsafe_vm with the given block name, VM name, node and
 // attribute lines: tests that merge scenarios give each its own block.
 func vmBlock(block, name, node string, lines ...string) string {
@@ -828,11 +793,15 @@ func TestAccVMResource_failedCreateTaints(t *testing.T) {
 	})
 }
 
-// When the guard cannot see every VM it refuses to create, and says why.
-// Each step has its own cluster:
-//   - name unreadable on an offline node;
-//   - token without VM.Audit on /vms.
-func TestAccVMResource_failsClosed(t *testing.T) {
+// A create that cannot be proven safe ends in an error and leaves no VM of
+// ours behind. Each step has its own cluster:
+//   - failsClosed, name unreadable on an offline node: the guard cannot see
+//     every VM, refuses to create and says why;
+//   - failsClosed, token without VM.Audit on /vms: the same;
+//   - raceLoserRemovesOwnVM: another apply creates the same name while ours
+//     is creating it, and its VM is older: ours loses, removes only its own
+//     VM and fails with on_existing = "fail". The competitor is untouched.
+func TestAccVMResource_failsClosedAndRaceLost(t *testing.T) {
 	t.Parallel()
 	offline := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}, StatsLag: time.Hour})
 	offlineSim := offline.RequireSim(t, "offline node control (pve2 unreachable)")
@@ -848,6 +817,11 @@ func TestAccVMResource_failsClosed(t *testing.T) {
 	narrowSim.AddToken(limited, []int{100, 101})
 	partial := acctest.RandomName("partial")
 
+	race := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
+	raceSim := race.RequireSim(t, "request delay fault and request counters")
+	contested := acctest.RandomName("contested")
+	const rival = 4000
+
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
@@ -859,8 +833,28 @@ func TestAccVMResource_failsClosed(t *testing.T) {
 				Config:      strings.Replace(narrow.Config(vmHCL(partial, "pve")), strconv.Quote(narrow.Token()), strconv.Quote(limited), 1),
 				ExpectError: regexp.MustCompile(`(?s)cannot see every VM.*VM\.Audit on /vms`),
 			},
+			{
+				PreConfig: func() {
+					raceSim.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu", Delay: 3 * time.Second})
+					go func() {
+						// As soon as our create request arrives, the rival appears.
+						for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+							if raceSim.RequestCounts()["POST /nodes/{node}/qemu"] > 0 {
+								_ = raceSim.AddVM(pvesim.VM{VMID: rival, Node: "pve", Name: contested, Status: "stopped",
+									CTime: time.Now().Unix() - 60, CreatedAt: time.Now()})
+								return
+							}
+						}
+					}()
+				},
+				Config:      race.Config(vmHCL(contested, race.Node, `started = false`)),
+				ExpectError: regexp.MustCompile(`(?s)A concurrent apply created this VM name first.*VMID 4000.*removed its own VM \d+`),
+			},
 		},
 	})
 	vmCountIs(t, offlineSim, blind, 0)
 	vmCountIs(t, narrowSim, partial, 0)
+	if vms := raceSim.VMsNamed(contested); len(vms) != 1 || vms[0].VMID != rival {
+		t.Fatalf("want only the rival %d named %q, got %+v", rival, contested, vms)
+	}
 }
