@@ -74,14 +74,11 @@ func TestAccVMResource_strangers(t *testing.T) {
 		return nil
 	}
 	config := lab.Config(vmBlock("ours", name, lab.Node, `started = false`) + vmBlock("taken", taken, lab.Node, `started = false`))
+	// The last step destroys everything, so the test's own destroy and its
+	// CheckDestroy never run (terraform-plugin-testing skips them when the
+	// state is empty): that step checks what its destroy left.
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy: func(*terraform.State) error {
-			if vm, ok := lab.VM(newcomer); !ok || vm.Name != taken {
-				return fmt.Errorf("destroy touched the newcomer VM %d: %+v", newcomer, vm)
-			}
-			return untouched()
-		},
 		Steps: []resource.TestStep{
 			{Config: config},
 			{
@@ -115,6 +112,12 @@ func TestAccVMResource_strangers(t *testing.T) {
 				},
 				Config:  config,
 				Destroy: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
+					if vm, ok := lab.VM(newcomer); !ok || vm.Name != taken {
+						return fmt.Errorf("destroy touched the newcomer VM %d: %+v", newcomer, vm)
+					}
+					return untouched()
+				})},
 			},
 		},
 	})
