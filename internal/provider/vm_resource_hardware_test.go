@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -177,101 +176,6 @@ func hardwareVM(t *testing.T, lab *acctest.Lab, vmid int, node, name string) map
 		conf[k] = vm.Config[k]
 	}
 	return conf
-}
-
-// Import and adoption of a VM whose hardware the configuration leaves out
-// plan no change and write nothing.
-func TestAccVMResource_hardwareKeepsWhatTheVMHas(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	imported, adopted := lab.RandomName("hwimp"), lab.RandomName("hwadopt")
-	importConf := hardwareVM(t, lab, 4721, lab.Node, imported)
-	adoptConf := hardwareVM(t, lab, 4722, lab.Node, adopted)
-	importBlock := fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, imported)
-	plain := []string{`started = false`, `disks = { scsi0 = { storage = "local-lvm", size = 8 } }`}
-	adopt := fmt.Sprintf("resource \"proxmoxsafe_vm\" \"adopted\" {\n  name = %q\n  node = %q\n  on_existing = \"adopt\"\n  started = false\n}\n", adopted, lab.Node)
-	noop := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-		plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
-	}}
-	unchanged := func(*terraform.State) error {
-		for name, want := range map[string]map[string]string{imported: importConf, adopted: adoptConf} {
-			if err := expectConfig(t, lab, name, want)(nil); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, imported),
-		Steps: []resource.TestStep{
-			{
-				Config:           lab.Config(importBlock + vmHCL(imported, lab.Node, plain...) + adopt),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: noop.PreApply, PostApplyPreRefresh: afterApply(unchanged)},
-				ConfigStateChecks: []statecheck.StateCheck{
-					expectAttr(tfjsonpath.New("machine"), knownvalue.StringExact("q35")),
-					expectAttr(tfjsonpath.New("efi_disk").AtMapKey("pre_enrolled_keys"), knownvalue.Bool(true)),
-					expectAttr(tfjsonpath.New("startup"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"order": knownvalue.Int64Exact(5), "up": knownvalue.Null(), "down": knownvalue.Int64Exact(90)})),
-					statecheck.ExpectKnownValue("proxmoxsafe_vm.adopted", tfjsonpath.New("bios"), knownvalue.StringExact("ovmf")),
-				},
-			},
-			{
-				Config: lab.Config(vmHCL(imported, lab.Node, plain...) + adopt),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:            []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-					PostApplyPreRefresh: afterApply(unchanged),
-				},
-			},
-			{
-				// Setting machine keeps its other options (viommu).
-				Config: lab.Config(vmHCL(imported, lab.Node, append(plain, `machine = "pc-q35-9.0"`)...) + adopt),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
-					if got := onlyVMNamed(t, lab, imported).Config["machine"]; got != "pc-q35-9.0,viommu=intel" {
-						return fmt.Errorf("machine = %q, want pc-q35-9.0,viommu=intel", got)
-					}
-					return nil
-				})},
-			},
-		},
-	})
-}
-
-// Adoption never changes firmware: a VM whose bios, machine or EFI disk
-// differ from the configuration is refused, naming each; other hardware
-// converges.
-func TestAccVMResource_hardwareAdoptionRefusesFirmware(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	name := lab.RandomName("fw")
-	const wish = 4731 // the simulator's VMID; a lab's comes from nextid
-	lab.AddVM(t, pvesim.VM{VMID: wish, Node: lab.Node, Name: name, Status: "stopped", Config: map[string]string{
-		"scsi0": fmt.Sprintf("local-lvm:vm-%d-disk-0,size=8G", wish), "ostype": "l26",
-	}})
-	adopt := func(lines ...string) string {
-		return lab.Config(vmHCL(name, lab.Node, append([]string{`on_existing = "adopt"`, `started = false`}, lines...)...))
-	}
-
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{
-				Config:      adopt(`bios = "ovmf"`, `machine = "q35"`, `efi_disk = { storage = "local-lvm", type = "4m" }`),
-				ExpectError: regexp.MustCompile(`(?s)Refusing to adopt the existing VM.*bios: the VM uses seabios, the configuration.*says ovmf.*machine: the VM is pc,.*configuration says q35.*efi_disk: the VM has none`),
-			},
-			{
-				Config: adopt(`os_type = "win11"`, `startup = { order = 1 }`),
-				ConfigStateChecks: []statecheck.StateCheck{
-					expectAttr(tfjsonpath.New("os_type"), knownvalue.StringExact("win11")),
-					expectAttr(tfjsonpath.New("bios"), knownvalue.StringExact("seabios")),
-				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(
-					expectConfig(t, lab, name, map[string]string{"ostype": "win11", "startup": "order=1", "bios": "", "machine": "", "efidisk0": ""}),
-				)},
-			},
-		},
-	})
 }
 
 // An EFI disk on a storage the node lacks, and values PVE rejects, fail
