@@ -2,15 +2,10 @@ package provider_test
 
 import (
 	"fmt"
-	"regexp"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
@@ -58,76 +53,4 @@ func legacyHardwareUntouched(inv acctest.Inventory, vmid int, want map[string]st
 		}
 		return nil
 	}
-}
-
-// A new NIC without model or firewall gets virtio and no firewall, as a new
-// VM gets no protection; MTU and rate are set on create, the rate changes
-// on the running VM without a restart (QemuServer.pm vmconfig_update_net
-// changes it online), and an MTU on an e1000 device is refused at plan time
-// (Proxmox VE would silently ignore it).
-func TestAccVMResource_networkOptions(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	name := lab.RandomName("net")
-	restarts := newRestartCounter(t, lab, name)
-	net := func(opts string) string { return `networks = { net0 = { bridge = "vmbr0"` + opts + ` } }` }
-
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
-		Steps: []resource.TestStep{
-			{
-				Config: lab.Config(vmHCL(name, lab.Node, net(`, mtu = 1`))),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("protection"), knownvalue.Bool(false)),
-					statecheck.ExpectKnownValue(vmAddr, net0Path, knownvalue.ObjectPartial(map[string]knownvalue.Check{
-						"model": knownvalue.StringExact("virtio"), "firewall": knownvalue.Bool(false),
-						"mtu": knownvalue.Int64Exact(1), "rate": knownvalue.Null(),
-					})),
-				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
-					vm := onlyVMNamed(t, lab, name)
-					if !strings.HasSuffix(vm.Config["net0"], ",bridge=vmbr0,mtu=1") || vm.Config["protection"] != "0" {
-						return fmt.Errorf("net0 = %q, protection = %q", vm.Config["net0"], vm.Config["protection"])
-					}
-					return nil
-				})},
-			},
-			{
-				Config:      lab.Config(vmHCL(name, lab.Node, net(`, model = "e1000", mtu = 1500`))),
-				ExpectError: regexp.MustCompile(`(?s)MTU needs a VirtIO device.*Proxmox VE applies mtu to VirtIO devices\s+only`),
-			},
-			{
-				Config:      lab.Config(vmHCL(name, lab.Node, net(`, mtu = 500`))),
-				ExpectError: regexp.MustCompile(`(?s)mtu.*value must be`),
-			},
-			{
-				PreConfig: restarts.mark,
-				Config:    lab.Config(vmHCL(name, lab.Node, net(`, mtu = 1, rate = 100.5`))),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: inPlace.PreApply,
-					PostApplyPreRefresh: afterApply(func(*terraform.State) error {
-						vm := onlyVMNamed(t, lab, name)
-						if !strings.HasSuffix(vm.Config["net0"], ",bridge=vmbr0,mtu=1,rate=100.5") {
-							return fmt.Errorf("net0 = %q", vm.Config["net0"])
-						}
-						return restarts.expect(0)(nil)
-					}),
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(vmAddr, net0Path.AtMapKey("rate"), knownvalue.Float64Exact(100.5)),
-				},
-			},
-			{
-				ResourceName:            vmAddr,
-				ImportState:             true,
-				ImportStateId:           name,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
-			},
-			// The plans after each apply are empty (the library checks it),
-			// and the destroy at the end runs with the last valid
-			// configuration: the plan-time errors come before it.
-		},
-	})
 }
