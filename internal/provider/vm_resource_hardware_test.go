@@ -51,10 +51,6 @@ func expectConfig(t *testing.T, sim acctest.Inventory, name string, want map[str
 	}
 }
 
-func expectAttr(path tfjsonpath.Path, v knownvalue.Check) statecheck.StateCheck {
-	return statecheck.ExpectKnownValue(vmAddr, path, v)
-}
-
 // onlyVMNamedID is the VMID of the only VM named name.
 func onlyVMNamedID(t *testing.T, sim acctest.Inventory, name string) int {
 	return onlyVMNamed(t, sim, name).VMID
