@@ -60,11 +60,11 @@ func TestAccVMResource_placement(t *testing.T) {
 	sim := lab.RequireSim(t, "two-node cluster with an offline node, out-of-band moves and VMID reuse")
 	typo, running, mover, recycled := acctest.RandomName("typo"), acctest.RandomName("mover"), acctest.RandomName("mover"), acctest.RandomName("mover")
 	typoVM := func(node string, lines ...string) string {
-		return lab.Config(vmBlock("typo", typo, node, append([]string{`started = false`}, lines...)...))
+		return lab.Config(vmAt("typo", typo, node, append([]string{`started = false`}, lines...)...))
 	}
-	moverVM := func(node string) string { return vmBlock("mover", mover, node, `started = false`) }
-	runningVM := func(node string) string { return vmBlock("running", running, node) }
-	recycledVM := vmBlock("recycled", recycled, "pve", `started = false`)
+	moverVM := func(node string) string { return vmAt("mover", mover, node, `started = false`) }
+	runningVM := func(node string) string { return vmAt("running", running, node) }
+	recycledVM := vmAt("recycled", recycled, "pve", `started = false`)
 	// both is "mover" and "recycled" on pve and "running" on node.
 	both := func(node string) string { return moverVM("pve") + recycledVM + runningVM(node) }
 	stillRunning := afterApply(func(*terraform.State) error {
@@ -74,9 +74,9 @@ func TestAccVMResource_placement(t *testing.T) {
 		return nil
 	})
 	unchanged := []plancheck.PlanCheck{
-		plancheck.ExpectResourceAction(vmAt("running"), plancheck.ResourceActionNoop),
-		plancheck.ExpectResourceAction(vmAt("mover"), plancheck.ResourceActionNoop),
-		plancheck.ExpectResourceAction(vmAt("recycled"), plancheck.ResourceActionNoop),
+		plancheck.ExpectResourceAction(vmRes("running"), plancheck.ResourceActionNoop),
+		plancheck.ExpectResourceAction(vmRes("mover"), plancheck.ResourceActionNoop),
+		plancheck.ExpectResourceAction(vmRes("recycled"), plancheck.ResourceActionNoop),
 	}
 	var vmid, recycledVMID int
 	resource.Test(t, resource.TestCase{
@@ -111,9 +111,9 @@ func TestAccVMResource_placement(t *testing.T) {
 				Config: lab.Config(moverVM("pve2") + recycledVM + runningVM("pve")),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAt("mover"), plancheck.ResourceActionNoop),
-						plancheck.ExpectResourceAction(vmAt("running"), plancheck.ResourceActionNoop),
-						plancheck.ExpectResourceAction(vmAt("recycled"), plancheck.ResourceActionCreate),
+						plancheck.ExpectResourceAction(vmRes("mover"), plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(vmRes("running"), plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(vmRes("recycled"), plancheck.ResourceActionCreate),
 					},
 					PostApplyPreRefresh: append(afterApply(func(*terraform.State) error {
 						stranger, ok := sim.VM(recycledVMID)
@@ -125,7 +125,7 @@ func TestAccVMResource_placement(t *testing.T) {
 						}
 						return nil
 					}), stateAfterApply(
-						statecheck.ExpectKnownValue(vmAt("mover"), tfjsonpath.New("node"), knownvalue.StringExact("pve2")),
+						statecheck.ExpectKnownValue(vmRes("mover"), tfjsonpath.New("node"), knownvalue.StringExact("pve2")),
 					)),
 				},
 			},
@@ -134,7 +134,7 @@ func TestAccVMResource_placement(t *testing.T) {
 				Config: lab.Config(both("pve")),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAt("mover"), plancheck.ResourceActionUpdate),
+						plancheck.ExpectResourceAction(vmRes("mover"), plancheck.ResourceActionUpdate),
 					},
 					PostApplyPreRefresh: afterApply(func(*terraform.State) error {
 						if vm := onlyVMNamed(t, sim, mover); vm.Node != "pve" || vm.VMID != vmid {
@@ -151,7 +151,7 @@ func TestAccVMResource_placement(t *testing.T) {
 			{
 				// An SDN vnet is a bridge too (any_bridge lists it).
 				PreConfig: func() { sim.SetNodeBridges("pve", "vmbr0", "vmbr1"); sim.SetNodeVnets("pve", "vnet1") },
-				Config: lab.Config(both("pve") + vmBlock("typo", typo, "pve", `started = false`,
+				Config: lab.Config(both("pve") + vmAt("typo", typo, "pve", `started = false`,
 					`networks = { net0 = { bridge = "vnet1" }, net1 = { bridge = "vmbr9" } }`)),
 				ExpectError: regexp.MustCompile(`(?s)Bridge\s+"vmbr9"\s+does\s+not\s+exist\s+on\s+node\s+pve.*Bridges\s+and\s+SDN\s+vnets\s+on\s+pve:\s+vmbr0,\s+vmbr1,\s+vnet1\.`),
 			},
@@ -159,7 +159,7 @@ func TestAccVMResource_placement(t *testing.T) {
 				// "typo" on the vnet plans; "running" is untouched after the
 				// refused move (Check never runs on a plan-only step; a plan
 				// check does) and has nothing to do.
-				Config: lab.Config(both("pve") + vmBlock("typo", typo, "pve", `started = false`,
+				Config: lab.Config(both("pve") + vmAt("typo", typo, "pve", `started = false`,
 					`networks = { net0 = { bridge = "vnet1" } }`)),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
@@ -174,7 +174,7 @@ func TestAccVMResource_placement(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)Node\s+"pve2"\s+is\s+offline.*not\s+shut\s+down`),
 			},
 			{
-				Config:      lab.Config(both("pve") + vmBlock("typo", typo, "pve2", `started = false`)),
+				Config:      lab.Config(both("pve") + vmAt("typo", typo, "pve2", `started = false`)),
 				ExpectError: regexp.MustCompile(`(?s)Node\s+"pve2"\s+is\s+offline`),
 			},
 			{

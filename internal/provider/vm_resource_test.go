@@ -97,7 +97,7 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 	nodelessVM := fmt.Sprintf("resource \"proxmoxsafe_vm\" \"nodeless\" {\n  name = %q\n  started = false\n}\n", nodeless)
 	config := func(movedStorage string, lines ...string) string {
 		return lab.Config(vmHCL(name, lab.Node, lines...)+nodelessVM+
-			vmBlock("moved", moved, lab.Node, `started = false`, fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = 4 } }`, movedStorage)),
+			vmAt("moved", moved, lab.Node, `started = false`, fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = 4 } }`, movedStorage)),
 			fmt.Sprintf(`default_node = %q`, defaultNode))
 	}
 	sameVM := statecheck.CompareValue(compare.ValuesSame())
@@ -162,9 +162,9 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 							return nil
 						},
 					), stateAfterApply(
-						statecheck.ExpectKnownValue(vmAt("nodeless"), tfjsonpath.New("node"), knownvalue.StringExact(defaultNode)),
+						statecheck.ExpectKnownValue(vmRes("nodeless"), tfjsonpath.New("node"), knownvalue.StringExact(defaultNode)),
 						sameVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
-						newVM.AddStateValue(vmAt("moved"), tfjsonpath.New("uuid")),
+						newVM.AddStateValue(vmRes("moved"), tfjsonpath.New("uuid")),
 						sameMAC.AddStateValue(vmAddr, macPath),
 						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("name"), knownvalue.StringExact(name)),
 						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("node"), knownvalue.StringExact(lab.Node)),
@@ -189,7 +189,7 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
-						plancheck.ExpectResourceAction(vmAt("moved"), plancheck.ResourceActionDestroyBeforeCreate),
+						plancheck.ExpectResourceAction(vmRes("moved"), plancheck.ResourceActionDestroyBeforeCreate),
 					},
 					PostApplyPreRefresh: append(afterApply(func(*terraform.State) error {
 						vm := lab.VMsNamed(name)[0]
@@ -199,7 +199,7 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 						}
 						return nil
 					}, expectVMCount(lab, moved, 1)), stateAfterApply(
-						newVM.AddStateValue(vmAt("moved"), tfjsonpath.New("uuid")),
+						newVM.AddStateValue(vmRes("moved"), tfjsonpath.New("uuid")),
 						sameVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
 						sameMAC.AddStateValue(vmAddr, macPath),
 						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
@@ -377,29 +377,14 @@ func TestAccVMResource_lostCreateAnswer(t *testing.T) {
 	})
 }
 
-// vmBlock is a proxmoxsafe_vm with the given block name, VM name, node and
-// attribute lines: tests that merge scenarios give each its own block.
-func vmBlock(block, name, node string, lines ...string) string {
-	return fmt.Sprintf("resource \"proxmoxsafe_vm\" %q {\n  name = %q\n  node = %q\n  %s\n}\n",
-		block, name, node, strings.Join(lines, "\n  "))
-}
-
-// vmAt is the address of the proxmoxsafe_vm block.
-func vmAt(block string) string { return "proxmoxsafe_vm." + block }
-
-// forgetVMs drops the blocks' VMs from state without destroying them, as
-// `terraform state rm` did in the incident.
-func forgetVMs(blocks ...string) string {
+// forgetVMs drops the VMs of the proxmoxsafe_vm blocks named res from state
+// without destroying them, as `terraform state rm` did in the incident.
+func forgetVMs(res ...string) string {
 	var b strings.Builder
-	for _, block := range blocks {
-		fmt.Fprintf(&b, "removed {\n  from = %s\n  lifecycle {\n    destroy = false\n  }\n}\n", vmAt(block))
+	for _, r := range res {
+		fmt.Fprintf(&b, "removed {\n  from = %s\n  lifecycle {\n    destroy = false\n  }\n}\n", vmRes(r))
 	}
 	return b.String()
-}
-
-// importVM is an import block bringing id into the block.
-func importVM(block, id string) string {
-	return fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAt(block), id)
 }
 
 // State lost (the incident: `terraform state rm`, or a refused
@@ -427,14 +412,14 @@ func TestAccVMResource_stateLoss(t *testing.T) {
 	disk := func(storage string, size int) string {
 		return fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = %d } }`, storage, size)
 	}
-	importedVM := vmBlock("imported", imported, lab.Node, `memory = 768`, `started = false`)
-	failsVM := vmBlock("fails", fails, lab.Node, `started = false`)
+	importedVM := vmAt("imported", imported, lab.Node, `memory = 768`, `started = false`)
+	failsVM := vmAt("fails", fails, lab.Node, `started = false`)
 	cbdVM := func(storage string) string {
-		return vmBlock("cbd", cbd, lab.Node, `started = false`, disk(storage, 4), "lifecycle {\n    create_before_destroy = true\n  }")
+		return vmAt("cbd", cbd, lab.Node, `started = false`, disk(storage, 4), "lifecycle {\n    create_before_destroy = true\n  }")
 	}
 	created := importedVM + failsVM + cbdVM("local-lvm") +
-		vmBlock("adopted", adopted, lab.Node, `memory = 1024`) +
-		vmBlock("shrunk", shrunk, lab.Node, disk(lab.Storage, 20), `started = false`)
+		vmAt("adopted", adopted, lab.Node, `memory = 1024`) +
+		vmAt("shrunk", shrunk, lab.Node, disk(lab.Storage, 20), `started = false`)
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -445,8 +430,8 @@ func TestAccVMResource_stateLoss(t *testing.T) {
 				Config: lab.Config(created),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
 					stateAfterApply(
-						sameImported.AddStateValue(vmAt("imported"), tfjsonpath.New("vmid")),
-						sameAdopted.AddStateValue(vmAt("adopted"), tfjsonpath.New("vmid")),
+						sameImported.AddStateValue(vmRes("imported"), tfjsonpath.New("vmid")),
+						sameAdopted.AddStateValue(vmRes("adopted"), tfjsonpath.New("vmid")),
 					),
 					clusterCheck(expectVMCount(lab, fails, 1)),
 				}},
@@ -470,22 +455,22 @@ func TestAccVMResource_stateLoss(t *testing.T) {
 			},
 			{
 				// adoptionRefusesDataLoss: adopting would shrink its 20 GiB disk.
-				Config:      lab.Config(vmBlock("shrunk", shrunk, lab.Node, disk(lab.Storage, 10), `started = false`, `on_existing = "adopt"`)),
+				Config:      lab.Config(vmAt("shrunk", shrunk, lab.Node, disk(lab.Storage, 10), `started = false`, `on_existing = "adopt"`)),
 				ExpectError: regexp.MustCompile(`(?s)Refusing to adopt the existing VM.*disk scsi0: 20 GiB, configuration says 10 GiB`),
 			},
 			{
 				// importBlockAfterStateLoss and createBeforeDestroyRejected: an
 				// import block takes the VM back unchanged. stateLossAdopts:
 				// adoption converges what can change without data loss.
-				Config: lab.Config(importVM("imported", imported) + importedVM +
-					importVM("cbd", cbd) + vmBlock("cbd", cbd, lab.Node, `started = false`, disk(lab.Storage, 4)) +
-					vmBlock("adopted", adopted, lab.Node, `memory = 2048`, `on_existing = "adopt"`)),
+				Config: lab.Config(importAt("imported", imported) + importedVM +
+					importAt("cbd", cbd) + vmAt("cbd", cbd, lab.Node, `started = false`, disk(lab.Storage, 4)) +
+					vmAt("adopted", adopted, lab.Node, `memory = 2048`, `on_existing = "adopt"`)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAt("imported"), plancheck.ResourceActionNoop),
-						plancheck.ExpectResourceAction(vmAt("cbd"), plancheck.ResourceActionNoop),
-						plancheck.ExpectResourceAction(vmAt("adopted"), plancheck.ResourceActionCreate),
-						plancheck.ExpectKnownValue(vmAt("adopted"), tfjsonpath.New("vmid"), knownvalue.NotNull()),
+						plancheck.ExpectResourceAction(vmRes("imported"), plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(vmRes("cbd"), plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(vmRes("adopted"), plancheck.ResourceActionCreate),
+						plancheck.ExpectKnownValue(vmRes("adopted"), tfjsonpath.New("vmid"), knownvalue.NotNull()),
 					},
 					PostApplyPreRefresh: append(afterApply(
 						expectVMCount(lab, imported, 1), expectVMCount(lab, cbd, 1),
@@ -497,9 +482,9 @@ func TestAccVMResource_stateLoss(t *testing.T) {
 							}
 							return nil
 						}), stateAfterApply(
-						sameImported.AddStateValue(vmAt("imported"), tfjsonpath.New("vmid")),
-						sameAdopted.AddStateValue(vmAt("adopted"), tfjsonpath.New("vmid")),
-						statecheck.ExpectKnownValue(vmAt("adopted"), tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
+						sameImported.AddStateValue(vmRes("imported"), tfjsonpath.New("vmid")),
+						sameAdopted.AddStateValue(vmRes("adopted"), tfjsonpath.New("vmid")),
+						statecheck.ExpectKnownValue(vmRes("adopted"), tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
 					)),
 				},
 			},
@@ -543,15 +528,15 @@ func TestAccVMResource_refusals(t *testing.T) {
 		return fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = %d } }`, lab.Storage, size)
 	}
 	preciousVM := func(lines ...string) string {
-		return vmBlock("precious", precious, lab.Node, append([]string{`started = false`}, lines...)...)
+		return vmAt("precious", precious, lab.Node, append([]string{`started = false`}, lines...)...)
 	}
-	appVM := vmBlock("app", app, lab.Node, disk(8), `started = false`)
+	appVM := vmAt("app", app, lab.Node, disk(8), `started = false`)
 	managed := lab.Config(preciousVM(`protection = true`) + appVM)
 	// with is the managed VMs (unchanged) and body.
 	with := func(body string) string { return managed + body }
 	duplicates := func(policy string) resource.TestStep {
 		return resource.TestStep{
-			Config: with(vmBlock("dup", dup, lab.Node, fmt.Sprintf("on_existing = %q", policy))),
+			Config: with(vmAt("dup", dup, lab.Node, fmt.Sprintf("on_existing = %q", policy))),
 			ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Several VMs already carry this name.*2\s+VMs\s+named\s+%q.*`+
 				`VMID %[2]d on node %[4]s.*VMID %[3]d on node %[4]s.*%[4]s/%[2]d.*proxmoxsafe_vm_duplicates`,
 				dup, first.VMID, second.VMID, lab.Node)),
@@ -577,26 +562,26 @@ func TestAccVMResource_refusals(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)The VM is protected and would be replaced.*set\s+protection\s+=\s+false`),
 			},
 			{
-				Config:      lab.Config(preciousVM(`protection = true`) + vmBlock("app", app, lab.Node, disk(4), `started = false`)),
+				Config:      lab.Config(preciousVM(`protection = true`) + vmAt("app", app, lab.Node, disk(4), `started = false`)),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`(?s)Disks cannot shrink.*8 GiB.*4 GiB`),
 			},
 			{
-				Config:      lab.Config(preciousVM(`protection = true`) + vmBlock("app", strings.ToUpper(taken.Name), lab.Node, disk(8), `started = false`)),
+				Config:      lab.Config(preciousVM(`protection = true`) + vmAt("app", strings.ToUpper(taken.Name), lab.Node, disk(8), `started = false`)),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Another VM already has the new name.*VMID %d`, taken.VMID)),
 			},
 			{
-				Config:      with(vmBlock("dns", "not_a_dns_name", lab.Node)),
+				Config:      with(vmAt("dns", "not_a_dns_name", lab.Node)),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`valid DNS name`),
 			},
 			{
-				Config:      with(vmBlock("fixed", fixed, lab.Node, fmt.Sprintf(`vmid = %d`, holder.VMID))),
+				Config:      with(vmAt("fixed", fixed, lab.Node, fmt.Sprintf(`vmid = %d`, holder.VMID))),
 				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)VMID already in use.*%d.*%s`, holder.VMID, holder.Name)),
 			},
 			{
-				Config:      with(vmBlock("template", tmpl.Name, lab.Node, `on_existing = "adopt"`)),
+				Config:      with(vmAt("template", tmpl.Name, lab.Node, `on_existing = "adopt"`)),
 				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Refusing to adopt a template.*VMID %d`, tmpl.VMID)),
 			},
 			dupFail,
@@ -608,8 +593,8 @@ func TestAccVMResource_refusals(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?si)Two proxmoxsafe_vm resources have the same name.*` + twin),
 			},
 			{
-				Config:        lab.Config(vmBlock("ambiguous", ambiguous, lab.Node, `started = false`)),
-				ResourceName:  vmAt("ambiguous"),
+				Config:        lab.Config(vmAt("ambiguous", ambiguous, lab.Node, `started = false`)),
+				ResourceName:  vmRes("ambiguous"),
 				ImportState:   true,
 				ImportStateId: ambiguous,
 				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)"%s" is ambiguous: 2\s+VMs\s+carry\s+it.*%s`,
@@ -651,9 +636,9 @@ func TestAccVMResource_cloneAndBrokenStorage(t *testing.T) {
 	sim := lab.RequireSim(t, "second node pve2 (clone sources off the target node), the incident's template 9000 and broken storage (downloads)")
 	name, orphan := acctest.RandomName("clone"), acctest.RandomName("orphan")
 	clone := func(source string) string {
-		return lab.Config(vmBlock("clone", name, "pve",
+		return lab.Config(vmAt("clone", name, "pve",
 			fmt.Sprintf("clone = { source = %q }", source), `memory = 1024`, `started = false`) +
-			vmBlock("orphan", orphan, "pve", `started = false`))
+			vmAt("orphan", orphan, "pve", `started = false`))
 	}
 	for _, vmid := range []int{9100, 9101} {
 		if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: "pve2", Name: "base-image", Status: "stopped", Template: true}); err != nil {
@@ -693,9 +678,9 @@ func TestAccVMResource_cloneAndBrokenStorage(t *testing.T) {
 					}
 					return nil
 				}), stateAfterApply(
-					statecheck.ExpectKnownValue(vmAt("clone"), tfjsonpath.New("memory"), knownvalue.Int64Exact(1024)),
+					statecheck.ExpectKnownValue(vmRes("clone"), tfjsonpath.New("memory"), knownvalue.Int64Exact(1024)),
 					// Write-only: a create-time instruction, never stored.
-					statecheck.ExpectKnownValue(vmAt("clone"), tfjsonpath.New("clone"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(vmRes("clone"), tfjsonpath.New("clone"), knownvalue.Null()),
 				))},
 			},
 			{
@@ -713,7 +698,7 @@ func TestAccVMResource_cloneAndBrokenStorage(t *testing.T) {
 				Config: clone("debian-12-template"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAt("clone"), plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(vmRes("clone"), plancheck.ResourceActionNoop),
 					},
 					PostApplyPreRefresh: afterApply(expectVMCount(sim, name, 1)),
 				},
@@ -737,8 +722,8 @@ func TestAccVMResource_failedCreateTaints(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", TaskDuration: 3 * time.Second})
 	sim := lab.RequireSim(t, "task fault injection (a failing qmstart) and task duration control (3 s tasks)")
 	flaky, slow := acctest.RandomName("flaky"), acctest.RandomName("slow")
-	flakyVM := vmBlock("flaky", flaky, lab.Node)
-	slowVM := vmBlock("slow", slow, lab.Node, `started = false`)
+	flakyVM := vmAt("flaky", flaky, lab.Node)
+	slowVM := vmAt("slow", slow, lab.Node, `started = false`)
 	startFailed := `start VM.*start failed: QEMU exited with code 1`
 	createTimedOut := `finish creating VM \d+.*kept in state as tainted`
 	var firstVMID int
@@ -748,7 +733,7 @@ func TestAccVMResource_failedCreateTaints(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() { sim.FailTasks("qmstart", 1, "start failed: QEMU exited with code 1") },
-				Config:    lab.Config(flakyVM + vmBlock("slow", slow, lab.Node, `started = false`, `timeouts = { create = "1s" }`)),
+				Config:    lab.Config(flakyVM + vmAt("slow", slow, lab.Node, `started = false`, `timeouts = { create = "1s" }`)),
 				// Both fail, in either order.
 				ExpectError: regexp.MustCompile(`(?s)(` + startFailed + `.*` + createTimedOut + `|` + createTimedOut + `.*` + startFailed + `)`),
 			},
@@ -768,8 +753,8 @@ func TestAccVMResource_failedCreateTaints(t *testing.T) {
 				Config: lab.Config(flakyVM + slowVM),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAt("flaky"), plancheck.ResourceActionDestroyBeforeCreate),
-						plancheck.ExpectResourceAction(vmAt("slow"), plancheck.ResourceActionDestroyBeforeCreate),
+						plancheck.ExpectResourceAction(vmRes("flaky"), plancheck.ResourceActionDestroyBeforeCreate),
+						plancheck.ExpectResourceAction(vmRes("slow"), plancheck.ResourceActionDestroyBeforeCreate),
 					},
 					PostApplyPreRefresh: afterApply(expectVMCount(sim, slow, 1), expectVMCount(sim, flaky, 1), func(*terraform.State) error {
 						if vm := sim.VMsNamed(flaky)[0]; vm.Status != "running" || vm.UUID == "" {
@@ -780,11 +765,11 @@ func TestAccVMResource_failedCreateTaints(t *testing.T) {
 				},
 			},
 			{
-				Taint:  []string{vmAt("flaky")},
+				Taint:  []string{vmRes("flaky")},
 				Config: lab.Config(flakyVM + slowVM),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAt("flaky"), plancheck.ResourceActionDestroyBeforeCreate),
+						plancheck.ExpectResourceAction(vmRes("flaky"), plancheck.ResourceActionDestroyBeforeCreate),
 					},
 					PostApplyPreRefresh: afterApply(expectVMCount(sim, flaky, 1)),
 				},

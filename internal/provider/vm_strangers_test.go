@@ -73,7 +73,7 @@ func TestAccVMResource_strangers(t *testing.T) {
 		}
 		return nil
 	}
-	config := lab.Config(vmBlock("ours", name, lab.Node, `started = false`) + vmBlock("taken", taken, lab.Node, `started = false`))
+	config := lab.Config(vmAt("ours", name, lab.Node, `started = false`) + vmAt("taken", taken, lab.Node, `started = false`))
 	// The last step destroys everything, so the test's own destroy and its
 	// CheckDestroy never run (terraform-plugin-testing skips them when the
 	// state is empty): that step checks what its destroy left.
