@@ -33,27 +33,40 @@ const MirrorProviderVersion = "0.0.1"
 // buildTimeout bounds one go build on a loaded machine.
 const buildTimeout = 10 * time.Minute
 
-var (
-	buildOnce sync.Once
-	builtDir  string
-	buildErr  error
-)
+// buildRoot holds every binary the test binary builds, shared by all its
+// tests (so not one test's TempDir) and removed when the run ends
+// (removeBuilds, from SweepAfterRun's Run).
+var buildRoot = sync.OnceValues(func() (string, error) {
+	return os.MkdirTemp("", "proxmoxsafe-builds-") //nolint:usetesting // outlives the first test
+})
+
+// removeBuilds deletes what the run built, if it built anything.
+func removeBuilds() {
+	if dir, err := buildRoot(); err == nil {
+		_ = os.RemoveAll(dir)
+	}
+}
+
+// devOverridesBuild builds the provider once per test binary, into a
+// directory of its own for dev_overrides.
+var devOverridesBuild = sync.OnceValues(func() (string, error) {
+	root, err := buildRoot()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(root, "dev-overrides")
+	return dir, goBuild(filepath.Join(dir, "terraform-provider-proxmoxsafe"+exeSuffix()), ".", "")
+})
 
 // ProviderBinaryDir builds the provider once per test binary and returns the
 // directory holding it, for dev_overrides.
 func ProviderBinaryDir(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		// Shared by every test of the binary, so not one test's TempDir.
-		if builtDir, buildErr = os.MkdirTemp("", "proxmoxsafe-provider-"); buildErr != nil { //nolint:usetesting // outlives the first test
-			return
-		}
-		buildErr = goBuild(filepath.Join(builtDir, "terraform-provider-proxmoxsafe"+exeSuffix()), ".", "")
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	dir, err := devOverridesBuild()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return builtDir
+	return dir
 }
 
 // LocalMirror builds this provider into a filesystem mirror in a temporary
@@ -77,15 +90,67 @@ func PeerMirror(t *testing.T, peers ...string) string {
 	return dir
 }
 
-// buildIntoMirror builds pkg as the provider at address, laid out as
+// buildIntoMirror puts pkg's binary at address into dir, laid out as
 // Terraform's filesystem mirrors are: HOST/NAMESPACE/TYPE/VERSION/OS_ARCH.
 func buildIntoMirror(t *testing.T, dir, address, pkg string) {
 	t.Helper()
-	binary := "terraform-provider-" + address[strings.LastIndex(address, "/")+1:] + "_v" + MirrorProviderVersion + exeSuffix()
-	out := filepath.Join(dir, filepath.FromSlash(address), MirrorProviderVersion, runtime.GOOS+"_"+runtime.GOARCH, binary)
-	if err := goBuild(out, pkg, MirrorProviderVersion); err != nil {
+	built, err := mirrorBuild(pkg)
+	if err != nil {
 		t.Fatalf("building %s for the local mirror: %s", address, err)
 	}
+	binary := "terraform-provider-" + address[strings.LastIndex(address, "/")+1:] + "_v" + MirrorProviderVersion + exeSuffix()
+	out := filepath.Join(dir, filepath.FromSlash(address), MirrorProviderVersion, runtime.GOOS+"_"+runtime.GOARCH, binary)
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := linkOrCopy(built, out); err != nil {
+		t.Fatalf("putting %s into the local mirror: %s", address, err)
+	}
+}
+
+// mirrorBuilds holds one build per package for every mirror of the test
+// binary: a go build links a binary of tens of megabytes each time, and
+// several tests (and peer addresses) install the same one.
+var (
+	mirrorBuildsMu sync.Mutex
+	mirrorBuilds   = map[string]func() (string, error){}
+)
+
+// mirrorBuild builds pkg at MirrorProviderVersion once per test binary and
+// returns the binary's path.
+func mirrorBuild(pkg string) (string, error) {
+	mirrorBuildsMu.Lock()
+	build, ok := mirrorBuilds[pkg]
+	if !ok {
+		build = sync.OnceValues(func() (string, error) {
+			root, err := buildRoot()
+			if err != nil {
+				return "", err
+			}
+			name := filepath.Base(pkg)
+			if name == "." {
+				name = "proxmoxsafe"
+			}
+			out := filepath.Join(root, "mirror", name, "terraform-provider"+exeSuffix())
+			return out, goBuild(out, pkg, MirrorProviderVersion)
+		})
+		mirrorBuilds[pkg] = build
+	}
+	mirrorBuildsMu.Unlock()
+	return build()
+}
+
+// linkOrCopy makes dst the file src, hard-linked where the file system
+// allows it.
+func linkOrCopy(src, dst string) error {
+	if err := os.Link(src, dst); err == nil {
+		return nil
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, data, 0o755) //nolint:gosec // an executable provider binary
 }
 
 // goBuild compiles pkg of this module into out, with main.version set when

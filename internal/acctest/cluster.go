@@ -267,7 +267,8 @@ func SweepLab(prefix string) error {
 
 // SweepAfterRun wraps a test binary's run: in lab mode, after every test
 // ended, it looks for VMs of this run (RunPrefix) that a test's cleanup
-// missed, removes them and fails the run, since a leak is a bug.
+// missed, removes them and fails the run, since a leak is a bug. In every
+// mode it then removes the provider binaries the run built.
 func SweepAfterRun(m interface{ Run() int }) interface{ Run() int } {
 	return sweepingRun{m}
 }
@@ -275,6 +276,7 @@ func SweepAfterRun(m interface{ Run() int }) interface{ Run() int } {
 type sweepingRun struct{ m interface{ Run() int } }
 
 func (r sweepingRun) Run() int {
+	defer removeBuilds()
 	code := r.m.Run()
 	if !TargetLab() {
 		return code
