@@ -377,16 +377,6 @@ func TestAccVMResource_lostCreateAnswer(t *testing.T) {
 	})
 }
 
-// forgetVMs drops the VMs of the proxmoxsafe_vm blocks named res from state
-// without destroying them, as `terraform state rm` did in the incident.
-func forgetVMs(res ...string) string {
-	var b strings.Builder
-	for _, r := range res {
-		fmt.Fprintf(&b, "removed {\n  from = %s\n  lifecycle {\n    destroy = false\n  }\n}\n", vmRes(r))
-	}
-	return b.String()
-}
-
 // State lost (the incident: `terraform state rm`, or a refused
 // create_before_destroy) and what each way back does. One VM per former test:
 //   - importBlockAfterStateLoss (block "imported"): an import block takes the
