@@ -78,10 +78,28 @@ func checkNoVMNamed(sim acctest.Inventory, name string) resource.TestCheckFunc {
 // between them, as PVE sorts tags.
 var reLifecycleTags = regexp.MustCompile(`^prod;proxmoxsafe-created\.[0-9]+\.[0-9]+\.[0-9a-f]{12}\.[a-z0-9_\-+.]+;web$`)
 
+// A VM's life: create, update in place, import by name, VMID and
+// node/VMID. Beside it, a VM replaced on another storage (block "moved"),
+// and defaultNode (block "nodeless"): a VM without node is a plan-time
+// error unless the provider sets default_node, which then places it.
 func TestAccVMResource_lifecycle(t *testing.T) {
 	t.Parallel()
-	lab := acctest.NewEmpty(t)
+	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Nodes: []string{"pve", "pve2"}})
 	name := lab.RandomName("web")
+	nodeless := lab.RandomName("nodeless")
+	// The simulator's second node proves default_node, not the first node,
+	// placed the VM; a lab offers the node it names.
+	defaultNode := "pve2"
+	if lab.Sim == nil {
+		defaultNode = lab.Node
+	}
+	moved := lab.RandomName("moved")
+	nodelessVM := fmt.Sprintf("resource \"proxmoxsafe_vm\" \"nodeless\" {\n  name = %q\n  started = false\n}\n", nodeless)
+	config := func(movedStorage string, lines ...string) string {
+		return lab.Config(vmHCL(name, lab.Node, lines...)+nodelessVM+
+			vmAt("moved", moved, lab.Node, `started = false`, fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = 4 } }`, movedStorage)),
+			fmt.Sprintf(`default_node = %q`, defaultNode))
+	}
 	sameVM := statecheck.CompareValue(compare.ValuesSame())
 	newVM := statecheck.CompareValue(compare.ValuesDiffer())
 	sameMAC := statecheck.CompareValue(compare.ValuesSame())
@@ -104,19 +122,19 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 		fmt.Sprintf(`networks = { net0 = { bridge = %q, vlan = 20, firewall = true } }`, lab.Bridge),
 		`started = false`,
 	}
-	replaced := []string{
-		updated[0], updated[1], updated[2], updated[3],
-		fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = 16 } }`, lab.OtherStorage),
-		updated[5],
-		`started = false`,
-	}
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
+		CheckDestroy: resource.ComposeTestCheckFunc(
+			checkNoVMNamed(lab, name), checkNoVMNamed(lab, nodeless), checkNoVMNamed(lab, moved)),
 		Steps: []resource.TestStep{
 			{
-				Config: lab.Config(vmHCL(name, lab.Node, base...)),
+				Config:      lab.Config(nodelessVM),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Missing node.*default_node`),
+			},
+			{
+				Config: config(lab.Storage, base...),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionCreate),
@@ -124,7 +142,7 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 						plancheck.ExpectKnownValue(vmAddr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
 					},
 					// The plan without refresh reads no VM: the marker is still there.
-					PostApplyPreRefresh: afterApply(
+					PostApplyPreRefresh: append(afterApply(
 						expectVMCount(lab, name, 1),
 						func(*terraform.State) error {
 							vm := lab.VMsNamed(name)[0]
@@ -137,31 +155,41 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 							}
 							return nil
 						},
-					),
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
-					newVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
-					sameMAC.AddStateValue(vmAddr, macPath),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("name"), knownvalue.StringExact(name)),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("node"), knownvalue.StringExact(lab.Node)),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("on_existing"), knownvalue.StringExact("fail")),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("tags"),
-						knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("Web"), knownvalue.StringExact("prod")})),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("created_at"),
-						knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT`))),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("disks").AtMapKey("scsi0").AtMapKey("volume"),
-						knownvalue.StringRegexp(regexp.MustCompile(`^vm-\d+-disk-0$`))),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("networks").AtMapKey("net0").AtMapKey("mac"),
-						knownvalue.StringRegexp(regexp.MustCompile(`^BC:24:11(:[0-9A-F]{2}){3}$`))),
+						func(*terraform.State) error {
+							if vm := onlyVMNamed(t, lab, nodeless); vm.Node != defaultNode {
+								return fmt.Errorf("VM created on %s, want %s", vm.Node, defaultNode)
+							}
+							return nil
+						},
+					), stateAfterApply(
+						statecheck.ExpectKnownValue(vmRes("nodeless"), tfjsonpath.New("node"), knownvalue.StringExact(defaultNode)),
+						sameVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
+						newVM.AddStateValue(vmRes("moved"), tfjsonpath.New("uuid")),
+						sameMAC.AddStateValue(vmAddr, macPath),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("name"), knownvalue.StringExact(name)),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("node"), knownvalue.StringExact(lab.Node)),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("on_existing"), knownvalue.StringExact("fail")),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("tags"),
+							knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("Web"), knownvalue.StringExact("prod")})),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("created_at"),
+							knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT`))),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("disks").AtMapKey("scsi0").AtMapKey("volume"),
+							knownvalue.StringRegexp(regexp.MustCompile(`^vm-\d+-disk-0$`))),
+						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("networks").AtMapKey("net0").AtMapKey("mac"),
+							knownvalue.StringRegexp(regexp.MustCompile(`^BC:24:11(:[0-9A-F]{2}){3}$`))),
+					)),
 				},
 			},
 			{
-				Config: lab.Config(vmHCL(name, lab.Node, updated...)),
+				// "moved": another storage cannot be reached in place:
+				// replace, and the guard must not mistake our own VM for a
+				// stranger.
+				Config: config(lab.OtherStorage, updated...),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectResourceAction(vmRes("moved"), plancheck.ResourceActionDestroyBeforeCreate),
 					},
 					PostApplyPreRefresh: append(afterApply(func(*terraform.State) error {
 						vm := lab.VMsNamed(name)[0]
@@ -170,7 +198,8 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 							return fmt.Errorf("VM not updated in place: %+v", vm.Config)
 						}
 						return nil
-					}), stateAfterApply(
+					}, expectVMCount(lab, moved, 1)), stateAfterApply(
+						newVM.AddStateValue(vmRes("moved"), tfjsonpath.New("uuid")),
 						sameVM.AddStateValue(vmAddr, tfjsonpath.New("uuid")),
 						sameMAC.AddStateValue(vmAddr, macPath),
 						statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
@@ -205,183 +234,8 @@ func TestAccVMResource_lifecycle(t *testing.T) {
 				ImportStateVerify:       true,
 				ImportStateVerifyIgnore: []string{"timeouts"},
 			},
-			{
-				// Another storage cannot be reached in place: replace, and
-				// the guard must not mistake our own VM for a stranger.
-				Config: lab.Config(vmHCL(name, lab.Node, replaced...)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
-					},
-					PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1)),
-				},
-				ConfigStateChecks: []statecheck.StateCheck{newVM.AddStateValue(vmAddr, tfjsonpath.New("uuid"))},
-			},
 		},
 	})
-}
-
-func TestAccVMResource_importBlockAfterStateLoss(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	name := lab.RandomName("db")
-	vm := vmHCL(name, lab.Node, `memory = 768`, `started = false`)
-	sameVM := statecheck.CompareValue(compare.ValuesSame())
-	importBlock := fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, name)
-
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
-		Steps: []resource.TestStep{
-			{
-				Config:            lab.Config(vm),
-				ConfigStateChecks: []statecheck.StateCheck{sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid"))},
-			},
-			{Config: lab.Config(forgetVM), ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))}},
-			{
-				Config: lab.Config(importBlock + vm),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
-					},
-					PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1)),
-				},
-				ConfigStateChecks: []statecheck.StateCheck{sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid"))},
-			},
-		},
-	})
-}
-
-// The incident: state lost, the same configuration applied again.
-func TestAccVMResource_stateLossFails(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	name := lab.RandomName("monitoring-prometheus")
-	vm := vmHCL(name, lab.Node, `started = false`)
-
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{Config: lab.Config(vm), ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))}},
-			{Config: lab.Config(forgetVM)},
-			{
-				// Names of fresh VMs are missing from /cluster/resources for
-				// a minute here; the guard must still see this one.
-				Config: lab.Config(vm),
-				ExpectError: regexp.MustCompile(`(?s)A VM with this name already exists.*VMID \d+ on node ` + lab.Node +
-					`.*terraform import <resource address> ` + name + `.*import \{.*id = "` + name + `"`),
-			},
-			{Config: lab.Config(forgetVM), ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))}},
-		},
-	})
-}
-
-func TestAccVMResource_stateLossAdopts(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	name := lab.RandomName("monitoring-grafana")
-	sameVM := statecheck.CompareValue(compare.ValuesSame())
-
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
-		Steps: []resource.TestStep{
-			{
-				Config:            lab.Config(vmHCL(name, lab.Node, `memory = 1024`)),
-				ConfigStateChecks: []statecheck.StateCheck{sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid"))},
-			},
-			{Config: lab.Config(forgetVM)},
-			{
-				// Adoption converges what can change without data loss.
-				Config: lab.Config(vmHCL(name, lab.Node, `memory = 2048`, `on_existing = "adopt"`)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionCreate),
-						plancheck.ExpectKnownValue(vmAddr, tfjsonpath.New("vmid"), knownvalue.NotNull()),
-					},
-					PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1), func(*terraform.State) error {
-						if got := lab.VMsNamed(name)[0].Config["memory"]; got != "2048" {
-							return fmt.Errorf("adopted VM has memory %s, want 2048", got)
-						}
-						return nil
-					}),
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameVM.AddStateValue(vmAddr, tfjsonpath.New("vmid")),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
-				},
-			},
-		},
-	})
-}
-
-func TestAccVMResource_adoptionRefusesDataLoss(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("files")
-	disk := func(size int) string {
-		return fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = %d } }`, lab.Storage, size)
-	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{Config: lab.Config(vmHCL(name, lab.Node, disk(20), `started = false`))},
-			{Config: lab.Config(forgetVM)},
-			{
-				Config:      lab.Config(vmHCL(name, lab.Node, disk(10), `started = false`, `on_existing = "adopt"`)),
-				ExpectError: regexp.MustCompile(`(?s)Refusing to adopt the existing VM.*disk scsi0: 20 GiB, configuration says 10 GiB`),
-			},
-			{Config: lab.Config(forgetVM), ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))}},
-		},
-	})
-}
-
-// Several VMs with the name: an error whatever on_existing says.
-func TestAccVMResource_incidentDuplicatesRefused(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("monitoring-prometheus")
-	first := lab.AddVM(t, pvesim.VM{VMID: 108, Name: name, Status: "stopped"})
-	second := lab.AddVM(t, pvesim.VM{VMID: 123, Name: name, Status: "stopped"})
-	for _, policy := range []string{"fail", "adopt"} {
-		t.Run(policy, func(t *testing.T) {
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-				Steps: []resource.TestStep{{
-					Config: lab.Config(vmHCL(name, lab.Node, fmt.Sprintf("on_existing = %q", policy))),
-					ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Several VMs already carry this name.*2\s+VMs\s+named\s+%q.*`+
-						`VMID %[2]d on node %[4]s.*VMID %[3]d on node %[4]s.*%[4]s/%[2]d.*proxmoxsafe_vm_duplicates`,
-						name, first.VMID, second.VMID, lab.Node)),
-				}},
-			})
-			vmCountIs(t, lab, name, 2)
-		})
-	}
-}
-
-func TestAccVMResource_twoResourcesOneName(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("twin")
-	config := fmt.Sprintf(`
-resource "proxmoxsafe_vm" "a" {
-  name = %[1]q
-  node = %[2]q
-}
-resource "proxmoxsafe_vm" "b" {
-  name = upper(%[1]q)
-  node = %[2]q
-}
-`, name, lab.Node)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config:      lab.Config(config),
-			PlanOnly:    true,
-			ExpectError: regexp.MustCompile(`(?si)Two proxmoxsafe_vm resources have the same name.*` + name),
-		}},
-	})
-	vmCountIs(t, lab, name, 0)
 }
 
 // Parallel applies with separate states and one VM name end with one VM:
@@ -447,286 +301,6 @@ func TestAccVMResource_concurrentApplies(t *testing.T) {
 	}
 }
 
-// A failed step after the VM exists leaves it in state (tainted), never
-// orphaned; the next apply replaces it.
-func TestAccVMResource_failedStartTaints(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t, "task fault injection (a failing qmstart)")
-	name := acctest.RandomName("flaky")
-	vm := vmHCL(name, lab.Node)
-	var firstVMID int
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
-		Steps: []resource.TestStep{
-			{
-				PreConfig:   func() { sim.FailTasks("qmstart", 1, "start failed: QEMU exited with code 1") },
-				Config:      lab.Config(vm),
-				ExpectError: regexp.MustCompile(`(?s)start VM.*start failed: QEMU exited with code 1`),
-			},
-			{
-				PreConfig: func() { firstVMID = onlyVMNamed(t, sim, name).VMID },
-				Config:    lab.Config(vm),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
-					},
-					PostApplyPreRefresh: afterApply(expectVMCount(sim, name, 1), func(*terraform.State) error {
-						if vm := sim.VMsNamed(name)[0]; vm.Status != "running" || vm.UUID == "" {
-							return fmt.Errorf("replacement not running: %+v (first VMID %d)", vm, firstVMID)
-						}
-						return nil
-					}),
-				},
-			},
-			{
-				// Tainting by hand plans a replacement of our own VM, which
-				// the guard must not mistake for a stranger.
-				Taint:  []string{vmAddr},
-				Config: lab.Config(vm),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
-					},
-					PostApplyPreRefresh: afterApply(expectVMCount(sim, name, 1)),
-				},
-			},
-		},
-	})
-}
-
-func TestAccVMResource_createBeforeDestroyRejected(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("cbd")
-	config := func(storage string) string {
-		return lab.Config(vmHCL(name, lab.Node, `started = false`,
-			fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = 4 } }`, storage),
-			"lifecycle {\n    create_before_destroy = true\n  }"))
-	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{Config: config("local-lvm")},
-			{
-				// Refused at apply time: nothing is created.
-				Config:      config("local"),
-				ExpectError: regexp.MustCompile(`(?s)already exists.*create_before_destroy.*deposed object`),
-			},
-			// The recovery the error describes: forget the deposed VM, import it.
-			{Config: lab.Config(forgetVM), ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))}},
-			{
-				Config: lab.Config(fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, name) +
-					vmHCL(name, lab.Node, `started = false`, fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = 4 } }`, lab.Storage))),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
-					},
-					PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1)),
-				},
-			},
-		},
-	})
-	vmCountIs(t, lab, name, 0)
-}
-
-func TestAccVMResource_migrationAndRecycledVMID(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}})
-	sim := lab.RequireSim(t, "second node pve2 and out-of-band VMID reuse")
-	name := acctest.RandomName("mover")
-	var vmid int
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{Config: lab.Config(vmHCL(name, "pve", `started = false`))},
-			{
-				// Moved by an admin: refresh follows it and a configuration
-				// naming the new node has nothing to do.
-				PreConfig: func() {
-					vmid = onlyVMNamed(t, sim, name).VMID
-					if err := sim.MoveVM(vmid, "pve2"); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: lab.Config(vmHCL(name, "pve2", `started = false`)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("node"), knownvalue.StringExact("pve2")),
-				},
-			},
-			{
-				// Moving it back through Terraform migrates in place.
-				Config: lab.Config(vmHCL(name, "pve", `started = false`)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
-					},
-					PostApplyPreRefresh: afterApply(func(*terraform.State) error {
-						if vm := onlyVMNamed(t, sim, name); vm.Node != "pve" || vm.VMID != vmid {
-							return fmt.Errorf("VM not migrated in place: %+v", vm)
-						}
-						return nil
-					}),
-				},
-			},
-			{
-				// Someone deleted our VM and a new VM got its VMID. It is not
-				// ours: state forgets our VM, the stranger is left alone and
-				// a new VM is created for the configuration.
-				PreConfig: func() {
-					sim.RemoveVM(vmid)
-					if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: "pve", Name: "someone-else", Status: "stopped"}); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: lab.Config(vmHCL(name, "pve", `started = false`)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionCreate),
-					},
-					PostApplyPreRefresh: afterApply(func(*terraform.State) error {
-						stranger, ok := sim.VM(vmid)
-						if !ok || stranger.Name != "someone-else" {
-							return fmt.Errorf("the VM now holding VMID %d was touched: %+v", vmid, stranger)
-						}
-						if ours := onlyVMNamed(t, sim, name); ours.VMID == vmid {
-							return fmt.Errorf("new VM reuses VMID %d", vmid)
-						}
-						return nil
-					}),
-				},
-			},
-		},
-	})
-	if vm, ok := sim.VM(vmid); !ok || vm.Name != "someone-else" {
-		t.Fatalf("destroy removed the stranger holding VMID %d", vmid)
-	}
-}
-
-// A disk on a storage PVE cannot activate does not stop a destroy
-// (qemu-server QemuServer.pm destroy_vm only warns "Could not remove disk
-// ..."): the VM is gone from the cluster and from state, and the volume is
-// left behind on the broken pool for the operator to free.
-func TestAccVMResource_destroyOnBrokenStorage(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t, "broken storage (downloads)")
-	name := acctest.RandomName("orphan")
-	vm := vmHCL(name, "pve", `started = false`)
-	var volume string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy: func(*terraform.State) error {
-			if got := sim.VMsNamed(name); len(got) != 0 {
-				return fmt.Errorf("VM still in the cluster after destroy: %+v", got)
-			}
-			if left := sim.LeftoverVolumes(); !slices.Contains(left, volume) {
-				return fmt.Errorf("leftover volumes %v, want %s among them", left, volume)
-			}
-			return nil
-		},
-		Steps: []resource.TestStep{
-			{Config: lab.Config(vm)},
-			{
-				// A disk on the ZFS pool that cannot be imported.
-				PreConfig: func() {
-					id := onlyVMNamed(t, sim, name).VMID
-					volume = fmt.Sprintf("downloads:vm-%d-disk-1", id)
-					if err := sim.SetVMConfig(id, "scsi1", volume+",size=4G"); err != nil {
-						t.Fatal(err)
-					}
-				},
-				// Refresh records the disk; the destroy that ends the test
-				// meets it.
-				Config: lab.Config(vm),
-			},
-		},
-	})
-}
-
-func TestAccVMResource_protectionRefusesDestroyAtPlan(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("precious")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
-		Steps: []resource.TestStep{
-			{Config: lab.Config(vmHCL(name, lab.Node, `protection = true`, `started = false`))},
-			{
-				Config:      lab.Config(vmHCL(name, lab.Node, `protection = true`, `started = false`)),
-				Destroy:     true,
-				ExpectError: regexp.MustCompile(`(?s)The VM is protected.*set\s+protection\s+=\s+false`),
-			},
-			{
-				// Another VMID is another VM: a replacement, refused as well.
-				Config:      lab.Config(vmHCL(name, lab.Node, `protection = true`, `started = false`, `vmid = 999`)),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)The VM is protected and would be replaced.*set\s+protection\s+=\s+false`),
-			},
-			{
-				Config:           lab.Config(vmHCL(name, lab.Node, `protection = false`, `started = false`)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(expectVMCount(lab, name, 1))},
-			},
-		},
-	})
-}
-
-func TestAccVMResource_planTimeRefusals(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("app")
-	taken := lab.AddVM(t, pvesim.VM{VMID: 777, Name: lab.RandomName("taken-name"), Status: "stopped"})
-	disk := func(size int) string {
-		return fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = %d } }`, lab.Storage, size)
-	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
-		Steps: []resource.TestStep{
-			{Config: lab.Config(vmHCL(name, lab.Node, disk(8), `started = false`))},
-			{
-				Config:      lab.Config(vmHCL(name, lab.Node, disk(4), `started = false`)),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Disks cannot shrink.*8 GiB.*4 GiB`),
-			},
-			{
-				Config:      lab.Config(vmHCL(strings.ToUpper(taken.Name), lab.Node, disk(8), `started = false`)),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Another VM already has the new name.*VMID %d`, taken.VMID)),
-			},
-			{
-				Config:      lab.Config(vmHCL("not_a_dns_name", lab.Node)),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`valid DNS name`),
-			},
-			{Config: lab.Config(vmHCL(name, lab.Node, disk(8), `started = false`))},
-		},
-	})
-	if vm, _ := lab.VM(taken.VMID); vm.Name != taken.Name {
-		t.Fatalf("the other VM was changed: %+v", vm)
-	}
-}
-
-func TestAccVMResource_vmidTaken(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	holder := lab.AddVM(t, pvesim.VM{VMID: 4321, Name: lab.RandomName("holder"), Status: "stopped"})
-	name := lab.RandomName("fixed")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config:      lab.Config(vmHCL(name, lab.Node, fmt.Sprintf(`vmid = %d`, holder.VMID))),
-			ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)VMID already in use.*%d.*%s`, holder.VMID, holder.Name)),
-		}},
-	})
-	vmCountIs(t, lab, name, 0)
-}
-
 // Refresh cost grows with the managed VMs, not with the cluster: a plan
 // reads each VM where state says it is and never lists the cluster.
 func TestAccVMResource_refreshCost(t *testing.T) {
@@ -774,144 +348,6 @@ resource "proxmoxsafe_vm" "test" {
 	})
 }
 
-func TestAccVMResource_clone(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-	sim := lab.RequireSim(t, "second node pve2 (clone sources off the target node) and the incident's template 9000")
-	name := acctest.RandomName("clone")
-	clone := func(source string, lines ...string) string {
-		return lab.Config(vmHCL(name, "pve", append([]string{
-			fmt.Sprintf("clone = { source = %q }", source), `memory = 1024`, `started = false`,
-		}, lines...)...))
-	}
-	// Two VMs named like a source, neither on the target node, make the
-	// name ambiguous; one of them on the target node is preferred.
-	if err := sim.AddVM(pvesim.VM{VMID: 9100, Node: "pve2", Name: "base-image", Status: "stopped", Template: true}); err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.AddVM(pvesim.VM{VMID: 9101, Node: "pve2", Name: "base-image", Status: "stopped", Template: true}); err != nil {
-		t.Fatal(err)
-	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
-		Steps: []resource.TestStep{
-			{
-				Config:      clone("base-image"),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)clone source "base-image" is ambiguous.*none of\s+them is on the target node pve.*VMID 9100.*VMID 9101`),
-			},
-			{
-				PreConfig: func() {
-					if err := sim.AddVM(pvesim.VM{VMID: 9102, Node: "pve", Name: "base-image", Status: "stopped", Template: true}); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: clone("base-image"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(1024)),
-					// Write-only: a create-time instruction, never stored.
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("clone"), knownvalue.Null()),
-				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
-					vm := onlyVMNamed(t, sim, name)
-					tmpl, _ := sim.VM(9102)
-					if vm.Template || vm.Config["memory"] != "1024" || vm.UUID == tmpl.UUID || vm.Node != "pve" {
-						return fmt.Errorf("clone not converged, not on pve or shares the template's identity: %+v", vm)
-					}
-					return nil
-				})},
-			},
-			{
-				// Another source later changes nothing: the VM exists.
-				Config: clone("debian-12-template"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
-					},
-					PostApplyPreRefresh: afterApply(expectVMCount(sim, name, 1)),
-				},
-			},
-		},
-	})
-}
-
-func TestAccVMResource_neverAdoptsTemplate(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	tmpl := lab.AddVM(t, pvesim.VM{VMID: 9000, Name: lab.RandomName("debian-12-template"), Status: "stopped", Template: true})
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config:      lab.Config(vmHCL(tmpl.Name, lab.Node, `on_existing = "adopt"`)),
-			ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Refusing to adopt a template.*VMID %d`, tmpl.VMID)),
-		}},
-	})
-	if vm, _ := lab.VM(tmpl.VMID); !vm.Template || len(lab.VMsNamed(tmpl.Name)) != 1 {
-		t.Fatalf("the template was changed or duplicated: %+v", vm)
-	}
-}
-
-// When the guard cannot see every VM it refuses to create, and says why.
-func TestAccVMResource_failsClosed(t *testing.T) {
-	t.Parallel()
-	t.Run("name unreadable on an offline node", func(t *testing.T) {
-		lab := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}, StatsLag: time.Hour})
-		sim := lab.RequireSim(t, "offline node control (pve2 unreachable)")
-		if err := sim.AddVM(pvesim.VM{VMID: 321, Node: "pve2", Name: "fresh", Status: "running", CreatedAt: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-		sim.SetNodeOffline("pve2", true)
-		name := acctest.RandomName("blind")
-		resource.Test(t, resource.TestCase{
-			ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-			Steps: []resource.TestStep{{
-				Config:      lab.Config(vmHCL(name, "pve")),
-				ExpectError: regexp.MustCompile(`(?s)Cannot verify that the VM name is unique.*VMIDs 321`),
-			}},
-		})
-		vmCountIs(t, sim, name, 0)
-	})
-	t.Run("token without VM.Audit on /vms", func(t *testing.T) {
-		lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
-		sim := lab.RequireSim(t, "extra API token that sees only VMs 100 and 101")
-		const limited = "ci@pve!narrow=99999999-0000-4000-8000-000000000000"
-		sim.AddToken(limited, []int{100, 101})
-		name := acctest.RandomName("partial")
-		config := strings.Replace(lab.Config(vmHCL(name, "pve")), strconv.Quote(lab.Token()), strconv.Quote(limited), 1)
-		resource.Test(t, resource.TestCase{
-			ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-			Steps: []resource.TestStep{{
-				Config:      config,
-				ExpectError: regexp.MustCompile(`(?s)cannot see every VM.*VM\.Audit on /vms`),
-			}},
-		})
-		vmCountIs(t, sim, name, 0)
-	})
-}
-
-func TestAccVMResource_importAmbiguousName(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("monitoring-grafana")
-	var ids []string
-	for _, vmid := range []int{110, 111} {
-		vm := lab.AddVM(t, pvesim.VM{VMID: vmid, Name: name, Status: "stopped"})
-		ids = append(ids, regexp.QuoteMeta(fmt.Sprintf("%s/%d", vm.Node, vm.VMID)))
-	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config:        lab.Config(vmHCL(name, lab.Node, `started = false`)),
-			ResourceName:  vmAddr,
-			ImportState:   true,
-			ImportStateId: name,
-			ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)"%s" is ambiguous: 2\s+VMs\s+carry\s+it.*%s`,
-				regexp.QuoteMeta(name), strings.Join(ids, `,\s+`))),
-		}},
-	})
-}
-
 // The answer to the create request is lost after PVE did the work: the
 // provider finds the VM it asked for and carries on, creating nothing twice.
 func TestAccVMResource_lostCreateAnswer(t *testing.T) {
@@ -941,37 +377,318 @@ func TestAccVMResource_lostCreateAnswer(t *testing.T) {
 	})
 }
 
-// A create that outlives its timeout leaves the VM in state as tainted,
-// even while PVE is still creating it; the next apply replaces it.
-func TestAccVMResource_createTimeoutKeepsVM(t *testing.T) {
+// State lost (the incident: `terraform state rm`, or a refused
+// create_before_destroy) and what each way back does. One VM per former test:
+//   - importBlockAfterStateLoss (block "imported"): an import block takes the
+//     same VM back with nothing to do;
+//   - stateLossFails ("fails"): the same configuration applied again fails,
+//     names the VM and says how to import it, creates nothing;
+//   - stateLossAdopts ("adopted"): on_existing = "adopt" takes it back and
+//     converges memory;
+//   - adoptionRefusesDataLoss ("shrunk"): adoption refuses to shrink a disk;
+//   - createBeforeDestroyRejected ("cbd"): a create_before_destroy
+//     replacement is refused at apply, and the recovery the error describes
+//     (forget, import) works.
+//
+// Names of fresh VMs are missing from /cluster/resources for a minute here;
+// the guard must still see every one.
+func TestAccVMResource_stateLoss(t *testing.T) {
 	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{TaskDuration: 3 * time.Second})
-	sim := lab.RequireSim(t, "task duration control (3 s create tasks)")
-	name := acctest.RandomName("slow")
+	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
+	imported, adopted := lab.RandomName("db"), lab.RandomName("monitoring-grafana")
+	fails, shrunk, cbd := lab.RandomName("monitoring-prometheus"), lab.RandomName("files"), lab.RandomName("cbd")
+	sameImported := statecheck.CompareValue(compare.ValuesSame())
+	sameAdopted := statecheck.CompareValue(compare.ValuesSame())
+	disk := func(storage string, size int) string {
+		return fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = %d } }`, storage, size)
+	}
+	importedVM := vmAt("imported", imported, lab.Node, `memory = 768`, `started = false`)
+	failsVM := vmAt("fails", fails, lab.Node, `started = false`)
+	cbdVM := func(storage string) string {
+		return vmAt("cbd", cbd, lab.Node, `started = false`, disk(storage, 4), "lifecycle {\n    create_before_destroy = true\n  }")
+	}
+	created := importedVM + failsVM + cbdVM("local-lvm") +
+		vmAt("adopted", adopted, lab.Node, `memory = 1024`) +
+		vmAt("shrunk", shrunk, lab.Node, disk(lab.Storage, 20), `started = false`)
+
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy: resource.ComposeTestCheckFunc(
+			checkNoVMNamed(lab, imported), checkNoVMNamed(lab, adopted), checkNoVMNamed(lab, cbd)),
 		Steps: []resource.TestStep{
 			{
-				Config:      lab.Config(vmHCL(name, lab.Node, `started = false`, `timeouts = { create = "1s" }`)),
-				ExpectError: regexp.MustCompile(`(?s)finish creating VM \d+.*kept in state as tainted`),
+				Config: lab.Config(created),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
+					stateAfterApply(
+						sameImported.AddStateValue(vmRes("imported"), tfjsonpath.New("vmid")),
+						sameAdopted.AddStateValue(vmRes("adopted"), tfjsonpath.New("vmid")),
+					),
+					clusterCheck(expectVMCount(lab, fails, 1)),
+				}},
+			},
+			{
+				// createBeforeDestroyRejected: refused at apply time, nothing is created.
+				Config:      lab.Config(strings.Replace(created, cbdVM("local-lvm"), cbdVM("local"), 1)),
+				ExpectError: regexp.MustCompile(`(?s)already exists.*create_before_destroy.*deposed object`),
+			},
+			{
+				// State lost; for "cbd" the recovery the error describes: forget the deposed VM.
+				Config: lab.Config(forgetVMs("imported", "adopted", "fails", "shrunk", "cbd")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(
+					expectVMCount(lab, imported, 1), expectVMCount(lab, cbd, 1), expectVMCount(lab, fails, 1))},
+			},
+			{
+				// stateLossFails: the same configuration again.
+				Config: lab.Config(failsVM),
+				ExpectError: regexp.MustCompile(`(?s)A VM with this name already exists.*VMID \d+ on node ` + lab.Node +
+					`.*terraform import <resource address> ` + fails + `.*import \{.*id = "` + fails + `"`),
+			},
+			{
+				// adoptionRefusesDataLoss: adopting would shrink its 20 GiB disk.
+				Config:      lab.Config(vmAt("shrunk", shrunk, lab.Node, disk(lab.Storage, 10), `started = false`, `on_existing = "adopt"`)),
+				ExpectError: regexp.MustCompile(`(?s)Refusing to adopt the existing VM.*disk scsi0: 20 GiB, configuration says 10 GiB`),
+			},
+			{
+				// importBlockAfterStateLoss and createBeforeDestroyRejected: an
+				// import block takes the VM back unchanged. stateLossAdopts:
+				// adoption converges what can change without data loss.
+				Config: lab.Config(importAt("imported", imported) + importedVM +
+					importAt("cbd", cbd) + vmAt("cbd", cbd, lab.Node, `started = false`, disk(lab.Storage, 4)) +
+					vmAt("adopted", adopted, lab.Node, `memory = 2048`, `on_existing = "adopt"`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmRes("imported"), plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(vmRes("cbd"), plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(vmRes("adopted"), plancheck.ResourceActionCreate),
+						plancheck.ExpectKnownValue(vmRes("adopted"), tfjsonpath.New("vmid"), knownvalue.NotNull()),
+					},
+					PostApplyPreRefresh: append(afterApply(
+						expectVMCount(lab, imported, 1), expectVMCount(lab, cbd, 1),
+						// The failed apply and the refused adoption created nothing.
+						expectVMCount(lab, fails, 1), expectVMCount(lab, shrunk, 1),
+						expectVMCount(lab, adopted, 1), func(*terraform.State) error {
+							if got := lab.VMsNamed(adopted)[0].Config["memory"]; got != "2048" {
+								return fmt.Errorf("adopted VM has memory %s, want 2048", got)
+							}
+							return nil
+						}), stateAfterApply(
+						sameImported.AddStateValue(vmRes("imported"), tfjsonpath.New("vmid")),
+						sameAdopted.AddStateValue(vmRes("adopted"), tfjsonpath.New("vmid")),
+						statecheck.ExpectKnownValue(vmRes("adopted"), tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
+					)),
+				},
+			},
+		},
+	})
+}
+
+// Refusals at plan time (and the create-time ones of new VMs): each leaves
+// the cluster and the managed VMs as they were. Two managed VMs, "precious"
+// (protected) and "app", stay in every configuration; the refused block is
+// added to them. Former tests:
+//   - protectionRefusesDestroyAtPlan: destroying or replacing (another VMID)
+//     the protected VM is refused, until protection = false;
+//   - planTimeRefusals: a shrinking disk, a rename to a name another VM has
+//     (case aside), a name that is no DNS name;
+//   - vmidTaken: a VMID another VM holds;
+//   - neverAdoptsTemplate: on_existing = "adopt" never takes a template;
+//   - incidentDuplicatesRefused (fail, adopt): several VMs with the name;
+//   - twoResourcesOneName: two blocks, one name (case aside);
+//   - importAmbiguousName: importing a name two VMs carry.
+func TestAccVMResource_refusals(t *testing.T) {
+	t.Parallel()
+	lab := acctest.NewEmpty(t)
+	precious, app := lab.RandomName("precious"), lab.RandomName("app")
+	taken := lab.AddVM(t, pvesim.VM{VMID: 777, Name: lab.RandomName("taken-name"), Status: "stopped"})
+	holder := lab.AddVM(t, pvesim.VM{VMID: 4321, Name: lab.RandomName("holder"), Status: "stopped"})
+	fixed := lab.RandomName("fixed")
+	tmpl := lab.AddVM(t, pvesim.VM{VMID: 9000, Name: lab.RandomName("debian-12-template"), Status: "stopped", Template: true})
+	dup := lab.RandomName("monitoring-prometheus")
+	first := lab.AddVM(t, pvesim.VM{VMID: 108, Name: dup, Status: "stopped"})
+	second := lab.AddVM(t, pvesim.VM{VMID: 123, Name: dup, Status: "stopped"})
+	twin := lab.RandomName("twin")
+	ambiguous := lab.RandomName("monitoring-grafana")
+	var ambiguousIDs []string
+	for _, vmid := range []int{110, 111} {
+		vm := lab.AddVM(t, pvesim.VM{VMID: vmid, Name: ambiguous, Status: "stopped"})
+		ambiguousIDs = append(ambiguousIDs, regexp.QuoteMeta(fmt.Sprintf("%s/%d", vm.Node, vm.VMID)))
+	}
+
+	disk := func(size int) string {
+		return fmt.Sprintf(`disks = { scsi0 = { storage = %q, size = %d } }`, lab.Storage, size)
+	}
+	preciousVM := func(lines ...string) string {
+		return vmAt("precious", precious, lab.Node, append([]string{`started = false`}, lines...)...)
+	}
+	appVM := vmAt("app", app, lab.Node, disk(8), `started = false`)
+	managed := lab.Config(preciousVM(`protection = true`) + appVM)
+	// with is the managed VMs (unchanged) and body.
+	with := func(body string) string { return managed + body }
+	duplicates := func(policy string) resource.TestStep {
+		return resource.TestStep{
+			Config: with(vmAt("dup", dup, lab.Node, fmt.Sprintf("on_existing = %q", policy))),
+			ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Several VMs already carry this name.*2\s+VMs\s+named\s+%q.*`+
+				`VMID %[2]d on node %[4]s.*VMID %[3]d on node %[4]s.*%[4]s/%[2]d.*proxmoxsafe_vm_duplicates`,
+				dup, first.VMID, second.VMID, lab.Node)),
+		}
+	}
+	dupFail, dupAdopt := duplicates("fail"), duplicates("adopt")
+	dupAdopt.PreConfig = func() { vmCountIs(t, lab, dup, 2) }
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkNoVMNamed(lab, precious), checkNoVMNamed(lab, app)),
+		Steps: []resource.TestStep{
+			{Config: managed},
+			{
+				Config:      managed,
+				Destroy:     true,
+				ExpectError: regexp.MustCompile(`(?s)The VM is protected.*set\s+protection\s+=\s+false`),
+			},
+			{
+				// Another VMID is another VM: a replacement, refused as well.
+				Config:      lab.Config(preciousVM(`protection = true`, `vmid = 999`) + appVM),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)The VM is protected and would be replaced.*set\s+protection\s+=\s+false`),
+			},
+			{
+				Config:      lab.Config(preciousVM(`protection = true`) + vmAt("app", app, lab.Node, disk(4), `started = false`)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Disks cannot shrink.*8 GiB.*4 GiB`),
+			},
+			{
+				Config:      lab.Config(preciousVM(`protection = true`) + vmAt("app", strings.ToUpper(taken.Name), lab.Node, disk(8), `started = false`)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Another VM already has the new name.*VMID %d`, taken.VMID)),
+			},
+			{
+				Config:      with(vmAt("dns", "not_a_dns_name", lab.Node)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`valid DNS name`),
+			},
+			{
+				Config:      with(vmAt("fixed", fixed, lab.Node, fmt.Sprintf(`vmid = %d`, holder.VMID))),
+				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)VMID already in use.*%d.*%s`, holder.VMID, holder.Name)),
+			},
+			{
+				Config:      with(vmAt("template", tmpl.Name, lab.Node, `on_existing = "adopt"`)),
+				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Refusing to adopt a template.*VMID %d`, tmpl.VMID)),
+			},
+			dupFail,
+			dupAdopt,
+			{
+				Config: with(fmt.Sprintf("resource \"proxmoxsafe_vm\" \"a\" {\n  name = %[1]q\n  node = %[2]q\n}\n"+
+					"resource \"proxmoxsafe_vm\" \"b\" {\n  name = upper(%[1]q)\n  node = %[2]q\n}\n", twin, lab.Node)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?si)Two proxmoxsafe_vm resources have the same name.*` + twin),
+			},
+			{
+				Config:        lab.Config(vmAt("ambiguous", ambiguous, lab.Node, `started = false`)),
+				ResourceName:  vmRes("ambiguous"),
+				ImportState:   true,
+				ImportStateId: ambiguous,
+				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)"%s" is ambiguous: 2\s+VMs\s+carry\s+it.*%s`,
+					regexp.QuoteMeta(ambiguous), strings.Join(ambiguousIDs, `,\s+`))),
+			},
+			{
+				// The managed VMs came through the refusals: protection off,
+				// "app" as it was.
+				Config: lab.Config(preciousVM(`protection = false`) + appVM),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(
+					expectVMCount(lab, precious, 1), expectVMCount(lab, app, 1))},
+			},
+		},
+	})
+	if vm, _ := lab.VM(taken.VMID); vm.Name != taken.Name {
+		t.Fatalf("the other VM was changed: %+v", vm)
+	}
+	vmCountIs(t, lab, fixed, 0)
+	if vm, _ := lab.VM(tmpl.VMID); !vm.Template || len(lab.VMsNamed(tmpl.Name)) != 1 {
+		t.Fatalf("the template was changed or duplicated: %+v", vm)
+	}
+	vmCountIs(t, lab, dup, 2)
+	vmCountIs(t, lab, twin, 0)
+}
+
+// The incident's cluster, one block per former test:
+//   - clone ("clone"): two VMs named like a source, neither on the target
+//     node, make the name ambiguous; one of them on the target node is
+//     preferred; the clone converges and gets its own identity; another
+//     source later changes nothing;
+//   - destroyOnBrokenStorage ("orphan"): a disk on a storage PVE cannot
+//     activate does not stop a destroy (qemu-server QemuServer.pm
+//     destroy_vm only warns "Could not remove disk ..."): the VM is gone
+//     from the cluster and from state, and the volume is left behind on the
+//     broken pool for the operator to free.
+func TestAccVMResource_cloneAndBrokenStorage(t *testing.T) {
+	t.Parallel()
+	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
+	sim := lab.RequireSim(t, "second node pve2 (clone sources off the target node), the incident's template 9000 and broken storage (downloads)")
+	name, orphan := acctest.RandomName("clone"), acctest.RandomName("orphan")
+	clone := func(source string) string {
+		return lab.Config(vmAt("clone", name, "pve",
+			fmt.Sprintf("clone = { source = %q }", source), `memory = 1024`, `started = false`) +
+			vmAt("orphan", orphan, "pve", `started = false`))
+	}
+	for _, vmid := range []int{9100, 9101} {
+		if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: "pve2", Name: "base-image", Status: "stopped", Template: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var volume string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy: resource.ComposeTestCheckFunc(checkNoVMNamed(sim, name), func(*terraform.State) error {
+			if got := sim.VMsNamed(orphan); len(got) != 0 {
+				return fmt.Errorf("VM still in the cluster after destroy: %+v", got)
+			}
+			if left := sim.LeftoverVolumes(); !slices.Contains(left, volume) {
+				return fmt.Errorf("leftover volumes %v, want %s among them", left, volume)
+			}
+			return nil
+		}),
+		Steps: []resource.TestStep{
+			{
+				Config:      clone("base-image"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)clone source "base-image" is ambiguous.*none of\s+them is on the target node pve.*VMID 9100.*VMID 9101`),
 			},
 			{
 				PreConfig: func() {
-					// Let PVE finish the first create before replacing it.
-					deadline := time.Now().Add(20 * time.Second)
-					for time.Now().Before(deadline) {
-						if vms := sim.VMsNamed(name); len(vms) == 1 && vms[0].Lock == "" {
-							return
-						}
-						time.Sleep(200 * time.Millisecond)
+					if err := sim.AddVM(pvesim.VM{VMID: 9102, Node: "pve", Name: "base-image", Status: "stopped", Template: true}); err != nil {
+						t.Fatal(err)
 					}
-					t.Fatalf("the first VM never finished: %+v", sim.VMs())
 				},
-				Config: lab.Config(vmHCL(name, lab.Node, `started = false`)),
+				Config: clone("base-image"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: append(afterApply(func(*terraform.State) error {
+					vm := onlyVMNamed(t, sim, name)
+					tmpl, _ := sim.VM(9102)
+					if vm.Template || vm.Config["memory"] != "1024" || vm.UUID == tmpl.UUID || vm.Node != "pve" {
+						return fmt.Errorf("clone not converged, not on pve or shares the template's identity: %+v", vm)
+					}
+					return nil
+				}), stateAfterApply(
+					statecheck.ExpectKnownValue(vmRes("clone"), tfjsonpath.New("memory"), knownvalue.Int64Exact(1024)),
+					// Write-only: a create-time instruction, never stored.
+					statecheck.ExpectKnownValue(vmRes("clone"), tfjsonpath.New("clone"), knownvalue.Null()),
+				))},
+			},
+			{
+				// "orphan" gets a disk on the ZFS pool that cannot be
+				// imported; refresh records it and the destroy that ends the
+				// test meets it.
+				PreConfig: func() {
+					id := onlyVMNamed(t, sim, orphan).VMID
+					volume = fmt.Sprintf("downloads:vm-%d-disk-1", id)
+					if err := sim.SetVMConfig(id, "scsi1", volume+",size=4G"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				// Another clone source later changes nothing: the VM exists.
+				Config: clone("debian-12-template"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
+						plancheck.ExpectResourceAction(vmRes("clone"), plancheck.ResourceActionNoop),
 					},
 					PostApplyPreRefresh: afterApply(expectVMCount(sim, name, 1)),
 				},
@@ -980,73 +697,139 @@ func TestAccVMResource_createTimeoutKeepsVM(t *testing.T) {
 	})
 }
 
-func TestAccVMResource_defaultNode(t *testing.T) {
+// A failed step after the VM exists leaves it in state (tainted), never
+// orphaned; the next apply replaces it. One block per former test:
+//   - failedStartTaints ("flaky"): the first start fails; the replacement
+//     runs; tainting by hand plans a replacement of our own VM, which the
+//     guard must not mistake for a stranger;
+//   - createTimeoutKeepsVM ("slow"): a create that outlives its timeout
+//     leaves the VM in state as tainted, even while PVE is still creating
+//     it.
+//
+// Every task takes 3 s, longer than "slow"'s first create timeout (1 s).
+func TestAccVMResource_failedCreateTaints(t *testing.T) {
 	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}})
-	name := lab.RandomName("nodeless")
-	// The simulator's second node proves default_node, not the first node,
-	// placed the VM; a lab offers the node it names.
-	node := "pve2"
-	if lab.Sim == nil {
-		node = lab.Node
-	}
-	body := fmt.Sprintf("resource \"proxmoxsafe_vm\" \"test\" {\n  name = %q\n  started = false\n}\n", name)
+	lab := acctest.New(t, pvesim.Options{Scenario: "empty", TaskDuration: 3 * time.Second})
+	sim := lab.RequireSim(t, "task fault injection (a failing qmstart) and task duration control (3 s tasks)")
+	flaky, slow := acctest.RandomName("flaky"), acctest.RandomName("slow")
+	flakyVM := vmAt("flaky", flaky, lab.Node)
+	slowVM := vmAt("slow", slow, lab.Node, `started = false`)
+	startFailed := `start VM.*start failed: QEMU exited with code 1`
+	createTimedOut := `finish creating VM \d+.*kept in state as tainted`
+	var firstVMID int
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkNoVMNamed(sim, flaky), checkNoVMNamed(sim, slow)),
 		Steps: []resource.TestStep{
 			{
-				Config:      lab.Config(body),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Missing node.*default_node`),
+				PreConfig: func() { sim.FailTasks("qmstart", 1, "start failed: QEMU exited with code 1") },
+				Config:    lab.Config(flakyVM + vmAt("slow", slow, lab.Node, `started = false`, `timeouts = { create = "1s" }`)),
+				// Both fail, in either order.
+				ExpectError: regexp.MustCompile(`(?s)(` + startFailed + `.*` + createTimedOut + `|` + createTimedOut + `.*` + startFailed + `)`),
 			},
 			{
-				Config: lab.Config(body, fmt.Sprintf(`default_node = %q`, node)),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("node"), knownvalue.StringExact(node)),
-				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
-					if vm := onlyVMNamed(t, lab, name); vm.Node != node {
-						return fmt.Errorf("VM created on %s, want %s", vm.Node, node)
+				PreConfig: func() {
+					firstVMID = onlyVMNamed(t, sim, flaky).VMID
+					// Let PVE finish the first create of "slow" before replacing it.
+					deadline := time.Now().Add(20 * time.Second)
+					for time.Now().Before(deadline) {
+						if vms := sim.VMsNamed(slow); len(vms) == 1 && vms[0].Lock == "" {
+							return
+						}
+						time.Sleep(200 * time.Millisecond)
 					}
-					return nil
-				})},
+					t.Fatalf("the first VM never finished: %+v", sim.VMs())
+				},
+				Config: lab.Config(flakyVM + slowVM),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmRes("flaky"), plancheck.ResourceActionDestroyBeforeCreate),
+						plancheck.ExpectResourceAction(vmRes("slow"), plancheck.ResourceActionDestroyBeforeCreate),
+					},
+					PostApplyPreRefresh: afterApply(expectVMCount(sim, slow, 1), expectVMCount(sim, flaky, 1), func(*terraform.State) error {
+						if vm := sim.VMsNamed(flaky)[0]; vm.Status != "running" || vm.UUID == "" {
+							return fmt.Errorf("replacement not running: %+v (first VMID %d)", vm, firstVMID)
+						}
+						return nil
+					}),
+				},
+			},
+			{
+				Taint:  []string{vmRes("flaky")},
+				Config: lab.Config(flakyVM + slowVM),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmRes("flaky"), plancheck.ResourceActionDestroyBeforeCreate),
+					},
+					PostApplyPreRefresh: afterApply(expectVMCount(sim, flaky, 1)),
+				},
 			},
 		},
 	})
 }
 
-// Another apply creates the same name while ours is creating it, and its VM
-// is older: ours loses, removes only its own VM and fails with on_existing
-// = "fail". The competitor is untouched.
-func TestAccVMResource_raceLoserRemovesOwnVM(t *testing.T) {
+// A create that cannot be proven safe ends in an error and leaves no VM of
+// ours behind. Each step has its own cluster:
+//   - failsClosed, name unreadable on an offline node: the guard cannot see
+//     every VM, refuses to create and says why;
+//   - failsClosed, token without VM.Audit on /vms: the same;
+//   - raceLoserRemovesOwnVM: another apply creates the same name while ours
+//     is creating it, and its VM is older: ours loses, removes only its own
+//     VM and fails with on_existing = "fail". The competitor is untouched.
+func TestAccVMResource_failsClosedAndRaceLost(t *testing.T) {
 	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t, "request delay fault and request counters")
-	name := acctest.RandomName("contested")
+	offline := acctest.New(t, pvesim.Options{Nodes: []string{"pve", "pve2"}, StatsLag: time.Hour})
+	offlineSim := offline.RequireSim(t, "offline node control (pve2 unreachable)")
+	if err := offlineSim.AddVM(pvesim.VM{VMID: 321, Node: "pve2", Name: "fresh", Status: "running", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	offlineSim.SetNodeOffline("pve2", true)
+	blind := acctest.RandomName("blind")
+
+	narrow := acctest.New(t, pvesim.Options{Scenario: "incident"})
+	narrowSim := narrow.RequireSim(t, "extra API token that sees only VMs 100 and 101")
+	const limited = "ci@pve!narrow=99999999-0000-4000-8000-000000000000"
+	narrowSim.AddToken(limited, []int{100, 101})
+	partial := acctest.RandomName("partial")
+
+	race := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
+	raceSim := race.RequireSim(t, "request delay fault and request counters")
+	contested := acctest.RandomName("contested")
 	const rival = 4000
+
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			PreConfig: func() {
-				sim.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu", Delay: 3 * time.Second})
-				go func() {
-					// As soon as our create request arrives, the rival appears.
-					for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-						if sim.RequestCounts()["POST /nodes/{node}/qemu"] > 0 {
-							_ = sim.AddVM(pvesim.VM{VMID: rival, Node: "pve", Name: name, Status: "stopped",
-								CTime: time.Now().Unix() - 60, CreatedAt: time.Now()})
-							return
-						}
-					}
-				}()
+		Steps: []resource.TestStep{
+			{
+				Config:      offline.Config(vmHCL(blind, "pve")),
+				ExpectError: regexp.MustCompile(`(?s)Cannot verify that the VM name is unique.*VMIDs 321`),
 			},
-			Config:      lab.Config(vmHCL(name, lab.Node, `started = false`)),
-			ExpectError: regexp.MustCompile(`(?s)A concurrent apply created this VM name first.*VMID 4000.*removed its own VM \d+`),
-		}},
+			{
+				Config:      strings.Replace(narrow.Config(vmHCL(partial, "pve")), strconv.Quote(narrow.Token()), strconv.Quote(limited), 1),
+				ExpectError: regexp.MustCompile(`(?s)cannot see every VM.*VM\.Audit on /vms`),
+			},
+			{
+				PreConfig: func() {
+					raceSim.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu", Delay: 3 * time.Second})
+					go func() {
+						// As soon as our create request arrives, the rival appears.
+						for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+							if raceSim.RequestCounts()["POST /nodes/{node}/qemu"] > 0 {
+								_ = raceSim.AddVM(pvesim.VM{VMID: rival, Node: "pve", Name: contested, Status: "stopped",
+									CTime: time.Now().Unix() - 60, CreatedAt: time.Now()})
+								return
+							}
+						}
+					}()
+				},
+				Config:      race.Config(vmHCL(contested, race.Node, `started = false`)),
+				ExpectError: regexp.MustCompile(`(?s)A concurrent apply created this VM name first.*VMID 4000.*removed its own VM \d+`),
+			},
+		},
 	})
-	vms := sim.VMsNamed(name)
-	if len(vms) != 1 || vms[0].VMID != rival {
-		t.Fatalf("want only the rival %d named %q, got %+v", rival, name, vms)
+	vmCountIs(t, offlineSim, blind, 0)
+	vmCountIs(t, narrowSim, partial, 0)
+	if vms := raceSim.VMsNamed(contested); len(vms) != 1 || vms[0].VMID != rival {
+		t.Fatalf("want only the rival %d named %q, got %+v", rival, contested, vms)
 	}
 }
