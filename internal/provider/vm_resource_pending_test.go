@@ -85,7 +85,12 @@ func expectMemory(mb int64) statecheck.StateCheck {
 // "proxmoxsafe_vm."+label), for tests that run several scenarios, one VM
 // each, in one configuration.
 func vmHCLAs(label, name, node string, lines ...string) string {
-	return strings.Replace(vmHCL(name, node, lines...), `"test"`, strconv.Quote(label), 1)
+	return relabel(vmHCL(name, node, lines...), label)
+}
+
+// relabel gives the proxmoxsafe_vm "test" of hcl the label label.
+func relabel(hcl, label string) string {
+	return strings.Replace(hcl, `"test"`, strconv.Quote(label), 1)
 }
 
 func expectMemoryAt(addr string, mb int64) statecheck.StateCheck {
