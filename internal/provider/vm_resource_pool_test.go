@@ -47,9 +47,11 @@ func poolLine(lab *acctest.Lab, id string) string {
 // for all):
 //
 //   - proxmoxsafe_vm.test (was TestAccVMResource_pool): a VM created into a
-//     pool, left in it when the configuration leaves the pool out, moved to
-//     another in place, imported with its pool, taken out; a pool that does
-//     not exist fails the move with PVE's reason.
+//     pool, moved to another in place, imported with its pool, taken out; a
+//     pool that does not exist fails the move with PVE's reason.
+//   - proxmoxsafe_vm.left (TestAccVMResource_pool's second step): a VM
+//     created into a pool stays in it when the configuration leaves the
+//     pool out.
 //   - proxmoxsafe_vm.nopool (was TestAccVMResource_poolMissingOnCreate): a
 //     create into a pool that does not exist is refused by PVE before any
 //     VM exists (API2/Qemu.pm create_vm: check_pool_exist), and says so.
@@ -61,7 +63,9 @@ func TestAccVMResource_pool(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
 	addPools(t, lab, "monitoring", "team", "team/web")
 	name, missing, legacy := lab.RandomName("pooled"), lab.RandomName("nopool"), lab.RandomName("legacy")
+	left := lab.RandomName("left")
 	const (
+		leftAddr    = "proxmoxsafe_vm.left"
 		missingAddr = "proxmoxsafe_vm.nopool"
 		legacyAddr  = "proxmoxsafe_vm.legacy"
 	)
@@ -71,8 +75,14 @@ func TestAccVMResource_pool(t *testing.T) {
 		return stateAfterApply(statecheck.ExpectKnownValue(addr, tfjsonpath.New("pool"), knownvalue.StringExact(lab.PoolID(p))))
 	}
 	// config is the pooled VM with its pool line (none if empty), the
-	// adopted legacy VM with its, and more.
-	config := func(pool, legacyPool string, more ...string) string {
+	// adopted legacy VM with its, the left VM (in monitoring until it
+	// leaves the pool out) and more.
+	config := func(pool, legacyPool string, leftOut bool, more ...string) string {
+		leftLines := []string{`started = false`}
+		if !leftOut {
+			leftLines = append(leftLines, poolLine(lab, "monitoring"))
+		}
+		more = append(more, vmHCLAs("left", left, lab.Node, leftLines...))
 		pooled := []string{`started = false`}
 		if pool != "" {
 			pooled = append(pooled, pool)
@@ -90,31 +100,28 @@ func TestAccVMResource_pool(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		CheckDestroy: resource.ComposeTestCheckFunc(checkNoVMNamed(lab, name), checkNoVMNamed(lab, missing),
-			checkNoVMNamed(lab, legacy)),
+			checkNoVMNamed(lab, legacy), checkNoVMNamed(lab, left)),
 		Steps: []resource.TestStep{
 			{
 				// The plan after the adoption is empty: the library checks it.
-				Config: config(poolLine(lab, "monitoring"), ""),
+				Config: config(poolLine(lab, "monitoring"), "", false),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: append(afterApply(
-					expectPool(t, lab, name, "monitoring"), expectPool(t, lab, legacy, "legacy"),
-				), poolIs(vmAddr, "monitoring"), poolIs(legacyAddr, "legacy"))},
+					expectPool(t, lab, name, "monitoring"), expectPool(t, lab, legacy, "legacy"), expectPool(t, lab, left, "monitoring"),
+				), poolIs(vmAddr, "monitoring"), poolIs(legacyAddr, "legacy"), poolIs(leftAddr, "monitoring"))},
 			},
 			{
-				// Left out: stays where it is. The adopted VM moves.
-				Config: config("", poolLine(lab, "monitoring")),
+				// Moves in place; the adopted VM moves; left out, the left
+				// VM stays where it is.
+				Config: config(poolLine(lab, "team/web"), poolLine(lab, "monitoring"), true),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
-						plancheck.ExpectResourceAction(legacyAddr, plancheck.ResourceActionUpdate),
-					},
-					PostApplyPreRefresh: afterApply(expectPool(t, lab, legacy, "monitoring")),
-				},
-			},
-			{
-				Config: config(poolLine(lab, "team/web"), poolLine(lab, "monitoring")),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:            inPlace.PreApply,
-					PostApplyPreRefresh: append(afterApply(expectPool(t, lab, name, "team/web")), poolIs(vmAddr, "team/web")),
+					PreApply: actions(map[string]plancheck.ResourceActionType{
+						vmAddr:     plancheck.ResourceActionUpdate,
+						legacyAddr: plancheck.ResourceActionUpdate,
+						leftAddr:   plancheck.ResourceActionNoop,
+					}),
+					PostApplyPreRefresh: append(afterApply(
+						expectPool(t, lab, name, "team/web"), expectPool(t, lab, legacy, "monitoring"), expectPool(t, lab, left, "monitoring"),
+					), poolIs(vmAddr, "team/web")),
 				},
 			},
 			{
@@ -126,12 +133,12 @@ func TestAccVMResource_pool(t *testing.T) {
 			},
 			{
 				// Both refusals, in either order.
-				Config: config(poolLine(lab, "nope"), poolLine(lab, "monitoring"),
+				Config: config(poolLine(lab, "nope"), poolLine(lab, "monitoring"), true,
 					vmHCLAs("nopool", missing, lab.Node, `started = false`, poolLine(lab, "nope"))),
 				ExpectError: regexp.MustCompile(`(?s)` + moveRefused + `.*` + createRefused + `|` + createRefused + `.*` + moveRefused),
 			},
 			{
-				Config: config(poolLine(lab, ""), poolLine(lab, "monitoring")),
+				Config: config(poolLine(lab, ""), poolLine(lab, "monitoring"), true),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						// The refused create left no VM behind (Check and
