@@ -37,11 +37,14 @@ removed {
 
 // The other provider creates the VM after the guard claimed its name; after
 // a state loss the guard stops the plan; importing it by name recovers; and
-// destroying it leaves the VM alone.
+// destroying it leaves the VM alone. While the state is empty, the steps of
+// refusalSteps (was TestAccNameGuard_refusesTakenName and
+// TestAccNameGuard_failsClosed) run between the refusal and the import.
 func TestAccNameGuard_lifecycle(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
 	name := lab.RandomName("monitoring-prometheus")
+	refusals, checkRefusals := refusalSteps(t, lab)
 	var vm peerVM
 	guard := lab.Config(guardHCL(name, lab.Node))
 	vmidIs := func(want func() int64) statecheck.StateCheck {
@@ -58,7 +61,7 @@ func TestAccNameGuard_lifecycle(t *testing.T) {
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		// Destroying the guard leaves the other provider's VM alone.
 		CheckDestroy: expectVMCount(lab, name, 1),
-		Steps: []resource.TestStep{
+		Steps: append([]resource.TestStep{
 			{
 				// The name is free: the guard claims it.
 				Config: guard,
@@ -107,6 +110,7 @@ func TestAccNameGuard_lifecycle(t *testing.T) {
 					`.*terraform import <proxmox_virtual_environment_vm address> ` + lab.Node + `/\d+ .*bpg/proxmox` +
 					`.*terraform import <proxmox_vm_qemu address> ` + lab.Node + `/qemu/\d+ .*Telmate/proxmox`),
 			},
+		}, append(refusals, []resource.TestStep{
 			{
 				// Importing the guard by name recovers. Check never runs on
 				// a step that expects an error: the refused apply before
@@ -126,13 +130,15 @@ func TestAccNameGuard_lifecycle(t *testing.T) {
 				Config:   guard,
 				PlanOnly: true,
 			},
-		},
+		}...)...),
 	})
+	checkRefusals()
 }
 
-// The guard refuses a name it cannot claim, at plan time, before anything
-// is applied; each step is one scenario, the two that need the simulator's
-// controls on a simulator of their own:
+// refusalSteps are plan-time refusals of a guard whose name cannot be
+// claimed, steps for a test whose state is empty at that point; each step
+// is one scenario, the two that need the simulator's controls on a
+// simulator of their own. check checks the lab after the test.
 //
 //   - (was TestAccNameGuard_refusesTakenName) a name a VM has: the error's
 //     import IDs name this VM exactly, and the guard by the name its
@@ -143,15 +149,13 @@ func TestAccNameGuard_lifecycle(t *testing.T) {
 //   - (failsClosed "name unreadable on an offline node") a VM's name cannot
 //     be read on an offline node: the guard cannot prove the name free.
 //   - (failsClosed "duplicated name") several VMs already carry the name.
-func TestAccNameGuard_refuses(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
+func refusalSteps(t *testing.T, lab *acctest.Lab) (steps []resource.TestStep, check func()) {
 	taken := lab.RandomName("taken")
 	vm := createPeerVM(t, lab, taken)
 	id := strconv.Itoa(vm.VMID)
 	twice := lab.RandomName("twice")
 	second := strings.Replace(guardHCL(strings.ToUpper(twice), lab.Node), `"prom"`, `"other"`, 1)
-	steps := []resource.TestStep{
+	steps = []resource.TestStep{
 		{
 			Config:   lab.Config(guardHCL(strings.ToUpper(taken), lab.Node)),
 			PlanOnly: true,
@@ -182,7 +186,8 @@ func TestAccNameGuard_refuses(t *testing.T) {
 	} else {
 		t.Log("against a real cluster: the offline-node and duplicated-name steps need the simulator's controls; they run against the simulator only")
 	}
-	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories, Steps: steps})
-	vmCountIs(t, lab, taken, 1)
-	vmCountIs(t, lab, twice, 0)
+	return steps, func() {
+		vmCountIs(t, lab, taken, 1)
+		vmCountIs(t, lab, twice, 0)
+	}
 }

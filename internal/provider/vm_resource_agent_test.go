@@ -48,10 +48,12 @@ func agentConfigIs(sim *pvesim.Server, vmid int, want string) resource.TestCheck
 // each start (the reboot included), far longer than the refresh right
 // after a reboot takes.
 //
-//   - proxmoxsafe_vm.test (was TestAccVMResource_agent): a VM created with
-//     the agent waits for its address, records the addresses without
-//     loopback and link-local ones, changes trim online and the type with
-//     a restart, and imports clean.
+//   - proxmoxsafe_vm.test and proxmoxsafe_vm.typed (was
+//     TestAccVMResource_agent): a VM created with the agent waits for its
+//     address, records the addresses without loopback and link-local ones,
+//     and changes trim online (test); it changes the type with a restart,
+//     keeps trim and type when the configuration leaves them out, and
+//     imports clean (typed, created with trim).
 //   - proxmoxsafe_vm.restart (was
 //     TestAccVMResource_agentWaitForIPAfterPendingRestart): a restart for
 //     pending changes (reboot_after_update) is a start like any other:
@@ -69,14 +71,17 @@ func TestAccVMResource_agent(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Agent: pvesim.AgentOptions{BootDelay: 8 * time.Second, PingTimeout: 100 * time.Millisecond}})
 	sim := lab.RequireSim(t, "guest agent simulation, a seeded cloud-init template and the request log")
 	const (
+		typedAddr   = "proxmoxsafe_vm.typed"
 		restartAddr = "proxmoxsafe_vm.restart"
 		legacyAddr  = "proxmoxsafe_vm.legacy"
 	)
 	name, restartVM, legacyVM, cloneVM := acctest.RandomName("agent"), acctest.RandomName("agentrb"),
 		acctest.RandomName("legacy"), acctest.RandomName("converge")
+	typedVM := acctest.RandomName("agenttype")
 	const (
 		vmid        = 4100 // the simulated guest's addresses: 10.16.4.10, fd00:0:1004::a
 		restartVMID = 4101 // the simulated guest's address: 10.16.5.10
+		typedVMID   = 4102
 		legacyVMID  = 4713
 	)
 	if err := sim.AddVM(pvesim.VM{VMID: legacyVMID, Node: lab.Node, Name: legacyVM, Status: "stopped",
@@ -86,11 +91,12 @@ func TestAccVMResource_agent(t *testing.T) {
 	if err := sim.AddVM(pvesim.CloudInitTemplate(9060, "pve", "debian-12-cloud")); err != nil {
 		t.Fatal(err)
 	}
-	// config is the four VMs: the agent VM with its agent line, the
+	// config is the five VMs: the agent VMs with their agent lines, the
 	// restart VM with its memory, the adopted VM with its lines; the clone
 	// never changes.
-	config := func(agent string, memory int, legacy ...string) string {
+	config := func(agent, typed string, memory int, legacy ...string) string {
 		return lab.Config(vmHCL(name, lab.Node, fmt.Sprintf("vmid = %d", vmid), `networks = { net0 = { bridge = "vmbr0" } }`, agent) +
+			vmHCLAs("typed", typedVM, lab.Node, fmt.Sprintf("vmid = %d", typedVMID), `networks = { net0 = { bridge = "vmbr0" } }`, typed) +
 			vmHCLAs("restart", restartVM, lab.Node, fmt.Sprintf("vmid = %d", restartVMID), fmt.Sprintf("memory = %d", memory),
 				`networks = { net0 = { bridge = "vmbr0" } }`, `agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`) +
 			vmHCLAs("legacy", legacyVM, lab.Node, append([]string{`started = false`, `on_existing = "adopt"`}, legacy...)...) +
@@ -101,15 +107,17 @@ func TestAccVMResource_agent(t *testing.T) {
 		knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("10.16.5.10")}))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy: resource.ComposeTestCheckFunc(checkNoVMNamed(sim, name), checkNoVMNamed(sim, restartVM),
+		CheckDestroy: resource.ComposeTestCheckFunc(checkNoVMNamed(sim, name), checkNoVMNamed(sim, typedVM), checkNoVMNamed(sim, restartVM),
 			checkNoVMNamed(sim, legacyVM), checkNoVMNamed(sim, cloneVM)),
 		Steps: []resource.TestStep{
 			{
 				// The clone's requests are read from here on.
 				PreConfig: sim.ResetRequestCounts,
-				Config:    config(`agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`, 1024),
+				Config: config(`agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`,
+					`agent = { enabled = true, trim = true, wait_for_ip = { timeout = "2m" } }`, 1024),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: append(afterApply(
 					agentConfigIs(sim, vmid, "enabled=1"),
+					agentConfigIs(sim, typedVMID, "enabled=1,fstrim_cloned_disks=1"),
 					agentConfigIs(sim, legacyVMID, "1,fstrim_cloned_disks=1,freeze-fs=0"),
 					convergedBeforeFirstStart(t, sim, cloneVM),
 					expectConfig(t, sim, cloneVM, map[string]string{"agent": "enabled=1,fstrim_cloned_disks=1", "ciuser": "ops",
@@ -125,16 +133,18 @@ func TestAccVMResource_agent(t *testing.T) {
 						knownvalue.StringExact("ens18")),
 					restartHasAddress,
 					expectAgentAt(legacyAddr, true, "virtio"),
+					expectAgentAt(typedAddr, true, "virtio"),
 				))},
 				// The plans after the adoption are empty: the library checks it.
 			},
 			{
-				// trim applies to the running VM (vmconfig_update_agent).
-				// memory waits for a restart: the apply restarts the restart
+				// trim applies to the running VM (vmconfig_update_agent);
+				// the type waits for the next start: a restart. memory waits for a restart: the apply restarts the restart
 				// VM once and waits for the agent's address again. A
 				// stopped VM takes the change at once; freeze-fs, which the
 				// provider does not manage, stays.
-				Config: config(`agent = { enabled = true, trim = true, wait_for_ip = { timeout = "2m" } }`, 2048, `agent = { trim = false }`),
+				Config: config(`agent = { enabled = true, trim = true, wait_for_ip = { timeout = "2m" } }`,
+					`agent = { enabled = true, trim = true, type = "isa", wait_for_ip = { timeout = "2m" } }`, 2048, `agent = { trim = false }`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
@@ -142,10 +152,12 @@ func TestAccVMResource_agent(t *testing.T) {
 					},
 					PostApplyPreRefresh: append(afterApply(
 						agentConfigIs(sim, vmid, "enabled=1,fstrim_cloned_disks=1"), restarts(sim, name, 0),
+						agentConfigIs(sim, typedVMID, "enabled=1,fstrim_cloned_disks=1,type=isa"), restarts(sim, typedVM, 1),
 						restarts(sim, restartVM, 1),
 						agentConfigIs(sim, legacyVMID, "enabled=1,freeze-fs=0"),
 					), stateAfterApply(
 						expectAgent(true, "virtio"),
+						expectAgentAt(typedAddr, true, "isa"),
 						expectMemoryAt(restartAddr, 2048), restartHasAddress,
 						expectAgentAt(legacyAddr, false, "virtio"),
 					)),
@@ -153,22 +165,16 @@ func TestAccVMResource_agent(t *testing.T) {
 				// The plans after the apply are empty: the library checks it.
 			},
 			{
-				// The type waits for the next start: a restart.
-				Config: config(`agent = { enabled = true, trim = true, type = "isa", wait_for_ip = { timeout = "2m" } }`, 2048, `agent = { trim = false }`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: append(afterApply(
-					agentConfigIs(sim, vmid, "enabled=1,fstrim_cloned_disks=1,type=isa"), restarts(sim, name, 1),
-				), stateAfterApply(expectAgent(true, "isa")))},
-			},
-			{
-				// Leaving trim and type out keeps what the VM has: the
+				// Leaving trim and type out keeps what the VMs have: the
 				// plans are empty (a plan-only step fails on changes).
-				Config:   config(`agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`, 2048, `agent = { trim = false }`),
+				Config: config(`agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`,
+					`agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`, 2048, `agent = { trim = false }`),
 				PlanOnly: true,
 			},
 			{
-				ResourceName:      vmAddr,
+				ResourceName:      typedAddr,
 				ImportState:       true,
-				ImportStateId:     name,
+				ImportStateId:     typedVM,
 				ImportStateVerify: true,
 				// Terraform-only settings; the addresses may change while
 				// the guest boots again after the restart.
