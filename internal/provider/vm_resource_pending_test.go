@@ -107,19 +107,20 @@ func actions(want map[string]plancheck.ResourceActionType) []plancheck.PlanCheck
 	return checks
 }
 
-// Changes that wait for a restart, four scenarios on four VMs in one
+// Changes that wait for a restart, five scenarios on five VMs in one
 // configuration (one terraform run per step for all):
 //
 //   - proxmoxsafe_vm.restart (was TestAccVMResource_pendingChangeRestarts):
 //     with reboot_after_update (the default) a change that waits restarts
 //     the VM once, and the VM then runs it; a change PVE applies at once
 //     (the description) does not restart it.
-//   - proxmoxsafe_vm.reverts (was TestAccVMResource_pendingChangeWaits,
-//     steps 1-4): with reboot_after_update = false the VM keeps running the
+//   - proxmoxsafe_vm.waits (was TestAccVMResource_pendingChangeWaits,
+//     steps 1-3): with reboot_after_update = false the VM keeps running the
 //     old value, state records the configuration, and every plan shows the
-//     change until the VM restarts; applying it again changes nothing; a
-//     change back to what runs, while another value waits, is an update
-//     that drops what waits.
+//     change until the VM restarts; applying it again changes nothing.
+//   - proxmoxsafe_vm.reverts (pendingChangeWaits, step 4): a change back
+//     to what runs, while another value waits, is an update that drops
+//     what waits.
 //   - proxmoxsafe_vm.outside (pendingChangeWaits, steps 5-6): after a
 //     stop/start outside Terraform, PVE runs what waited and the plan is
 //     clean.
@@ -130,26 +131,28 @@ func TestAccVMResource_pendingChanges(t *testing.T) {
 	lab := acctest.NewEmpty(t)
 	const (
 		restartAddr = "proxmoxsafe_vm.restart"
+		waitsAddr   = "proxmoxsafe_vm.waits"
 		revertsAddr = "proxmoxsafe_vm.reverts"
 		outsideAddr = "proxmoxsafe_vm.outside"
 		switchAddr  = "proxmoxsafe_vm.switch"
 	)
-	restartVM, revertsVM := lab.RandomName("pend"), lab.RandomName("pendrev")
+	restartVM, waitsVM, revertsVM := lab.RandomName("pend"), lab.RandomName("pendwait"), lab.RandomName("pendrev")
 	outsideVM, switchVM := lab.RandomName("pendout"), lab.RandomName("pendsw")
 	restartRestarts := newRestartCounter(t, lab, restartVM)
-	revertsRestarts := newRestartCounter(t, lab, revertsVM)
+	waitsRestarts := newRestartCounter(t, lab, waitsVM)
 	switchRestarts := newRestartCounter(t, lab, switchVM)
 	noReboot := `reboot_after_update = false`
 	memory := func(mb int) string { return fmt.Sprintf("memory = %d", mb) }
-	// config is the four VMs; restart takes its own lines, the others a
+	// config is the five VMs; restart takes its own lines, the others a
 	// memory size and reboot_after_update = false (switch: unless
 	// switchReboots).
-	config := func(restart []string, reverts, outside, switchMB int, switchReboots bool) string {
+	config := func(restart []string, waits, reverts, outside, switchMB int, switchReboots bool) string {
 		switchLines := []string{memory(switchMB), noReboot}
 		if switchReboots {
 			switchLines = switchLines[:1]
 		}
 		return lab.Config(vmHCLAs("restart", restartVM, lab.Node, restart...) +
+			vmHCLAs("waits", waitsVM, lab.Node, memory(waits), noReboot) +
 			vmHCLAs("reverts", revertsVM, lab.Node, memory(reverts), noReboot) +
 			vmHCLAs("outside", outsideVM, lab.Node, memory(outside), noReboot) +
 			vmHCLAs("switch", switchVM, lab.Node, switchLines...))
@@ -158,32 +161,35 @@ func TestAccVMResource_pendingChanges(t *testing.T) {
 	// its configuration, an update while a change waits.
 	afterStep2 := actions(map[string]plancheck.ResourceActionType{
 		restartAddr: plancheck.ResourceActionNoop,
+		waitsAddr:   plancheck.ResourceActionUpdate,
 		revertsAddr: plancheck.ResourceActionUpdate,
 		outsideAddr: plancheck.ResourceActionUpdate,
 		switchAddr:  plancheck.ResourceActionUpdate,
 	})
 	afterStep3 := actions(map[string]plancheck.ResourceActionType{
 		restartAddr: plancheck.ResourceActionNoop,
-		revertsAddr: plancheck.ResourceActionUpdate,
+		waitsAddr:   plancheck.ResourceActionUpdate,
+		revertsAddr: plancheck.ResourceActionNoop,
 		outsideAddr: plancheck.ResourceActionNoop,
 		switchAddr:  plancheck.ResourceActionNoop,
 	})
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy: resource.ComposeTestCheckFunc(checkNoVMNamed(lab, restartVM), checkNoVMNamed(lab, revertsVM),
-			checkNoVMNamed(lab, outsideVM), checkNoVMNamed(lab, switchVM)),
+		CheckDestroy: resource.ComposeTestCheckFunc(checkNoVMNamed(lab, restartVM), checkNoVMNamed(lab, waitsVM),
+			checkNoVMNamed(lab, revertsVM), checkNoVMNamed(lab, outsideVM), checkNoVMNamed(lab, switchVM)),
 		Steps: []resource.TestStep{
-			{Config: config([]string{memory(1024)}, 1024, 1024, 1024, false)},
+			{Config: config([]string{memory(1024)}, 1024, 1024, 1024, 1024, false)},
 			{
-				PreConfig: func() { restartRestarts.mark(); revertsRestarts.mark() },
-				Config:    config([]string{memory(2048)}, 2048, 4096, 8192, false),
+				PreConfig: func() { restartRestarts.mark(); waitsRestarts.mark() },
+				Config:    config([]string{memory(2048)}, 2048, 2048, 4096, 8192, false),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(restartAddr, plancheck.ResourceActionUpdate),
 					},
 					PostApplyPreRefresh: append(afterApply(
 						vmMemory(lab, restartVM, "2048", ""), restartRestarts.expect(1),
-						vmMemory(lab, revertsVM, "1024", "2048"), revertsRestarts.expect(0),
+						vmMemory(lab, waitsVM, "1024", "2048"), waitsRestarts.expect(0),
+						vmMemory(lab, revertsVM, "1024", "2048"),
 						vmMemory(lab, outsideVM, "1024", "4096"),
 						vmMemory(lab, switchVM, "1024", "8192"),
 					), append(afterStep2, stateAfterApply(expectMemoryAt(restartAddr, 2048)))...),
@@ -209,37 +215,30 @@ func TestAccVMResource_pendingChanges(t *testing.T) {
 					}
 				},
 				// The description applies at once ($fast_plug_option); the
-				// switch VM turns reboot_after_update on.
-				Config: config([]string{memory(2048), `description = "now"`}, 2048, 4096, 8192, true),
+				// waits VM applies its change again; the reverts VM goes
+				// back to what runs while 2048 waits: not clean, the apply
+				// drops what waits; the switch VM turns
+				// reboot_after_update on.
+				Config: config([]string{memory(2048), `description = "now"`}, 2048, 1024, 4096, 8192, true),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: actions(map[string]plancheck.ResourceActionType{
+						waitsAddr:   plancheck.ResourceActionUpdate,
 						revertsAddr: plancheck.ResourceActionUpdate,
 						outsideAddr: plancheck.ResourceActionNoop,
 						switchAddr:  plancheck.ResourceActionUpdate,
 					}),
 					PostApplyPreRefresh: append(afterApply(
 						restartRestarts.expect(0),
-						vmMemory(lab, revertsVM, "1024", "2048"),
+						vmMemory(lab, waitsVM, "1024", "2048"),
+						vmMemory(lab, revertsVM, "1024", ""),
 						vmMemory(lab, outsideVM, "4096", ""),
 						vmMemory(lab, switchVM, "8192", ""), switchRestarts.expect(1),
-					), append(afterStep3, stateAfterApply(expectMemoryAt(revertsAddr, 2048), expectMemoryAt(outsideAddr, 4096)))...),
+					), append(afterStep3, stateAfterApply(expectMemoryAt(waitsAddr, 2048), expectMemoryAt(revertsAddr, 1024),
+						expectMemoryAt(outsideAddr, 4096)))...),
 					PostApplyPostRefresh: afterStep3,
 				},
-				// Only the reverts VM's change still waits.
+				// Only the waits VM's change still waits.
 				ExpectNonEmptyPlan: true,
-			},
-			{
-				// A change back to what runs, while 2048 waits: not clean,
-				// the apply drops what waits. The plans after it are empty
-				// for every VM: the library checks it.
-				Config: config([]string{memory(2048), `description = "now"`}, 1024, 4096, 8192, true),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(revertsAddr, plancheck.ResourceActionUpdate),
-					},
-					PostApplyPreRefresh: append(afterApply(vmMemory(lab, revertsVM, "1024", "")),
-						stateAfterApply(expectMemoryAt(revertsAddr, 1024))),
-				},
 			},
 		},
 	})
