@@ -77,10 +77,6 @@ func restarts(sim *pvesim.Server, name string, want int) resource.TestCheckFunc 
 	}
 }
 
-func expectMemory(mb int64) statecheck.StateCheck {
-	return statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(mb))
-}
-
 // vmHCLAs is vmHCL with the resource label label (address
 // "proxmoxsafe_vm."+label), for tests that run several scenarios, one VM
 // each, in one configuration.
