@@ -16,8 +16,21 @@ import (
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
 )
 
+// TestAccVMDataSource covers, as steps of one resource.Test against two
+// simulators: vmDataSourceFound (the former TestAccVMDataSource: a VM
+// found by name and by VMID, a template, and the errors of ambiguous,
+// absent, over- and under-specified lookups) and vmDataSourceContainer
+// (the former TestAccVMDataSource_container).
 func TestAccVMDataSource(t *testing.T) {
 	t.Parallel()
+	acctest.SkipInLab(t, "incident scenario (fixed VMIDs) and container seeding")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps:                    append(vmDataSourceContainer(t), vmDataSourceFound(t)...),
+	})
+}
+
+func vmDataSourceFound(t *testing.T) []resource.TestStep {
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t, "incident scenario (fixed VMIDs, template 9000) and seeded creation time and SMBIOS UUID")
 	ctime := time.Date(2024, 3, 1, 12, 30, 0, 0, time.UTC)
@@ -64,11 +77,42 @@ func TestAccVMDataSource(t *testing.T) {
 		statecheck.ExpectKnownValue("data.proxmoxsafe_vm.template", tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
 	)
 
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{
-				Config: lab.Config(`
+	// The errors first: the last step's configuration must be valid for
+	// the final destroy.
+	return []resource.TestStep{
+		{
+			// Every candidate, oldest first, with node, VMID and creation time.
+			Config: lab.Config(`
+data "proxmoxsafe_vm" "ambiguous" {
+  name = "monitoring-prometheus"
+}
+`),
+			ExpectError: regexp.MustCompile(`(?s)Several VMs carry this name.*5 VMs are named "monitoring-prometheus".*` +
+				`VMID 108 on node pve.*created \d{4}-\d\d-\d\dT.*VMID 112 on node pve.*VMID 116 on node pve.*` +
+				`VMID 121 on node pve.*VMID 123 on node pve, name "monitoring-prometheus", running, created .*` +
+				`one of 108, 112, 116, 121, 123.*proxmoxsafe_vm_duplicates`),
+		},
+		{
+			Config:      lab.Config(`data "proxmoxsafe_vm" "absent" { name = "no-such-vm" }`),
+			ExpectError: regexp.MustCompile(`(?s)VM not found.*No VM named "no-such-vm" exists in the cluster`),
+		},
+		{
+			Config:      lab.Config(`data "proxmoxsafe_vm" "absent" { vmid = 4242 }`),
+			ExpectError: regexp.MustCompile(`(?s)VM not found.*There is no VM with VMID 4242 in the cluster`),
+		},
+		{
+			Config: lab.Config(`data "proxmoxsafe_vm" "both" {
+  name = "dns-1"
+  vmid = 100
+}`),
+			ExpectError: regexp.MustCompile(`(?s)Invalid Attribute Combination.*Exactly one of these attributes must be configured`),
+		},
+		{
+			Config:      lab.Config(`data "proxmoxsafe_vm" "neither" {}`),
+			ExpectError: regexp.MustCompile(`(?s)Missing Attribute Configuration.*Exactly one of these attributes must be configured`),
+		},
+		{
+			Config: lab.Config(`
 data "proxmoxsafe_vm" "by_name" {
   name = "grafana-next"
 }
@@ -79,66 +123,29 @@ data "proxmoxsafe_vm" "template" {
   name = "debian-12-template"
 }
 `),
-				ConfigStateChecks: checks,
-			},
-			{
-				// Every candidate, oldest first, with node, VMID and creation time.
-				Config: lab.Config(`
-data "proxmoxsafe_vm" "ambiguous" {
-  name = "monitoring-prometheus"
-}
-`),
-				ExpectError: regexp.MustCompile(`(?s)Several VMs carry this name.*5 VMs are named "monitoring-prometheus".*` +
-					`VMID 108 on node pve.*created \d{4}-\d\d-\d\dT.*VMID 112 on node pve.*VMID 116 on node pve.*` +
-					`VMID 121 on node pve.*VMID 123 on node pve, name "monitoring-prometheus", running, created .*` +
-					`one of 108, 112, 116, 121, 123.*proxmoxsafe_vm_duplicates`),
-			},
-			{
-				Config:      lab.Config(`data "proxmoxsafe_vm" "absent" { name = "no-such-vm" }`),
-				ExpectError: regexp.MustCompile(`(?s)VM not found.*No VM named "no-such-vm" exists in the cluster`),
-			},
-			{
-				Config:      lab.Config(`data "proxmoxsafe_vm" "absent" { vmid = 4242 }`),
-				ExpectError: regexp.MustCompile(`(?s)VM not found.*There is no VM with VMID 4242 in the cluster`),
-			},
-			{
-				Config: lab.Config(`data "proxmoxsafe_vm" "both" {
-  name = "dns-1"
-  vmid = 100
-}`),
-				ExpectError: regexp.MustCompile(`(?s)Invalid Attribute Combination.*Exactly one of these attributes must be configured`),
-			},
-			{
-				Config:      lab.Config(`data "proxmoxsafe_vm" "neither" {}`),
-				ExpectError: regexp.MustCompile(`(?s)Missing Attribute Configuration.*Exactly one of these attributes must be configured`),
-			},
-			// The configuration of the last step must be valid for the final destroy.
-			{Config: lab.Config(`data "proxmoxsafe_vm" "dns" { name = "dns-1" }`)},
+			PlanOnly:         true,
+			ConfigPlanChecks: readInPlan(checks...),
 		},
-	})
+	}
 }
 
 // A container shares the VMID space but is not a VM.
-func TestAccVMDataSource_container(t *testing.T) {
-	t.Parallel()
+func vmDataSourceContainer(t *testing.T) []resource.TestStep {
 	lab := acctest.NewEmpty(t)
 	sim := lab.RequireSim(t, "container seeding")
 	if err := sim.AddVM(pvesim.VM{VMID: 150, Name: "proxy", Type: "lxc", Status: "running"}); err != nil {
 		t.Fatal(err)
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{
-				Config:      lab.Config(`data "proxmoxsafe_vm" "ct" { vmid = 150 }`),
-				ExpectError: regexp.MustCompile(`(?s)Not a QEMU VM.*VMID 150 on node pve is a container \(lxc\)`),
-			},
-			{
-				Config:      lab.Config(`data "proxmoxsafe_vm" "ct" { name = "proxy" }`),
-				ExpectError: regexp.MustCompile(`No VM named "proxy" exists`),
-			},
+	return []resource.TestStep{
+		{
+			Config:      lab.Config(`data "proxmoxsafe_vm" "ct" { vmid = 150 }`),
+			ExpectError: regexp.MustCompile(`(?s)Not a QEMU VM.*VMID 150 on node pve is a container \(lxc\)`),
 		},
-	})
+		{
+			Config:      lab.Config(`data "proxmoxsafe_vm" "ct" { name = "proxy" }`),
+			ExpectError: regexp.MustCompile(`No VM named "proxy" exists`),
+		},
+	}
 }
 
 // A name that looks unique may not be when the credentials see only some

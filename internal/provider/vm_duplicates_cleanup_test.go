@@ -2,6 +2,7 @@ package provider_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
@@ -20,7 +22,7 @@ import (
 
 // vmidsNamed asserts which VMs carry name in the simulator. It is a state
 // check because the legacy Check functions cannot shim for_each instances.
-func vmidsNamed(sim *pvesim.Server, name string, want ...int) statecheck.StateCheck {
+func vmidsNamed(sim *pvesim.Server, name string, want ...int) simCheck {
 	return simCheck(func() error {
 		var got []int
 		for _, vm := range sim.VMsNamed(name) {
@@ -107,9 +109,8 @@ func TestAccVMDuplicatesCleanup(t *testing.T) {
 			{
 				// Step 1: the running VM of each name comes back under
 				// management, and the others are imported as they are.
-				Config:           guide(recoveryexample.Import),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: importExtras},
-				ConfigStateChecks: []statecheck.StateCheck{
+				Config: guide(recoveryexample.Import),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: importExtras, PostApplyPreRefresh: []plancheck.PlanCheck{stateAfterApply(
 					statecheck.ExpectKnownValue(grafana, tfjsonpath.New("vmid"), knownvalue.Int64Exact(126)),
 					statecheck.ExpectKnownValue(prometheus, tfjsonpath.New("vmid"), knownvalue.Int64Exact(123)),
 					statecheck.ExpectKnownValue(grafana, tfjsonpath.New("status"), knownvalue.StringExact("running")),
@@ -117,15 +118,19 @@ func TestAccVMDuplicatesCleanup(t *testing.T) {
 					statecheck.ExpectKnownValue(`proxmoxsafe_vm.extra["108"]`, tfjsonpath.New("name"), knownvalue.StringExact("monitoring-prometheus")),
 					vmidsNamed(sim, "monitoring-grafana", 110, 111, 115, 117, 122, 126),
 					vmidsNamed(sim, "monitoring-prometheus", 108, 112, 116, 121, 123),
-				},
+				)}},
 			},
 			{
 				// Step 2: dropping them from the configuration destroys them,
 				// the two with a disk on the missing pool included: their
 				// VMs go, the volumes on the pool stay behind (step 3).
-				Config:           guide(recoveryexample.RemoveExtras),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: destroyExtras},
-				ConfigStateChecks: []statecheck.StateCheck{
+				// Then one VM per name: nothing left to report. The plan
+				// the library makes after the apply is that of this
+				// configuration on the cleaned cluster; it must be empty
+				// (the library checks) and it reads the duplicates data
+				// source again, which its prior state carries (readInPlan).
+				Config: guide(recoveryexample.RemoveExtras),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: destroyExtras, PostApplyPreRefresh: []plancheck.PlanCheck{stateAfterApply(
 					vmidsNamed(sim, "monitoring-grafana", 126),
 					vmidsNamed(sim, "monitoring-prometheus", 123),
 					simCheck(func() error {
@@ -135,27 +140,21 @@ func TestAccVMDuplicatesCleanup(t *testing.T) {
 						}
 						return nil
 					}),
-				},
-			},
-			{
-				// One VM per name: nothing left to report.
-				Config:           guide(recoveryexample.RemoveExtras),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("data.proxmoxsafe_vm_duplicates.monitoring", tfjsonpath.New("groups"), knownvalue.ListSizeExact(0)),
-				},
+				)}},
 			},
 			{
 				// Step 4: recovery.tf deleted, the kept VMs are still
-				// managed, unchanged.
-				Config:           guide(recoveryexample.Stack),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-				ConfigStateChecks: []statecheck.StateCheck{
+				// managed, unchanged: the plan is empty (a PlanOnly step
+				// fails on any change; the check says it too).
+				Config:   guide(recoveryexample.Stack),
+				PlanOnly: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan(), stateAfterApply(
 					statecheck.ExpectKnownValue(grafana, tfjsonpath.New("vmid"), knownvalue.Int64Exact(126)),
 					statecheck.ExpectKnownValue(prometheus, tfjsonpath.New("vmid"), knownvalue.Int64Exact(123)),
 					vmidsNamed(sim, "monitoring-grafana", 126),
 					vmidsNamed(sim, "monitoring-prometheus", 123),
-				},
+				)}},
 			},
 			{
 				// The test harness cannot read for_each instances back at
@@ -168,10 +167,10 @@ removed {
   }
 }
 `),
-				ConfigStateChecks: []statecheck.StateCheck{
-					vmidsNamed(sim, "monitoring-grafana", 126),
-					vmidsNamed(sim, "monitoring-prometheus", 123),
-				},
+				// The state is empty now: cluster checks only.
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
+					return errors.Join(vmidsNamed(sim, "monitoring-grafana", 126)(), vmidsNamed(sim, "monitoring-prometheus", 123)())
+				})},
 			},
 		},
 	})

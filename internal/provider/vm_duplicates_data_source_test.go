@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
@@ -83,8 +84,40 @@ func expectTotals(addr string, scanned, names, excess int64) []statecheck.StateC
 	}
 }
 
-func TestAccVMDuplicatesDataSource_incident(t *testing.T) {
+// readInPlan runs state checks on what the data sources of a PlanOnly
+// step read. Terraform reads a data source whose configuration is known
+// while planning, writes the result to the plan's refresh state
+// (hashicorp/terraform internal/terraform/node_resource_plan_instance.go
+// dataResourceExecute: "write the data source into both the refresh state
+// and the working state"), which the JSON plan carries as prior_state
+// (internal/command/jsonplan/plan.go Marshal), and apply does not read it
+// again. So the checks see the values an apply would store, and a step that
+// only reads data sources costs a plan and a show instead of an apply and
+// the plans and shows after it.
+func readInPlan(checks ...statecheck.StateCheck) resource.ConfigPlanChecks {
+	return resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{stateAfterApply(checks...)}}
+}
+
+// Every scenario of the duplicates data source, each against its own
+// simulator, as steps of one resource.Test (each step's configuration has
+// its own provider block): duplicatesIncident, duplicatesFilters,
+// duplicatesEmptyCluster, duplicatesStatsLag, duplicatesNodeOffline and
+// duplicatesPartialVisibility.
+func TestAccVMDuplicatesDataSource(t *testing.T) {
 	t.Parallel()
+	acctest.SkipInLab(t, "incident scenario (fixed VMIDs) and the controls of each scenario")
+	var steps []resource.TestStep
+	for _, scenario := range []func(*testing.T) []resource.TestStep{
+		duplicatesIncident, duplicatesFilters, duplicatesEmptyCluster,
+		duplicatesStatsLag, duplicatesNodeOffline, duplicatesPartialVisibility,
+	} {
+		steps = append(steps, scenario(t)...)
+	}
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories, Steps: steps})
+}
+
+// The incident cluster: both groups, every member detail.
+func duplicatesIncident(t *testing.T) []resource.TestStep {
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident", StatsLag: 0})
 	sim := lab.RequireSim(t, "incident scenario (fixed VMIDs)")
 	const addr = "data.proxmoxsafe_vm_duplicates.all"
@@ -96,51 +129,49 @@ func TestAccVMDuplicatesDataSource_incident(t *testing.T) {
 		return knownvalue.StringExact(time.Unix(vm.CTime, 0).UTC().Format(time.RFC3339))
 	}
 
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config: lab.Config(`data "proxmoxsafe_vm_duplicates" "all" {}`),
-			ConfigStateChecks: append(expectTotals(addr, incidentVMs, 2, 9),
-				expectGroups(addr,
-					groupCheck("monitoring-grafana", 126, nil, incidentGrafana...),
-					groupCheck("monitoring-prometheus", 123, nil, incidentPrometheus...),
-				),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("keep"), knownvalue.StringExact("newest_running")),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("include_templates"), knownvalue.Bool(false)),
-				// remove lists spelled out, not derived
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("groups").AtSliceIndex(0).AtMapKey("remove_vmids"),
-					knownvalue.ListExact([]knownvalue.Check{
-						knownvalue.Int64Exact(110), knownvalue.Int64Exact(111), knownvalue.Int64Exact(115),
-						knownvalue.Int64Exact(117), knownvalue.Int64Exact(122),
-					})),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("groups").AtSliceIndex(1).AtMapKey("remove_vmids"),
-					knownvalue.ListExact([]knownvalue.Check{
-						knownvalue.Int64Exact(108), knownvalue.Int64Exact(112), knownvalue.Int64Exact(116), knownvalue.Int64Exact(121),
-					})),
-				// every member detail of one member
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("groups").AtSliceIndex(0).AtMapKey("members").AtSliceIndex(5),
-					knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"vmid":       knownvalue.Int64Exact(126),
-						"name":       knownvalue.StringExact("monitoring-grafana"),
-						"node":       knownvalue.StringExact("pve"),
-						"status":     knownvalue.StringExact("running"),
-						"template":   knownvalue.Bool(false),
-						"tags":       knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("monitoring")}),
-						"created_at": created(126),
-						"uptime":     knownvalue.Int64Func(positive),
-						"import_id":  knownvalue.StringExact("pve/126"),
-						"keep":       knownvalue.Bool(true),
-					})),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("groups").AtSliceIndex(1).AtMapKey("members").AtSliceIndex(0),
-					knownvalue.ObjectPartial(map[string]knownvalue.Check{
-						"vmid":       knownvalue.Int64Exact(108),
-						"status":     knownvalue.StringExact("stopped"),
-						"uptime":     knownvalue.Int64Exact(0),
-						"created_at": created(108),
-					})),
+	return []resource.TestStep{{
+		Config:   lab.Config(`data "proxmoxsafe_vm_duplicates" "all" {}`),
+		PlanOnly: true,
+		ConfigPlanChecks: readInPlan(append(expectTotals(addr, incidentVMs, 2, 9),
+			expectGroups(addr,
+				groupCheck("monitoring-grafana", 126, nil, incidentGrafana...),
+				groupCheck("monitoring-prometheus", 123, nil, incidentPrometheus...),
 			),
-		}},
-	})
+			statecheck.ExpectKnownValue(addr, tfjsonpath.New("keep"), knownvalue.StringExact("newest_running")),
+			statecheck.ExpectKnownValue(addr, tfjsonpath.New("include_templates"), knownvalue.Bool(false)),
+			// remove lists spelled out, not derived
+			statecheck.ExpectKnownValue(addr, tfjsonpath.New("groups").AtSliceIndex(0).AtMapKey("remove_vmids"),
+				knownvalue.ListExact([]knownvalue.Check{
+					knownvalue.Int64Exact(110), knownvalue.Int64Exact(111), knownvalue.Int64Exact(115),
+					knownvalue.Int64Exact(117), knownvalue.Int64Exact(122),
+				})),
+			statecheck.ExpectKnownValue(addr, tfjsonpath.New("groups").AtSliceIndex(1).AtMapKey("remove_vmids"),
+				knownvalue.ListExact([]knownvalue.Check{
+					knownvalue.Int64Exact(108), knownvalue.Int64Exact(112), knownvalue.Int64Exact(116), knownvalue.Int64Exact(121),
+				})),
+			// every member detail of one member
+			statecheck.ExpectKnownValue(addr, tfjsonpath.New("groups").AtSliceIndex(0).AtMapKey("members").AtSliceIndex(5),
+				knownvalue.ObjectExact(map[string]knownvalue.Check{
+					"vmid":       knownvalue.Int64Exact(126),
+					"name":       knownvalue.StringExact("monitoring-grafana"),
+					"node":       knownvalue.StringExact("pve"),
+					"status":     knownvalue.StringExact("running"),
+					"template":   knownvalue.Bool(false),
+					"tags":       knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("monitoring")}),
+					"created_at": created(126),
+					"uptime":     knownvalue.Int64Func(positive),
+					"import_id":  knownvalue.StringExact("pve/126"),
+					"keep":       knownvalue.Bool(true),
+				})),
+			statecheck.ExpectKnownValue(addr, tfjsonpath.New("groups").AtSliceIndex(1).AtMapKey("members").AtSliceIndex(0),
+				knownvalue.ObjectPartial(map[string]knownvalue.Check{
+					"vmid":       knownvalue.Int64Exact(108),
+					"status":     knownvalue.StringExact("stopped"),
+					"uptime":     knownvalue.Int64Exact(0),
+					"created_at": created(108),
+				})),
+		)...),
+	}}
 }
 
 func positive(v int64) error {
@@ -173,8 +204,9 @@ func seedWeb(t *testing.T, sim *pvesim.Server) {
 	}
 }
 
-func TestAccVMDuplicatesDataSource_filters(t *testing.T) {
-	t.Parallel()
+// Filters and keep rules on the incident cluster with a third name across
+// both nodes (seedWeb); invalid arguments fail at plan time.
+func duplicatesFilters(t *testing.T) []resource.TestStep {
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	seedWeb(t, lab.RequireSim(t, "incident scenario (fixed VMIDs)"))
 	webNodes := map[int]string{201: "pve2", 202: "pve2", 9001: "pve2"}
@@ -226,44 +258,38 @@ func TestAccVMDuplicatesDataSource_filters(t *testing.T) {
 	checks = append(checks, expectTotals(addr("node_none"), 1, 0, 0)...) // 200
 	checks = append(checks, expectTotals(addr("templates"), incidentVMs+3+incidentTemplates+2, 4, 5+4+3+1)...)
 
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{
-				Config:      lab.Config(ds("bad", `name_regex = "monitoring-("`)),
-				ExpectError: regexp.MustCompile(`(?s)Invalid regular expression.*not a valid RE2 regular expression`),
-			},
-			{
-				Config:      lab.Config(ds("bad", `keep = "largest"`)),
-				ExpectError: regexp.MustCompile(`(?s)keep.*newest_running.*lowest_vmid.*got: "largest"`),
-			},
-			{Config: lab.Config(config), ConfigStateChecks: checks},
+	return []resource.TestStep{
+		{
+			Config:      lab.Config(ds("bad", `name_regex = "monitoring-("`)),
+			ExpectError: regexp.MustCompile(`(?s)Invalid regular expression.*not a valid RE2 regular expression`),
 		},
-	})
+		{
+			Config:      lab.Config(ds("bad", `keep = "largest"`)),
+			ExpectError: regexp.MustCompile(`(?s)keep.*newest_running.*lowest_vmid.*got: "largest"`),
+		},
+		{Config: lab.Config(config), PlanOnly: true, ConfigPlanChecks: readInPlan(checks...)},
+	}
 }
 
-func TestAccVMDuplicatesDataSource_emptyCluster(t *testing.T) {
-	t.Parallel()
+// An empty cluster: no group, nothing scanned.
+func duplicatesEmptyCluster(t *testing.T) []resource.TestStep {
 	lab := acctest.NewEmpty(t)
 	lab.RequireSim(t, "empty cluster (a real one holds other VMs)")
 	const addr = "data.proxmoxsafe_vm_duplicates.all"
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config: lab.Config(`data "proxmoxsafe_vm_duplicates" "all" {}`),
-			ConfigStateChecks: append(expectTotals(addr, 0, 0, 0),
-				expectGroups(addr),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("groups"), knownvalue.ListSizeExact(0)),
-			),
-		}},
-	})
+	return []resource.TestStep{{
+		Config:   lab.Config(`data "proxmoxsafe_vm_duplicates" "all" {}`),
+		PlanOnly: true,
+		ConfigPlanChecks: readInPlan(append(expectTotals(addr, 0, 0, 0),
+			expectGroups(addr),
+			statecheck.ExpectKnownValue(addr, tfjsonpath.New("groups"), knownvalue.ListSizeExact(0)),
+		)...),
+	}}
 }
 
 // A VM created a moment ago has no name in /cluster/resources yet; its
 // node's list tells (name and status, read from the config), so it still
 // counts.
-func TestAccVMDuplicatesDataSource_statsLag(t *testing.T) {
-	t.Parallel()
+func duplicatesStatsLag(t *testing.T) []resource.TestStep {
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident", StatsLag: time.Hour})
 	sim := lab.RequireSim(t, "stats lag control (names missing for an hour) and second node pve2")
 	if err := sim.AddVM(pvesim.VM{VMID: 130, Node: "pve2", Name: "monitoring-grafana", Status: "running", CreatedAt: time.Now()}); err != nil {
@@ -273,47 +299,44 @@ func TestAccVMDuplicatesDataSource_statsLag(t *testing.T) {
 	nodes := map[int]string{130: "pve2"}
 	const all, newest = "data.proxmoxsafe_vm_duplicates.all", "data.proxmoxsafe_vm_duplicates.newest"
 
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config: lab.Config(`
+	return []resource.TestStep{{
+		Config: lab.Config(`
 data "proxmoxsafe_vm_duplicates" "all" {}
 data "proxmoxsafe_vm_duplicates" "newest" {
   keep = "newest"
 }
 `),
-			ConfigStateChecks: []statecheck.StateCheck{
-				// Its node lists it running, so newest_running keeps it.
-				expectGroups(all,
-					groupCheck("monitoring-grafana", 130, nodes, members...),
-					groupCheck("monitoring-prometheus", 123, nil, incidentPrometheus...)),
-				expectGroups(newest,
-					groupCheck("monitoring-grafana", 130, nodes, members...),
-					groupCheck("monitoring-prometheus", 123, nil, incidentPrometheus...)),
-				statecheck.ExpectKnownValue(all, tfjsonpath.New("groups").AtSliceIndex(0).AtMapKey("members").AtSliceIndex(6),
-					knownvalue.ObjectPartial(map[string]knownvalue.Check{
-						"vmid":   knownvalue.Int64Exact(130),
-						"name":   knownvalue.StringExact("monitoring-grafana"),
-						"status": knownvalue.StringExact("running"),
-						"created_at": knownvalue.StringFunc(func(s string) error {
-							ct, err := time.Parse(time.RFC3339, s)
-							if err != nil || time.Since(ct) > time.Hour {
-								return fmt.Errorf("created_at %q is not recent", s)
-							}
-							return nil
-						}),
-					})),
-				statecheck.ExpectKnownValue(all, tfjsonpath.New("vms_in_excess"), knownvalue.Int64Exact(10)),
-			},
-		}},
-	})
+		PlanOnly: true,
+		ConfigPlanChecks: readInPlan(
+			// Its node lists it running, so newest_running keeps it.
+			expectGroups(all,
+				groupCheck("monitoring-grafana", 130, nodes, members...),
+				groupCheck("monitoring-prometheus", 123, nil, incidentPrometheus...)),
+			expectGroups(newest,
+				groupCheck("monitoring-grafana", 130, nodes, members...),
+				groupCheck("monitoring-prometheus", 123, nil, incidentPrometheus...)),
+			statecheck.ExpectKnownValue(all, tfjsonpath.New("groups").AtSliceIndex(0).AtMapKey("members").AtSliceIndex(6),
+				knownvalue.ObjectPartial(map[string]knownvalue.Check{
+					"vmid":   knownvalue.Int64Exact(130),
+					"name":   knownvalue.StringExact("monitoring-grafana"),
+					"status": knownvalue.StringExact("running"),
+					"created_at": knownvalue.StringFunc(func(s string) error {
+						ct, err := time.Parse(time.RFC3339, s)
+						if err != nil || time.Since(ct) > time.Hour {
+							return fmt.Errorf("created_at %q is not recent", s)
+						}
+						return nil
+					}),
+				})),
+			statecheck.ExpectKnownValue(all, tfjsonpath.New("vms_in_excess"), knownvalue.Int64Exact(10)),
+		),
+	}}
 }
 
 // A node that is offline: its VMs cannot be checked. The read still
 // succeeds (with a warning, asserted in TestAccVMDuplicatesDataSource_warnings)
 // and reports what it could check.
-func TestAccVMDuplicatesDataSource_nodeOffline(t *testing.T) {
-	t.Parallel()
+func duplicatesNodeOffline(t *testing.T) []resource.TestStep {
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t, "offline node control (pve2 unreachable)")
 	if err := sim.AddVM(pvesim.VM{VMID: 130, Node: "pve2", Name: "monitoring-grafana", Status: "running"}); err != nil {
@@ -321,43 +344,39 @@ func TestAccVMDuplicatesDataSource_nodeOffline(t *testing.T) {
 	}
 	const addr = "data.proxmoxsafe_vm_duplicates.all"
 	config := lab.Config(`data "proxmoxsafe_vm_duplicates" "all" {}`)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{
-				Config: config,
-				ConfigStateChecks: []statecheck.StateCheck{expectGroups(addr,
-					groupCheck("monitoring-grafana", 130, map[int]string{130: "pve2"}, append(append([]int{}, incidentGrafana...), 130)...),
-					groupCheck("monitoring-prometheus", 123, nil, incidentPrometheus...))},
-			},
-			{
-				PreConfig: func() { sim.SetNodeOffline("pve2", true) },
-				Config:    config,
-				ConfigStateChecks: append(expectTotals(addr, incidentVMs-1, 2, 9), expectGroups(addr,
-					groupCheck("monitoring-grafana", 126, nil, incidentGrafana...),
-					groupCheck("monitoring-prometheus", 123, nil, incidentPrometheus...))),
-			},
+	return []resource.TestStep{
+		{
+			Config:   config,
+			PlanOnly: true,
+			ConfigPlanChecks: readInPlan(expectGroups(addr,
+				groupCheck("monitoring-grafana", 130, map[int]string{130: "pve2"}, append(append([]int{}, incidentGrafana...), 130)...),
+				groupCheck("monitoring-prometheus", 123, nil, incidentPrometheus...))),
 		},
-	})
+		{
+			PreConfig: func() { sim.SetNodeOffline("pve2", true) },
+			Config:    config,
+			PlanOnly:  true,
+			ConfigPlanChecks: readInPlan(append(expectTotals(addr, incidentVMs-1, 2, 9), expectGroups(addr,
+				groupCheck("monitoring-grafana", 126, nil, incidentGrafana...),
+				groupCheck("monitoring-prometheus", 123, nil, incidentPrometheus...)))...),
+		},
+	}
 }
 
 // A token without VM.Audit on /vms sees only some VMs: the groups shrink to
 // what it sees.
-func TestAccVMDuplicatesDataSource_partialVisibility(t *testing.T) {
-	t.Parallel()
+func duplicatesPartialVisibility(t *testing.T) []resource.TestStep {
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t, "extra API token that sees only some VMs")
 	const token = "auditor@pve!partial=11111111-2222-4333-8444-555555555555"
 	sim.AddToken(token, []int{100, 110, 122, 126, 123})
 	const addr = "data.proxmoxsafe_vm_duplicates.all"
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config: withToken(lab, lab.Config(`data "proxmoxsafe_vm_duplicates" "all" {}`), token),
-			ConfigStateChecks: append(expectTotals(addr, 5, 1, 2),
-				expectGroups(addr, groupCheck("monitoring-grafana", 126, nil, 110, 122, 126))),
-		}},
-	})
+	return []resource.TestStep{{
+		Config:   withToken(lab, lab.Config(`data "proxmoxsafe_vm_duplicates" "all" {}`), token),
+		PlanOnly: true,
+		ConfigPlanChecks: readInPlan(append(expectTotals(addr, 5, 1, 2),
+			expectGroups(addr, groupCheck("monitoring-grafana", 126, nil, 110, 122, 126)))...),
+	}}
 }
 
 // withToken swaps the lab's token in a configuration for another one.

@@ -2,19 +2,13 @@ package provider_test
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
-	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
-	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
 )
 
 // powerTaskTypes are the tasks of a VM's start, stop, shutdown, reboot and
@@ -90,92 +84,4 @@ func contains(items []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// Disk options on a running VM: set on create in PVE's spelling, PVE's
-// defaults for a disk that sets none, backup changed online (no restart),
-// cache left pending by Proxmox VE (QemuServer.pm vmconfig_update_disk:
-// "skip") and applied by one restart; bus-specific options checked at plan
-// time.
-func TestAccVMResource_diskOptions(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	name := lab.RandomName("disks")
-	restarts := newRestartCounter(t, lab, name)
-	disks := func(scsi0 string) string {
-		return `disks = { scsi0 = { storage = "local-lvm", size = 8` + scsi0 + ` }, virtio0 = { storage = "local-lvm", size = 1 } }`
-	}
-	all := `, discard = true, iothread = true, ssd = true, cache = "none", backup = false, replicate = false`
-	scsi0 := tfjsonpath.New("disks").AtMapKey("scsi0")
-
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
-		Steps: []resource.TestStep{
-			{
-				Config: lab.Config(vmHCL(name, lab.Node, disks(all))),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(vmAddr, scsi0, knownvalue.ObjectPartial(map[string]knownvalue.Check{
-						"discard": knownvalue.Bool(true), "iothread": knownvalue.Bool(true), "ssd": knownvalue.Bool(true),
-						"cache": knownvalue.StringExact("none"), "backup": knownvalue.Bool(false), "replicate": knownvalue.Bool(false),
-					})),
-					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("disks").AtMapKey("virtio0"), knownvalue.ObjectPartial(map[string]knownvalue.Check{
-						"discard": knownvalue.Bool(false), "iothread": knownvalue.Bool(false), "ssd": knownvalue.Bool(false),
-						"cache": knownvalue.Null(), "backup": knownvalue.Bool(true), "replicate": knownvalue.Bool(true),
-					})),
-				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(
-					expectDrive(t, lab, name, "scsi0", []string{"discard=on", "iothread=1", "ssd=1", "cache=none", "backup=0", "replicate=0", "size=8G"}, nil),
-					expectDrive(t, lab, name, "virtio0", []string{"size=1G"}, []string{"discard", "iothread", "ssd", "cache", "backup", "replicate"}),
-				)},
-			},
-			{
-				// backup is not among the options vmconfig_update_disk skips.
-				PreConfig: restarts.mark,
-				Config:    lab.Config(vmHCL(name, lab.Node, disks(`, discard = true, iothread = true, ssd = true, cache = "none", backup = true, replicate = false`))),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: inPlace.PreApply,
-					PostApplyPreRefresh: afterApply(
-						expectDrive(t, lab, name, "scsi0", []string{"discard=on", "iothread=1", "ssd=1", "cache=none", "replicate=0", "size=8G"}, []string{"backup"}),
-						restarts.expect(0),
-					),
-				},
-			},
-			{
-				Config:      lab.Config(vmHCL(name, lab.Node, `disks = { virtio0 = { storage = "local-lvm", size = 1, ssd = true } }`)),
-				ExpectError: regexp.MustCompile(`No SSD emulation on virtio`),
-			},
-			{
-				Config:      lab.Config(vmHCL(name, lab.Node, `disks = { sata0 = { storage = "local-lvm", size = 1, iothread = true } }`)),
-				ExpectError: regexp.MustCompile(`No iothread on this bus`),
-			},
-			{
-				// cache waits for the next start: one restart applies it,
-				// and the options left out stay as they are.
-				PreConfig: restarts.mark,
-				Config:    lab.Config(vmHCL(name, lab.Node, disks(`, cache = "writeback"`))),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: inPlace.PreApply,
-					PostApplyPreRefresh: afterApply(
-						expectDrive(t, lab, name, "scsi0", []string{"discard=on", "iothread=1", "ssd=1", "cache=writeback", "replicate=0"}, []string{"backup"}),
-						restarts.expect(1),
-					),
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(vmAddr, scsi0.AtMapKey("cache"), knownvalue.StringExact("writeback")),
-					statecheck.ExpectKnownValue(vmAddr, scsi0.AtMapKey("ssd"), knownvalue.Bool(true)),
-				},
-			},
-			{
-				ResourceName:            vmAddr,
-				ImportState:             true,
-				ImportStateId:           name,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
-			},
-			// The plans after each apply are empty (the library checks it,
-			// so no step repeats a configuration to expect a no-op), and
-			// the destroy at the end runs with the last valid configuration.
-		},
-	})
 }

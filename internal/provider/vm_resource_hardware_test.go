@@ -3,6 +3,7 @@ package provider_test
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,112 +51,6 @@ func expectConfig(t *testing.T, sim acctest.Inventory, name string, want map[str
 	}
 }
 
-func expectAttr(path tfjsonpath.Path, v knownvalue.Check) statecheck.StateCheck {
-	return statecheck.ExpectKnownValue(vmAddr, path, v)
-}
-
-// Create with every hardware attribute, plan clean, change in place on a
-// running VM (restarted once for what PVE leaves pending), replace for a
-// new EFI vars type, and import by name.
-func TestAccVMResource_hardware(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("uefi")
-	vm := func(extra ...string) string {
-		return lab.Config(vmHCL(name, lab.Node, append(append([]string{}, hardwareLines...), extra...)...))
-	}
-	updated := lab.Config(vmHCL(name, lab.Node,
-		`cpu = { cores = 2, numa = false }`, `os_type = "win11"`, `bios = "ovmf"`, `machine = "q35"`, `scsi_hardware = "lsi"`,
-		`efi_disk = { storage = "local-lvm", type = "4m", pre_enrolled_keys = false }`,
-		`boot_order = ["net0", "scsi0"]`, `serial_devices = ["socket", "/dev/ttyS1"]`, `vga = { type = "std" }`,
-		`startup = { order = 3 }`, `disks = { scsi0 = { storage = "local-lvm", size = 8 } }`, `networks = { net0 = { bridge = "vmbr0" } }`))
-	replaced := lab.Config(vmHCL(name, lab.Node,
-		`cpu = { cores = 2 }`, `bios = "ovmf"`, `machine = "q35"`,
-		`efi_disk = { storage = "local-lvm", type = "2m" }`,
-		`disks = { scsi0 = { storage = "local-lvm", size = 8 } }`, `networks = { net0 = { bridge = "vmbr0" } }`))
-
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
-		Steps: []resource.TestStep{
-			{
-				Config: vm(),
-				ConfigStateChecks: []statecheck.StateCheck{
-					expectAttr(tfjsonpath.New("cpu").AtMapKey("numa"), knownvalue.Bool(true)),
-					expectAttr(tfjsonpath.New("os_type"), knownvalue.StringExact("l26")),
-					expectAttr(tfjsonpath.New("bios"), knownvalue.StringExact("ovmf")),
-					expectAttr(tfjsonpath.New("machine"), knownvalue.StringExact("q35")),
-					expectAttr(tfjsonpath.New("scsi_hardware"), knownvalue.StringExact("virtio-scsi-single")),
-					expectAttr(tfjsonpath.New("efi_disk"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"storage": knownvalue.StringExact("local-lvm"), "type": knownvalue.StringExact("4m"),
-						"pre_enrolled_keys": knownvalue.Bool(false),
-					})),
-					expectAttr(tfjsonpath.New("boot_order"), knownvalue.ListExact([]knownvalue.Check{
-						knownvalue.StringExact("scsi0"), knownvalue.StringExact("net0")})),
-					expectAttr(tfjsonpath.New("serial_devices"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("socket")})),
-					expectAttr(tfjsonpath.New("vga"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"type": knownvalue.StringExact("serial0"), "memory": knownvalue.Int64Exact(16)})),
-					expectAttr(tfjsonpath.New("startup"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"order": knownvalue.Int64Exact(2), "up": knownvalue.Int64Exact(30), "down": knownvalue.Int64Exact(60)})),
-					expectAttr(tfjsonpath.New("status"), knownvalue.StringExact("running")),
-				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(s *terraform.State) error {
-					return expectConfig(t, lab, name, map[string]string{
-						"numa": "1", "ostype": "l26", "bios": "ovmf", "machine": "q35", "scsihw": "virtio-scsi-single",
-						"efidisk0": fmt.Sprintf("local-lvm:vm-%d-disk-1,efitype=4m,pre-enrolled-keys=0,size=4M", onlyVMNamedID(t, lab, name)),
-						"boot":     "order=scsi0;net0", "serial0": "socket", "vga": "serial0,memory=16", "startup": "order=2,up=30,down=60",
-					})(s)
-				})},
-				// The plans after each apply are empty (the library checks
-				// it: no step repeats a configuration to expect that).
-			},
-			{
-				// PVE leaves all but startup pending on the running VM; the
-				// provider restarts it once, so nothing waits afterwards.
-				Config: updated,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
-					},
-					PostApplyPreRefresh: afterApply(expectConfig(t, lab, name, map[string]string{
-						"numa": "0", "ostype": "win11", "scsihw": "lsi", "boot": "order=net0;scsi0", "serial0": "socket",
-						"serial1": "/dev/ttyS1", "vga": "std", "startup": "order=3",
-					})),
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					expectAttr(tfjsonpath.New("os_type"), knownvalue.StringExact("win11")),
-					expectAttr(tfjsonpath.New("vga"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"type": knownvalue.StringExact("std"), "memory": knownvalue.Null()})),
-					expectAttr(tfjsonpath.New("startup"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"order": knownvalue.Int64Exact(3), "up": knownvalue.Null(), "down": knownvalue.Null()})),
-				},
-			},
-			{
-				ResourceName:            vmAddr,
-				ImportState:             true,
-				ImportStateId:           name,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
-			},
-			{
-				// EFI vars cannot be converted: another type is a new VM.
-				Config: replaced,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionDestroyBeforeCreate),
-					},
-					PostApplyPreRefresh: afterApply(func(s *terraform.State) error {
-						id := onlyVMNamedID(t, lab, name)
-						return expectConfig(t, lab, name, map[string]string{
-							"efidisk0": fmt.Sprintf("local-lvm:vm-%d-disk-1,efitype=2m,pre-enrolled-keys=0,size=4M", id),
-						})(s)
-					}),
-				},
-			},
-		},
-	})
-}
-
 // onlyVMNamedID is the VMID of the only VM named name.
 func onlyVMNamedID(t *testing.T, sim acctest.Inventory, name string) int {
 	return onlyVMNamed(t, sim, name).VMID
@@ -179,134 +74,331 @@ func hardwareVM(t *testing.T, lab *acctest.Lab, vmid int, node, name string) map
 	return conf
 }
 
-// Import and adoption of a VM whose hardware the configuration leaves out
-// plan no change and write nothing.
-func TestAccVMResource_hardwareKeepsWhatTheVMHas(t *testing.T) {
+// runningVMDevices is, per step, one line of configuration per scenario of
+// TestAccVMResource_devices.
+type runningVMDevices struct{ cd, net, disk, hw, grow string }
+
+func (d runningVMDevices) hcl(lab *acctest.Lab) string {
+	return lab.Config(d.cd + d.net + d.disk + d.hw + d.grow)
+}
+
+// Devices and hardware created on a VM and changed on it, running or not.
+// One configuration, one resource per former test; the plan-time errors are
+// steps of their own, with the other scenarios' configurations as they are:
+//
+//   - cdrom (cd): CD-ROM drives on a running VM: created with an ISO image
+//     (create_disks writes the image's size into the drive), the medium
+//     changed without a restart (QemuServer.pm vmconfig_update_disk:
+//     change_medium), a new sata drive applied by one restart (new ide and
+//     sata drives are not hotplugged), an ISO image missing from its
+//     storage refused at plan time with what the storage has, an interface
+//     used twice refused, import by name; removing the drives from the
+//     configuration keeps them, an empty map removes them.
+//   - networkOptions (net): a new NIC without model or firewall gets virtio
+//     and no firewall, as a new VM gets no protection; MTU and rate are set
+//     on create, the rate changes on the running VM without a restart
+//     (QemuServer.pm vmconfig_update_net changes it online), and an MTU on
+//     an e1000 device is refused at plan time (Proxmox VE would silently
+//     ignore it), as is an MTU out of range; import by name.
+//   - diskOptions (disk): disk options on a running VM: set on create in
+//     PVE's spelling, PVE's defaults for a disk that sets none, backup
+//     changed online (no restart), cache left pending by Proxmox VE
+//     (QemuServer.pm vmconfig_update_disk: "skip") and applied by one
+//     restart; bus-specific options checked at plan time; import by name.
+//   - hardware (hw): create with every hardware attribute, change in place
+//     on a running VM (restarted once for what PVE leaves pending), import
+//     by name, replace for a new EFI vars type.
+//   - hardwarePlanErrors (bad): an EFI disk on a storage the node lacks,
+//     and values PVE rejects, fail the plan.
+//   - addDiskAndNIC (grow): adding a disk or a network card to an existing
+//     VM used to fail with "Provider produced inconsistent result after
+//     apply": the new disk's volume and the new card's MAC were unknown in
+//     the plan and came back null.
+//
+// The plans after each apply are empty (the library checks it: no step
+// repeats a configuration to expect that), and the destroy at the end runs
+// with the last valid configuration: the plan-time errors come before it.
+func TestAccVMResource_devices(t *testing.T) {
 	t.Parallel()
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	imported, adopted := lab.RandomName("hwimp"), lab.RandomName("hwadopt")
-	importConf := hardwareVM(t, lab, 4721, lab.Node, imported)
-	adoptConf := hardwareVM(t, lab, 4722, lab.Node, adopted)
-	importBlock := fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmAddr, imported)
-	plain := []string{`started = false`, `disks = { scsi0 = { storage = "local-lvm", size = 8 } }`}
-	adopt := fmt.Sprintf("resource \"proxmoxsafe_vm\" \"adopted\" {\n  name = %q\n  node = %q\n  on_existing = \"adopt\"\n  started = false\n}\n", adopted, lab.Node)
-	noop := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-		plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionNoop),
-	}}
-	unchanged := func(*terraform.State) error {
-		for name, want := range map[string]map[string]string{imported: importConf, adopted: adoptConf} {
-			if err := expectConfig(t, lab, name, want)(nil); err != nil {
-				return err
-			}
+	node := lab.Node
+	cdName, netName, diskName, hwName, growName := lab.RandomName("cd"), lab.RandomName("net"), lab.RandomName("disks"), lab.RandomName("uefi"), lab.RandomName("grow")
+	badName := acctest.RandomName("bad")
+	cd, netVM, diskVM, hw := vmRes("cd"), vmRes("net"), vmRes("disk"), vmRes("hw")
+	updated := func(addr string) plancheck.PlanCheck { return actionOf(addr, plancheck.ResourceActionUpdate) }
+
+	// cd
+	cdRestarts := newRestartCounter(t, lab, cdName)
+	cdVM := func(lines ...string) string { return vmAt("cd", cdName, node, lines...) }
+	isoStorage, _, _ := strings.Cut(lab.ISO, ":")
+	missing := isoStorage + ":iso/" + cdName + ".iso"
+	cdISO := cdVM(fmt.Sprintf(`cdrom = { ide3 = { file = %q } }`, lab.ISO))
+	cdEmpty := cdVM(`cdrom = { ide3 = { file = "none" } }`)
+	cdTwo := cdVM(`cdrom = { ide3 = { file = "none" }, sata1 = { file = "cdrom" } }`)
+	// net
+	netRestarts := newRestartCounter(t, lab, netName)
+	netOpts := func(opts string) string {
+		return vmAt("net", netName, node, `networks = { net0 = { bridge = "vmbr0"`+opts+` } }`)
+	}
+	// disk
+	diskRestarts := newRestartCounter(t, lab, diskName)
+	disks := func(scsi0 string) string {
+		return vmAt("disk", diskName, node, `disks = { scsi0 = { storage = "local-lvm", size = 8`+scsi0+` }, virtio0 = { storage = "local-lvm", size = 1 } }`)
+	}
+	scsi0 := tfjsonpath.New("disks").AtMapKey("scsi0")
+	// hw
+	hwFull := vmAt("hw", hwName, node, hardwareLines...)
+	hwUpdated := vmAt("hw", hwName, node,
+		`cpu = { cores = 2, numa = false }`, `os_type = "win11"`, `bios = "ovmf"`, `machine = "q35"`, `scsi_hardware = "lsi"`,
+		`efi_disk = { storage = "local-lvm", type = "4m", pre_enrolled_keys = false }`,
+		`boot_order = ["net0", "scsi0"]`, `serial_devices = ["socket", "/dev/ttyS1"]`, `vga = { type = "std" }`,
+		`startup = { order = 3 }`, `disks = { scsi0 = { storage = "local-lvm", size = 8 } }`, `networks = { net0 = { bridge = "vmbr0" } }`)
+	hwReplaced := vmAt("hw", hwName, node,
+		`cpu = { cores = 2 }`, `bios = "ovmf"`, `machine = "q35"`,
+		`efi_disk = { storage = "local-lvm", type = "2m" }`,
+		`disks = { scsi0 = { storage = "local-lvm", size = 8 } }`, `networks = { net0 = { bridge = "vmbr0" } }`)
+	// grow
+	growOne := vmAt("grow", growName, node, `started = false`,
+		`disks = { scsi0 = { storage = "local-lvm", size = 4 } }`,
+		`networks = { net0 = { bridge = "vmbr0" } }`)
+	growTwo := vmAt("grow", growName, node, `started = false`,
+		`disks = { scsi0 = { storage = "local-lvm", size = 4 }, scsi1 = { storage = "local-lvm", size = 2 } }`,
+		`networks = { net0 = { bridge = "vmbr0" }, net1 = { bridge = "vmbr0" } }`)
+	// bad: never created, alone in its configurations.
+	bad := func(line string) string { return lab.Config(vmAt("bad", badName, node, line)) }
+
+	created := runningVMDevices{cd: cdISO, net: netOpts(`, mtu = 1`), disk: disks(`, discard = true, iothread = true, ssd = true, cache = "none", backup = false, replicate = false`), hw: hwFull, grow: growOne}
+	changed := runningVMDevices{cd: cdEmpty, net: netOpts(`, mtu = 1, rate = 100.5`), disk: disks(`, discard = true, iothread = true, ssd = true, cache = "none", backup = true, replicate = false`), hw: hwUpdated, grow: growTwo}
+	restarted := changed
+	restarted.cd, restarted.disk = cdTwo, disks(`, cache = "writeback"`)
+	with := func(d runningVMDevices, edit func(*runningVMDevices)) string { edit(&d); return d.hcl(lab) }
+	importStep := func(addr, name string) resource.TestStep {
+		return resource.TestStep{
+			ResourceName: addr, ImportState: true, ImportStateId: name,
+			ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts"},
 		}
-		return nil
 	}
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, imported),
+		CheckDestroy: resource.ComposeTestCheckFunc(checkNoVMNamed(lab, cdName), checkNoVMNamed(lab, netName),
+			checkNoVMNamed(lab, diskName), checkNoVMNamed(lab, hwName), checkNoVMNamed(lab, growName)),
 		Steps: []resource.TestStep{
+			// bad
 			{
-				Config:           lab.Config(importBlock + vmHCL(imported, lab.Node, plain...) + adopt),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: noop.PreApply, PostApplyPreRefresh: afterApply(unchanged)},
-				ConfigStateChecks: []statecheck.StateCheck{
-					expectAttr(tfjsonpath.New("machine"), knownvalue.StringExact("q35")),
-					expectAttr(tfjsonpath.New("efi_disk").AtMapKey("pre_enrolled_keys"), knownvalue.Bool(true)),
-					expectAttr(tfjsonpath.New("startup"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"order": knownvalue.Int64Exact(5), "up": knownvalue.Null(), "down": knownvalue.Int64Exact(90)})),
-					statecheck.ExpectKnownValue("proxmoxsafe_vm.adopted", tfjsonpath.New("bios"), knownvalue.StringExact("ovmf")),
-				},
-			},
-			{
-				Config: lab.Config(vmHCL(imported, lab.Node, plain...) + adopt),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:            []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-					PostApplyPreRefresh: afterApply(unchanged),
-				},
-			},
-			{
-				// Setting machine keeps its other options (viommu).
-				Config: lab.Config(vmHCL(imported, lab.Node, append(plain, `machine = "pc-q35-9.0"`)...) + adopt),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
-					if got := onlyVMNamed(t, lab, imported).Config["machine"]; got != "pc-q35-9.0,viommu=intel" {
-						return fmt.Errorf("machine = %q, want pc-q35-9.0,viommu=intel", got)
-					}
-					return nil
-				})},
-			},
-		},
-	})
-}
-
-// Adoption never changes firmware: a VM whose bios, machine or EFI disk
-// differ from the configuration is refused, naming each; other hardware
-// converges.
-func TestAccVMResource_hardwareAdoptionRefusesFirmware(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	name := lab.RandomName("fw")
-	const wish = 4731 // the simulator's VMID; a lab's comes from nextid
-	lab.AddVM(t, pvesim.VM{VMID: wish, Node: lab.Node, Name: name, Status: "stopped", Config: map[string]string{
-		"scsi0": fmt.Sprintf("local-lvm:vm-%d-disk-0,size=8G", wish), "ostype": "l26",
-	}})
-	adopt := func(lines ...string) string {
-		return lab.Config(vmHCL(name, lab.Node, append([]string{`on_existing = "adopt"`, `started = false`}, lines...)...))
-	}
-
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{
-				Config:      adopt(`bios = "ovmf"`, `machine = "q35"`, `efi_disk = { storage = "local-lvm", type = "4m" }`),
-				ExpectError: regexp.MustCompile(`(?s)Refusing to adopt the existing VM.*bios: the VM uses seabios, the configuration.*says ovmf.*machine: the VM is pc,.*configuration says q35.*efi_disk: the VM has none`),
-			},
-			{
-				Config: adopt(`os_type = "win11"`, `startup = { order = 1 }`),
-				ConfigStateChecks: []statecheck.StateCheck{
-					expectAttr(tfjsonpath.New("os_type"), knownvalue.StringExact("win11")),
-					expectAttr(tfjsonpath.New("bios"), knownvalue.StringExact("seabios")),
-				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(
-					expectConfig(t, lab, name, map[string]string{"ostype": "win11", "startup": "order=1", "bios": "", "machine": "", "efidisk0": ""}),
-				)},
-			},
-		},
-	})
-}
-
-// An EFI disk on a storage the node lacks, and values PVE rejects, fail
-// the plan.
-func TestAccVMResource_hardwarePlanErrors(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := acctest.RandomName("bad")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{
-				Config:      lab.Config(vmHCL(name, lab.Node, `efi_disk = { storage = "nvme-pool" }`)),
+				Config:      bad(`efi_disk = { storage = "nvme-pool" }`),
 				ExpectError: regexp.MustCompile(`(?s)Unknown storage.*Storage "nvme-pool" does not exist on node`),
 				PlanOnly:    true,
 			},
 			{
-				Config:      lab.Config(vmHCL(name, lab.Node, `bios = "uefi"`)),
+				Config:      bad(`bios = "uefi"`),
 				ExpectError: regexp.MustCompile(`value must be one of: \["seabios" "ovmf"\]`),
 				PlanOnly:    true,
 			},
 			{
-				Config:      lab.Config(vmHCL(name, lab.Node, `machine = "q36"`)),
+				Config:      bad(`machine = "q36"`),
 				ExpectError: regexp.MustCompile(`must be a QEMU machine type`),
 				PlanOnly:    true,
 			},
 			{
-				Config:      lab.Config(vmHCL(name, lab.Node, `boot_order = ["efidisk0"]`)),
+				Config:      bad(`boot_order = ["efidisk0"]`),
 				ExpectError: regexp.MustCompile(`must be a boot device`),
 				PlanOnly:    true,
 			},
 			{
-				Config:      lab.Config(vmHCL(name, lab.Node, `serial_devices = ["socket", "socket", "socket", "socket", "socket"]`)),
+				Config:      bad(`serial_devices = ["socket", "socket", "socket", "socket", "socket"]`),
 				ExpectError: regexp.MustCompile(`list must contain at most 4 elements`),
 				PlanOnly:    true,
+			},
+			{
+				Config: created.hcl(lab),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: append(afterApply(
+					// cd
+					expectDriveMatches(t, lab, cdName, "ide3", `^`+regexp.QuoteMeta(lab.ISO)+`,media=cdrom,size=\d+[KMGT]?$`),
+					// net
+					func(*terraform.State) error {
+						vm := onlyVMNamed(t, lab, netName)
+						if !strings.HasSuffix(vm.Config["net0"], ",bridge=vmbr0,mtu=1") || vm.Config["protection"] != "0" {
+							return fmt.Errorf("net0 = %q, protection = %q", vm.Config["net0"], vm.Config["protection"])
+						}
+						return nil
+					},
+					// disk
+					expectDrive(t, lab, diskName, "scsi0", []string{"discard=on", "iothread=1", "ssd=1", "cache=none", "backup=0", "replicate=0", "size=8G"}, nil),
+					expectDrive(t, lab, diskName, "virtio0", []string{"size=1G"}, []string{"discard", "iothread", "ssd", "cache", "backup", "replicate"}),
+					// hw
+					func(s *terraform.State) error {
+						return expectConfig(t, lab, hwName, map[string]string{
+							"numa": "1", "ostype": "l26", "bios": "ovmf", "machine": "q35", "scsihw": "virtio-scsi-single",
+							"efidisk0": fmt.Sprintf("local-lvm:vm-%d-disk-1,efitype=4m,pre-enrolled-keys=0,size=4M", onlyVMNamedID(t, lab, hwName)),
+							"boot":     "order=scsi0;net0", "serial0": "socket", "vga": "serial0,memory=16", "startup": "order=2,up=30,down=60",
+						})(s)
+					},
+				), stateAfterApply(
+					// cd
+					statecheck.ExpectKnownValue(cd, tfjsonpath.New("cdrom").AtMapKey("ide3").AtMapKey("file"), knownvalue.StringExact(lab.ISO)),
+					// net
+					statecheck.ExpectKnownValue(netVM, tfjsonpath.New("protection"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue(netVM, net0Path, knownvalue.ObjectPartial(map[string]knownvalue.Check{
+						"model": knownvalue.StringExact("virtio"), "firewall": knownvalue.Bool(false),
+						"mtu": knownvalue.Int64Exact(1), "rate": knownvalue.Null(),
+					})),
+					// disk
+					statecheck.ExpectKnownValue(diskVM, scsi0, knownvalue.ObjectPartial(map[string]knownvalue.Check{
+						"discard": knownvalue.Bool(true), "iothread": knownvalue.Bool(true), "ssd": knownvalue.Bool(true),
+						"cache": knownvalue.StringExact("none"), "backup": knownvalue.Bool(false), "replicate": knownvalue.Bool(false),
+					})),
+					statecheck.ExpectKnownValue(diskVM, tfjsonpath.New("disks").AtMapKey("virtio0"), knownvalue.ObjectPartial(map[string]knownvalue.Check{
+						"discard": knownvalue.Bool(false), "iothread": knownvalue.Bool(false), "ssd": knownvalue.Bool(false),
+						"cache": knownvalue.Null(), "backup": knownvalue.Bool(true), "replicate": knownvalue.Bool(true),
+					})),
+					// hw
+					statecheck.ExpectKnownValue(hw, tfjsonpath.New("cpu").AtMapKey("numa"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(hw, tfjsonpath.New("os_type"), knownvalue.StringExact("l26")),
+					statecheck.ExpectKnownValue(hw, tfjsonpath.New("bios"), knownvalue.StringExact("ovmf")),
+					statecheck.ExpectKnownValue(hw, tfjsonpath.New("machine"), knownvalue.StringExact("q35")),
+					statecheck.ExpectKnownValue(hw, tfjsonpath.New("scsi_hardware"), knownvalue.StringExact("virtio-scsi-single")),
+					statecheck.ExpectKnownValue(hw, tfjsonpath.New("efi_disk"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"storage": knownvalue.StringExact("local-lvm"), "type": knownvalue.StringExact("4m"),
+						"pre_enrolled_keys": knownvalue.Bool(false),
+					})),
+					statecheck.ExpectKnownValue(hw, tfjsonpath.New("boot_order"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.StringExact("scsi0"), knownvalue.StringExact("net0")})),
+					statecheck.ExpectKnownValue(hw, tfjsonpath.New("serial_devices"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("socket")})),
+					statecheck.ExpectKnownValue(hw, tfjsonpath.New("vga"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"type": knownvalue.StringExact("serial0"), "memory": knownvalue.Int64Exact(16)})),
+					statecheck.ExpectKnownValue(hw, tfjsonpath.New("startup"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"order": knownvalue.Int64Exact(2), "up": knownvalue.Int64Exact(30), "down": knownvalue.Int64Exact(60)})),
+					statecheck.ExpectKnownValue(hw, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+				))},
+			},
+			{
+				// cd: the medium changes without a restart. net: the rate
+				// changes online. disk: backup is not among the options
+				// vmconfig_update_disk skips. hw: PVE leaves all but startup
+				// pending on the running VM; the provider restarts it once,
+				// so nothing waits afterwards. grow: a disk and a NIC added.
+				PreConfig: func() { cdRestarts.mark(); netRestarts.mark(); diskRestarts.mark() },
+				Config:    changed.hcl(lab),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{updated(cd), updated(netVM), updated(diskVM), updated(hw)},
+					PostApplyPreRefresh: append(afterApply(
+						// cd
+						expectDriveValue(t, lab, cdName, "ide3", "none,media=cdrom"), cdRestarts.expect(0),
+						// net
+						func(*terraform.State) error {
+							vm := onlyVMNamed(t, lab, netName)
+							if !strings.HasSuffix(vm.Config["net0"], ",bridge=vmbr0,mtu=1,rate=100.5") {
+								return fmt.Errorf("net0 = %q", vm.Config["net0"])
+							}
+							return netRestarts.expect(0)(nil)
+						},
+						// disk
+						expectDrive(t, lab, diskName, "scsi0", []string{"discard=on", "iothread=1", "ssd=1", "cache=none", "replicate=0", "size=8G"}, []string{"backup"}),
+						diskRestarts.expect(0),
+						// hw
+						expectConfig(t, lab, hwName, map[string]string{
+							"numa": "0", "ostype": "win11", "scsihw": "lsi", "boot": "order=net0;scsi0", "serial0": "socket",
+							"serial1": "/dev/ttyS1", "vga": "std", "startup": "order=3",
+						}),
+					), stateAfterApply(
+						// net
+						statecheck.ExpectKnownValue(netVM, net0Path.AtMapKey("rate"), knownvalue.Float64Exact(100.5)),
+						// hw
+						statecheck.ExpectKnownValue(hw, tfjsonpath.New("os_type"), knownvalue.StringExact("win11")),
+						statecheck.ExpectKnownValue(hw, tfjsonpath.New("vga"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+							"type": knownvalue.StringExact("std"), "memory": knownvalue.Null()})),
+						statecheck.ExpectKnownValue(hw, tfjsonpath.New("startup"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+							"order": knownvalue.Int64Exact(3), "up": knownvalue.Null(), "down": knownvalue.Null()})),
+						// grow
+						statecheck.ExpectKnownValue(vmRes("grow"), tfjsonpath.New("disks").AtMapKey("scsi1").AtMapKey("volume"),
+							knownvalue.StringRegexp(regexp.MustCompile(`^vm-[0-9]+-disk-[0-9]+$`))),
+						statecheck.ExpectKnownValue(vmRes("grow"), tfjsonpath.New("networks").AtMapKey("net1").AtMapKey("mac"),
+							knownvalue.StringRegexp(regexp.MustCompile(`^[0-9A-F]{2}(:[0-9A-F]{2}){5}$`))),
+					)),
+				},
+			},
+			{
+				// cd: a new sata drive is applied by one restart. disk: cache
+				// waits for the next start: one restart applies it, and the
+				// options left out stay as they are.
+				PreConfig: func() { cdRestarts.mark(); diskRestarts.mark() },
+				Config:    restarted.hcl(lab),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{updated(cd), updated(diskVM)},
+					PostApplyPreRefresh: append(afterApply(
+						expectDriveValue(t, lab, cdName, "sata1", "cdrom,media=cdrom"), cdRestarts.expect(1),
+						expectDrive(t, lab, diskName, "scsi0", []string{"discard=on", "iothread=1", "ssd=1", "cache=writeback", "replicate=0"}, []string{"backup"}),
+						diskRestarts.expect(1),
+					), stateAfterApply(
+						statecheck.ExpectKnownValue(diskVM, scsi0.AtMapKey("cache"), knownvalue.StringExact("writeback")),
+						statecheck.ExpectKnownValue(diskVM, scsi0.AtMapKey("ssd"), knownvalue.Bool(true)),
+					)),
+				},
+			},
+			// Plan-time errors, each with the others' configurations as
+			// they are.
+			{
+				Config:      with(restarted, func(d *runningVMDevices) { d.cd = cdVM(fmt.Sprintf(`cdrom = { ide3 = { file = %q } }`, missing)) }),
+				ExpectError: regexp.MustCompile(`ISO image not found(.|\n)*` + regexp.QuoteMeta(missing) + `(.|\n)*ISO images(.|\n)*there:(.|\n)*` + regexp.QuoteMeta(lab.ISO)),
+			},
+			{
+				Config: with(restarted, func(d *runningVMDevices) {
+					d.cd = cdVM(`cdrom = { ide3 = { file = "none" } }`, `disks = { ide3 = { storage = "local-lvm", size = 1 } }`)
+				}),
+				ExpectError: regexp.MustCompile(`Interface used twice`),
+			},
+			{
+				Config:      with(restarted, func(d *runningVMDevices) { d.net = netOpts(`, model = "e1000", mtu = 1500`) }),
+				ExpectError: regexp.MustCompile(`(?s)MTU needs a VirtIO device.*Proxmox VE applies mtu to VirtIO devices\s+only`),
+			},
+			{
+				Config:      with(restarted, func(d *runningVMDevices) { d.net = netOpts(`, mtu = 500`) }),
+				ExpectError: regexp.MustCompile(`(?s)mtu.*value must be`),
+			},
+			{
+				Config: with(restarted, func(d *runningVMDevices) {
+					d.disk = vmAt("disk", diskName, node, `disks = { virtio0 = { storage = "local-lvm", size = 1, ssd = true } }`)
+				}),
+				ExpectError: regexp.MustCompile(`No SSD emulation on virtio`),
+			},
+			{
+				Config: with(restarted, func(d *runningVMDevices) {
+					d.disk = vmAt("disk", diskName, node, `disks = { sata0 = { storage = "local-lvm", size = 1, iothread = true } }`)
+				}),
+				ExpectError: regexp.MustCompile(`No iothread on this bus`),
+			},
+			importStep(cd, cdName),
+			importStep(netVM, netName),
+			importStep(diskVM, diskName),
+			importStep(hw, hwName),
+			{
+				// cd: removing the drives from the configuration keeps them.
+				// hw: EFI vars cannot be converted: another type is a new VM.
+				Config: with(restarted, func(d *runningVMDevices) { d.cd = cdVM(); d.hw = hwReplaced }),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						actionOf(cd, plancheck.ResourceActionNoop),
+						actionOf(hw, plancheck.ResourceActionDestroyBeforeCreate),
+					},
+					PostApplyPreRefresh: afterApply(func(s *terraform.State) error {
+						id := onlyVMNamedID(t, lab, hwName)
+						return expectConfig(t, lab, hwName, map[string]string{
+							"efidisk0": fmt.Sprintf("local-lvm:vm-%d-disk-1,efitype=2m,pre-enrolled-keys=0,size=4M", id),
+						})(s)
+					}),
+				},
+			},
+			{
+				// cd: an empty map removes them.
+				Config: with(restarted, func(d *runningVMDevices) { d.cd = cdVM(`cdrom = {}`, `started = false`); d.hw = hwReplaced }),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(func(*terraform.State) error {
+					vm := onlyVMNamed(t, lab, cdName)
+					if _, has := vm.Config["ide3"]; has {
+						return fmt.Errorf("ide3 still there: %q", vm.Config["ide3"])
+					}
+					return nil
+				})},
 			},
 		},
 	})

@@ -24,8 +24,20 @@ func expectVMIDs(addr string, ids ...int) statecheck.StateCheck {
 	return statecheck.ExpectKnownValue(addr, tfjsonpath.New("vms"), knownvalue.ListExact(checks))
 }
 
+// TestAccVMsDataSource covers, as steps of one resource.Test against two
+// simulators: vmsDataSourceFilters (the former TestAccVMsDataSource: every
+// filter, and invalid arguments failing at plan time) and
+// vmsDataSourceNodeOffline (the former TestAccVMsDataSource_nodeOffline).
 func TestAccVMsDataSource(t *testing.T) {
 	t.Parallel()
+	acctest.SkipInLab(t, "incident scenario (fixed VMIDs), container seeding and offline node control")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps:                    append(vmsDataSourceFilters(t), vmsDataSourceNodeOffline(t)...),
+	})
+}
+
+func vmsDataSourceFilters(t *testing.T) []resource.TestStep {
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t, "incident scenario (fixed VMIDs) and container seeding")
 	seedWeb(t, sim)
@@ -50,56 +62,51 @@ func TestAccVMsDataSource(t *testing.T) {
 
 	all := []int{100, 101, 105}
 	all = append(all, 108, 110, 111, 112, 115, 116, 117, 121, 122, 123, 126, 200, 201, 202, 9000, 9001, 9002)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{
-				Config:      lab.Config(ds("bad", `status = "paused-ish"`)),
-				ExpectError: regexp.MustCompile(`(?s)status.*running.*stopped`),
-			},
-			{
-				Config:      lab.Config(ds("bad", `name_regex = "[a-"`)),
-				ExpectError: regexp.MustCompile(`(?s)Invalid regular expression`),
-			},
-			{
-				Config: lab.Config(config),
-				ConfigStateChecks: []statecheck.StateCheck{
-					expectVMIDs(addr("all"), all...),
-					expectVMIDs(addr("web"), 200, 201, 202, 9002),
-					expectVMIDs(addr("pve2"), 105, 201, 202, 9001),
-					expectVMIDs(addr("prod"), 200, 201, 9002),
-					expectVMIDs(addr("running"), 100, 101, 105, 123, 126, 200),
-					expectVMIDs(addr("stopped_web"), 201, 202, 9002),
-					expectVMIDs(addr("templates"), 9000, 9001, 9002),
-					expectVMIDs(addr("not_templates"), 105, 201, 202),
-					expectVMIDs(addr("none")),
-					statecheck.ExpectKnownValue(addr("web"), tfjsonpath.New("vms").AtSliceIndex(1), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"vmid":      knownvalue.Int64Exact(201),
-						"name":      knownvalue.StringExact("web"),
-						"node":      knownvalue.StringExact("pve2"),
-						"status":    knownvalue.StringExact("stopped"),
-						"template":  knownvalue.Bool(false),
-						"tags":      knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("prod"), knownvalue.StringExact("web")}),
-						"import_id": knownvalue.StringExact("pve2/201"),
-					})),
-					statecheck.ExpectKnownValue(addr("templates"), tfjsonpath.New("vms").AtSliceIndex(0).AtMapKey("name"),
-						knownvalue.StringExact("debian-12-template")),
-				},
-			},
+	return []resource.TestStep{
+		{
+			Config:      lab.Config(ds("bad", `status = "paused-ish"`)),
+			ExpectError: regexp.MustCompile(`(?s)status.*running.*stopped`),
 		},
-	})
+		{
+			Config:      lab.Config(ds("bad", `name_regex = "[a-"`)),
+			ExpectError: regexp.MustCompile(`(?s)Invalid regular expression`),
+		},
+		{
+			Config:   lab.Config(config),
+			PlanOnly: true,
+			ConfigPlanChecks: readInPlan(
+				expectVMIDs(addr("all"), all...),
+				expectVMIDs(addr("web"), 200, 201, 202, 9002),
+				expectVMIDs(addr("pve2"), 105, 201, 202, 9001),
+				expectVMIDs(addr("prod"), 200, 201, 9002),
+				expectVMIDs(addr("running"), 100, 101, 105, 123, 126, 200),
+				expectVMIDs(addr("stopped_web"), 201, 202, 9002),
+				expectVMIDs(addr("templates"), 9000, 9001, 9002),
+				expectVMIDs(addr("not_templates"), 105, 201, 202),
+				expectVMIDs(addr("none")),
+				statecheck.ExpectKnownValue(addr("web"), tfjsonpath.New("vms").AtSliceIndex(1), knownvalue.ObjectExact(map[string]knownvalue.Check{
+					"vmid":      knownvalue.Int64Exact(201),
+					"name":      knownvalue.StringExact("web"),
+					"node":      knownvalue.StringExact("pve2"),
+					"status":    knownvalue.StringExact("stopped"),
+					"template":  knownvalue.Bool(false),
+					"tags":      knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("prod"), knownvalue.StringExact("web")}),
+					"import_id": knownvalue.StringExact("pve2/201"),
+				})),
+				statecheck.ExpectKnownValue(addr("templates"), tfjsonpath.New("vms").AtSliceIndex(0).AtMapKey("name"),
+					knownvalue.StringExact("debian-12-template")),
+			),
+		},
+	}
 }
 
 // Names that cannot be read yet are listed without a name, not dropped.
-func TestAccVMsDataSource_nodeOffline(t *testing.T) {
-	t.Parallel()
+func vmsDataSourceNodeOffline(t *testing.T) []resource.TestStep {
 	lab := acctest.New(t, pvesim.Options{Scenario: "incident"})
 	sim := lab.RequireSim(t, "offline node control (pve2 unreachable)")
 	sim.SetNodeOffline("pve2", true)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config: lab.Config(`
+	return []resource.TestStep{{
+		Config: lab.Config(`
 data "proxmoxsafe_vms" "pve2" {
   node = "pve2"
 }
@@ -107,18 +114,18 @@ data "proxmoxsafe_vms" "backup" {
   name_regex = "^backup$"
 }
 `),
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue("data.proxmoxsafe_vms.pve2", tfjsonpath.New("vms"), knownvalue.ListExact([]knownvalue.Check{
-					knownvalue.ObjectPartial(map[string]knownvalue.Check{
-						"vmid":   knownvalue.Int64Exact(105),
-						"name":   knownvalue.Null(),
-						"status": knownvalue.StringExact("unknown"),
-					}),
-				})),
-				expectVMIDs("data.proxmoxsafe_vms.backup"),
-			},
-		}},
-	})
+		PlanOnly: true,
+		ConfigPlanChecks: readInPlan(
+			statecheck.ExpectKnownValue("data.proxmoxsafe_vms.pve2", tfjsonpath.New("vms"), knownvalue.ListExact([]knownvalue.Check{
+				knownvalue.ObjectPartial(map[string]knownvalue.Check{
+					"vmid":   knownvalue.Int64Exact(105),
+					"name":   knownvalue.Null(),
+					"status": knownvalue.StringExact("unknown"),
+				}),
+			})),
+			expectVMIDs("data.proxmoxsafe_vms.backup"),
+		),
+	}}
 }
 
 // The warnings, read through the protocol server.
