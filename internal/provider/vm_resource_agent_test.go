@@ -146,10 +146,9 @@ func TestAccVMResource_agent(t *testing.T) {
 				Config: config(`agent = { enabled = true, trim = true, wait_for_ip = { timeout = "2m" } }`,
 					`agent = { enabled = true, trim = true, type = "isa", wait_for_ip = { timeout = "2m" } }`, 2048, `agent = { trim = false }`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+					PreApply: append([]plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(restartAddr, plancheck.ResourceActionUpdate),
-					},
+					}, inPlace.PreApply...),
 					PostApplyPreRefresh: append(afterApply(
 						agentConfigIs(sim, vmid, "enabled=1,fstrim_cloned_disks=1"), restarts(sim, name, 0),
 						agentConfigIs(sim, typedVMID, "enabled=1,fstrim_cloned_disks=1,type=isa"), restarts(sim, typedVM, 1),

@@ -46,10 +46,10 @@ func poolLine(lab *acctest.Lab, id string) string {
 // Pools, three scenarios in one configuration (one terraform run per step
 // for all):
 //
-//   - proxmoxsafe_vm.test (was TestAccVMResource_pool): a VM created into a
+//   - proxmoxsafe_vm.pooled (was TestAccVMResource_pool): a VM created into a
 //     pool, moved to another in place, imported with its pool, taken out; a
 //     pool that does not exist fails the move with PVE's reason.
-//   - proxmoxsafe_vm.left (TestAccVMResource_pool's second step): a VM
+//   - proxmoxsafe_vm.test (TestAccVMResource_pool's second step): a VM
 //     created into a pool stays in it when the configuration leaves the
 //     pool out.
 //   - proxmoxsafe_vm.nopool (was TestAccVMResource_poolMissingOnCreate): a
@@ -65,7 +65,7 @@ func TestAccVMResource_pool(t *testing.T) {
 	name, missing, legacy := lab.RandomName("pooled"), lab.RandomName("nopool"), lab.RandomName("legacy")
 	left := lab.RandomName("left")
 	const (
-		leftAddr    = "proxmoxsafe_vm.left"
+		pooledAddr  = "proxmoxsafe_vm.pooled"
 		missingAddr = "proxmoxsafe_vm.nopool"
 		legacyAddr  = "proxmoxsafe_vm.legacy"
 	)
@@ -82,7 +82,7 @@ func TestAccVMResource_pool(t *testing.T) {
 		if !leftOut {
 			leftLines = append(leftLines, poolLine(lab, "monitoring"))
 		}
-		more = append(more, vmHCLAs("left", left, lab.Node, leftLines...))
+		more = append(more, vmHCL(left, lab.Node, leftLines...))
 		pooled := []string{`started = false`}
 		if pool != "" {
 			pooled = append(pooled, pool)
@@ -91,7 +91,7 @@ func TestAccVMResource_pool(t *testing.T) {
 		if legacyPool != "" {
 			adopted = append(adopted, legacyPool)
 		}
-		return lab.Config(vmHCL(name, lab.Node, pooled...) + vmHCLAs("legacy", legacy, lab.Node, adopted...) + strings.Join(more, ""))
+		return lab.Config(vmHCLAs("pooled", name, lab.Node, pooled...) + vmHCLAs("legacy", legacy, lab.Node, adopted...) + strings.Join(more, ""))
 	}
 	moveRefused := `move VM \d+ \(".*"\) from pool "` + regexp.QuoteMeta(lab.PoolID("team/web")) + `" to pool "` +
 		regexp.QuoteMeta(lab.PoolID("nope")) + `".*pool '` + regexp.QuoteMeta(lab.PoolID("nope")) + `' does not\s+exist`
@@ -107,25 +107,24 @@ func TestAccVMResource_pool(t *testing.T) {
 				Config: config(poolLine(lab, "monitoring"), "", false),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: append(afterApply(
 					expectPool(t, lab, name, "monitoring"), expectPool(t, lab, legacy, "legacy"), expectPool(t, lab, left, "monitoring"),
-				), poolIs(vmAddr, "monitoring"), poolIs(legacyAddr, "legacy"), poolIs(leftAddr, "monitoring"))},
+				), poolIs(pooledAddr, "monitoring"), poolIs(legacyAddr, "legacy"), poolIs(vmAddr, "monitoring"))},
 			},
 			{
 				// Moves in place; the adopted VM moves; left out, the left
 				// VM stays where it is.
 				Config: config(poolLine(lab, "team/web"), poolLine(lab, "monitoring"), true),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: actions(map[string]plancheck.ResourceActionType{
-						vmAddr:     plancheck.ResourceActionUpdate,
+					PreApply: append(actions(map[string]plancheck.ResourceActionType{
+						pooledAddr: plancheck.ResourceActionUpdate,
 						legacyAddr: plancheck.ResourceActionUpdate,
-						leftAddr:   plancheck.ResourceActionNoop,
-					}),
+					}), noop.PreApply...),
 					PostApplyPreRefresh: append(afterApply(
 						expectPool(t, lab, name, "team/web"), expectPool(t, lab, legacy, "monitoring"), expectPool(t, lab, left, "monitoring"),
-					), poolIs(vmAddr, "team/web")),
+					), poolIs(pooledAddr, "team/web")),
 				},
 			},
 			{
-				ResourceName:            vmAddr,
+				ResourceName:            pooledAddr,
 				ImportState:             true,
 				ImportStateId:           name,
 				ImportStateVerify:       true,
@@ -146,7 +145,7 @@ func TestAccVMResource_pool(t *testing.T) {
 						clusterCheck(expectVMCount(lab, missing, 0)),
 						noChangeOf(missingAddr),
 					},
-					PostApplyPreRefresh: append(afterApply(expectPool(t, lab, name, "")), poolIs(vmAddr, "")),
+					PostApplyPreRefresh: append(afterApply(expectPool(t, lab, name, "")), poolIs(pooledAddr, "")),
 				},
 			},
 			// The plan after each apply is empty: the library checks it.
