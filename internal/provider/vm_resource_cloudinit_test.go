@@ -64,31 +64,9 @@ func cloudInitConfigOf(t *testing.T, sim *pvesim.Server, name string) map[string
 	return vm.Config
 }
 
-// vmBlock is vmHCL with the resource labelled label instead of test, so
-// that several scenarios share one configuration (and one test's terraform
-// runs).
-func vmBlock(label, name, node string, lines ...string) string {
-	return strings.Replace(vmHCL(name, node, lines...), `"proxmoxsafe_vm" "test"`, fmt.Sprintf("%q %q", "proxmoxsafe_vm", label), 1)
-}
-
 // cloudInitBlock is cloudInitHCL labelled label.
 func cloudInitBlock(label, name string, lines ...string) string {
 	return strings.Replace(cloudInitHCL(name, lines...), `"proxmoxsafe_vm" "test"`, fmt.Sprintf("%q %q", "proxmoxsafe_vm", label), 1)
-}
-
-// importBlock imports the VM id into the resource at addr.
-func importBlock(addr, id string) string {
-	return fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", addr, id)
-}
-
-// forgetVMs drops the resources at addrs from state without destroying
-// their VMs, as forgetVM does for proxmoxsafe_vm.test.
-func forgetVMs(addrs ...string) string {
-	var b strings.Builder
-	for _, addr := range addrs {
-		fmt.Fprintf(&b, "removed {\n  from = %s\n  lifecycle {\n    destroy = false\n  }\n}\n", addr)
-	}
-	return b.String()
 }
 
 // The cloud-init scenarios share one incident cluster and one resource.Test
@@ -162,7 +140,7 @@ func TestAccVMResource_cloudInit(t *testing.T) {
     upgrade             = false
   }`, user, key, ciPassword, version, dns)
 	}
-	clone := func(lines ...string) string { return vmBlock("clone", cloneName, "pve", lines...) }
+	clone := func(lines ...string) string { return vmAt("clone", cloneName, "pve", lines...) }
 	var hash string
 	// clonedLongAgoImportsClean
 	oldBody := cloudInitBlock("old", oldName, `started = false`, fmt.Sprintf(`cloud_init = {
@@ -170,13 +148,13 @@ func TestAccVMResource_cloudInit(t *testing.T) {
     ssh_keys = [%q]
   }`, ciKey+"\n"))
 	// cloudInitImportWithoutCloudInit
-	ciimpBody := vmBlock("ciimp", ciimpName, "pve", `started = false`)
+	ciimpBody := vmAt("ciimp", ciimpName, "pve", `started = false`)
 	// cloudInitAdopt: cloned long ago from a template that is gone since.
-	adoptBody := vmBlock("adopt", adoptName, "pve", `on_existing = "adopt"`, `started = false`, `clone = { source = "gone-template" }`,
+	adoptBody := vmAt("adopt", adoptName, "pve", `on_existing = "adopt"`, `started = false`, `clone = { source = "gone-template" }`,
 		`cloud_init = { user = "ops", ip_config = { net0 = { ipv4 = { address = "10.0.0.30/24", gateway = "10.0.0.1" } } } }`)
 	// cloudInitDriveMove
 	move := func(started bool, iface string, more ...string) string {
-		return vmBlock("move", moveName, lab.Node, append([]string{fmt.Sprintf("started = %t", started),
+		return vmAt("move", moveName, lab.Node, append([]string{fmt.Sprintf("started = %t", started),
 			`disks = { scsi0 = { storage = "local-lvm", size = 4 } }`, `networks = { net0 = { bridge = "vmbr0" } }`,
 			fmt.Sprintf(`cloud_init = { drive = { interface = %q, storage = "local-lvm" }, user = "ops" }`, iface)}, more...)...)
 	}
@@ -196,7 +174,7 @@ func TestAccVMResource_cloudInit(t *testing.T) {
 	cloneSameVersion := strings.Replace(cloudInitBlock("clone", cloneName, ci("ops2", ciKey+"\n\n", "10.0.0.2", 1)),
 		ciPassword, "another-password", 1)
 	cloneV2 := cloudInitBlock("clone", cloneName, ci("ops2", ciKey+"\n", "10.0.0.2", 2))
-	forgotten := forgetVMs(oldAddr, ciimpAddr, adoptAddr)
+	forgotten := forgetVMs("old", "ciimp", "adopt")
 	// The plans after each apply are empty: the library checks it, so no
 	// step repeats a configuration to expect that.
 	resource.Test(t, resource.TestCase{
@@ -213,7 +191,7 @@ func TestAccVMResource_cloudInit(t *testing.T) {
 			{
 				// cloudInitClone. API2/Qemu.pm clone_vm: "can't clone VM to
 				// node 'pve2' (VM uses local storage)".
-				Config:      config(vmBlock("clone", cloneName, "pve2", `clone = { source = "9050" }`)),
+				Config:      config(vmAt("clone", cloneName, "pve2", `clone = { source = "9050" }`)),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`(?s)Clone source on another node uses local storage.*scsi0 on local-lvm`),
 			},
@@ -242,7 +220,7 @@ func TestAccVMResource_cloudInit(t *testing.T) {
 				// clonedLongAgoImportsClean and cloudInitImportWithoutCloudInit:
 				// the imports plan no change and write nothing.
 				PreConfig: sim.ResetRequestCounts,
-				Config:    config(importBlock(oldAddr, oldName), oldBody, importBlock(ciimpAddr, ciimpName), ciimpBody),
+				Config:    config(importAt("old", oldName), oldBody, importAt("ciimp", ciimpName), ciimpBody),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{noop(oldAddr), noop(ciimpAddr)},
 					PostApplyPreRefresh: afterApply(func(*terraform.State) error {

@@ -62,6 +62,16 @@ func importAt(res, name string) string {
 	return fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", vmRes(res), name)
 }
 
+// forgetVMs drops the blocks named res from state without destroying their
+// VMs, as forgetVM does for proxmoxsafe_vm.test.
+func forgetVMs(res ...string) string {
+	var b strings.Builder
+	for _, r := range res {
+		fmt.Fprintf(&b, "removed {\n  from = %s\n  lifecycle {\n    destroy = false\n  }\n}\n", vmRes(r))
+	}
+	return b.String()
+}
+
 // actionOf expects the plan to take action on the resource at addr.
 func actionOf(addr string, action plancheck.ResourceActionType) plancheck.PlanCheck {
 	return plancheck.ExpectResourceAction(addr, action)
