@@ -21,7 +21,11 @@ const agentRequests = "GET /nodes/{node}/qemu/{vmid}/agent/network-get-interface
 
 // expectAgent checks an enabled agent's settings in state.
 func expectAgent(trim bool, typ string) statecheck.StateCheck {
-	return statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("agent"), knownvalue.ObjectPartial(map[string]knownvalue.Check{
+	return expectAgentAt(vmAddr, trim, typ)
+}
+
+func expectAgentAt(addr string, trim bool, typ string) statecheck.StateCheck {
+	return statecheck.ExpectKnownValue(addr, tfjsonpath.New("agent"), knownvalue.ObjectPartial(map[string]knownvalue.Check{
 		"enabled": knownvalue.Bool(true), "trim": knownvalue.Bool(trim), "type": knownvalue.StringExact(typ),
 	}))
 }
@@ -39,26 +43,86 @@ func agentConfigIs(sim *pvesim.Server, vmid int, want string) resource.TestCheck
 	}
 }
 
-// A VM created with the agent waits for its address (the simulated agent
-// answers one second after the start), records the addresses without
-// loopback and link-local ones, changes trim online and the type with a
-// restart, and imports clean.
+// The guest agent, four scenarios on four VMs in one configuration (one
+// terraform run per step for all). The simulated agent answers 8 s after
+// each start (the reboot included), far longer than the refresh right
+// after a reboot takes.
+//
+//   - proxmoxsafe_vm.test and proxmoxsafe_vm.typed (was
+//     TestAccVMResource_agent): a VM created with the agent waits for its
+//     address, records the addresses without loopback and link-local ones,
+//     and changes trim online (test); it changes the type with a restart,
+//     keeps trim and type when the configuration leaves them out, and
+//     imports clean (typed, created with trim).
+//   - proxmoxsafe_vm.restart (was
+//     TestAccVMResource_agentWaitForIPAfterPendingRestart): a restart for
+//     pending changes (reboot_after_update) is a start like any other:
+//     wait_for_ip waits for the guest's address after it, so the state the
+//     apply writes has the addresses.
+//   - proxmoxsafe_vm.legacy (was TestAccVMResource_agentAdoption): adopting
+//     a VM whose configuration leaves the agent out keeps its agent; one
+//     that sets it converges it.
+//   - proxmoxsafe_vm.clone (was TestAccVMResource_cloneConvergedBeforeStart):
+//     a clone with started = true is converged (disk resize, NIC,
+//     cloud-init, agent) before its first start: nothing changes it after
+//     the start.
 func TestAccVMResource_agent(t *testing.T) {
 	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Agent: pvesim.AgentOptions{BootDelay: time.Second, PingTimeout: 100 * time.Millisecond}})
-	sim := lab.RequireSim(t, "guest agent simulation")
-	name := acctest.RandomName("agent")
-	const vmid = 4100 // the simulated guest's addresses: 10.16.4.10, fd00:0:1004::a
-	vm := func(agent string) string {
-		return lab.Config(vmHCL(name, lab.Node, fmt.Sprintf("vmid = %d", vmid), `networks = { net0 = { bridge = "vmbr0" } }`, agent))
+	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Agent: pvesim.AgentOptions{BootDelay: 8 * time.Second, PingTimeout: 100 * time.Millisecond}})
+	sim := lab.RequireSim(t, "guest agent simulation, a seeded cloud-init template and the request log")
+	const (
+		typedAddr   = "proxmoxsafe_vm.typed"
+		restartAddr = "proxmoxsafe_vm.restart"
+		legacyAddr  = "proxmoxsafe_vm.legacy"
+	)
+	name, restartVM, legacyVM, cloneVM := acctest.RandomName("agent"), acctest.RandomName("agentrb"),
+		acctest.RandomName("legacy"), acctest.RandomName("converge")
+	typedVM := acctest.RandomName("agenttype")
+	const (
+		vmid        = 4100 // the simulated guest's addresses: 10.16.4.10, fd00:0:1004::a
+		restartVMID = 4101 // the simulated guest's address: 10.16.5.10
+		typedVMID   = 4102
+		legacyVMID  = 4713
+	)
+	if err := sim.AddVM(pvesim.VM{VMID: legacyVMID, Node: lab.Node, Name: legacyVM, Status: "stopped",
+		Config: map[string]string{"memory": "2048", "agent": "1,fstrim_cloned_disks=1,freeze-fs=0"}}); err != nil {
+		t.Fatal(err)
 	}
+	if err := sim.AddVM(pvesim.CloudInitTemplate(9060, "pve", "debian-12-cloud")); err != nil {
+		t.Fatal(err)
+	}
+	// config is the five VMs: the agent VMs with their agent lines, the
+	// restart VM with its memory, the adopted VM with its lines; the clone
+	// never changes.
+	config := func(agent, typed string, memory int, legacy ...string) string {
+		return lab.Config(vmHCL(name, lab.Node, fmt.Sprintf("vmid = %d", vmid), `networks = { net0 = { bridge = "vmbr0" } }`, agent) +
+			vmHCLAs("typed", typedVM, lab.Node, fmt.Sprintf("vmid = %d", typedVMID), `networks = { net0 = { bridge = "vmbr0" } }`, typed) +
+			vmHCLAs("restart", restartVM, lab.Node, fmt.Sprintf("vmid = %d", restartVMID), fmt.Sprintf("memory = %d", memory),
+				`networks = { net0 = { bridge = "vmbr0" } }`, `agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`) +
+			vmHCLAs("legacy", legacyVM, lab.Node, append([]string{`started = false`, `on_existing = "adopt"`}, legacy...)...) +
+			relabel(cloudInitHCL(cloneVM, `started = true`, `agent = { enabled = true, trim = true }`,
+				`cloud_init = { user = "ops", ip_config = { net0 = { ipv4 = { address = "10.0.0.40/24", gateway = "10.0.0.1" } } } }`), "clone"))
+	}
+	restartHasAddress := statecheck.ExpectKnownValue(restartAddr, tfjsonpath.New("ipv4_addresses"),
+		knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("10.16.5.10")}))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
+		CheckDestroy: resource.ComposeTestCheckFunc(checkNoVMNamed(sim, name), checkNoVMNamed(sim, typedVM), checkNoVMNamed(sim, restartVM),
+			checkNoVMNamed(sim, legacyVM), checkNoVMNamed(sim, cloneVM)),
 		Steps: []resource.TestStep{
 			{
-				Config: vm(`agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`),
-				ConfigStateChecks: []statecheck.StateCheck{
+				// The clone's requests are read from here on.
+				PreConfig: sim.ResetRequestCounts,
+				Config: config(`agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`,
+					`agent = { enabled = true, trim = true, wait_for_ip = { timeout = "2m" } }`, 1024),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: append(afterApply(
+					agentConfigIs(sim, vmid, "enabled=1"),
+					agentConfigIs(sim, typedVMID, "enabled=1,fstrim_cloned_disks=1"),
+					agentConfigIs(sim, legacyVMID, "1,fstrim_cloned_disks=1,freeze-fs=0"),
+					convergedBeforeFirstStart(t, sim, cloneVM),
+					expectConfig(t, sim, cloneVM, map[string]string{"agent": "enabled=1,fstrim_cloned_disks=1", "ciuser": "ops",
+						"ipconfig0": "ip=10.0.0.40/24,gw=10.0.0.1"}),
+				), stateAfterApply(
 					expectAgent(false, "virtio"),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("ipv4_addresses"), knownvalue.ListExact([]knownvalue.Check{
 						knownvalue.StringExact("10.16.4.10")})),
@@ -67,78 +131,53 @@ func TestAccVMResource_agent(t *testing.T) {
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("network_interfaces"), knownvalue.ListSizeExact(2)),
 					statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("network_interfaces").AtSliceIndex(1).AtMapKey("name"),
 						knownvalue.StringExact("ens18")),
-				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(agentConfigIs(sim, vmid, "enabled=1"))},
+					restartHasAddress,
+					expectAgentAt(legacyAddr, true, "virtio"),
+					expectAgentAt(typedAddr, true, "virtio"),
+				))},
+				// The plans after the adoption are empty: the library checks it.
 			},
 			{
-				// trim applies to the running VM (vmconfig_update_agent).
-				Config: vm(`agent = { enabled = true, trim = true, wait_for_ip = { timeout = "2m" } }`),
+				// trim applies to the running VM (vmconfig_update_agent);
+				// the type waits for the next start: a restart. memory waits for a restart: the apply restarts the restart
+				// VM once and waits for the agent's address again. A
+				// stopped VM takes the change at once; freeze-fs, which the
+				// provider does not manage, stays.
+				Config: config(`agent = { enabled = true, trim = true, wait_for_ip = { timeout = "2m" } }`,
+					`agent = { enabled = true, trim = true, type = "isa", wait_for_ip = { timeout = "2m" } }`, 2048, `agent = { trim = false }`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
-					},
-					PostApplyPreRefresh: afterApply(agentConfigIs(sim, vmid, "enabled=1,fstrim_cloned_disks=1"), restarts(sim, name, 0)),
+					PreApply: append([]plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(restartAddr, plancheck.ResourceActionUpdate),
+					}, inPlace.PreApply...),
+					PostApplyPreRefresh: append(afterApply(
+						agentConfigIs(sim, vmid, "enabled=1,fstrim_cloned_disks=1"), restarts(sim, name, 0),
+						agentConfigIs(sim, typedVMID, "enabled=1,fstrim_cloned_disks=1,type=isa"), restarts(sim, typedVM, 1),
+						restarts(sim, restartVM, 1),
+						agentConfigIs(sim, legacyVMID, "enabled=1,freeze-fs=0"),
+					), stateAfterApply(
+						expectAgent(true, "virtio"),
+						expectAgentAt(typedAddr, true, "isa"),
+						expectMemoryAt(restartAddr, 2048), restartHasAddress,
+						expectAgentAt(legacyAddr, false, "virtio"),
+					)),
 				},
-				ConfigStateChecks: []statecheck.StateCheck{expectAgent(true, "virtio")},
+				// The plans after the apply are empty: the library checks it.
 			},
 			{
-				// The type waits for the next start: a restart.
-				Config:            vm(`agent = { enabled = true, trim = true, type = "isa", wait_for_ip = { timeout = "2m" } }`),
-				ConfigStateChecks: []statecheck.StateCheck{expectAgent(true, "isa")},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(
-					agentConfigIs(sim, vmid, "enabled=1,fstrim_cloned_disks=1,type=isa"), restarts(sim, name, 1),
-				)},
+				// Leaving trim and type out keeps what the VMs have: the
+				// plans are empty (a plan-only step fails on changes).
+				Config: config(`agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`,
+					`agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`, 2048, `agent = { trim = false }`),
+				PlanOnly: true,
 			},
 			{
-				// Leaving trim and type out keeps what the VM has.
-				Config: vm(`agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
-			},
-			{
-				ResourceName:      vmAddr,
+				ResourceName:      typedAddr,
 				ImportState:       true,
-				ImportStateId:     name,
+				ImportStateId:     typedVM,
 				ImportStateVerify: true,
 				// Terraform-only settings; the addresses may change while
 				// the guest boots again after the restart.
 				ImportStateVerifyIgnore: []string{"timeouts", "agent.wait_for_ip", "ipv4_addresses", "ipv6_addresses", "network_interfaces"},
-			},
-		},
-	})
-}
-
-// Adopting a VM whose configuration leaves the agent out keeps its agent;
-// one that sets it converges it.
-func TestAccVMResource_agentAdoption(t *testing.T) {
-	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
-	sim := lab.RequireSim(t, "guest agent simulation")
-	name := acctest.RandomName("legacy")
-	const vmid = 4713
-	if err := sim.AddVM(pvesim.VM{VMID: vmid, Node: lab.Node, Name: name, Status: "stopped",
-		Config: map[string]string{"memory": "2048", "agent": "1,fstrim_cloned_disks=1,freeze-fs=0"}}); err != nil {
-		t.Fatal(err)
-	}
-	adopt := func(lines ...string) string {
-		return lab.Config(vmHCL(name, lab.Node, append([]string{`started = false`, `on_existing = "adopt"`}, lines...)...))
-	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
-		Steps: []resource.TestStep{
-			{
-				Config:            adopt(),
-				ConfigStateChecks: []statecheck.StateCheck{expectAgent(true, "virtio")},
-				ConfigPlanChecks:  resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(agentConfigIs(sim, vmid, "1,fstrim_cloned_disks=1,freeze-fs=0"))},
-			},
-			{
-				// A stopped VM takes the change at once; freeze-fs, which the
-				// provider does not manage, stays.
-				Config:            adopt(`agent = { trim = false }`),
-				ConfigStateChecks: []statecheck.StateCheck{expectAgent(false, "virtio")},
-				ConfigPlanChecks:  resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(agentConfigIs(sim, vmid, "enabled=1,freeze-fs=0"))},
 			},
 		},
 	})

@@ -8,7 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pvesim"
 )
 
@@ -65,30 +64,4 @@ func markerOnly(params []string) bool {
 		}
 	}
 	return len(params) > 0
-}
-
-// A clone with started = true is converged (disk resize, NIC, cloud-init,
-// agent) before its first start: nothing changes it after the start.
-func TestAccVMResource_cloneConvergedBeforeStart(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	sim := lab.RequireSim(t, "a seeded cloud-init template and the request log")
-	if err := sim.AddVM(pvesim.CloudInitTemplate(9060, "pve", "debian-12-cloud")); err != nil {
-		t.Fatal(err)
-	}
-	name := acctest.RandomName("converge")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(sim, name),
-		Steps: []resource.TestStep{{
-			PreConfig: sim.ResetRequestCounts,
-			Config: lab.Config(cloudInitHCL(name, `started = true`, `agent = { enabled = true, trim = true }`,
-				`cloud_init = { user = "ops", ip_config = { net0 = { ipv4 = { address = "10.0.0.40/24", gateway = "10.0.0.1" } } } }`)),
-			Check: resource.ComposeTestCheckFunc(
-				convergedBeforeFirstStart(t, sim, name),
-				expectConfig(t, sim, name, map[string]string{"agent": "enabled=1,fstrim_cloned_disks=1", "ciuser": "ops",
-					"ipconfig0": "ip=10.0.0.40/24,gw=10.0.0.1"}),
-			),
-		}},
-	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -76,104 +77,132 @@ func restarts(sim *pvesim.Server, name string, want int) resource.TestCheckFunc 
 	}
 }
 
-func expectMemory(mb int64) statecheck.StateCheck {
-	return statecheck.ExpectKnownValue(vmAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(mb))
+// vmHCLAs is vmHCL with the resource label label (address
+// "proxmoxsafe_vm."+label), for tests that run several scenarios, one VM
+// each, in one configuration.
+func vmHCLAs(label, name, node string, lines ...string) string {
+	return relabel(vmHCL(name, node, lines...), label)
 }
 
-// With reboot_after_update (the default) a change that waits restarts the
-// VM once, and the VM then runs it; a change PVE applies at once does not.
-func TestAccVMResource_pendingChangeRestarts(t *testing.T) {
+// relabel gives the proxmoxsafe_vm "test" of hcl the label label.
+func relabel(hcl, label string) string {
+	return strings.Replace(hcl, `"test"`, strconv.Quote(label), 1)
+}
+
+func expectMemoryAt(addr string, mb int64) statecheck.StateCheck {
+	return statecheck.ExpectKnownValue(addr, tfjsonpath.New("memory"), knownvalue.Int64Exact(mb))
+}
+
+// actions expects each resource's planned action (a per-VM empty or
+// non-empty plan in a step where other VMs change).
+func actions(want map[string]plancheck.ResourceActionType) []plancheck.PlanCheck {
+	checks := make([]plancheck.PlanCheck, 0, len(want)) // full: appends copy
+	for addr, action := range want {
+		checks = append(checks, plancheck.ExpectResourceAction(addr, action))
+	}
+	return checks
+}
+
+// Changes that wait for a restart, five scenarios on five VMs in one
+// configuration (one terraform run per step for all):
+//
+//   - proxmoxsafe_vm.restart (was TestAccVMResource_pendingChangeRestarts):
+//     with reboot_after_update (the default) a change that waits restarts
+//     the VM once, and the VM then runs it; a change PVE applies at once
+//     (the description) does not restart it.
+//   - proxmoxsafe_vm.waits (was TestAccVMResource_pendingChangeWaits,
+//     steps 1-3): with reboot_after_update = false the VM keeps running the
+//     old value, state records the configuration, and every plan shows the
+//     change until the VM restarts; applying it again changes nothing.
+//   - proxmoxsafe_vm.reverts (pendingChangeWaits, step 4): a change back
+//     to what runs, while another value waits, is an update that drops
+//     what waits.
+//   - proxmoxsafe_vm.outside (pendingChangeWaits, steps 5-6): after a
+//     stop/start outside Terraform, PVE runs what waited and the plan is
+//     clean.
+//   - proxmoxsafe_vm.switch (pendingChangeWaits, steps 7-8): switching
+//     reboot_after_update on restarts the VM once for what waits.
+func TestAccVMResource_pendingChanges(t *testing.T) {
 	t.Parallel()
 	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("pend")
-	restarts := newRestartCounter(t, lab, name)
+	const (
+		restartAddr = "proxmoxsafe_vm.restart"
+		waitsAddr   = "proxmoxsafe_vm.waits"
+		revertsAddr = "proxmoxsafe_vm.reverts"
+		outsideAddr = "proxmoxsafe_vm.outside"
+		switchAddr  = "proxmoxsafe_vm.switch"
+	)
+	restartVM, waitsVM, revertsVM := lab.RandomName("pend"), lab.RandomName("pendwait"), lab.RandomName("pendrev")
+	outsideVM, switchVM := lab.RandomName("pendout"), lab.RandomName("pendsw")
+	restartRestarts := newRestartCounter(t, lab, restartVM)
+	waitsRestarts := newRestartCounter(t, lab, waitsVM)
+	switchRestarts := newRestartCounter(t, lab, switchVM)
+	noReboot := `reboot_after_update = false`
+	memory := func(mb int) string { return fmt.Sprintf("memory = %d", mb) }
+	// config is the five VMs; restart takes its own lines, the others a
+	// memory size and reboot_after_update = false (switch: unless
+	// switchReboots).
+	config := func(restart []string, waits, reverts, outside, switchMB int, switchReboots bool) string {
+		switchLines := []string{memory(switchMB), noReboot}
+		if switchReboots {
+			switchLines = switchLines[:1]
+		}
+		return lab.Config(vmHCLAs("restart", restartVM, lab.Node, restart...) +
+			vmHCLAs("waits", waitsVM, lab.Node, memory(waits), noReboot) +
+			vmHCLAs("reverts", revertsVM, lab.Node, memory(reverts), noReboot) +
+			vmHCLAs("outside", outsideVM, lab.Node, memory(outside), noReboot) +
+			vmHCLAs("switch", switchVM, lab.Node, switchLines...))
+	}
+	// What the plans after an apply show, per VM: clean once the VM runs
+	// its configuration, an update while a change waits.
+	afterStep2 := actions(map[string]plancheck.ResourceActionType{
+		restartAddr: plancheck.ResourceActionNoop,
+		waitsAddr:   plancheck.ResourceActionUpdate,
+		revertsAddr: plancheck.ResourceActionUpdate,
+		outsideAddr: plancheck.ResourceActionUpdate,
+		switchAddr:  plancheck.ResourceActionUpdate,
+	})
+	afterStep3 := actions(map[string]plancheck.ResourceActionType{
+		restartAddr: plancheck.ResourceActionNoop,
+		waitsAddr:   plancheck.ResourceActionUpdate,
+		revertsAddr: plancheck.ResourceActionNoop,
+		outsideAddr: plancheck.ResourceActionNoop,
+		switchAddr:  plancheck.ResourceActionNoop,
+	})
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
+		CheckDestroy: resource.ComposeTestCheckFunc(checkNoVMNamed(lab, restartVM), checkNoVMNamed(lab, waitsVM),
+			checkNoVMNamed(lab, revertsVM), checkNoVMNamed(lab, outsideVM), checkNoVMNamed(lab, switchVM)),
 		Steps: []resource.TestStep{
-			{Config: lab.Config(vmHCL(name, lab.Node, `memory = 1024`))},
+			{Config: config([]string{memory(1024)}, 1024, 1024, 1024, 1024, false)},
 			{
-				PreConfig: restarts.mark,
-				Config:    lab.Config(vmHCL(name, lab.Node, `memory = 2048`)),
+				PreConfig: func() { restartRestarts.mark(); waitsRestarts.mark() },
+				Config:    config([]string{memory(2048)}, 2048, 2048, 4096, 8192, false),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectResourceAction(restartAddr, plancheck.ResourceActionUpdate),
 					},
-					PostApplyPreRefresh: afterApply(vmMemory(lab, name, "2048", ""), restarts.expect(1)),
+					PostApplyPreRefresh: append(afterApply(
+						vmMemory(lab, restartVM, "2048", ""), restartRestarts.expect(1),
+						vmMemory(lab, waitsVM, "1024", "2048"), waitsRestarts.expect(0),
+						vmMemory(lab, revertsVM, "1024", "2048"),
+						vmMemory(lab, outsideVM, "1024", "4096"),
+						vmMemory(lab, switchVM, "1024", "8192"),
+					), append(afterStep2, stateAfterApply(expectMemoryAt(restartAddr, 2048)))...),
+					PostApplyPostRefresh: afterStep2,
 				},
-				ConfigStateChecks: []statecheck.StateCheck{expectMemory(2048)},
-			},
-			{
-				// The description applies at once ($fast_plug_option): no restart.
-				PreConfig:        restarts.mark,
-				Config:           lab.Config(vmHCL(name, lab.Node, `memory = 2048`, `description = "now"`)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(restarts.expect(0))},
-			},
-		},
-	})
-}
-
-// With reboot_after_update = false the VM keeps running the old value,
-// state records what runs, and every plan shows the change until the VM
-// restarts; a change reverted while it waits is an update too. After a
-// stop/start outside Terraform the plan is clean.
-func TestAccVMResource_pendingChangeWaits(t *testing.T) {
-	t.Parallel()
-	lab := acctest.NewEmpty(t)
-	name := lab.RandomName("pend")
-	restarts := newRestartCounter(t, lab, name)
-	noReboot := `reboot_after_update = false`
-	config := func(memory int) string {
-		return lab.Config(vmHCL(name, lab.Node, fmt.Sprintf("memory = %d", memory), noReboot))
-	}
-	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-		plancheck.ExpectResourceAction(vmAddr, plancheck.ResourceActionUpdate),
-	}}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             checkNoVMNamed(lab, name),
-		Steps: []resource.TestStep{
-			{Config: config(1024)},
-			{
-				PreConfig: restarts.mark,
-				Config:    config(2048),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PostApplyPreRefresh: afterApply(vmMemory(lab, name, "1024", "2048"), restarts.expect(0)),
-				},
-				// Both plans after the apply still show 1024 -> 2048 (the
-				// library asserts it: a plan-only step would repeat them).
+				// Both plans after the apply show the restarted VM clean
+				// and the changes that wait still to do.
 				ExpectNonEmptyPlan: true,
 			},
 			{
-				Config: config(2048),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:            update.PreApply,
-					PostApplyPreRefresh: afterApply(vmMemory(lab, name, "1024", "2048")),
-				},
-				ConfigStateChecks:  []statecheck.StateCheck{expectMemory(2048)},
-				ExpectNonEmptyPlan: true,
-			},
-			{
-				// A change back to what runs, while 2048 waits: not clean,
-				// the apply drops what waits.
-				Config: config(1024),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:            update.PreApply,
-					PostApplyPreRefresh: afterApply(vmMemory(lab, name, "1024", "")),
-				},
-				ConfigStateChecks: []statecheck.StateCheck{expectMemory(1024)},
-			},
-			{
-				Config:             config(4096),
-				ConfigPlanChecks:   resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(vmMemory(lab, name, "1024", "4096"))},
-				ExpectNonEmptyPlan: true,
-			},
-			{
-				// Shut down and started outside Terraform: PVE applies what
-				// waits, and the plan is clean.
+				// Shut down and started outside Terraform: PVE applies
+				// what waits.
 				PreConfig: func() {
+					restartRestarts.mark()
+					switchRestarts.mark()
 					c := labClient(t, lab)
-					vmid := onlyVMNamed(t, lab, name).VMID
+					vmid := onlyVMNamed(t, lab, outsideVM).VMID
 					if err := c.ShutdownVM(context.Background(), lab.Node, vmid, 0); err != nil {
 						t.Fatal(err)
 					}
@@ -181,26 +210,31 @@ func TestAccVMResource_pendingChangeWaits(t *testing.T) {
 						t.Fatal(err)
 					}
 				},
-				Config: config(4096),
+				// The description applies at once ($fast_plug_option); the
+				// waits VM applies its change again; the reverts VM goes
+				// back to what runs while 2048 waits: not clean, the apply
+				// drops what waits; the switch VM turns
+				// reboot_after_update on.
+				Config: config([]string{memory(2048), `description = "now"`}, 2048, 1024, 4096, 8192, true),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:            []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-					PostApplyPreRefresh: afterApply(vmMemory(lab, name, "4096", "")),
+					PreApply: actions(map[string]plancheck.ResourceActionType{
+						waitsAddr:   plancheck.ResourceActionUpdate,
+						revertsAddr: plancheck.ResourceActionUpdate,
+						outsideAddr: plancheck.ResourceActionNoop,
+						switchAddr:  plancheck.ResourceActionUpdate,
+					}),
+					PostApplyPreRefresh: append(afterApply(
+						restartRestarts.expect(0),
+						vmMemory(lab, waitsVM, "1024", "2048"),
+						vmMemory(lab, revertsVM, "1024", ""),
+						vmMemory(lab, outsideVM, "4096", ""),
+						vmMemory(lab, switchVM, "8192", ""), switchRestarts.expect(1),
+					), append(afterStep3, stateAfterApply(expectMemoryAt(waitsAddr, 2048), expectMemoryAt(revertsAddr, 1024),
+						expectMemoryAt(outsideAddr, 4096)))...),
+					PostApplyPostRefresh: afterStep3,
 				},
-				ConfigStateChecks: []statecheck.StateCheck{expectMemory(4096)},
-			},
-			{
-				Config:             config(8192),
-				ConfigPlanChecks:   resource.ConfigPlanChecks{PostApplyPreRefresh: afterApply(vmMemory(lab, name, "4096", "8192"))},
+				// Only the waits VM's change still waits.
 				ExpectNonEmptyPlan: true,
-			},
-			{
-				// Switching reboot_after_update on restarts the VM for what waits.
-				PreConfig: restarts.mark,
-				Config:    lab.Config(vmHCL(name, lab.Node, "memory = 8192")),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:            update.PreApply,
-					PostApplyPreRefresh: afterApply(vmMemory(lab, name, "8192", ""), restarts.expect(1)),
-				},
 			},
 		},
 	})
