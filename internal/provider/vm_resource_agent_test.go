@@ -96,12 +96,12 @@ func TestAccVMResource_agent(t *testing.T) {
 	// never changes.
 	config := func(agent, typed string, memory int, legacy ...string) string {
 		return lab.Config(vmHCL(name, lab.Node, fmt.Sprintf("vmid = %d", vmid), `networks = { net0 = { bridge = "vmbr0" } }`, agent) +
-			vmHCLAs("typed", typedVM, lab.Node, fmt.Sprintf("vmid = %d", typedVMID), `networks = { net0 = { bridge = "vmbr0" } }`, typed) +
-			vmHCLAs("restart", restartVM, lab.Node, fmt.Sprintf("vmid = %d", restartVMID), fmt.Sprintf("memory = %d", memory),
+			vmAt("typed", typedVM, lab.Node, fmt.Sprintf("vmid = %d", typedVMID), `networks = { net0 = { bridge = "vmbr0" } }`, typed) +
+			vmAt("restart", restartVM, lab.Node, fmt.Sprintf("vmid = %d", restartVMID), fmt.Sprintf("memory = %d", memory),
 				`networks = { net0 = { bridge = "vmbr0" } }`, `agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`) +
-			vmHCLAs("legacy", legacyVM, lab.Node, append([]string{`started = false`, `on_existing = "adopt"`}, legacy...)...) +
-			relabel(cloudInitHCL(cloneVM, `started = true`, `agent = { enabled = true, trim = true }`,
-				`cloud_init = { user = "ops", ip_config = { net0 = { ipv4 = { address = "10.0.0.40/24", gateway = "10.0.0.1" } } } }`), "clone"))
+			vmAt("legacy", legacyVM, lab.Node, append([]string{`started = false`, `on_existing = "adopt"`}, legacy...)...) +
+			cloudInitAt("clone", cloneVM, `started = true`, `agent = { enabled = true, trim = true }`,
+				`cloud_init = { user = "ops", ip_config = { net0 = { ipv4 = { address = "10.0.0.40/24", gateway = "10.0.0.1" } } } }`))
 	}
 	restartHasAddress := statecheck.ExpectKnownValue(restartAddr, tfjsonpath.New("ipv4_addresses"),
 		knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("10.16.5.10")}))

@@ -57,16 +57,16 @@ func cloudInitHCL(name string, lines ...string) string {
 	}, lines...)...)
 }
 
+// cloudInitAt is cloudInitHCL as the block named res.
+func cloudInitAt(res, name string, lines ...string) string {
+	return relabel(cloudInitHCL(name, lines...), res)
+}
+
 // cloudInitConfigOf reads the cloud-init keys of the only VM named name.
 func cloudInitConfigOf(t *testing.T, sim *pvesim.Server, name string) map[string]string {
 	t.Helper()
 	vm := onlyVMNamed(t, sim, name)
 	return vm.Config
-}
-
-// cloudInitBlock is cloudInitHCL labelled label.
-func cloudInitBlock(label, name string, lines ...string) string {
-	return strings.Replace(cloudInitHCL(name, lines...), `"proxmoxsafe_vm" "test"`, fmt.Sprintf("%q %q", "proxmoxsafe_vm", label), 1)
 }
 
 // The cloud-init scenarios share one incident cluster and one resource.Test
@@ -143,7 +143,7 @@ func TestAccVMResource_cloudInit(t *testing.T) {
 	clone := func(lines ...string) string { return vmAt("clone", cloneName, "pve", lines...) }
 	var hash string
 	// clonedLongAgoImportsClean
-	oldBody := cloudInitBlock("old", oldName, `started = false`, fmt.Sprintf(`cloud_init = {
+	oldBody := cloudInitAt("old", oldName, `started = false`, fmt.Sprintf(`cloud_init = {
     user     = "ops"
     ssh_keys = [%q]
   }`, ciKey+"\n"))
@@ -169,11 +169,11 @@ func TestAccVMResource_cloudInit(t *testing.T) {
 	}
 	config := func(blocks ...string) string { return lab.Config(strings.Join(blocks, "\n")) }
 
-	cloneV1 := cloudInitBlock("clone", cloneName, ci("ops", ciKey+"\n", "10.0.0.1", 1))
+	cloneV1 := cloudInitAt("clone", cloneName, ci("ops", ciKey+"\n", "10.0.0.1", 1))
 	// The same password version sends no password even though password_wo differs.
-	cloneSameVersion := strings.Replace(cloudInitBlock("clone", cloneName, ci("ops2", ciKey+"\n\n", "10.0.0.2", 1)),
+	cloneSameVersion := strings.Replace(cloudInitAt("clone", cloneName, ci("ops2", ciKey+"\n\n", "10.0.0.2", 1)),
 		ciPassword, "another-password", 1)
-	cloneV2 := cloudInitBlock("clone", cloneName, ci("ops2", ciKey+"\n", "10.0.0.2", 2))
+	cloneV2 := cloudInitAt("clone", cloneName, ci("ops2", ciKey+"\n", "10.0.0.2", 2))
 	forgotten := forgetVMs("old", "ciimp", "adopt")
 	// The plans after each apply are empty: the library checks it, so no
 	// step repeats a configuration to expect that.
@@ -204,14 +204,14 @@ func TestAccVMResource_cloudInit(t *testing.T) {
 			},
 			{
 				// cloudInitClone
-				Config: config(cloudInitBlock("clone", cloneName,
+				Config: config(cloudInitAt("clone", cloneName,
 					`cloud_init = { ip_config = { net1 = { ipv4 = { address = "dhcp" } } } }`)),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`(?s)ip_config names no network of this VM.*networks has no net1`),
 			},
 			{
 				// cloudInitClone
-				Config: config(cloudInitBlock("clone", cloneName,
+				Config: config(cloudInitAt("clone", cloneName,
 					`cloud_init = { ip_config = { net0 = { ipv4 = { address = "dhcp", gateway = "10.0.0.1" } } } }`)),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`Gateway with a dynamic address`),

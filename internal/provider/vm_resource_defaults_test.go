@@ -3,6 +3,7 @@ package provider_test
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,7 +52,12 @@ func cpuKeyUntouched(sim acctest.Inventory, vmid int) resource.TestCheckFunc {
 // VM named name: several scenarios share one configuration, one resource
 // each, so they share one terraform run.
 func vmAt(res, name, node string, lines ...string) string {
-	return strings.Replace(vmHCL(name, node, lines...), `"test"`, fmt.Sprintf("%q", res), 1)
+	return relabel(vmHCL(name, node, lines...), res)
+}
+
+// relabel gives the proxmoxsafe_vm "test" of hcl the label label.
+func relabel(hcl, label string) string {
+	return strings.Replace(hcl, `"test"`, strconv.Quote(label), 1)
 }
 
 // vmRes is the address of the proxmoxsafe_vm block named res.

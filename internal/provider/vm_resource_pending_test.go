@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -77,18 +76,6 @@ func restarts(sim *pvesim.Server, name string, want int) resource.TestCheckFunc 
 	}
 }
 
-// vmHCLAs is vmHCL with the resource label label (address
-// "proxmoxsafe_vm."+label), for tests that run several scenarios, one VM
-// each, in one configuration.
-func vmHCLAs(label, name, node string, lines ...string) string {
-	return relabel(vmHCL(name, node, lines...), label)
-}
-
-// relabel gives the proxmoxsafe_vm "test" of hcl the label label.
-func relabel(hcl, label string) string {
-	return strings.Replace(hcl, `"test"`, strconv.Quote(label), 1)
-}
-
 func expectMemoryAt(addr string, mb int64) statecheck.StateCheck {
 	return statecheck.ExpectKnownValue(addr, tfjsonpath.New("memory"), knownvalue.Int64Exact(mb))
 }
@@ -147,11 +134,11 @@ func TestAccVMResource_pendingChanges(t *testing.T) {
 		if switchReboots {
 			switchLines = switchLines[:1]
 		}
-		return lab.Config(vmHCLAs("restart", restartVM, lab.Node, restart...) +
-			vmHCLAs("waits", waitsVM, lab.Node, memory(waits), noReboot) +
-			vmHCLAs("reverts", revertsVM, lab.Node, memory(reverts), noReboot) +
-			vmHCLAs("outside", outsideVM, lab.Node, memory(outside), noReboot) +
-			vmHCLAs("switch", switchVM, lab.Node, switchLines...))
+		return lab.Config(vmAt("restart", restartVM, lab.Node, restart...) +
+			vmAt("waits", waitsVM, lab.Node, memory(waits), noReboot) +
+			vmAt("reverts", revertsVM, lab.Node, memory(reverts), noReboot) +
+			vmAt("outside", outsideVM, lab.Node, memory(outside), noReboot) +
+			vmAt("switch", switchVM, lab.Node, switchLines...))
 	}
 	// What the plans after an apply show, per VM: clean once the VM runs
 	// its configuration, an update while a change waits.

@@ -91,7 +91,7 @@ func TestAccVMResource_pool(t *testing.T) {
 		if legacyPool != "" {
 			adopted = append(adopted, legacyPool)
 		}
-		return lab.Config(vmHCLAs("pooled", name, lab.Node, pooled...) + vmHCLAs("legacy", legacy, lab.Node, adopted...) + strings.Join(more, ""))
+		return lab.Config(vmAt("pooled", name, lab.Node, pooled...) + vmAt("legacy", legacy, lab.Node, adopted...) + strings.Join(more, ""))
 	}
 	moveRefused := `move VM \d+ \(".*"\) from pool "` + regexp.QuoteMeta(lab.PoolID("team/web")) + `" to pool "` +
 		regexp.QuoteMeta(lab.PoolID("nope")) + `".*pool '` + regexp.QuoteMeta(lab.PoolID("nope")) + `' does not\s+exist`
@@ -133,7 +133,7 @@ func TestAccVMResource_pool(t *testing.T) {
 			{
 				// Both refusals, in either order.
 				Config: config(poolLine(lab, "nope"), poolLine(lab, "monitoring"), true,
-					vmHCLAs("nopool", missing, lab.Node, `started = false`, poolLine(lab, "nope"))),
+					vmAt("nopool", missing, lab.Node, `started = false`, poolLine(lab, "nope"))),
 				ExpectError: regexp.MustCompile(`(?s)` + moveRefused + `.*` + createRefused + `|` + createRefused + `.*` + moveRefused),
 			},
 			{
