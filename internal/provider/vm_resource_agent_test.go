@@ -239,36 +239,25 @@ resource "proxmoxsafe_vm" "stopped" {
 `, prefix, lab.Node))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{Config: config},
-			{
-				// The counts are read after both plans of the plan-only
-				// step (without and with refresh).
-				PreConfig: sim.ResetRequestCounts,
-				Config:    config,
-				PlanOnly:  true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: afterApply(func(*terraform.State) error {
-					counts := sim.RequestCounts()
-					// Each refresh (plan and the plan check) asks the one agent once.
-					status := counts["GET /nodes/{node}/qemu/{vmid}/status/current"]
-					refreshes := status / 3
-					if status == 0 || status%3 != 0 {
-						return fmt.Errorf("%d status reads for 3 VMs: %v", status, counts)
-					}
-					if n := counts[agentRequests]; n != refreshes {
-						t.Errorf("%d agent requests in %d refreshes of one VM with the agent, want %d", n, refreshes, refreshes)
-					}
-					// Running VMs are read with their pending values, the
-					// stopped one with its config: two reads per VM in all.
-					if p, c := counts["GET /nodes/{node}/qemu/{vmid}/pending"], counts["GET /nodes/{node}/qemu/{vmid}/config"]; p != 2*refreshes || c != refreshes {
-						t.Errorf("%d pending and %d config reads in %d refreshes, want %d and %d", p, c, refreshes, 2*refreshes, refreshes)
-					}
-					if total := sim.TotalRequests() - counts["GET /version"]; total != 7*refreshes {
-						t.Errorf("%d requests in %d refreshes of 3 VMs, want %d: %v", total, refreshes, 7*refreshes, counts)
-					}
-					return nil
-				})},
-			},
-		},
+		Steps: refreshCountSteps(sim, config, func(counts map[string]int) error {
+			// Each refresh (plan and the plan check) asks the one agent once.
+			status := counts["GET /nodes/{node}/qemu/{vmid}/status/current"]
+			refreshes := status / 3
+			if status == 0 || status%3 != 0 {
+				return fmt.Errorf("%d status reads for 3 VMs: %v", status, counts)
+			}
+			if n := counts[agentRequests]; n != refreshes {
+				t.Errorf("%d agent requests in %d refreshes of one VM with the agent, want %d", n, refreshes, refreshes)
+			}
+			// Running VMs are read with their pending values, the
+			// stopped one with its config: two reads per VM in all.
+			if p, c := counts["GET /nodes/{node}/qemu/{vmid}/pending"], counts["GET /nodes/{node}/qemu/{vmid}/config"]; p != 2*refreshes || c != refreshes {
+				t.Errorf("%d pending and %d config reads in %d refreshes, want %d and %d", p, c, refreshes, 2*refreshes, refreshes)
+			}
+			if total := sim.TotalRequests() - counts["GET /version"]; total != 7*refreshes {
+				t.Errorf("%d requests in %d refreshes of 3 VMs, want %d: %v", total, refreshes, 7*refreshes, counts)
+			}
+			return nil
+		}),
 	})
 }

@@ -318,34 +318,40 @@ resource "proxmoxsafe_vm" "test" {
 `, prefix))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{Config: config},
-			{
-				// The counts are read after both plans of the plan-only
-				// step (without and with refresh).
-				PreConfig: sim.ResetRequestCounts,
-				Config:    config,
-				PlanOnly:  true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: afterApply(func(*terraform.State) error {
-					counts := sim.RequestCounts()
-					if n := counts["GET /cluster/resources"]; n != 0 {
-						t.Errorf("refresh listed the whole cluster %d times", n)
-					}
-					cfg, status := counts["GET /nodes/{node}/qemu/{vmid}/config"], counts["GET /nodes/{node}/qemu/{vmid}/status/current"]
-					if cfg == 0 || cfg%3 != 0 || cfg != status {
-						t.Errorf("per-VM reads: %d config, %d status for 3 VMs", cfg, status)
-					}
-					for key, n := range counts {
-						if !strings.Contains(key, "/qemu/{vmid}/config") && !strings.Contains(key, "/status/current") &&
-							key != "GET /version" {
-							t.Errorf("unexpected request during refresh: %s (%d)", key, n)
-						}
-					}
-					return nil
-				})},
-			},
-		},
+		Steps: refreshCountSteps(sim, config, func(counts map[string]int) error {
+			if n := counts["GET /cluster/resources"]; n != 0 {
+				t.Errorf("refresh listed the whole cluster %d times", n)
+			}
+			cfg, status := counts["GET /nodes/{node}/qemu/{vmid}/config"], counts["GET /nodes/{node}/qemu/{vmid}/status/current"]
+			if cfg == 0 || cfg%3 != 0 || cfg != status {
+				t.Errorf("per-VM reads: %d config, %d status for 3 VMs", cfg, status)
+			}
+			for key, n := range counts {
+				if !strings.Contains(key, "/qemu/{vmid}/config") && !strings.Contains(key, "/status/current") &&
+					key != "GET /version" {
+					t.Errorf("unexpected request during refresh: %s (%d)", key, n)
+				}
+			}
+			return nil
+		}),
 	})
+}
+
+// refreshCountSteps creates what config declares, then plans it again
+// without changes and passes check the requests of that plan-only step,
+// counted after both of its plans (without and with refresh).
+func refreshCountSteps(sim *pvesim.Server, config string, check func(counts map[string]int) error) []resource.TestStep {
+	return []resource.TestStep{
+		{Config: config},
+		{
+			PreConfig: sim.ResetRequestCounts,
+			Config:    config,
+			PlanOnly:  true,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: afterApply(func(*terraform.State) error {
+				return check(sim.RequestCounts())
+			})},
+		},
+	}
 }
 
 // The answer to the create request is lost after PVE did the work: the
