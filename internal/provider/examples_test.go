@@ -16,9 +16,9 @@ import (
 )
 
 // TestAccExamples_initValidate treats every directory under examples/ the
-// way a user who copies it would: terraform fmt -check, terraform init and
-// terraform validate, with the provider built from this tree and installed
-// from a local filesystem mirror. Nothing is fetched from the network: the
+// way a user who copies it would: terraform fmt -check (once for all of
+// them), terraform init and terraform validate, with the provider built
+// from this tree and installed from a local filesystem mirror. Nothing is fetched from the network: the
 // CLI configuration has no direct installation method and every proxy points
 // at a closed loopback port.
 func TestAccExamples_initValidate(t *testing.T) {
@@ -34,14 +34,15 @@ func TestAccExamples_initValidate(t *testing.T) {
 
 	tf := acctest.NewTerraform(t, acctest.CLIConfig(t, acctest.LocalMirror(t)), acctest.Offline())
 	tfVersion := terraformVersion(t, tf)
+	// One fmt for all examples, where they live (it names every file it
+	// would change); init and validate run per example, on a copy, so the
+	// tree gets no .terraform or lock file.
+	tf.MustRun(t, filepath.Join(root, "examples"), "fmt", "-check", "-recursive", "-diff")
 
 	for _, dir := range dirs {
 		rel, _ := filepath.Rel(root, dir)
 		t.Run(filepath.ToSlash(rel), func(t *testing.T) {
 			t.Parallel()
-			// fmt reads the example where it lives; init and validate run on
-			// a copy so the tree gets no .terraform or lock file.
-			tf.MustRun(t, dir, "fmt", "-check", "-diff")
 			if need := requiredVersion(t, dir); need != nil && !need.Check(tfVersion) {
 				t.Skipf("%s needs Terraform %s; this is %s (fmt -check passed)", rel, need, tfVersion)
 			}
