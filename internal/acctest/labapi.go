@@ -245,20 +245,33 @@ func (a *labAPI) read(ctx context.Context, g guest) (pvesim.VM, error) {
 // create is createAt with a VMID from GET /cluster/nextid. It returns the
 // VMID.
 func (a *labAPI) create(ctx context.Context, vm pvesim.VM) (int, error) {
-	var vmid int
-	// nextid only proposes a free VMID: a parallel test may take it first,
-	// and create_vm then refuses synchronously ("unable to create VM <id> -
-	// VM <id> already exists on node ..."): ask again.
-	for attempt := 1; ; attempt++ {
+	return CreateAtFreeVMID(ctx, func(ctx context.Context) (int, error) {
 		var next json.Number
 		if err := a.c.Get(ctx, "/cluster/nextid", &next); err != nil {
 			return 0, fmt.Errorf("GET /cluster/nextid: %w", err)
 		}
-		var err error
-		if vmid, err = strconv.Atoi(next.String()); err != nil {
+		vmid, err := strconv.Atoi(next.String())
+		if err != nil {
 			return 0, fmt.Errorf("GET /cluster/nextid answered %q", next)
 		}
-		err = a.createAt(ctx, vm, vmid)
+		return vmid, nil
+	}, func(ctx context.Context, vmid int) error { return a.createAt(ctx, vm, vmid) })
+}
+
+// CreateAtFreeVMID creates a VM at the VMID next proposes, and asks again
+// when a parallel create took that VMID first: /cluster/nextid only proposes
+// a free VMID, and create_vm refuses a taken one synchronously (qemu-server
+// src/PVE/API2/Qemu.pm create_vm: "unable to create VM <id> -" and the
+// error of PVE::QemuConfig->create_and_lock_config, which pve-cluster
+// src/PVE/Cluster.pm check_vmid_unused words "VM <id> already exists on
+// node '<node>'"). The tests of a lab share its VMIDs.
+func CreateAtFreeVMID(ctx context.Context, next func(context.Context) (int, error), create func(context.Context, int) error) (int, error) {
+	for attempt := 1; ; attempt++ {
+		vmid, err := next(ctx)
+		if err != nil {
+			return 0, err
+		}
+		err = create(ctx, vmid)
 		if err == nil {
 			return vmid, nil
 		}

@@ -3,8 +3,11 @@ package acctest
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -141,5 +144,48 @@ func TestLabFindsAndRemovesVMOnRecycledVMID(t *testing.T) {
 	lab.cleanUp()
 	if vm, ok := sim.VM(120); ok {
 		t.Fatalf("cleanup left VM 120 (%s) in the cluster", vm.Name)
+	}
+}
+
+// A VMID another test took between nextid and create_vm is asked for
+// again; any other refusal ends the create.
+func TestCreateAtFreeVMID(t *testing.T) {
+	taken := errors.New("Proxmox VE API POST /nodes/pve/qemu: 500 unable to create VM 104 - VM 104 already exists on node 'pve'")
+	tests := []struct {
+		name     string
+		failures []error // what create answers, in order; nil ends them
+		wantVMID int
+		wantErr  string
+	}{
+		{name: "free at once", failures: []error{nil}, wantVMID: 104},
+		{name: "taken once", failures: []error{taken, nil}, wantVMID: 105},
+		{name: "other refusal", failures: []error{errors.New("500 storage 'local-lvm' does not exist")}, wantErr: "does not exist"},
+		{name: "always taken", failures: slices.Repeat([]error{taken}, 25), wantErr: "already exists"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			proposed, creates := 103, 0
+			next := func(context.Context) (int, error) { proposed++; return proposed, nil }
+			create := func(_ context.Context, vmid int) error {
+				if vmid != proposed {
+					return fmt.Errorf("created at %d, nextid proposed %d", vmid, proposed)
+				}
+				creates++
+				return tt.failures[creates-1]
+			}
+			vmid, err := CreateAtFreeVMID(context.Background(), next, create)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if tt.name == "always taken" && creates != 20 {
+					t.Fatalf("%d creates before giving up, want 20", creates)
+				}
+				return
+			}
+			if err != nil || vmid != tt.wantVMID {
+				t.Fatalf("CreateAtFreeVMID = %d, %v; want %d", vmid, err, tt.wantVMID)
+			}
+		})
 	}
 }

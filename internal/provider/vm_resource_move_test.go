@@ -29,12 +29,8 @@ func createPeerVM(t *testing.T, lab *acctest.Lab, name string, options ...func(*
 	client := apiClient(t, lab)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	vmid, err := client.NextID(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	spec := pve.CreateSpec{
-		VMID: vmid, Node: lab.Node, Name: name, Description: "prometheus", Tags: []string{"monitoring", "prod"},
+		Node: lab.Node, Name: name, Description: "prometheus", Tags: []string{"monitoring", "prod"},
 		Cores: 2, Sockets: 1, CPUType: "host", MemoryMB: 2048, OnBoot: true,
 		Disks:    []pve.Disk{{Interface: "scsi0", Storage: lab.Storage, SizeGB: 8}},
 		Networks: []pve.Network{{Interface: "net0", Model: "virtio", Bridge: lab.Bridge, VLAN: 10, Firewall: true}},
@@ -42,7 +38,11 @@ func createPeerVM(t *testing.T, lab *acctest.Lab, name string, options ...func(*
 	for _, option := range options {
 		option(&spec)
 	}
-	if err = client.CreateVM(ctx, spec); err != nil {
+	vmid, err := acctest.CreateAtFreeVMID(ctx, client.NextID, func(ctx context.Context, vmid int) error {
+		spec.VMID = vmid
+		return client.CreateVM(ctx, spec)
+	})
+	if err != nil {
 		t.Fatalf("creating VM %q through the API: %s", name, err)
 	}
 	if err := client.StartVM(ctx, lab.Node, vmid); err != nil {
