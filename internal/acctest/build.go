@@ -6,6 +6,7 @@ package acctest
 // installs a provider for an offline `terraform init`.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,40 +34,78 @@ const MirrorProviderVersion = "0.0.1"
 // buildTimeout bounds one go build on a loaded machine.
 const buildTimeout = 10 * time.Minute
 
-// buildRoot holds every binary the test binary builds, shared by all its
-// tests (so not one test's TempDir) and removed when the run ends
-// (removeBuilds, from SweepAfterRun's Run).
-var buildRoot = sync.OnceValues(func() (string, error) {
-	return os.MkdirTemp("", "proxmoxsafe-builds-") //nolint:usetesting // outlives the first test
-})
-
-// removeBuilds deletes what the run built, if it built anything.
-func removeBuilds() {
-	if dir, err := buildRoot(); err == nil {
-		_ = os.RemoveAll(dir)
-	}
+// builds holds the binaries the test binary built, one per package and
+// version: a go build links a binary of tens of megabytes each time, and
+// several tests (and peer addresses) use the same one. They live in one
+// directory shared by every test (so not one test's TempDir), removed when
+// the run ends (removeBuilds, from SweepAfterRun's Run).
+var builds struct {
+	sync.Mutex
+	root string // "" until the first build
+	once map[buildKey]func() (string, error)
 }
 
-// devOverridesBuild builds the provider once per test binary, into a
-// directory of its own for dev_overrides.
-var devOverridesBuild = sync.OnceValues(func() (string, error) {
-	root, err := buildRoot()
+type buildKey struct{ pkg, version string }
+
+// build compiles pkg of this module (goBuild; a variable for tests)
+// into out.
+var build = goBuild
+
+// builtOnce builds pkg at version ("": main's own) once per test binary
+// and returns the binary's path: terraform-provider-<name>, where name is
+// the package's, or proxmoxsafe for the module root.
+func builtOnce(pkg, version string) (string, error) {
+	once, err := buildOf(pkg, version)
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(root, "dev-overrides")
-	return dir, goBuild(filepath.Join(dir, "terraform-provider-proxmoxsafe"+exeSuffix()), ".", "")
-})
+	return once() // unlocked: a second caller of the same build waits in it
+}
+
+// buildOf is the one build of pkg at version, made on first use.
+func buildOf(pkg, version string) (func() (string, error), error) {
+	builds.Lock()
+	defer builds.Unlock()
+	if builds.root == "" {
+		root, err := os.MkdirTemp("", "proxmoxsafe-builds-") //nolint:usetesting // outlives the first test
+		if err != nil {
+			return nil, err
+		}
+		builds.root, builds.once = root, map[buildKey]func() (string, error){}
+	}
+	key := buildKey{pkg, version}
+	if once, ok := builds.once[key]; ok {
+		return once, nil
+	}
+	name := filepath.Base(pkg)
+	if name == "." {
+		name = "proxmoxsafe"
+	}
+	out := filepath.Join(builds.root, cmp.Or(version, "dev"), name, "terraform-provider-"+name+exeSuffix())
+	once := sync.OnceValues(func() (string, error) { return out, build(out, pkg, version) })
+	builds.once[key] = once
+	return once, nil
+}
+
+// removeBuilds deletes what the run built, if it built anything.
+func removeBuilds() {
+	builds.Lock()
+	defer builds.Unlock()
+	if builds.root != "" {
+		_ = os.RemoveAll(builds.root)
+		builds.root, builds.once = "", nil
+	}
+}
 
 // ProviderBinaryDir builds the provider once per test binary and returns the
 // directory holding it, for dev_overrides.
 func ProviderBinaryDir(t *testing.T) string {
 	t.Helper()
-	dir, err := devOverridesBuild()
+	binary, err := builtOnce(".", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dir
+	return filepath.Dir(binary)
 }
 
 // LocalMirror builds this provider into a filesystem mirror in a temporary
@@ -94,7 +133,7 @@ func PeerMirror(t *testing.T, peers ...string) string {
 // Terraform's filesystem mirrors are: HOST/NAMESPACE/TYPE/VERSION/OS_ARCH.
 func buildIntoMirror(t *testing.T, dir, address, pkg string) {
 	t.Helper()
-	built, err := mirrorBuild(pkg)
+	built, err := builtOnce(pkg, MirrorProviderVersion)
 	if err != nil {
 		t.Fatalf("building %s for the local mirror: %s", address, err)
 	}
@@ -106,38 +145,6 @@ func buildIntoMirror(t *testing.T, dir, address, pkg string) {
 	if err := linkOrCopy(built, out); err != nil {
 		t.Fatalf("putting %s into the local mirror: %s", address, err)
 	}
-}
-
-// mirrorBuilds holds one build per package for every mirror of the test
-// binary: a go build links a binary of tens of megabytes each time, and
-// several tests (and peer addresses) install the same one.
-var (
-	mirrorBuildsMu sync.Mutex
-	mirrorBuilds   = map[string]func() (string, error){}
-)
-
-// mirrorBuild builds pkg at MirrorProviderVersion once per test binary and
-// returns the binary's path.
-func mirrorBuild(pkg string) (string, error) {
-	mirrorBuildsMu.Lock()
-	build, ok := mirrorBuilds[pkg]
-	if !ok {
-		build = sync.OnceValues(func() (string, error) {
-			root, err := buildRoot()
-			if err != nil {
-				return "", err
-			}
-			name := filepath.Base(pkg)
-			if name == "." {
-				name = "proxmoxsafe"
-			}
-			out := filepath.Join(root, "mirror", name, "terraform-provider"+exeSuffix())
-			return out, goBuild(out, pkg, MirrorProviderVersion)
-		})
-		mirrorBuilds[pkg] = build
-	}
-	mirrorBuildsMu.Unlock()
-	return build()
 }
 
 // linkOrCopy makes dst the file src, hard-linked where the file system

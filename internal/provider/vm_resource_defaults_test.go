@@ -78,11 +78,6 @@ func forgetVMs(res ...string) string {
 	return b.String()
 }
 
-// actionOf expects the plan to take action on the resource at addr.
-func actionOf(addr string, action plancheck.ResourceActionType) plancheck.PlanCheck {
-	return plancheck.ExpectResourceAction(addr, action)
-}
-
 func expectCPU(addr string, cores, sockets int64, cpuType string) statecheck.StateCheck {
 	return statecheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 		"cores": knownvalue.Int64Exact(cores), "sockets": knownvalue.Int64Exact(sockets), "type": knownvalue.StringExact(cpuType),
@@ -195,9 +190,9 @@ func TestAccVMResource_keepsWhatTheVMHas(t *testing.T) {
 					importAt("fwimp", names["fwimp"]), fwImp(), adopted, firmwareOK),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
-						actionOf(vmRes("cpuimp"), plancheck.ResourceActionNoop),
-						actionOf(vmRes("hwimp"), plancheck.ResourceActionNoop),
-						actionOf(vmRes("fwimp"), plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(vmRes("cpuimp"), plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(vmRes("hwimp"), plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(vmRes("fwimp"), plancheck.ResourceActionNoop),
 					},
 					PostApplyPreRefresh: append(afterApply(
 						cpuKeyUntouched(lab, cpuImpID), cpuKeyUntouched(lab, cpuAdoptID),
@@ -263,8 +258,8 @@ func TestAccVMResource_keepsWhatTheVMHas(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectEmptyPlan(),
-						actionOf(vmRes("cpuimp"), plancheck.ResourceActionNoop),
-						actionOf(vmRes("hwimp"), plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(vmRes("cpuimp"), plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(vmRes("hwimp"), plancheck.ResourceActionNoop),
 					},
 					PostApplyPreRefresh: append(afterApply(
 						cpuKeyUntouched(lab, cpuImpID), legacyHardwareUntouched(lab, hwImpID, hwImpConf), fwUnchanged,
@@ -282,8 +277,8 @@ func TestAccVMResource_keepsWhatTheVMHas(t *testing.T) {
 					fwImp(`machine = "pc-q35-9.0"`), hwAdopt(`protection = false`)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
-						actionOf(vmRes("cpuimp"), plancheck.ResourceActionUpdate),
-						actionOf(vmRes("hwimp"), plancheck.ResourceActionUpdate),
+						plancheck.ExpectResourceAction(vmRes("cpuimp"), plancheck.ResourceActionUpdate),
+						plancheck.ExpectResourceAction(vmRes("hwimp"), plancheck.ResourceActionUpdate),
 					},
 					PostApplyPreRefresh: append(afterApply(
 						func(*terraform.State) error {
@@ -329,7 +324,7 @@ func TestAccVMResource_keepsWhatTheVMHas(t *testing.T) {
 					hwImp(append(append([]string{}, hwLeftOut...), `protection = false`)...),
 					fwImp(`machine = "pc-q35-9.0"`), hwAdopt(`protection = false`)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:            []plancheck.PlanCheck{actionOf(vmRes("hwimp"), plancheck.ResourceActionUpdate)},
+					PreApply:            []plancheck.PlanCheck{plancheck.ExpectResourceAction(vmRes("hwimp"), plancheck.ResourceActionUpdate)},
 					PostApplyPreRefresh: []plancheck.PlanCheck{stateAfterApply(statecheck.ExpectKnownValue(vmRes("hwimp"), tfjsonpath.New("protection"), knownvalue.Bool(false)))},
 				},
 			},

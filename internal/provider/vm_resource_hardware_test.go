@@ -125,7 +125,9 @@ func TestAccVMResource_devices(t *testing.T) {
 	cdName, netName, diskName, hwName, growName := lab.RandomName("cd"), lab.RandomName("net"), lab.RandomName("disks"), lab.RandomName("uefi"), lab.RandomName("grow")
 	badName := acctest.RandomName("bad")
 	cd, netVM, diskVM, hw := vmRes("cd"), vmRes("net"), vmRes("disk"), vmRes("hw")
-	updated := func(addr string) plancheck.PlanCheck { return actionOf(addr, plancheck.ResourceActionUpdate) }
+	updated := func(addr string) plancheck.PlanCheck {
+		return plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)
+	}
 
 	// cd
 	cdRestarts := newRestartCounter(t, lab, cdName)
@@ -378,8 +380,8 @@ func TestAccVMResource_devices(t *testing.T) {
 				Config: with(restarted, func(d *runningVMDevices) { d.cd = cdVM(); d.hw = hwReplaced }),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
-						actionOf(cd, plancheck.ResourceActionNoop),
-						actionOf(hw, plancheck.ResourceActionDestroyBeforeCreate),
+						plancheck.ExpectResourceAction(cd, plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(hw, plancheck.ResourceActionDestroyBeforeCreate),
 					},
 					PostApplyPreRefresh: afterApply(func(s *terraform.State) error {
 						id := onlyVMNamedID(t, lab, hwName)
