@@ -40,7 +40,11 @@ func createPeerVM(t *testing.T, lab *acctest.Lab, name string, options ...func(*
 	}
 	vmid, err := acctest.CreateAtFreeVMID(ctx, client.NextID, func(ctx context.Context, vmid int) error {
 		spec.VMID = vmid
-		return client.CreateVM(ctx, spec)
+		task, err := client.StartCreateVM(ctx, spec)
+		if err != nil {
+			return err
+		}
+		return client.Wait(ctx, task)
 	})
 	if err != nil {
 		t.Fatalf("creating VM %q through the API: %s", name, err)

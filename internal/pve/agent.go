@@ -70,10 +70,10 @@ func parseBoolean(s string) bool {
 	return false
 }
 
-// FormatAgent writes an agent value: enabled always, the rest only when it
+// formatAgent writes an agent value: enabled always, the rest only when it
 // differs from PVE's default, then the properties the VM had that this
 // provider does not manage.
-func FormatAgent(a Agent) string {
+func formatAgent(a Agent) string {
 	parts := []string{"enabled=" + pveBool(a.Enabled)}
 	if a.FstrimClonedDisks {
 		parts = append(parts, "fstrim_cloned_disks=1")
@@ -131,19 +131,19 @@ var ErrAgentNotRunning = errors.New("QEMU guest agent is not running")
 
 var reAgentUnavailable = regexp.MustCompile(`(?i)(guest agent is not running|VM \d+ is not running|No QEMU guest agent configured)`)
 
-// AgentReadTimeout bounds one guest agent request. PVE itself gives up
+// agentReadTimeout bounds one guest agent request. PVE itself gives up
 // after its guest-ping (3 s, Agent.pm qga_check_running) and the QMP
 // default of 5 s for the command (QMPClient.pm cmd): an answer never takes
 // longer than 8 s, so a 10 s bound cuts off no answer PVE would give.
-const AgentReadTimeout = 10 * time.Second
+const agentReadTimeout = 10 * time.Second
 
 // GuestInterfaces asks the guest agent for the VM's network interfaces with
 // GET .../agent/network-get-interfaces (qemu-server
 // src/PVE/API2/Qemu/Agent.pm, answered as {"result": [...]}), bounded by
-// AgentReadTimeout. An agent that does not answer is ErrAgentNotRunning.
+// agentReadTimeout. An agent that does not answer is ErrAgentNotRunning.
 func (c *Client) GuestInterfaces(ctx context.Context, node string, vmid int) ([]GuestInterface, error) {
 	ctx = c.logCtx(ctx)
-	ctx, cancel := context.WithTimeout(ctx, AgentReadTimeout)
+	ctx, cancel := context.WithTimeout(ctx, agentReadTimeout)
 	defer cancel()
 	var out struct {
 		Result []qgaInterface `json:"result"`

@@ -27,8 +27,8 @@ func TestParseAndFormatAgent(t *testing.T) {
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("ParseAgent(%q) = %+v, want %+v", tc.in, got, tc.want)
 		}
-		if f := FormatAgent(got); f != tc.format {
-			t.Errorf("FormatAgent(ParseAgent(%q)) = %q, want %q", tc.in, f, tc.format)
+		if f := formatAgent(got); f != tc.format {
+			t.Errorf("formatAgent(ParseAgent(%q)) = %q, want %q", tc.in, f, tc.format)
 		}
 	}
 	if !SameAgent(Agent{Enabled: true}, Agent{Enabled: true, Type: "virtio"}) || SameAgent(Agent{}, Agent{Type: "isa"}) {

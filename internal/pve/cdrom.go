@@ -33,12 +33,12 @@ func isCDROMInterface(iface string) bool {
 	return n >= 0 && (bus == "ide" || bus == "sata" || bus == "scsi") && IsDiskInterface(iface)
 }
 
-// FormatCDROM encodes a CD-ROM drive: "<file>,media=cdrom".
-func FormatCDROM(cd CDROM) string { return cd.File + ",media=cdrom" }
+// formatCDROM encodes a CD-ROM drive: "<file>,media=cdrom".
+func formatCDROM(cd CDROM) string { return cd.File + ",media=cdrom" }
 
-// ParseCDROM reads a drive value that is a CD-ROM ("none,media=cdrom",
+// parseCDROM reads a drive value that is a CD-ROM ("none,media=cdrom",
 // "local:iso/x.iso,media=cdrom,size=600M"); anything else is false.
-func ParseCDROM(iface, value string) (CDROM, bool) {
+func parseCDROM(iface, value string) (CDROM, bool) {
 	if !IsDiskInterface(iface) {
 		return CDROM{}, false
 	}
@@ -67,7 +67,7 @@ func ParseCDROM(iface, value string) (CDROM, bool) {
 func parseCDROMs(cfg map[string]string) []CDROM {
 	var out []CDROM
 	for k, v := range cfg {
-		if cd, ok := ParseCDROM(k, v); ok && !isCloudInitVolume(cd.File) {
+		if cd, ok := parseCDROM(k, v); ok && !isCloudInitVolume(cd.File) {
 			out = append(out, cd)
 		}
 	}

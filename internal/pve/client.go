@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	proxmox "github.com/luthermonson/go-proxmox"
@@ -31,8 +30,6 @@ type Client struct {
 	api        *proxmox.Client
 	httpClient *http.Client
 	cfg        Config
-
-	requests atomic.Int64
 
 	// loginMu serialises the ticket login so parallel first calls log in
 	// once.
@@ -79,7 +76,7 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 
 	c := &Client{cfg: cfg, retryBackoff: defaultRetryBackoff, shutdownGrace: defaultShutdownGrace}
 	httpClient := &http.Client{
-		Transport: &apiTransport{base: base, requests: &c.requests, prefix: pathPrefix(cfg.Endpoint)},
+		Transport: &apiTransport{base: base, prefix: pathPrefix(cfg.Endpoint)},
 		Timeout:   cfg.RequestTimeout,
 		// PVE never redirects API calls; following one would resend auth.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -116,10 +113,6 @@ func (c *Client) authKind() string {
 	}
 	return "ticket"
 }
-
-// RequestCount is the number of HTTP requests sent so far, retries and
-// logins included.
-func (c *Client) RequestCount() int64 { return c.requests.Load() }
 
 func pathPrefix(endpoint string) string {
 	u, err := url.Parse(endpoint)

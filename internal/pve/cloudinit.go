@@ -201,9 +201,9 @@ func unhex(c byte) byte {
 	return c - 'a' + 10
 }
 
-// FormatIPConfig is an ipconfigN value: ip=,gw=,ip6=,gw6= (empty ones left
+// formatIPConfig is an ipconfigN value: ip=,gw=,ip6=,gw6= (empty ones left
 // out).
-func FormatIPConfig(c IPConfig) string {
+func formatIPConfig(c IPConfig) string {
 	var parts []string
 	for _, kv := range [][2]string{{"ip", c.IPv4Address}, {"gw", c.IPv4Gateway}, {"ip6", c.IPv6Address}, {"gw6", c.IPv6Gateway}} {
 		if kv[1] != "" {
@@ -269,7 +269,7 @@ func (c *CloudInitChange) params(set map[string]string, del *[]string) {
 	for _, iface := range ifaces {
 		key := "ipconfig" + strings.TrimPrefix(iface, "net")
 		if ipc := c.IPConfig[iface]; ipc != nil {
-			setOrDelete(key, FormatIPConfig(*ipc))
+			setOrDelete(key, formatIPConfig(*ipc))
 		} else {
 			*del = append(*del, key)
 		}

@@ -97,7 +97,7 @@ func (c ConfigChange) params() (map[string]string, []string) {
 		setOrDelete("description", *c.Description)
 	}
 	if c.Tags != nil {
-		setOrDelete("tags", FormatTags(*c.Tags))
+		setOrDelete("tags", formatTags(*c.Tags))
 	}
 	if c.Cores != nil {
 		set["cores"] = strconv.FormatInt(*c.Cores, 10)
@@ -118,19 +118,19 @@ func (c ConfigChange) params() (map[string]string, []string) {
 		set["protection"] = pveBool(*c.Protection)
 	}
 	if c.Agent != nil {
-		set["agent"] = FormatAgent(*c.Agent)
+		set["agent"] = formatAgent(*c.Agent)
 	}
 	for _, d := range c.Disks {
-		set[d.Interface] = FormatDisk(d)
+		set[d.Interface] = formatDisk(d)
 	}
 	for _, n := range c.Networks {
-		set[n.Interface] = FormatNetwork(n)
+		set[n.Interface] = formatNetwork(n)
 	}
 	for _, d := range c.DiskOptions {
-		set[d.Interface] = FormatDisk(d)
+		set[d.Interface] = formatDisk(d)
 	}
 	for _, cd := range c.CDROMs {
-		set[cd.Interface] = FormatCDROM(cd)
+		set[cd.Interface] = formatCDROM(cd)
 	}
 	c.Hardware.encode(set, &del)
 	c.CloudInit.params(set, &del)
@@ -151,7 +151,7 @@ func (c *Client) ApplyConfigChange(ctx context.Context, node string, vmid int, c
 		}
 	}
 	for _, n := range change.Networks {
-		if !IsNetworkInterface(n.Interface) || n.Model == "" {
+		if !isNetworkInterface(n.Interface) || n.Model == "" {
 			return fmt.Errorf("update config: network %q needs a network interface and a model", n.Interface)
 		}
 	}

@@ -58,13 +58,13 @@ func NormalizeTags(tags []string) []string {
 	return out
 }
 
-// FormatTags is the value of the "tags" config key for tags.
-func FormatTags(tags []string) string {
+// formatTags is the value of the "tags" config key for tags.
+func formatTags(tags []string) string {
 	return strings.Join(NormalizeTags(tags), ";")
 }
 
-// ParseTags reads a "tags" value as PVE stores or accepts it.
-func ParseTags(value string) []string {
+// parseTags reads a "tags" value as PVE stores or accepts it.
+func parseTags(value string) []string {
 	return NormalizeTags([]string{value})
 }
 
@@ -75,15 +75,15 @@ func IsDiskInterface(key string) bool { return reDiskInterface.MatchString(key) 
 
 var reNetInterface = regexp.MustCompile(`^net\d+$`)
 
-// IsNetworkInterface reports whether key is a network slot (net0, ...).
-func IsNetworkInterface(key string) bool { return reNetInterface.MatchString(key) }
+// isNetworkInterface reports whether key is a network slot (net0, ...).
+func isNetworkInterface(key string) bool { return reNetInterface.MatchString(key) }
 
-// FormatDisk encodes d for the VM config. A new disk (no Volume) becomes
+// formatDisk encodes d for the VM config. A new disk (no Volume) becomes
 // "<storage>:<sizeGB>[,<options>]", which PVE allocates; an existing one
 // keeps its volume, "<storage>:<volume>[,<options>]". The size of an
 // existing disk is left out: PVE would take it as written, and changes go
 // through ResizeDisk.
-func FormatDisk(d Disk) string {
+func formatDisk(d Disk) string {
 	var s string
 	switch {
 	case d.Volume == "":
@@ -99,10 +99,10 @@ func FormatDisk(d Disk) string {
 	return s
 }
 
-// ParseDisk reads a disk slot's value, "local-lvm:vm-100-disk-0,size=32G"
+// parseDisk reads a disk slot's value, "local-lvm:vm-100-disk-0,size=32G"
 // or a new-disk spec "local-lvm:32". It returns false for anything that is
 // not a hard disk: CD-ROM drives, empty slots ("none").
-func ParseDisk(iface, value string) (Disk, bool) {
+func parseDisk(iface, value string) (Disk, bool) {
 	if !IsDiskInterface(iface) {
 		return Disk{}, false
 	}
@@ -206,8 +206,8 @@ var networkModels = map[string]bool{
 // and compares it.
 func NormalizeMAC(mac string) string { return strings.ToUpper(mac) }
 
-// FormatNetwork encodes n: "<model>[=<MAC>],bridge=<b>[,firewall=1][,tag=<n>][,<options>]".
-func FormatNetwork(n Network) string {
+// formatNetwork encodes n: "<model>[=<MAC>],bridge=<b>[,firewall=1][,tag=<n>][,<options>]".
+func formatNetwork(n Network) string {
 	s := n.Model
 	if n.MAC != "" {
 		s += "=" + n.MAC
@@ -228,10 +228,10 @@ func FormatNetwork(n Network) string {
 	return s
 }
 
-// ParseNetwork reads a netN value such as
+// parseNetwork reads a netN value such as
 // "virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1,tag=10".
-func ParseNetwork(iface, value string) (Network, bool) {
-	if !IsNetworkInterface(iface) {
+func parseNetwork(iface, value string) (Network, bool) {
+	if !isNetworkInterface(iface) {
 		return Network{}, false
 	}
 	n := Network{Interface: iface}

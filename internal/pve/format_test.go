@@ -24,11 +24,11 @@ func TestNormalizeTags(t *testing.T) {
 			t.Errorf("NormalizeTags(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	if got := FormatTags([]string{"Web", "app", "web"}); got != "app;web" {
-		t.Errorf("FormatTags = %q", got)
+	if got := formatTags([]string{"Web", "app", "web"}); got != "app;web" {
+		t.Errorf("formatTags = %q", got)
 	}
-	if got := ParseTags("web;App db"); !reflect.DeepEqual(got, []string{"app", "db", "web"}) {
-		t.Errorf("ParseTags = %q", got)
+	if got := parseTags("web;App db"); !reflect.DeepEqual(got, []string{"app", "db", "web"}) {
+		t.Errorf("parseTags = %q", got)
 	}
 }
 
@@ -66,9 +66,9 @@ func TestParseDisk(t *testing.T) {
 		{"unused0", "local-lvm:vm-100-disk-7", Disk{}, false},
 	}
 	for _, tt := range tests {
-		got, ok := ParseDisk(tt.iface, tt.value)
+		got, ok := parseDisk(tt.iface, tt.value)
 		if ok != tt.ok || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("ParseDisk(%q, %q) = %+v, %v; want %+v, %v", tt.iface, tt.value, got, ok, tt.want, tt.ok)
+			t.Errorf("parseDisk(%q, %q) = %+v, %v; want %+v, %v", tt.iface, tt.value, got, ok, tt.want, tt.ok)
 		}
 	}
 }
@@ -85,13 +85,13 @@ func TestFormatDisk(t *testing.T) {
 		{Disk{Interface: "scsi0", Volume: "/dev/sdb"}, "/dev/sdb"},
 	}
 	for _, tt := range tests {
-		if got := FormatDisk(tt.in); got != tt.want {
-			t.Errorf("FormatDisk(%+v) = %q, want %q", tt.in, got, tt.want)
+		if got := formatDisk(tt.in); got != tt.want {
+			t.Errorf("formatDisk(%+v) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 	// A new disk round-trips through PVE's new-disk syntax.
 	d := Disk{Interface: "virtio1", Storage: "local-lvm", SizeGB: 10, Options: "discard=on"}
-	if got, ok := ParseDisk(d.Interface, FormatDisk(d)); !ok || !reflect.DeepEqual(got, d) {
+	if got, ok := parseDisk(d.Interface, formatDisk(d)); !ok || !reflect.DeepEqual(got, d) {
 		t.Errorf("round trip of %+v gave %+v, %v", d, got, ok)
 	}
 }
@@ -136,9 +136,9 @@ func TestParseFormatNetwork(t *testing.T) {
 		{"scsi0", "virtio,bridge=vmbr0", Network{}, false, ""},
 	}
 	for _, tt := range tests {
-		got, ok := ParseNetwork(tt.iface, tt.value)
+		got, ok := parseNetwork(tt.iface, tt.value)
 		if ok != tt.ok || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("ParseNetwork(%q, %q) = %+v, %v; want %+v, %v", tt.iface, tt.value, got, ok, tt.want, tt.ok)
+			t.Errorf("parseNetwork(%q, %q) = %+v, %v; want %+v, %v", tt.iface, tt.value, got, ok, tt.want, tt.ok)
 			continue
 		}
 		if !ok {
@@ -148,11 +148,11 @@ func TestParseFormatNetwork(t *testing.T) {
 		if want == "" {
 			want = tt.value
 		}
-		if f := FormatNetwork(got); f != want {
-			t.Errorf("FormatNetwork(%+v) = %q, want %q", got, f, want)
+		if f := formatNetwork(got); f != want {
+			t.Errorf("formatNetwork(%+v) = %q, want %q", got, f, want)
 		}
 	}
-	if got := FormatNetwork(Network{Model: "virtio", Bridge: "vmbr0", Firewall: true, VLAN: 20}); got != "virtio,bridge=vmbr0,firewall=1,tag=20" {
+	if got := formatNetwork(Network{Model: "virtio", Bridge: "vmbr0", Firewall: true, VLAN: 20}); got != "virtio,bridge=vmbr0,firewall=1,tag=20" {
 		t.Errorf("new NIC without MAC: %q", got)
 	}
 }

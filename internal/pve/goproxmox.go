@@ -42,7 +42,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	proxmox "github.com/luthermonson/go-proxmox"
@@ -104,18 +103,16 @@ func withCall(ctx context.Context, attempt int, out any) (context.Context, *exch
 	return context.WithValue(ctx, callKey{}, &callInfo{attempt: attempt, ex: ex, out: out}), ex
 }
 
-// apiTransport counts and logs every request, including the ones go-proxmox
+// apiTransport logs every request, including the ones go-proxmox
 // makes on its own (ticket login), and keeps error answers for call.
 type apiTransport struct {
-	base     http.RoundTripper
-	requests *atomic.Int64
-	prefix   string // URL path of the API base, trimmed from logged paths
+	base   http.RoundTripper
+	prefix string // URL path of the API base, trimmed from logged paths
 }
 
 var _ http.RoundTripper = (*apiTransport)(nil)
 
 func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	t.requests.Add(1)
 	ctx := req.Context()
 	info, _ := ctx.Value(callKey{}).(*callInfo)
 	attempt := 1

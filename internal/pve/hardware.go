@@ -118,7 +118,7 @@ func (h *HardwareChange) encode(set map[string]string, del *[]string) {
 		set["machine"] = joinOptions(h.Machine.Type, h.Machine.Options)
 	}
 	if h.EFIDisk != nil {
-		set["efidisk0"] = FormatEFIDisk(*h.EFIDisk)
+		set["efidisk0"] = formatEFIDisk(*h.EFIDisk)
 	}
 	if h.BootOrder != nil {
 		// print_bootorder: "order=a;b"; no devices removes the key.
@@ -143,10 +143,10 @@ func (h *HardwareChange) encode(set map[string]string, del *[]string) {
 	}
 }
 
-// FormatEFIDisk encodes an EFI disk. A new one is "<storage>:1,efitype=..,
+// formatEFIDisk encodes an EFI disk. A new one is "<storage>:1,efitype=..,
 // pre-enrolled-keys=.." (the size is ignored: create_disks copies the OVMF
 // vars template, QemuServer/Drive.pm $desc_with_alloc).
-func FormatEFIDisk(d EFIDisk) string {
+func formatEFIDisk(d EFIDisk) string {
 	s := d.Storage + ":1"
 	if d.Volume != "" {
 		s = d.Storage + ":" + d.Volume
@@ -203,7 +203,7 @@ func parseHardware(cfg map[string]string) Hardware {
 		Startup:      parseStartup(cfg["startup"]),
 	}
 	if v, ok := cfg["efidisk0"]; ok {
-		if d, ok := ParseEFIDisk(v); ok {
+		if d, ok := parseEFIDisk(v); ok {
 			h.EFIDisk = &d
 		}
 	}
@@ -257,9 +257,9 @@ func parseBootOrder(v string) []string {
 	return nil
 }
 
-// ParseEFIDisk reads "local-lvm:vm-100-disk-1,efitype=4m,pre-enrolled-keys=0,size=4M"
+// parseEFIDisk reads "local-lvm:vm-100-disk-1,efitype=4m,pre-enrolled-keys=0,size=4M"
 // (QemuServer/Drive.pm $efidisk_fmt; file is the default key).
-func ParseEFIDisk(v string) (EFIDisk, bool) {
+func parseEFIDisk(v string) (EFIDisk, bool) {
 	d := EFIDisk{Type: DefaultEFIType}
 	var opts []string
 	file := ""

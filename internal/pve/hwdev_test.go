@@ -24,15 +24,15 @@ func TestDiskOptions(t *testing.T) {
 	}
 	d := Disk{Interface: "scsi0", Storage: "local-lvm", Volume: "vm-100-disk-0", SizeGB: 32, Options: "aio=native,iothread=1,ssd=1,backup=0"}
 	got := d.WithOptions(DiskOptions{Discard: true, Cache: "none"})
-	if want := "local-lvm:vm-100-disk-0,aio=native,cache=none,discard=on"; FormatDisk(got) != want {
-		t.Errorf("WithOptions: FormatDisk = %q, want %q", FormatDisk(got), want)
+	if want := "local-lvm:vm-100-disk-0,aio=native,cache=none,discard=on"; formatDisk(got) != want {
+		t.Errorf("WithOptions: formatDisk = %q, want %q", formatDisk(got), want)
 	}
 	if back := got.ManagedOptions(); back != (DiskOptions{Discard: true, Cache: "none"}) {
 		t.Errorf("round trip: %+v", back)
 	}
 	newDisk := Disk{Interface: "virtio0", Storage: "local-lvm", SizeGB: 8}.WithOptions(DiskOptions{IOThread: true, NoReplicate: true})
-	if want := "local-lvm:8,iothread=1,replicate=0"; FormatDisk(newDisk) != want {
-		t.Errorf("new disk: %q, want %q", FormatDisk(newDisk), want)
+	if want := "local-lvm:8,iothread=1,replicate=0"; formatDisk(newDisk) != want {
+		t.Errorf("new disk: %q, want %q", formatDisk(newDisk), want)
 	}
 	for iface, want := range map[string][2]bool{"scsi3": {true, true}, "virtio1": {true, false}, "sata0": {false, true}, "ide0": {false, true}} {
 		if io, ssd := DiskOptionsAllowed(iface); io != want[0] || ssd != want[1] {
@@ -42,18 +42,18 @@ func TestDiskOptions(t *testing.T) {
 }
 
 func TestNetworkLimits(t *testing.T) {
-	n, ok := ParseNetwork("net0", "virtio=BC:24:11:00:00:01,bridge=vmbr0,mtu=1,rate=12.5")
+	n, ok := parseNetwork("net0", "virtio=BC:24:11:00:00:01,bridge=vmbr0,mtu=1,rate=12.5")
 	if !ok || n.MTU != 1 || n.Rate != 12.5 || n.Options != "" {
-		t.Fatalf("ParseNetwork = %+v, %v", n, ok)
+		t.Fatalf("parseNetwork = %+v, %v", n, ok)
 	}
-	if got, want := FormatNetwork(n), "virtio=BC:24:11:00:00:01,bridge=vmbr0,mtu=1,rate=12.5"; got != want {
-		t.Errorf("FormatNetwork = %q, want %q", got, want)
+	if got, want := formatNetwork(n), "virtio=BC:24:11:00:00:01,bridge=vmbr0,mtu=1,rate=12.5"; got != want {
+		t.Errorf("formatNetwork = %q, want %q", got, want)
 	}
 	n.Rate, n.MTU = 100, 0
-	if got, want := FormatNetwork(n), "virtio=BC:24:11:00:00:01,bridge=vmbr0,rate=100"; got != want {
-		t.Errorf("FormatNetwork = %q, want %q", got, want)
+	if got, want := formatNetwork(n), "virtio=BC:24:11:00:00:01,bridge=vmbr0,rate=100"; got != want {
+		t.Errorf("formatNetwork = %q, want %q", got, want)
 	}
-	if bad, _ := ParseNetwork("net0", "virtio,bridge=vmbr0,mtu=x"); bad.MTU != 0 || bad.Options != "mtu=x" {
+	if bad, _ := parseNetwork("net0", "virtio,bridge=vmbr0,mtu=x"); bad.MTU != 0 || bad.Options != "mtu=x" {
 		t.Errorf("unreadable mtu: %+v", bad)
 	}
 }

@@ -128,7 +128,7 @@ func inventoryVM(e resourceEntry) (InventoryVM, bool) {
 		Type:      typ,
 		Status:    e.Status,
 		Template:  bool(e.Template),
-		Tags:      ParseTags(e.Tags),
+		Tags:      parseTags(e.Tags),
 		Uptime:    int64(e.Uptime),
 		Lock:      e.Lock,
 		Pool:      e.Pool,

@@ -62,7 +62,7 @@ func (c *Client) nodeVMs(ctx context.Context, node string) ([]NodeVM, error) {
 	for _, e := range entries {
 		out = append(out, NodeVM{
 			VMID: int(e.VMID), Name: e.Name, Status: e.Status, Template: bool(e.Template),
-			Tags: ParseTags(e.Tags), Lock: e.Lock, Uptime: int64(e.Uptime),
+			Tags: parseTags(e.Tags), Lock: e.Lock, Uptime: int64(e.Uptime),
 		})
 	}
 	return out, nil

@@ -19,12 +19,12 @@ var (
 	reCSRFValue = regexp.MustCompile(`\b[0-9A-Fa-f]{8}:[A-Za-z0-9+/]{16,}={0,2}`)
 )
 
-// NewLoggingContext returns ctx with the proxmox_api subsystem registered
+// newLoggingContext returns ctx with the proxmox_api subsystem registered
 // and every secret of cfg masked. The transport logs with the context of
 // each request, so this must wrap the context handed to the API calls.
 // Headers and bodies are never logged; the masks are a second line of
 // defence, including for tickets and CSRF tokens only known after login.
-func NewLoggingContext(ctx context.Context, cfg Config) context.Context {
+func newLoggingContext(ctx context.Context, cfg Config) context.Context {
 	ctx = tflog.NewSubsystem(ctx, logSubsystem,
 		tflog.WithLevelFromEnv("TF_LOG_PROVIDER_PROXMOXSAFE", "PROXMOX_API"),
 		tflog.WithRootFields(),
@@ -58,7 +58,7 @@ func maskSecrets(ctx context.Context, secrets []string) context.Context {
 // logCtx prepares the context of one exported method: subsystem, masks,
 // and the current ticket and CSRF token if logged in.
 func (c *Client) logCtx(ctx context.Context) context.Context {
-	ctx = NewLoggingContext(ctx, c.cfg)
+	ctx = newLoggingContext(ctx, c.cfg)
 	if s := c.api.Session(); s != nil {
 		var known []string
 		for _, v := range []string{s.Ticket, url.QueryEscape(s.Ticket), s.CSRFPreventionToken} {

@@ -24,7 +24,7 @@ func TestConcurrentLogLinesShareNoLoggerState(t *testing.T) {
 	// every request; the subsystem copies them (WithRootFields).
 	ctx = tflog.SetField(ctx, "tf_req_id", "0f3a")
 	ctx = tflog.SetField(ctx, "tf_resource_type", "proxmoxsafe_vm")
-	ctx = NewLoggingContext(ctx, Config{APIToken: "root@pam!tf=00000000-0000-0000-0000-000000000000"})
+	ctx = newLoggingContext(ctx, Config{APIToken: "root@pam!tf=00000000-0000-0000-0000-000000000000"})
 
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {

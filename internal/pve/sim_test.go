@@ -64,8 +64,8 @@ func baseSpec(vmid int, node, name string) CreateSpec {
 
 func mustCreate(t *testing.T, c *Client, spec CreateSpec) {
 	t.Helper()
-	if err := c.CreateVM(context.Background(), spec); err != nil {
-		t.Fatalf("CreateVM(%d): %v", spec.VMID, err)
+	if err := createVM(context.Background(), c, spec); err != nil {
+		t.Fatalf("create VM %d: %v", spec.VMID, err)
 	}
 }
 
@@ -219,7 +219,7 @@ func TestSimVMLifecycle(t *testing.T) {
 	}
 
 	// Update with the digest, then again with the stale digest.
-	set := map[string]string{"cores": "4", "tags": FormatTags([]string{"db"}), "net1": FormatNetwork(Network{Model: "e1000", Bridge: "vmbr0"})}
+	set := map[string]string{"cores": "4", "tags": formatTags([]string{"db"}), "net1": formatNetwork(Network{Model: "e1000", Bridge: "vmbr0"})}
 	if err := c.updateConfig(ctx, "pve1", id, set, []string{"description"}, vm.Digest); err != nil {
 		t.Fatalf("UpdateConfig: %v", err)
 	}
@@ -320,7 +320,7 @@ func TestSimErrorMapping(t *testing.T) {
 	ctx := context.Background()
 	mustCreate(t, c, baseSpec(100, "pve", "a"))
 
-	err := c.CreateVM(ctx, baseSpec(100, "pve", "b"))
+	err := createVM(ctx, c, baseSpec(100, "pve", "b"))
 	if !errors.Is(err, ErrAlreadyExists) {
 		t.Fatalf("taken VMID: %v, want ErrAlreadyExists", err)
 	}
@@ -355,7 +355,7 @@ func TestSimErrorMapping(t *testing.T) {
 	if _, err := c.GetVM(ctx, "nosuchnode", 100); !errors.Is(err, ErrNodeUnreachable) {
 		t.Errorf("unknown node: %v, want ErrNodeUnreachable", err)
 	}
-	err = c.CreateVM(ctx, CreateSpec{VMID: 101, Node: "pve", Name: "not a dns name"})
+	err = createVM(ctx, c, CreateSpec{VMID: 101, Node: "pve", Name: "not a dns name"})
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Params["name"] == "" {
 		t.Errorf("invalid name: %#v", err)
 	}
@@ -411,8 +411,8 @@ func TestSimClone(t *testing.T) {
 	if err != nil || !tmpl.Template {
 		t.Fatalf("template: %+v, %v", tmpl, err)
 	}
-	if err := c.CloneVM(ctx, CloneSpec{SourceNode: "pve", SourceVMID: 9000, NewID: 200, Name: "clone-1", Full: true, Storage: "local-lvm"}); err != nil {
-		t.Fatalf("CloneVM: %v", err)
+	if err := cloneVM(ctx, c, CloneSpec{SourceNode: "pve", SourceVMID: 9000, NewID: 200, Name: "clone-1", Full: true, Storage: "local-lvm"}); err != nil {
+		t.Fatalf("clone: %v", err)
 	}
 	vm, err := c.GetVM(ctx, "pve", 200)
 	if err != nil {
@@ -428,14 +428,14 @@ func TestSimClone(t *testing.T) {
 	// dies "can't clone VM to node '<target>' (VM uses local storage)"
 	// before forking when a disk of the source (or the target storage) is
 	// not shared, and local-lvm is not.
-	err = c.CloneVM(ctx, CloneSpec{SourceNode: "pve", SourceVMID: 9000, NewID: 201, TargetNode: "pve2", Name: "clone-2", Full: true})
+	err = cloneVM(ctx, c, CloneSpec{SourceNode: "pve", SourceVMID: 9000, NewID: 201, TargetNode: "pve2", Name: "clone-2", Full: true})
 	if err == nil || !strings.Contains(err.Error(), "can't clone VM to node 'pve2' (VM uses local storage)") {
-		t.Fatalf("CloneVM to pve2 from local storage: %v, want PVE's refusal", err)
+		t.Fatalf("clone to pve2 from local storage: %v, want PVE's refusal", err)
 	}
 	if _, err := c.GetVMConfig(ctx, "pve2", 201); !errors.Is(err, ErrNotFound) {
 		t.Errorf("a refused clone left VM 201 on pve2: %v", err)
 	}
-	err = c.CloneVM(ctx, CloneSpec{SourceNode: "pve", SourceVMID: 9000, NewID: 200, Name: "clone-3"})
+	err = cloneVM(ctx, c, CloneSpec{SourceNode: "pve", SourceVMID: 9000, NewID: 200, Name: "clone-3"})
 	if !errors.Is(err, ErrAlreadyExists) {
 		t.Errorf("clone onto a taken VMID: %v, want ErrAlreadyExists", err)
 	}
@@ -617,9 +617,9 @@ func TestSimFailedTasks(t *testing.T) {
 	}
 
 	srv.FailTasks("qmcreate", 1, "unable to create image: no space left on device")
-	err = c.CreateVM(ctx, baseSpec(101, "pve", "b"))
+	err = createVM(ctx, c, baseSpec(101, "pve", "b"))
 	if !errors.As(err, &te) || !strings.Contains(te.ExitStatus, "no space left") {
-		t.Fatalf("CreateVM: %v, want *TaskError", err)
+		t.Fatalf("create: %v, want *TaskError", err)
 	}
 	if _, ok := srv.VM(101); ok {
 		t.Error("a failed create left its VM")
@@ -721,8 +721,8 @@ func TestSimRetries(t *testing.T) {
 	const create = "POST /nodes/{node}/qemu"
 	srv.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu", Status: 503, Message: "Service Unavailable"})
 	srv.ResetRequestCounts()
-	if err := c.CreateVM(ctx, baseSpec(100, "pve", "a")); err == nil {
-		t.Fatal("CreateVM succeeded through a 503")
+	if err := createVM(ctx, c, baseSpec(100, "pve", "a")); err == nil {
+		t.Fatal("create succeeded through a 503")
 	}
 	if n := srv.RequestCounts()[create]; n != 1 {
 		t.Errorf("%d create requests after a 503, want 1", n)
@@ -730,8 +730,8 @@ func TestSimRetries(t *testing.T) {
 	// ... nor after the answer was lost (the VM exists now).
 	srv.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu", DropAfterHandling: true})
 	srv.ResetRequestCounts()
-	if err := c.CreateVM(ctx, baseSpec(100, "pve", "a")); err == nil {
-		t.Fatal("CreateVM reported success without an answer")
+	if err := createVM(ctx, c, baseSpec(100, "pve", "a")); err == nil {
+		t.Fatal("create reported success without an answer")
 	}
 	if n := srv.RequestCounts()[create]; n != 1 {
 		t.Errorf("%d create requests after a dropped answer, want 1", n)
@@ -780,8 +780,8 @@ func TestSimRequestTimeout(t *testing.T) {
 	// A hanging POST times out and is not retried.
 	srv.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu", Delay: 2 * time.Second})
 	srv.ResetRequestCounts()
-	if err := c.CreateVM(ctx, baseSpec(100, "pve", "slow")); err == nil {
-		t.Fatal("CreateVM succeeded through a timeout")
+	if err := createVM(ctx, c, baseSpec(100, "pve", "slow")); err == nil {
+		t.Fatal("create succeeded through a timeout")
 	}
 	if n := srv.RequestCounts()["POST /nodes/{node}/qemu"]; n != 1 {
 		t.Errorf("%d create requests, want 1", n)
@@ -816,12 +816,12 @@ func TestSimWaitTaskCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err := c.CreateVM(ctx, baseSpec(100, "pve", "slow"))
+	err := createVM(ctx, c, baseSpec(100, "pve", "slow"))
 	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("CreateVM: %v, want a deadline error", err)
+		t.Fatalf("create: %v, want a deadline error", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("CreateVM took %v to notice the deadline", d)
+		t.Errorf("create took %v to notice the deadline", d)
 	}
 	// The VM exists and is locked while its task runs.
 	if vm, ok := srv.VM(100); !ok || vm.Lock != "create" {
@@ -906,7 +906,7 @@ func TestSimLogging(t *testing.T) {
 
 func mustCreateCtx(t *testing.T, ctx context.Context, c *Client, spec CreateSpec) {
 	t.Helper()
-	if err := c.CreateVM(ctx, spec); err != nil {
-		t.Fatalf("CreateVM: %v", err)
+	if err := createVM(ctx, c, spec); err != nil {
+		t.Fatalf("create: %v", err)
 	}
 }

@@ -40,8 +40,8 @@ func parallelWaitPolls(b *testing.B, wave, laterWaves int) (first, later int) {
 		created.Add(1)
 		go func() {
 			defer created.Done()
-			if err := c.CreateVM(ctx, CreateSpec{VMID: 700 + i, Node: "pve", Name: fmt.Sprintf("pace-%d", i)}); err != nil {
-				b.Errorf("CreateVM(%d): %v", 700+i, err)
+			if err := createVM(ctx, c, CreateSpec{VMID: 700 + i, Node: "pve", Name: fmt.Sprintf("pace-%d", i)}); err != nil {
+				b.Errorf("create VM %d: %v", 700+i, err)
 			}
 		}()
 	}

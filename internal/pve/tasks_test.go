@@ -1,6 +1,9 @@
 package pve
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 func TestParseUPID(t *testing.T) {
 	got, err := parseUPID("UPID:pve1:0000ABCD:0012F00D:66A1B2C3:qmcreate:100:root@pam!tf:")
@@ -15,4 +18,22 @@ func TestParseUPID(t *testing.T) {
 			t.Errorf("parseUPID(%q) accepted", bad)
 		}
 	}
+}
+
+// createVM creates a VM the way the provider does: StartCreateVM, then Wait.
+func createVM(ctx context.Context, c *Client, spec CreateSpec) error {
+	task, err := c.StartCreateVM(ctx, spec)
+	if err != nil {
+		return err
+	}
+	return c.Wait(ctx, task)
+}
+
+// cloneVM clones the way the provider does: StartCloneVM, then Wait.
+func cloneVM(ctx context.Context, c *Client, spec CloneSpec) error {
+	task, err := c.StartCloneVM(ctx, spec)
+	if err != nil {
+		return err
+	}
+	return c.Wait(ctx, task)
 }

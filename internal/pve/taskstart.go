@@ -107,8 +107,9 @@ func newStartedTask(id, node string, answered time.Time) (*StartedTask, error) {
 }
 
 // StartCreateVM sends the create request and returns its task without
-// waiting for it; Wait waits. CreateVM's rules apply: never retried, a
-// taken VMID is ErrAlreadyExists.
+// waiting for it; Wait waits. The request is never retried: if its answer
+// is lost, look the VMID up before trying again. A taken VMID is
+// ErrAlreadyExists.
 func (c *Client) StartCreateVM(ctx context.Context, spec CreateSpec) (*StartedTask, error) {
 	ctx = c.logCtx(ctx)
 	params, err := createParams(spec)
@@ -118,7 +119,10 @@ func (c *Client) StartCreateVM(ctx context.Context, spec CreateSpec) (*StartedTa
 	return c.startOnly(ctx, http.MethodPost, fmt.Sprintf("/nodes/%s/qemu", url.PathEscape(spec.Node)), params, spec.Node)
 }
 
-// StartCloneVM sends the clone request and returns its task without waiting.
+// StartCloneVM sends the clone request and returns its task without
+// waiting; the qmclone task runs on the source node. Like a create, it is
+// never retried here: a source another clone holds is IsTransientLock, for
+// the caller to try again.
 func (c *Client) StartCloneVM(ctx context.Context, spec CloneSpec) (*StartedTask, error) {
 	ctx = c.logCtx(ctx)
 	params, err := cloneParams(spec)

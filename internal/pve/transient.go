@@ -37,9 +37,9 @@ var (
 	reLockedClone = regexp.MustCompile(`(?i)\bis locked \(clone\)`)
 )
 
-// ErrTransientLock is a request refused (or a task failed) because a lock
+// errTransientLock is a request refused (or a task failed) because a lock
 // was held by someone else: retrying later is safe.
-var ErrTransientLock = errors.New("a lock held by another task")
+var errTransientLock = errors.New("a lock held by another task")
 
 // isLockTimeout reports whether err is PVE's lock timeout, in the answer or
 // in a failed task.
@@ -77,7 +77,7 @@ type transientError struct{ err error }
 
 func (e *transientError) Error() string { return e.err.Error() }
 func (e *transientError) Unwrap() []error {
-	return []error{e.err, ErrTransientLock}
+	return []error{e.err, errTransientLock}
 }
 
 // retryLocked runs attempt until it succeeds, fails for a reason other than

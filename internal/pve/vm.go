@@ -142,7 +142,7 @@ func parseVMConfig(node string, vmid int, cfg map[string]string) *VM {
 		Node:        node,
 		Name:        cfg["name"],
 		Description: cfg["description"],
-		Tags:        ParseTags(cfg["tags"]),
+		Tags:        parseTags(cfg["tags"]),
 		Cores:       intOr(cfg["cores"], defaultCores),
 		Sockets:     intOr(cfg["sockets"], defaultSockets),
 		CPUType:     cpuType(cfg["cpu"]),
@@ -164,11 +164,11 @@ func parseVMConfig(node string, vmid int, cfg map[string]string) *VM {
 	for k, v := range cfg {
 		switch {
 		case IsDiskInterface(k):
-			if d, ok := ParseDisk(k, v); ok {
+			if d, ok := parseDisk(k, v); ok {
 				vm.Disks = append(vm.Disks, d)
 			}
-		case IsNetworkInterface(k):
-			if n, ok := ParseNetwork(k, v); ok {
+		case isNetworkInterface(k):
+			if n, ok := parseNetwork(k, v); ok {
 				vm.Networks = append(vm.Networks, n)
 			}
 		}

@@ -48,7 +48,7 @@ func TestAllocateVMIDParallelNeverCollides(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = c.CreateVM(ctx, CreateSpec{VMID: id, Node: "pve", Name: "par"})
+			errs[i] = createVM(ctx, c, CreateSpec{VMID: id, Node: "pve", Name: "par"})
 		}()
 	}
 	wg.Wait()
@@ -88,17 +88,35 @@ func TestLockTimeoutsAreRetried(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	// Refused synchronously twice, then accepted.
-	srv.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu", Count: 2, Status: 500,
+	// Creates and clones are sent once: a lock timeout, refused at once or
+	// inside the task, is IsTransientLock for the provider's create loop to
+	// send again (vm_resource_create.go), as is a clone whose source
+	// another clone holds.
+	sentOnce := func(what, route string, err error) {
+		t.Helper()
+		if !IsTransientLock(err) {
+			t.Fatalf("%s: %v, want a transient lock", what, err)
+		}
+		if n := srv.RequestCounts()[route]; n != 1 {
+			t.Fatalf("%s: sent %d times, want once", what, n)
+		}
+	}
+	srv.ResetRequestCounts()
+	srv.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu", Count: 1, Status: 500,
 		Message: "unable to create VM 100 - " + lockMsg})
-	if err := c.CreateVM(ctx, CreateSpec{VMID: 100, Node: "pve", Name: "a"}); err != nil {
-		t.Fatalf("create after two lock timeouts: %v", err)
+	sentOnce("create refused for a lock timeout", "POST /nodes/{node}/qemu",
+		createVM(ctx, c, CreateSpec{VMID: 100, Node: "pve", Name: "a"}))
+	if err := createVM(ctx, c, CreateSpec{VMID: 100, Node: "pve", Name: "a"}); err != nil {
+		t.Fatalf("create once the lock is free: %v", err)
 	}
 	// Inside the task (storage lock in the worker): the task removes the
-	// config, and the create is sent again.
+	// config.
+	srv.ResetRequestCounts()
 	srv.FailTasks("qmcreate", 1, "unable to create VM 101 - can't lock file '/var/lock/pve-manager/pve-storage-local-lvm' - got timeout")
-	if err := c.CreateVM(ctx, CreateSpec{VMID: 101, Node: "pve", Name: "b"}); err != nil {
-		t.Fatalf("create after a lock timeout in its task: %v", err)
+	sentOnce("create whose task hit a lock timeout", "POST /nodes/{node}/qemu",
+		createVM(ctx, c, CreateSpec{VMID: 101, Node: "pve", Name: "b"}))
+	if err := createVM(ctx, c, CreateSpec{VMID: 101, Node: "pve", Name: "b"}); err != nil {
+		t.Fatalf("create again after a lock timeout in its task: %v", err)
 	}
 	srv.InjectFault(pvesim.Fault{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/config", Status: 500, Message: lockMsg})
 	srv.InjectFault(pvesim.Fault{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/config", Status: 500,
@@ -110,16 +128,19 @@ func TestLockTimeoutsAreRetried(t *testing.T) {
 	if err := srv.AddVM(pvesim.VM{VMID: 9000, Node: "pve", Name: "tmpl", Template: true}); err != nil {
 		t.Fatal(err)
 	}
-	srv.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu/{vmid}/clone", Count: 3, Status: 500,
+	srv.ResetRequestCounts()
+	srv.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu/{vmid}/clone", Count: 1, Status: 500,
 		Message: "VM 9000 is locked (clone)"})
-	if err := c.CloneVM(ctx, CloneSpec{SourceNode: "pve", SourceVMID: 9000, NewID: 300, Name: "c"}); err != nil {
-		t.Fatalf("clone after the source was locked: %v", err)
+	sentOnce("clone of a source another clone holds", "POST /nodes/{node}/qemu/{vmid}/clone",
+		cloneVM(ctx, c, CloneSpec{SourceNode: "pve", SourceVMID: 9000, NewID: 300, Name: "c"}))
+	if err := cloneVM(ctx, c, CloneSpec{SourceNode: "pve", SourceVMID: 9000, NewID: 300, Name: "c"}); err != nil {
+		t.Fatalf("clone once the source is free: %v", err)
 	}
 
 	// Other failures are not retried.
 	srv.ResetRequestCounts()
 	srv.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/qemu", Status: 500, Message: "unable to create VM 102 - out of memory"})
-	if err := c.CreateVM(ctx, CreateSpec{VMID: 102, Node: "pve", Name: "d"}); err == nil || errors.Is(err, ErrTransientLock) {
+	if err := createVM(ctx, c, CreateSpec{VMID: 102, Node: "pve", Name: "d"}); err == nil || errors.Is(err, errTransientLock) {
 		t.Fatalf("a plain failure: %v", err)
 	}
 	if n := srv.RequestCounts()["POST /nodes/{node}/qemu"]; n != 1 {
@@ -146,7 +167,7 @@ func TestLockTimeoutsAreRetried(t *testing.T) {
 	}()
 	srv.InjectFault(pvesim.Fault{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/config", Count: 1 << 20, Status: 500, Message: lockMsg})
 	err := c.updateConfig(short, "pve", 100, map[string]string{"cores": "4"}, nil, "")
-	if !errors.Is(err, ErrTransientLock) {
+	if !errors.Is(err, errTransientLock) {
 		t.Fatalf("lock held past the deadline: %v", err)
 	}
 	srv.ClearFaults()

@@ -67,7 +67,7 @@ func createParams(spec CreateSpec) (url.Values, error) {
 	}
 	for _, n := range spec.Networks {
 		switch {
-		case !IsNetworkInterface(n.Interface):
+		case !isNetworkInterface(n.Interface):
 			return nil, fmt.Errorf("create VM: %q is not a network interface (netN)", n.Interface)
 		case seen[n.Interface]:
 			return nil, fmt.Errorf("create VM: network interface %s is used twice", n.Interface)
@@ -112,18 +112,6 @@ func createParams(spec CreateSpec) (url.Values, error) {
 	return p, nil
 }
 
-// CreateVM creates the VM and waits for its qmcreate task. A taken VMID is
-// ErrAlreadyExists. The request is never retried: if its answer is lost,
-// look the VMID up before trying again.
-func (c *Client) CreateVM(ctx context.Context, spec CreateSpec) error {
-	ctx = c.logCtx(ctx)
-	params, err := createParams(spec)
-	if err != nil {
-		return err
-	}
-	return c.postTask(ctx, fmt.Sprintf("/nodes/%s/qemu", url.PathEscape(spec.Node)), params, spec.Node)
-}
-
 // CloneSpec describes a clone. NewID is explicit for the same reason as
 // CreateSpec.VMID.
 type CloneSpec struct {
@@ -163,21 +151,6 @@ func cloneParams(spec CloneSpec) (url.Values, error) {
 	}
 	setPoolParam(p, spec.Pool)
 	return p, nil
-}
-
-// CloneVM clones a VM or template and waits for the qmclone task, which
-// runs on the source node.
-func (c *Client) CloneVM(ctx context.Context, spec CloneSpec) error {
-	ctx = c.logCtx(ctx)
-	params, err := cloneParams(spec)
-	if err != nil {
-		return err
-	}
-	path := vmPath(spec.SourceNode, spec.SourceVMID) + "/clone"
-	transient := func(err error) bool { return isLockTimeout(err) || isSourceLockedByClone(err) }
-	return c.retryLocked(ctx, "POST "+path, transient, func() error {
-		return c.startTaskOnce(ctx, http.MethodPost, path, params, spec.SourceNode)
-	})
 }
 
 // resizeDisk grows disk to sizeGB. PVE refuses to shrink; the same size is
