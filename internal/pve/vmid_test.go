@@ -81,7 +81,11 @@ func TestAllocateVMIDSkipsHandedOut(t *testing.T) {
 	}
 }
 
-func TestLockTimeoutsAreRetried(t *testing.T) {
+// A lock another task holds: a config update is retried here until the
+// lock frees or the deadline passes; a create or clone is sent once and
+// reported as IsTransientLock, for the provider's create loop to send
+// again. Other failures are neither.
+func TestLockTimeoutsRetriedOrReported(t *testing.T) {
 	const lockMsg = "can't lock file '/var/lock/qemu-server/lock-100.conf' - got timeout"
 	srv := startSim(t, pvesim.Options{PlainHTTP: true})
 	c := simClient(t, srv)
