@@ -169,15 +169,12 @@ func TestAccVMResource_agent(t *testing.T) {
 				Config: config(`agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`,
 					`agent = { enabled = true, wait_for_ip = { timeout = "2m" } }`, 2048, `agent = { trim = false }`),
 				PlanOnly: true,
-			},
-			{
-				ResourceName:      typedAddr,
-				ImportState:       true,
-				ImportStateId:     typedVM,
-				ImportStateVerify: true,
-				// Terraform-only settings; the addresses may change while
-				// the guest boots again after the restart.
-				ImportStateVerifyIgnore: []string{"timeouts", "agent.wait_for_ip", "ipv4_addresses", "ipv6_addresses", "network_interfaces"},
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{stateAfterApply(
+					// An import verifies. Terraform-only settings; the
+					// addresses may change while the guest boots again
+					// after the restart.
+					importVerified(t, lab, typedAddr, typedVM, "agent.wait_for_ip", "ipv4_addresses", "ipv6_addresses", "network_interfaces"),
+				)}},
 			},
 		},
 	})

@@ -327,17 +327,11 @@ func TestAccVMResource_cloudInit(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{update(moveAddr)},
 					PostApplyPreRefresh: append(afterApply(cloudInitDriveAt(t, sim, moveName, "ide2", 1), restarts(sim, moveName, 0)),
-						stateAfterApply(driveIs("ide2"), statecheck.ExpectKnownValue(moveAddr, tfjsonpath.New("status"), knownvalue.StringExact("running")))),
+						stateAfterApply(driveIs("ide2"), statecheck.ExpectKnownValue(moveAddr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+							// cloudInitClone: an import that verifies. PVE keeps
+							// no password version; the password is write-only.
+							importVerified(t, lab, cloneAddr, cloneName, "cloud_init.password_wo_version"))),
 				},
-			},
-			{
-				// cloudInitClone: an import that verifies.
-				ResourceName:      cloneAddr,
-				ImportState:       true,
-				ImportStateId:     cloneName,
-				ImportStateVerify: true,
-				// PVE keeps no password version; the password is write-only.
-				ImportStateVerifyIgnore: []string{"timeouts", "cloud_init.password_wo_version"},
 			},
 			{
 				// cloudInitDriveMove: reboot_after_update = false forbids the

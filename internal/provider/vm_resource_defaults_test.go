@@ -300,22 +300,10 @@ func TestAccVMResource_keepsWhatTheVMHas(t *testing.T) {
 							}
 							return nil
 						},
-					), stateAfterApply(expectCPU(vmRes("cpuimp"), 2, 2, "host"))),
+					), stateAfterApply(expectCPU(vmRes("cpuimp"), 2, 2, "host"),
+						importVerified(t, lab, vmRes("cpuimp"), names["cpuimp"]),
+						importVerified(t, lab, vmRes("hwimp"), names["hwimp"]))),
 				},
-			},
-			{
-				ResourceName:            vmRes("cpuimp"),
-				ImportState:             true,
-				ImportStateId:           names["cpuimp"],
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
-			},
-			{
-				ResourceName:            vmRes("hwimp"),
-				ImportState:             true,
-				ImportStateId:           names["hwimp"],
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
 			},
 			{
 				// hwimp: protection goes off last.

@@ -174,12 +174,6 @@ func TestAccVMResource_devices(t *testing.T) {
 	restarted := changed
 	restarted.cd, restarted.disk = cdTwo, disks(`, cache = "writeback"`)
 	with := func(d runningVMDevices, edit func(*runningVMDevices)) string { edit(&d); return d.hcl(lab) }
-	importStep := func(addr, name string) resource.TestStep {
-		return resource.TestStep{
-			ResourceName: addr, ImportState: true, ImportStateId: name,
-			ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts"},
-		}
-	}
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -335,6 +329,9 @@ func TestAccVMResource_devices(t *testing.T) {
 					), stateAfterApply(
 						statecheck.ExpectKnownValue(diskVM, scsi0.AtMapKey("cache"), knownvalue.StringExact("writeback")),
 						statecheck.ExpectKnownValue(diskVM, scsi0.AtMapKey("ssd"), knownvalue.Bool(true)),
+						// Each VM imported by name is what the applies left.
+						importVerified(t, lab, cd, cdName), importVerified(t, lab, netVM, netName),
+						importVerified(t, lab, diskVM, diskName), importVerified(t, lab, hw, hwName),
 					)),
 				},
 			},
@@ -370,10 +367,6 @@ func TestAccVMResource_devices(t *testing.T) {
 				}),
 				ExpectError: regexp.MustCompile(`No iothread on this bus`),
 			},
-			importStep(cd, cdName),
-			importStep(netVM, netName),
-			importStep(diskVM, diskName),
-			importStep(hw, hwName),
 			{
 				// cd: removing the drives from the configuration keeps them.
 				// hw: EFI vars cannot be converted: another type is a new VM.

@@ -120,15 +120,8 @@ func TestAccVMResource_pool(t *testing.T) {
 					}), noop.PreApply...),
 					PostApplyPreRefresh: append(afterApply(
 						expectPool(t, lab, name, "team/web"), expectPool(t, lab, legacy, "monitoring"), expectPool(t, lab, left, "monitoring"),
-					), poolIs(pooledAddr, "team/web")),
+					), poolIs(pooledAddr, "team/web"), stateAfterApply(importVerified(t, lab, pooledAddr, name))),
 				},
-			},
-			{
-				ResourceName:            pooledAddr,
-				ImportState:             true,
-				ImportStateId:           name,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
 			},
 			{
 				// Both refusals, in either order.
