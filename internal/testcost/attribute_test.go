@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -26,21 +27,25 @@ func TestSubcommand(t *testing.T) {
 func TestAttribute(t *testing.T) {
 	t.Parallel()
 	at := func(s int) time.Time { return time.Unix(1000+int64(s), 0) }
-	events := `
-{"Time":"` + at(0).Format(time.RFC3339) + `","Action":"run","Package":"p","Test":"A"}
-{"Time":"` + at(1).Format(time.RFC3339) + `","Action":"pause","Package":"p","Test":"A"}
-{"Time":"` + at(1).Format(time.RFC3339) + `","Action":"run","Package":"p","Test":"B"}
-{"Time":"` + at(3).Format(time.RFC3339) + `","Action":"pass","Package":"p","Test":"B"}
-{"Time":"` + at(3).Format(time.RFC3339) + `","Action":"cont","Package":"p","Test":"A"}
-{"Time":"` + at(5).Format(time.RFC3339) + `","Action":"fail","Package":"p","Test":"A"}
-{"Time":"` + at(5).Format(time.RFC3339) + `","Action":"cont","Package":"p","Test":"C"}
-{"Time":"` + at(6).Format(time.RFC3339) + `","Action":"cont","Package":"p","Test":"C/one"}
-{"Time":"` + at(7).Format(time.RFC3339) + `","Action":"pass","Package":"p","Test":"C/one"}
-{"Time":"` + at(7).Format(time.RFC3339) + `","Action":"cont","Package":"p","Test":"D"}
-{"Time":"` + at(9).Format(time.RFC3339) + `","Action":"pass","Package":"p","Test":"D"}
-{"Time":"` + at(10).Format(time.RFC3339) + `","Action":"pass","Package":"p","Test":"C"}
-{"Time":"` + at(11).Format(time.RFC3339) + `","Action":"output","Package":"p","Output":"ok"}
-`
+	// One go test -json line: the second it happened, the action, the test.
+	event := func(s int, action, test string) string {
+		return fmt.Sprintf(`{"Time":%q,"Action":%q,"Package":"p","Test":%q}`, at(s).Format(time.RFC3339), action, test) + "\n"
+	}
+	events := strings.Join([]string{
+		event(0, "run", "A"),
+		event(1, "pause", "A"),
+		event(1, "run", "B"),
+		event(3, "pass", "B"),
+		event(3, "cont", "A"),
+		event(5, "fail", "A"),
+		event(5, "cont", "C"),
+		event(6, "cont", "C/one"),
+		event(7, "pass", "C/one"),
+		event(7, "cont", "D"),
+		event(9, "pass", "D"),
+		event(10, "pass", "C"),
+		`{"Action":"output","Package":"p","Output":"ok"}`,
+	}, "")
 	runs, failed, err := readEvents(strings.NewReader(events))
 	if err != nil {
 		t.Fatal(err)
