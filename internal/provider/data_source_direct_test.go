@@ -26,9 +26,14 @@ type directProvider struct {
 }
 
 // configureDirect serves a fresh provider instance configured for lab, with
-// token instead of the lab's own when token is not empty.
+// token instead of the lab's own when token is not empty. Against a real
+// cluster with the lab's own credentials it is configured as the lab's
+// provider block is: from PROXMOX_VE_* (the block is empty there).
 func configureDirect(t *testing.T, lab *acctest.Lab, token string) *directProvider {
 	t.Helper()
+	if lab.Sim == nil && token == "" {
+		return configureDirectWith(t, context.Background(), map[string]tftypes.Value{})
+	}
 	if token == "" {
 		token = lab.Token()
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/acctest"
 )
 
-// importVerified is an import step with ImportStateVerify, without the five
+// importVerified is a proxmoxsafe_vm import step with ImportStateVerify, without the five
 // terraform commands such a step costs (a new working directory's version,
 // init and import, and two `terraform show`): it imports id through the
 // provider server, reads the result as Terraform does after an import
@@ -56,7 +56,7 @@ func (c importCheck) CheckState(_ context.Context, req statecheck.CheckStateRequ
 		resp.Error = err
 		return
 	}
-	imported, err := configureDirectFor(c.t, c.lab).importAndRead(applied.Type, c.id)
+	imported, err := configureDirect(c.t, c.lab, "").importAndRead(c.id)
 	if err != nil {
 		resp.Error = fmt.Errorf("import %s %q: %w", c.addr, c.id, err)
 		return
@@ -116,55 +116,22 @@ func resourceInState(state *tfjson.State, addr string) (*tfjson.StateResource, e
 	return nil, fmt.Errorf("%s is not in the state", addr)
 }
 
-// configureDirectFor serves a provider configured as lab's provider block
-// configures it: against the simulator with its endpoint, token and
-// certificate, against a lab from PROXMOX_VE_* (the block is empty there).
-func configureDirectFor(t *testing.T, lab *acctest.Lab) *directProvider {
-	t.Helper()
-	if lab.Sim == nil {
-		return configureDirectWith(t, context.Background(), map[string]tftypes.Value{})
-	}
-	return configureDirect(t, lab, "")
-}
-
-// importAndRead imports id as `terraform import` does and returns the
-// state Terraform would store.
-func (p *directProvider) importAndRead(typeName, id string) (tftypes.Value, error) {
+// importAndRead imports id as `terraform import` does (ImportResourceState,
+// then ReadResource) and returns the state Terraform would store.
+func (p *directProvider) importAndRead(id string) (tftypes.Value, error) {
 	p.t.Helper()
-	imported, err := p.server.ImportResourceState(p.ctx, &tfprotov6.ImportResourceStateRequest{TypeName: typeName, ID: id})
-	if err != nil {
-		return tftypes.Value{}, err
+	imported, diags := p.importVM(id, nil)
+	if imported == nil {
+		return tftypes.Value{}, errors.New(describeDiags(diags))
 	}
-	if hasErrors(imported.Diagnostics) {
-		return tftypes.Value{}, diagnosticsError(imported.Diagnostics)
-	}
-	if len(imported.ImportedResources) != 1 {
-		return tftypes.Value{}, fmt.Errorf("imported %d resources, want 1", len(imported.ImportedResources))
-	}
-	r := imported.ImportedResources[0]
-	read, err := p.server.ReadResource(p.ctx, &tfprotov6.ReadResourceRequest{
-		TypeName: typeName, CurrentState: r.State, CurrentIdentity: r.Identity, Private: r.Private,
-	})
-	if err != nil {
-		return tftypes.Value{}, err
-	}
+	read := p.readVM(imported.State, imported.Identity, imported.Private)
 	if hasErrors(read.Diagnostics) {
-		return tftypes.Value{}, diagnosticsError(read.Diagnostics)
+		return tftypes.Value{}, errors.New(describeDiags(read.Diagnostics))
 	}
 	if read.NewState == nil {
 		return tftypes.Value{}, errors.New("the read after the import found nothing")
 	}
-	return read.NewState.Unmarshal(p.schema.ResourceSchemas[typeName].ValueType())
-}
-
-func diagnosticsError(diags []*tfprotov6.Diagnostic) error {
-	var errs []error
-	for _, d := range diags {
-		if d.Severity == tfprotov6.DiagnosticSeverityError {
-			errs = append(errs, fmt.Errorf("%s: %s", d.Summary, d.Detail))
-		}
-	}
-	return errors.Join(errs...)
+	return read.NewState.Unmarshal(p.resourceType())
 }
 
 // flatten writes v's leaves into out as flatmap keys (a.b.0.c), the form
