@@ -607,3 +607,27 @@ func TestHTTPSDefault(t *testing.T) {
 	}
 	_ = context.Background()
 }
+
+// TestHoldTaskHoldsOneObject: HoldTask holds the tasks of one type on one
+// ID only; another create of the same type runs as usual, and the held one
+// finishes once released.
+func TestHoldTaskHoldsOneObject(t *testing.T) {
+	s := startSim(t, Options{PlainHTTP: true})
+	release := s.HoldTask("qmcreate", "101")
+	defer release()
+	_, held := call(t, s, "POST", "/nodes/pve/qemu", s.Token(), url.Values{"vmid": {"101"}, "name": {"held"}})
+	_, free := call(t, s, "POST", "/nodes/pve/qemu", s.Token(), url.Values{"vmid": {"100"}, "name": {"free"}})
+	if exit := waitUPID(t, s, free); exit != "OK" {
+		t.Fatalf("the other create: exit %q", exit)
+	}
+	if vm, _ := s.VM(101); vm.Lock != "create" || vm.Name != "" {
+		t.Fatalf("held create finished before its release: %+v", vm)
+	}
+	release()
+	if exit := waitUPID(t, s, held); exit != "OK" {
+		t.Fatalf("held create: exit %q", exit)
+	}
+	if vm, _ := s.VM(101); vm.Lock != "" || vm.Name != "held" {
+		t.Fatalf("after release: %+v", vm)
+	}
+}

@@ -103,7 +103,7 @@ type Server struct {
 	tickets  map[string]*ticketInfo
 	faults   []*faultState
 	failTask map[string][]string      // task type -> queued failure messages
-	taskHold map[string]chan struct{} // task type -> held until closed (HoldTasks)
+	taskHold map[string]chan struct{} // task type, or type:ID -> held until closed (HoldTasks, HoldTask)
 	counts   map[string]int
 	total    int
 	reqLog   requestLog // requests in arrival order (requestlog.go)

@@ -100,7 +100,10 @@ func (s *Server) newWorkerTaskLocked(node, typ, id, user string, w taskWorker, l
 		return t
 	}
 	s.taskWG.Add(1)
-	hold := s.taskHold[typ]
+	hold := s.taskHold[typ+":"+id]
+	if hold == nil {
+		hold = s.taskHold[typ]
+	}
 	go func() {
 		defer s.taskWG.Done()
 		lockFailed := false
@@ -370,20 +373,29 @@ func (s *Server) listTasks(r *request) *resp {
 // worker has taken its locks and done its first checks, until release is
 // called: a test can then look at what a running worker has written
 // without depending on timing.
-func (s *Server) HoldTasks(taskType string) (release func()) {
+func (s *Server) HoldTasks(taskType string) (release func()) { return s.holdTasks(taskType) }
+
+// HoldTask is HoldTasks for the tasks of one type on one object, the ID
+// of their UPID (a VMID for qmcreate): a test holds one VM's create while
+// the other creates of the same apply run as usual.
+func (s *Server) HoldTask(taskType, id string) (release func()) {
+	return s.holdTasks(taskType + ":" + id)
+}
+
+func (s *Server) holdTasks(key string) (release func()) {
 	ch := make(chan struct{})
 	s.mu.Lock()
 	if s.taskHold == nil {
 		s.taskHold = map[string]chan struct{}{}
 	}
-	s.taskHold[taskType] = ch
+	s.taskHold[key] = ch
 	s.mu.Unlock()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			s.mu.Lock()
-			if s.taskHold[taskType] == ch {
-				delete(s.taskHold, taskType)
+			if s.taskHold[key] == ch {
+				delete(s.taskHold, key)
 			}
 			s.mu.Unlock()
 			close(ch)
