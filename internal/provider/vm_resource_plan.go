@@ -126,7 +126,9 @@ func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diag
 		return
 	}
 	if !plan.VMID.IsNull() && !plan.VMID.IsUnknown() {
-		if taken, ok := view.find(plan.vmid()); ok {
+		// A replacement plans its create with no prior state: the VM it
+		// destroys first holds the VMID until then, and is not in the way.
+		if taken, ok := view.find(plan.vmid()); ok && !r.data.owned.holds(taken.VMID, name) {
 			diags.AddAttributeError(pathVMID, "VMID already in use",
 				fmt.Sprintf("VMID %d is used by %s %q on node %s. Remove vmid to let the provider allocate a "+
 					"free one, or choose another.", taken.VMID, taken.Type, taken.Name, taken.Node))

@@ -710,16 +710,21 @@ func TestAccVMResource_cloneAndBrokenStorage(t *testing.T) {
 //     guard must not mistake for a stranger;
 //   - createTimeoutKeepsVM ("slow"): a create that outlives its timeout
 //     leaves the VM in state as tainted, even while PVE is still creating
-//     it.
+//     it. Its VMID is fixed: the replacement plans a create of that VMID
+//     while the tainted VM still holds it, and keeps it.
 //
-// Every task takes 3 s, longer than "slow"'s first create timeout (1 s).
+// The first create of "slow" is held (HoldTask) until the second step:
+// it outlives its 1 s create timeout however fast or busy the machine is.
 func TestAccVMResource_failedCreateTaints(t *testing.T) {
 	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{Scenario: "empty", TaskDuration: 3 * time.Second})
-	sim := lab.RequireSim(t, "task fault injection (a failing qmstart) and task duration control (3 s tasks)")
+	lab := acctest.New(t, pvesim.Options{Scenario: "empty"})
+	sim := lab.RequireSim(t, "task fault injection (a failing qmstart) and a held qmcreate")
 	flaky, slow := acctest.RandomName("flaky"), acctest.RandomName("slow")
+	const slowVMID = 4300
 	flakyVM := vmAt("flaky", flaky, lab.Node)
-	slowVM := vmAt("slow", slow, lab.Node, `started = false`)
+	slowVM := vmAt("slow", slow, lab.Node, fmt.Sprintf("vmid = %d", slowVMID), `started = false`)
+	releaseSlow := sim.HoldTask("qmcreate", strconv.Itoa(slowVMID))
+	t.Cleanup(releaseSlow)
 	startFailed := `start VM.*start failed: QEMU exited with code 1`
 	createTimedOut := `finish creating VM \d+.*kept in state as tainted`
 	var firstVMID int
@@ -729,20 +734,25 @@ func TestAccVMResource_failedCreateTaints(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() { sim.FailTasks("qmstart", 1, "start failed: QEMU exited with code 1") },
-				Config:    lab.Config(flakyVM + vmAt("slow", slow, lab.Node, `started = false`, `timeouts = { create = "1s" }`)),
+				Config: lab.Config(flakyVM + vmAt("slow", slow, lab.Node, fmt.Sprintf("vmid = %d", slowVMID), `started = false`,
+					`timeouts = { create = "1s" }`)),
 				// Both fail, in either order.
 				ExpectError: regexp.MustCompile(`(?s)(` + startFailed + `.*` + createTimedOut + `|` + createTimedOut + `.*` + startFailed + `)`),
 			},
 			{
 				PreConfig: func() {
 					firstVMID = onlyVMNamed(t, sim, flaky).VMID
+					if vm, _ := sim.VM(slowVMID); vm.Lock != "create" {
+						t.Fatalf("the first create of %q (VM %d) is not running any more: %+v", slow, slowVMID, vm)
+					}
 					// Let PVE finish the first create of "slow" before replacing it.
+					releaseSlow()
 					deadline := time.Now().Add(20 * time.Second)
 					for time.Now().Before(deadline) {
 						if vms := sim.VMsNamed(slow); len(vms) == 1 && vms[0].Lock == "" {
 							return
 						}
-						time.Sleep(200 * time.Millisecond)
+						time.Sleep(20 * time.Millisecond)
 					}
 					t.Fatalf("the first VM never finished: %+v", sim.VMs())
 				},
@@ -755,6 +765,9 @@ func TestAccVMResource_failedCreateTaints(t *testing.T) {
 					PostApplyPreRefresh: afterApply(expectVMCount(sim, slow, 1), expectVMCount(sim, flaky, 1), func(*terraform.State) error {
 						if vm := sim.VMsNamed(flaky)[0]; vm.Status != "running" || vm.UUID == "" {
 							return fmt.Errorf("replacement not running: %+v (first VMID %d)", vm, firstVMID)
+						}
+						if vm := sim.VMsNamed(slow)[0]; vm.VMID != slowVMID {
+							return fmt.Errorf("the replacement of %q has VMID %d, not its fixed %d", slow, vm.VMID, slowVMID)
 						}
 						return nil
 					}),
