@@ -44,9 +44,10 @@ func agentConfigIs(sim *pvesim.Server, vmid int, want string) resource.TestCheck
 }
 
 // The guest agent, four scenarios on four VMs in one configuration (one
-// terraform run per step for all). The simulated agent answers 8 s after
-// each start (the reboot included), far longer than the refresh right
-// after a reboot takes.
+// terraform run per step for all). After each start (the reboot included)
+// the simulated agent leaves the first two questions unanswered (the read
+// of the started VM asks once), so a state written without waiting for the
+// agent has no addresses, however fast or busy the machine is.
 //
 //   - proxmoxsafe_vm.test and proxmoxsafe_vm.typed (was
 //     TestAccVMResource_agent): a VM created with the agent waits for its
@@ -68,7 +69,7 @@ func agentConfigIs(sim *pvesim.Server, vmid int, want string) resource.TestCheck
 //     the start.
 func TestAccVMResource_agent(t *testing.T) {
 	t.Parallel()
-	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Agent: pvesim.AgentOptions{BootDelay: 8 * time.Second, PingTimeout: 100 * time.Millisecond}})
+	lab := acctest.New(t, pvesim.Options{Scenario: "empty", Agent: pvesim.AgentOptions{BootQueries: 2, PingTimeout: 100 * time.Millisecond}})
 	sim := lab.RequireSim(t, "guest agent simulation, a seeded cloud-init template and the request log")
 	const (
 		typedAddr   = "proxmoxsafe_vm.typed"

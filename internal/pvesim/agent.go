@@ -24,15 +24,20 @@ import (
 //
 // The simulated guest runs an agent when the VM was started with it
 // enabled (the current config: an agent change on a running VM waits for
-// the next start, vmconfig_update_agent) and AgentBootDelay has passed
-// since the start; before that, PVE's ping waits AgentPingTimeout and
-// fails.
+// the next start, vmconfig_update_agent), BootDelay has passed since the
+// start and BootQueries agent requests since the start went unanswered;
+// before that, PVE's ping waits PingTimeout and fails.
 
 // AgentOptions are the simulator's guest agent knobs.
 type AgentOptions struct {
 	// BootDelay is how long after a start (or reboot) the guest's agent
 	// first answers. Zero: at once.
 	BootDelay time.Duration
+	// BootQueries is how many agent requests after a start (or reboot)
+	// find the agent not yet running: a test that must see a client wait
+	// for the agent counts questions, not time, and holds on a busy
+	// machine. Zero: none.
+	BootQueries int
 	// PingTimeout is how long an agent request waits before PVE reports
 	// that the agent does not answer; PVE waits 3 s (Agent.pm
 	// qga_check_running). Zero: at once.
@@ -79,7 +84,7 @@ func agentCommand(answer func(s *Server, v *vmState) any) handlerFunc {
 		}
 		agent, configured := v.Conf["agent"]
 		running := v.Running
-		answers := running && configured && agentEnabled(agent) && time.Since(v.StartedAt) >= s.opts.Agent.BootDelay
+		answers := running && configured && agentEnabled(agent) && s.agentBootedLocked(v)
 		var out any
 		if answers {
 			out = answer(s, v)
@@ -96,6 +101,24 @@ func agentCommand(answer func(s *Server, v *vmState) any) handlerFunc {
 		}
 		return ok(map[string]any{"result": out})
 	}
+}
+
+// agentBootedLocked reports whether the guest of a running VM with the
+// agent enabled has booted far enough for its agent to answer (BootDelay,
+// BootQueries); a request that finds it not booted counts towards
+// BootQueries. Callers hold s.mu.
+func (s *Server) agentBootedLocked(v *vmState) bool {
+	if time.Since(v.StartedAt) < s.opts.Agent.BootDelay {
+		return false
+	}
+	if !v.agentAskedSince.Equal(v.StartedAt) {
+		v.agentAskedSince, v.agentUnanswered = v.StartedAt, 0
+	}
+	if v.agentUnanswered < s.opts.Agent.BootQueries {
+		v.agentUnanswered++
+		return false
+	}
+	return true
 }
 
 // agentEnabled is parse_guest_agent's "enabled" (the default key).

@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 )
@@ -84,6 +85,29 @@ func TestAgentBootDelayAndPingTimeout(t *testing.T) {
 	expect(t, st, b, "500 QEMU guest agent is not running", `{"message":"QEMU guest agent is not running\n","data":null}`)
 	if waited := time.Since(began); waited < 300*time.Millisecond {
 		t.Errorf("answered after %s, want at least the ping timeout of 300ms", waited)
+	}
+}
+
+// With BootQueries the agent leaves that many requests after each start
+// unanswered, then answers; a reboot starts the count again.
+func TestAgentBootQueries(t *testing.T) {
+	s := startSim(t, Options{PlainHTTP: true, Agent: AgentOptions{BootQueries: 2}})
+	addAgentVM(t, s, 100, "running", map[string]string{"agent": "1"})
+	ask := func() string {
+		st, _ := call(t, s, "GET", "/nodes/pve/qemu/100/agent/network-get-interfaces", s.Token(), nil)
+		return st
+	}
+	const notRunning = "500 QEMU guest agent is not running"
+	for round, boot := range []string{"start", "reboot"} {
+		if round > 0 {
+			_, b := call(t, s, "POST", "/nodes/pve/qemu/100/status/reboot", s.Token(), url.Values{})
+			if exit := waitUPID(t, s, b); exit != "OK" {
+				t.Fatalf("reboot: exit %q", exit)
+			}
+		}
+		if got := []string{ask(), ask(), ask(), ask()}; !slices.Equal(got, []string{notRunning, notRunning, "200 OK", "200 OK"}) {
+			t.Fatalf("after the %s: %q", boot, got)
+		}
 	}
 }
 

@@ -28,6 +28,10 @@ type vmState struct {
 	PendingDelete map[string]bool   `json:"pending_delete,omitempty"`
 	// CloudInit is the config's [special:cloudinit] section (cloudinit.go).
 	CloudInit map[string]string `json:"cloudinit,omitempty"`
+	// agentUnanswered counts the agent requests that found the guest not
+	// booted since the start at agentAskedSince (AgentOptions.BootQueries).
+	agentUnanswered int
+	agentAskedSince time.Time
 }
 
 func (v *vmState) name() string {
