@@ -48,6 +48,9 @@ type providerData struct {
 	owned *ownedVMs
 	// names whose VM this run's refresh dropped from state as gone.
 	vanished *vanishedVMs
+	// VMs that creates of this run adopted: a destroy in the same run of
+	// another object holding one of them leaves it to its new owner.
+	adopted *adoptedVMs
 	// clock runs the waits of the create workflow; tests replace it.
 	clock clock
 }
@@ -90,6 +93,7 @@ func newProviderData(client *pve.Client, s providerSettings) *providerData {
 		planned:     &plannedNames{byName: map[string][]plannedName{}},
 		owned:       &ownedVMs{vmids: map[int]string{}},
 		vanished:    &vanishedVMs{},
+		adopted:     &adoptedVMs{uuids: map[int]string{}},
 		clock:       wallClock{},
 	}
 }
@@ -361,6 +365,33 @@ func (p *plannedNames) add(entry plannedName) []plannedName {
 	}
 	p.byName[key] = append(p.byName[key], entry)
 	return clashes
+}
+
+// adoptedVMs remembers the VMs that creates of this run adopted, by VMID
+// with their SMBIOS UUID. Terraform may destroy another object holding the
+// same VM later in the same apply: the old object of a create_before_destroy
+// replacement (the new one adopted the old VM, the only VM with its name),
+// or a resource removed from the configuration whose VM another resource
+// adopted first. Destroying the VM then would leave the adopter's state
+// pointing at nothing.
+type adoptedVMs struct {
+	mu    sync.Mutex
+	uuids map[int]string
+}
+
+func (a *adoptedVMs) add(vmid int, uuid string) {
+	a.mu.Lock()
+	a.uuids[vmid] = uuid
+	a.mu.Unlock()
+}
+
+// has reports whether a create of this run adopted the VM with this VMID
+// and UUID.
+func (a *adoptedVMs) has(vmid int, uuid string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	adopted, ok := a.uuids[vmid]
+	return ok && pve.SameUUID(adopted, uuid)
 }
 
 // ownedVMs remembers the VMIDs this run found in the state of some instance.

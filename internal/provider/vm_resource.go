@@ -193,6 +193,10 @@ func (r *vmResource) Delete(ctx context.Context, req resource.DeleteRequest, res
 		resp.Diagnostics.AddWarning("VM already gone", gone.Error())
 		return
 	}
+	if r.data.adopted.has(vm.VMID, vm.UUID) {
+		addAdoptedNotDestroyedWarning(&resp.Diagnostics, vm)
+		return
+	}
 	if vm.Protection {
 		addProtectedError(&resp.Diagnostics, vm.VMID, vm.Name)
 		return
@@ -223,6 +227,18 @@ func (r *vmResource) Delete(ctx context.Context, req resource.DeleteRequest, res
 	addLeftoverVolumesWarning(&resp.Diagnostics, guard.VM{VMID: vm.VMID, Node: vm.Node, Name: vm.Name}, leftovers)
 	r.data.inventory.names.forget(vm.VMID)
 	r.data.inventory.invalidate()
+}
+
+// addAdoptedNotDestroyedWarning says why a destroy left a VM that another
+// resource adopted in the same apply.
+func addAdoptedNotDestroyedWarning(diags *diag.Diagnostics, vm *pve.VM) {
+	diags.AddWarning("VM kept: another resource adopted it in this apply",
+		fmt.Sprintf("VM %d (%q) on node %s was adopted earlier in this apply by a resource with on_existing = "+
+			"\"adopt\", so destroying this object would leave that resource's state pointing at nothing. The VM "+
+			"was not destroyed and now belongs to that resource.\n\nThis happens when a resource with "+
+			"create_before_destroy is replaced (its new object adopts the old VM, the only one with its name): "+
+			"to get a new VM instead, remove create_before_destroy, since VM names are unique and the old VM "+
+			"must be destroyed before its replacement is created.", vm.VMID, vm.Name, vm.Node))
 }
 
 func addProtectedError(diags *diag.Diagnostics, vmid int, name string) {

@@ -44,6 +44,7 @@ func (r *vmResource) adopt(ctx context.Context, plan *vmResourceModel, target *g
 	tflog.Info(ctx, "adopting existing VM", map[string]any{"vmid": vm.VMID, "node": vm.Node, "name": vm.Name})
 	plan.Node = types.StringValue(vm.Node)
 	r.saveVM(ctx, plan, vm, state, diags)
+	r.data.adopted.add(vm.VMID, vm.UUID)
 	if !r.adoptPool(ctx, plan, vm, diags) || !r.applyChange(ctx, plan, vm, diags) || !r.applyPower(ctx, plan, vm, diags) {
 		return
 	}

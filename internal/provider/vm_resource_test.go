@@ -488,6 +488,45 @@ func TestAccVMResource_stateLoss(t *testing.T) {
 	})
 }
 
+// A create_before_destroy replacement of a VM with on_existing = "adopt":
+// the new object adopts the old VM (the only one with its name), and the
+// destroy of the old object that follows leaves that VM, with a warning,
+// instead of destroying what the new state holds. Before, the apply ended
+// with the VM gone and in state. (Under "fail" the replacement is refused:
+// stateLoss, createBeforeDestroyRejected.)
+func TestAccVMResource_createBeforeDestroyAdopts(t *testing.T) {
+	t.Parallel()
+	lab := acctest.New(t, pvesim.Options{Scenario: "empty"})
+	name := lab.RandomName("cbdadopt")
+	config := lab.Config(vmAt("keep", name, lab.Node, `started = false`, `on_existing = "adopt"`,
+		"lifecycle {\n    create_before_destroy = true\n  }"))
+	sameVM := statecheck.CompareValue(compare.ValuesSame())
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkNoVMNamed(lab, name),
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
+					stateAfterApply(sameVM.AddStateValue(vmRes("keep"), tfjsonpath.New("uuid"))),
+				}},
+			},
+			{
+				Taint:  []string{vmRes("keep")},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmRes("keep"), plancheck.ResourceActionCreateBeforeDestroy),
+					},
+					// The plans after the apply are empty: the library checks it.
+					PostApplyPreRefresh: append(afterApply(expectVMCount(lab, name, 1)),
+						stateAfterApply(sameVM.AddStateValue(vmRes("keep"), tfjsonpath.New("uuid")))),
+				},
+			},
+		},
+	})
+}
+
 // Refusals at plan time (and the create-time ones of new VMs): each leaves
 // the cluster and the managed VMs as they were. Two managed VMs, "precious"
 // (protected) and "app", stay in every configuration; the refused block is
