@@ -126,8 +126,10 @@ func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diag
 		return
 	}
 	if !plan.VMID.IsNull() && !plan.VMID.IsUnknown() {
-		// A replacement plans its create with no prior state: the VM it
-		// destroys first holds the VMID until then, and is not in the way.
+		// A replacement plans its create with no prior state (hashicorp/
+		// terraform internal/terraform/node_resource_abstract_instance.go
+		// plan: nullPriorVal for a replace, a tainted object planned as a
+		// create): the VM it destroys first holds the VMID until then.
 		if taken, ok := view.find(plan.vmid()); ok && !r.data.owned.holds(taken.VMID, name) {
 			diags.AddAttributeError(pathVMID, "VMID already in use",
 				fmt.Sprintf("VMID %d is used by %s %q on node %s. Remove vmid to let the provider allocate a "+
