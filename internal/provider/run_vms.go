@@ -90,16 +90,6 @@ func (o *ownedVMs) add(vmid int, name string) {
 	o.mu.Unlock()
 }
 
-// holds reports whether an instance of this run holds VM vmid, named name,
-// in its state: the VM that a replacement of that instance destroys before
-// it creates the successor with the same VMID.
-func (o *ownedVMs) holds(vmid int, name string) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	held, ok := o.vmids[vmid]
-	return ok && guard.SameName(held, name)
-}
-
 func (o *ownedVMs) set() map[int]bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()

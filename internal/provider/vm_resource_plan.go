@@ -126,11 +126,13 @@ func (r *vmResource) planCreate(ctx context.Context, plan *vmResourceModel, diag
 		return
 	}
 	if !plan.VMID.IsNull() && !plan.VMID.IsUnknown() {
-		// A replacement plans its create with no prior state (hashicorp/
-		// terraform internal/terraform/node_resource_abstract_instance.go
-		// plan: nullPriorVal for a replace, a tainted object planned as a
-		// create): the VM it destroys first holds the VMID until then.
-		if taken, ok := view.find(plan.vmid()); ok && !r.data.owned.holds(taken.VMID, name) {
+		// A VM with this name on the VMID is the name guard's to judge
+		// below: the lost VM of a state reset (refused with the import
+		// advice, or adopted), or the VM a replacement destroys first
+		// (Terraform plans a replacement's create with no prior state:
+		// hashicorp/terraform internal/terraform/
+		// node_resource_abstract_instance.go plan, nullPriorVal).
+		if taken, ok := view.find(plan.vmid()); ok && !guard.SameName(taken.Name, name) {
 			diags.AddAttributeError(pathVMID, "VMID already in use",
 				fmt.Sprintf("VMID %d is used by %s %q on node %s. Remove vmid to let the provider allocate a "+
 					"free one, or choose another.", taken.VMID, taken.Type, taken.Name, taken.Node))

@@ -394,7 +394,11 @@ func TestAccVMResource_lostCreateAnswer(t *testing.T) {
 //   - adoptionRefusesDataLoss ("shrunk"): adoption refuses to shrink a disk;
 //   - createBeforeDestroyRejected ("cbd"): a create_before_destroy
 //     replacement is refused at apply, and the recovery the error describes
-//     (forget, import) works.
+//     (forget, import) works;
+//   - a configuration that fixes the VMID of its lost VM ("pinned", seeded
+//     as the lost VM): the name guard judges it like the others (fails with
+//     the import advice, adopts), not the VMID check ("VMID already in use",
+//     which refused the adoption too).
 //
 // Names of fresh VMs are missing from /cluster/resources for a minute here;
 // the guard must still see every one.
@@ -403,6 +407,10 @@ func TestAccVMResource_stateLoss(t *testing.T) {
 	lab := acctest.New(t, pvesim.Options{StatsLag: time.Minute})
 	imported, adopted := lab.RandomName("db"), lab.RandomName("monitoring-grafana")
 	fails, shrunk, cbd := lab.RandomName("monitoring-prometheus"), lab.RandomName("files"), lab.RandomName("cbd")
+	lost := lab.AddVM(t, pvesim.VM{VMID: 4400, Name: lab.RandomName("pinned"), Status: "stopped"})
+	pinnedVM := func(lines ...string) string {
+		return vmAt("pinned", lost.Name, lab.Node, append([]string{`started = false`, fmt.Sprintf("vmid = %d", lost.VMID)}, lines...)...)
+	}
 	sameImported := statecheck.CompareValue(compare.ValuesSame())
 	sameAdopted := statecheck.CompareValue(compare.ValuesSame())
 	disk := func(storage string, size int) string {
@@ -420,7 +428,7 @@ func TestAccVMResource_stateLoss(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		CheckDestroy: resource.ComposeTestCheckFunc(
-			checkNoVMNamed(lab, imported), checkNoVMNamed(lab, adopted), checkNoVMNamed(lab, cbd)),
+			checkNoVMNamed(lab, imported), checkNoVMNamed(lab, adopted), checkNoVMNamed(lab, cbd), checkNoVMNamed(lab, lost.Name)),
 		Steps: []resource.TestStep{
 			{
 				Config: lab.Config(created),
@@ -450,6 +458,11 @@ func TestAccVMResource_stateLoss(t *testing.T) {
 					`.*terraform import <resource address> ` + fails + `.*import \{.*id = "` + fails + `"`),
 			},
 			{
+				// The same with the lost VM's VMID in the configuration.
+				Config:      lab.Config(pinnedVM()),
+				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)A VM with this name already exists.*VMID %d on node %s`, lost.VMID, lab.Node)),
+			},
+			{
 				// adoptionRefusesDataLoss: adopting would shrink its 20 GiB disk.
 				Config:      lab.Config(vmAt("shrunk", shrunk, lab.Node, disk(lab.Storage, 10), `started = false`, `on_existing = "adopt"`)),
 				ExpectError: regexp.MustCompile(`(?s)Refusing to adopt the existing VM.*disk scsi0: 20 GiB, configuration says 10 GiB`),
@@ -460,9 +473,10 @@ func TestAccVMResource_stateLoss(t *testing.T) {
 				// adoption converges what can change without data loss.
 				Config: lab.Config(importAt("imported", imported) + importedVM +
 					importAt("cbd", cbd) + vmAt("cbd", cbd, lab.Node, `started = false`, disk(lab.Storage, 4)) +
-					vmAt("adopted", adopted, lab.Node, `memory = 2048`, `on_existing = "adopt"`)),
+					vmAt("adopted", adopted, lab.Node, `memory = 2048`, `on_existing = "adopt"`) + pinnedVM(`on_existing = "adopt"`)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(vmRes("pinned"), plancheck.ResourceActionCreate),
 						plancheck.ExpectResourceAction(vmRes("imported"), plancheck.ResourceActionNoop),
 						plancheck.ExpectResourceAction(vmRes("cbd"), plancheck.ResourceActionNoop),
 						plancheck.ExpectResourceAction(vmRes("adopted"), plancheck.ResourceActionCreate),
@@ -472,7 +486,7 @@ func TestAccVMResource_stateLoss(t *testing.T) {
 						expectVMCount(lab, imported, 1), expectVMCount(lab, cbd, 1),
 						// The failed apply and the refused adoption created nothing.
 						expectVMCount(lab, fails, 1), expectVMCount(lab, shrunk, 1),
-						expectVMCount(lab, adopted, 1), func(*terraform.State) error {
+						expectVMCount(lab, adopted, 1), expectVMCount(lab, lost.Name, 1), func(*terraform.State) error {
 							if got := lab.VMsNamed(adopted)[0].Config["memory"]; got != "2048" {
 								return fmt.Errorf("adopted VM has memory %s, want 2048", got)
 							}
@@ -481,6 +495,7 @@ func TestAccVMResource_stateLoss(t *testing.T) {
 						sameImported.AddStateValue(vmRes("imported"), tfjsonpath.New("vmid")),
 						sameAdopted.AddStateValue(vmRes("adopted"), tfjsonpath.New("vmid")),
 						statecheck.ExpectKnownValue(vmRes("adopted"), tfjsonpath.New("memory"), knownvalue.Int64Exact(2048)),
+						statecheck.ExpectKnownValue(vmRes("pinned"), tfjsonpath.New("uuid"), knownvalue.StringExact(lost.UUID)),
 					)),
 				},
 			},
