@@ -189,3 +189,57 @@ func TestAccVMResource_stateLostBeforeAnyPlan(t *testing.T) {
 		t.Errorf("state holds VM %d, want the one VM %d", got, vmid)
 	}
 }
+
+// A create that fails after the VM exists keeps the VM in its state as
+// tainted (failedCreateTaints), and its process ends. The VM must not look
+// like an interrupted create then: another working directory's apply with
+// the name would take it back under on_existing = "fail", and two states
+// would hold one VM. The failed create marks the VM created, as a finished
+// create does: another working directory refuses it, and the one that
+// created it replaces its tainted VM.
+func TestAccVMResource_failedCreateIsNotTakenBack(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1")
+	}
+	t.Parallel()
+	cli := acctest.NewCLI(t)
+	lab := acctest.New(t, pvesim.Options{Scenario: "empty", StatsLag: time.Second})
+	sim := lab.RequireSim(t, "task fault injection (a failing qmstart)")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	name := acctest.RandomName("failed")
+	config := lab.Config(vmHCL(name, lab.Node, `on_existing = "fail"`))
+	run := func(dir string) acctest.Result {
+		t.Helper()
+		res, err := cli.Run(ctx, dir, "apply", "-auto-approve")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	dir := cli.Workdir(t, config)
+	sim.FailTasks("qmstart", 1, "start failed: QEMU exited with code 1")
+	if res := run(dir); res.ExitCode == 0 || !strings.Contains(res.Output, "start failed") {
+		t.Fatalf("the first apply did not fail on the start:\n%s", tail(res.Output, 30))
+	}
+	vmid := onlyVMNamed(t, sim, name).VMID
+	if got := stateVMIDs(t, dir)[name]; got != vmid {
+		t.Fatalf("the failed create kept VM %d in state, want %d", got, vmid)
+	}
+
+	other := cli.Workdir(t, config)
+	res := run(other)
+	if res.ExitCode == 0 || !strings.Contains(strings.Join(strings.Fields(res.Output), " "), "A VM with this name already exists") {
+		t.Errorf("another working directory did not refuse the VM:\n%s", tail(res.Output, 30))
+	}
+	if got, ok := stateVMIDs(t, other)[name]; ok {
+		t.Errorf("another working directory's state holds VM %d too", got)
+	}
+
+	if res := run(dir); res.ExitCode != 0 {
+		t.Fatalf("the working directory that created the VM did not replace it:\n%s", tail(res.Output, 30))
+	}
+	if got, vm := stateVMIDs(t, dir)[name], onlyVMNamed(t, sim, name); got != vm.VMID || vm.Status != "running" {
+		t.Errorf("state holds VM %d; the VM with the name: %+v", got, vm)
+	}
+}

@@ -74,6 +74,11 @@ func (r *vmResource) Create(ctx context.Context, req resource.CreateRequest, res
 // create makes a new VM, records it in state the moment it exists, and then
 // makes sure no concurrent apply won the name.
 func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *clusterView, state *tfsdk.State, diags *diag.Diagnostics) {
+	defer func() {
+		if diags.HasError() {
+			r.markKeptVMCreated(ctx, state)
+		}
+	}()
 	client := r.data.client
 	node := plan.Node.ValueString()
 	name := plan.Name.ValueString()
@@ -246,6 +251,33 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	// through userTags.)
 	if err := r.markCreated(ctx, node, vm.VMID, config); err != nil {
 		addAPIError(diags, fmt.Sprintf("finish creating VM %d (mark it created)", vm.VMID), err)
+	}
+}
+
+// markKeptVMCreated replaces the create marker of a VM that a failed create
+// keeps in state (tainted) with the created marker, as a finished create
+// does. The VM is in a state now: once this process is gone, its create
+// marker would make it look like an interrupted create, which another
+// working directory's apply with the name takes back (two states would hold
+// it) or removes when it lost its name. Best effort, on a context of its
+// own (the create's may be what expired); a VM PVE is still creating stays
+// locked and keeps its marker.
+func (r *vmResource) markKeptVMCreated(ctx context.Context, state *tfsdk.State) {
+	if state.Raw.IsNull() {
+		return
+	}
+	var node types.String
+	var vmid types.Int64
+	if state.GetAttribute(ctx, pathNode, &node).HasError() || state.GetAttribute(ctx, pathVMID, &vmid).HasError() ||
+		!known(node) || !known(vmid) {
+		return
+	}
+	probeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := r.markCreated(probeCtx, node.ValueString(), int(vmid.ValueInt64()), nil); err != nil {
+		tflog.Warn(ctx, "could not mark the VM a failed create keeps in state as created", map[string]any{
+			"vmid": vmid.ValueInt64(), "error": err.Error(),
+		})
 	}
 }
 
