@@ -29,6 +29,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
@@ -154,6 +156,33 @@ func (r *vmResource) markCreated(ctx context.Context, node string, vmid int, kno
 		change.Description = &description
 	}
 	return r.data.client.ApplyConfigChange(ctx, node, vmid, change, vm.Digest)
+}
+
+// markKeptVMCreated replaces the create marker of a VM that a failed create
+// keeps in state (tainted) with the created marker, as a finished create
+// does. The VM is in a state now: once this process is gone, its create
+// marker would make it look like an interrupted create, which another
+// working directory's apply with the name takes back (two states would hold
+// it) or removes when it lost its name. Best effort, on a context of its
+// own (the create's may be what expired); a VM PVE is still creating stays
+// locked and keeps its marker.
+func (r *vmResource) markKeptVMCreated(ctx context.Context, state *tfsdk.State) {
+	if state.Raw.IsNull() {
+		return
+	}
+	var node types.String
+	var vmid types.Int64
+	if state.GetAttribute(ctx, pathNode, &node).HasError() || state.GetAttribute(ctx, pathVMID, &vmid).HasError() ||
+		!known(node) || !known(vmid) {
+		return
+	}
+	probeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := r.markCreated(probeCtx, node.ValueString(), int(vmid.ValueInt64()), nil); err != nil {
+		tflog.Warn(ctx, "could not mark the VM a failed create keeps in state as created", map[string]any{
+			"vmid": vmid.ValueInt64(), "error": err.Error(),
+		})
+	}
 }
 
 // confirmCreated removes the created marker from a VM that Read found in

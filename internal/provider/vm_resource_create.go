@@ -254,33 +254,6 @@ func (r *vmResource) create(ctx context.Context, plan *vmResourceModel, view *cl
 	}
 }
 
-// markKeptVMCreated replaces the create marker of a VM that a failed create
-// keeps in state (tainted) with the created marker, as a finished create
-// does. The VM is in a state now: once this process is gone, its create
-// marker would make it look like an interrupted create, which another
-// working directory's apply with the name takes back (two states would hold
-// it) or removes when it lost its name. Best effort, on a context of its
-// own (the create's may be what expired); a VM PVE is still creating stays
-// locked and keeps its marker.
-func (r *vmResource) markKeptVMCreated(ctx context.Context, state *tfsdk.State) {
-	if state.Raw.IsNull() {
-		return
-	}
-	var node types.String
-	var vmid types.Int64
-	if state.GetAttribute(ctx, pathNode, &node).HasError() || state.GetAttribute(ctx, pathVMID, &vmid).HasError() ||
-		!known(node) || !known(vmid) {
-		return
-	}
-	probeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if err := r.markCreated(probeCtx, node.ValueString(), int(vmid.ValueInt64()), nil); err != nil {
-		tflog.Warn(ctx, "could not mark the VM a failed create keeps in state as created", map[string]any{
-			"vmid": vmid.ValueInt64(), "error": err.Error(),
-		})
-	}
-}
-
 // cloneSource finds the VM to clone and the description the clone is to
 // have: the configured one, or the source's when the configuration leaves
 // it out (PVE copies it then; the clone request carries the create marker
