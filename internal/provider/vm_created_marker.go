@@ -150,12 +150,23 @@ func (r *vmResource) markCreated(ctx context.Context, node string, vmid int, kno
 			return err
 		}
 	}
-	tags := append(userTags(vm.Tags), createdByThisProcess(time.Now()).Tag())
+	change := withoutMarkers(vm)
+	*change.Tags = append(*change.Tags, createdByThisProcess(time.Now()).Tag())
+	return r.data.client.ApplyConfigChange(ctx, node, vmid, change, vm.Digest)
+}
+
+// withoutMarkers is the change that takes every create marker off a VM:
+// the marker tags, and a creating marker on the description's last line.
+func withoutMarkers(vm *pve.VM) pve.ConfigChange {
+	tags := userTags(vm.Tags)
+	if tags == nil {
+		tags = []string{}
+	}
 	change := pve.ConfigChange{Tags: &tags}
 	if description, _, marked := splitDescriptionMarker(vm.Description); marked {
 		change.Description = &description
 	}
-	return r.data.client.ApplyConfigChange(ctx, node, vmid, change, vm.Digest)
+	return change
 }
 
 // markKeptVMCreated replaces the create marker of a VM that a failed create
@@ -185,33 +196,30 @@ func (r *vmResource) markKeptVMCreated(ctx context.Context, state *tfsdk.State) 
 	}
 }
 
-// confirmCreated removes the created marker from a VM that Read found in
-// state: Terraform saved it, so it is no longer a create to take back. It
-// is one tag write per VM lifetime, with the digest Read just got, so a
-// concurrent change wins. Tags apply at once even to a running VM
-// (qemu-server PVE/QemuServer.pm $fast_plug_option), and GET .../pending,
-// which Read uses for a running VM, carries the file's digest
-// (pve-guest-common GuestHelpers.pm config_with_pending_array). A refused write (a read-only token) does not
-// fail the refresh: the next one tries again, and until then only an apply
-// of this workspace whose state lost the VM would take it back.
+// confirmCreated removes the create markers from a VM that Read found in
+// state: Terraform saved it, so it is no longer a create to take back. That
+// is the created marker of a finished create, and the creating marker of a
+// VM a create kept in state while Proxmox VE was still creating it (a create
+// timeout: markKeptVMCreated cannot write to a VM locked by its create),
+// which would otherwise read as an interrupted create for good. It is one
+// write per VM lifetime, with the digest Read just got, so a concurrent
+// change wins; a locked VM waits for the next refresh. Tags apply at once
+// even to a running VM (qemu-server PVE/QemuServer.pm $fast_plug_option),
+// and GET .../pending, which Read uses for a running VM, carries the file's
+// digest (pve-guest-common GuestHelpers.pm config_with_pending_array). A
+// refused write (a read-only token) does not fail the refresh: the next one
+// tries again, and until then only an apply of this workspace whose state
+// lost the VM would take it back.
 func (r *vmResource) confirmCreated(ctx context.Context, vm *pve.VM) {
-	if _, ok := createdMarkerOf(vm.Tags); !ok {
+	_, creating := markerOfVM(vm)
+	if vm.Lock != "" || (!creating && len(markerTags(vm.Tags)) == 0) {
 		return
-	}
-	var tags []string
-	for _, t := range vm.Tags {
-		if !strings.HasPrefix(strings.ToLower(t), createdMarkerPrefix) {
-			tags = append(tags, t)
-		}
-	}
-	if tags == nil {
-		tags = []string{}
 	}
 	// The cluster views this run already read may still show the marker;
 	// harmless, as name decisions ignore the VMs of this state.
-	err := r.data.client.ApplyConfigChange(ctx, vm.Node, vm.VMID, pve.ConfigChange{Tags: &tags}, vm.Digest)
+	err := r.data.client.ApplyConfigChange(ctx, vm.Node, vm.VMID, withoutMarkers(vm), vm.Digest)
 	if err != nil {
-		tflog.Debug(ctx, "could not remove the created marker; the next refresh tries again",
+		tflog.Debug(ctx, "could not remove the create markers; the next refresh tries again",
 			map[string]any{"vmid": vm.VMID, "node": vm.Node, "error": err.Error()})
 	}
 }

@@ -799,7 +799,7 @@ func TestAccVMResource_failedCreateTaints(t *testing.T) {
 					if vm, _ := sim.VM(slowVMID); vm.Lock != "create" {
 						t.Fatalf("the first create of %q (VM %d) is not running any more: %+v", slow, slowVMID, vm)
 					}
-					// Let PVE finish the first create of "slow" before replacing it.
+					// Let PVE finish the first create of "slow".
 					releaseSlow()
 					deadline := time.Now().Add(20 * time.Second)
 					for time.Now().Before(deadline) {
@@ -810,6 +810,20 @@ func TestAccVMResource_failedCreateTaints(t *testing.T) {
 					}
 					t.Fatalf("the first VM never finished: %+v", sim.VMs())
 				},
+				// The create that timed out could not mark its VM (PVE
+				// was still creating it): the refresh of the state that
+				// holds it takes the creating marker off, so no other
+				// working directory takes it for an interrupted create.
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true, // both tainted
+				Check: func(*terraform.State) error {
+					if vm, _ := sim.VM(slowVMID); strings.Contains(vm.Config["tags"], "proxmoxsafe-") {
+						return fmt.Errorf("VM %d still carries a create marker after the refresh: tags %q", slowVMID, vm.Config["tags"])
+					}
+					return nil
+				},
+			},
+			{
 				Config: lab.Config(flakyVM + slowVM),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
