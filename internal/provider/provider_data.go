@@ -91,7 +91,7 @@ func newProviderData(client *pve.Client, s providerSettings) *providerData {
 		inventory:   newInventoryCache(client),
 		topology:    &topologyCache{client: client},
 		planned:     &plannedNames{byName: map[string][]plannedName{}},
-		owned:       &ownedVMs{vmids: map[int]string{}},
+		owned:       &ownedVMs{vmids: map[int]bool{}},
 		vanished:    &vanishedVMs{},
 		adopted:     &adoptedVMs{uuids: map[int]string{}},
 		clock:       wallClock{},

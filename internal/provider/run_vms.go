@@ -6,6 +6,7 @@ package provider
 
 import (
 	"fmt"
+	"maps"
 	"sync"
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/guard"
@@ -78,26 +79,23 @@ func (a *adoptedVMs) has(vmid int, uuid string) bool {
 // ownedVMs remembers the VMIDs this run found in the state of some instance.
 type ownedVMs struct {
 	mu    sync.Mutex
-	vmids map[int]string
+	vmids map[int]bool
 }
 
-func (o *ownedVMs) add(vmid int, name string) {
+func (o *ownedVMs) add(vmid int) {
 	if vmid == 0 {
 		return
 	}
 	o.mu.Lock()
-	o.vmids[vmid] = name
+	o.vmids[vmid] = true
 	o.mu.Unlock()
 }
 
+// set is a copy of the VMIDs, for a guard decision to ignore.
 func (o *ownedVMs) set() map[int]bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	out := make(map[int]bool, len(o.vmids))
-	for id := range o.vmids {
-		out[id] = true
-	}
-	return out
+	return maps.Clone(o.vmids)
 }
 
 // vanishedVMs are the names of VMs that this run's refresh found deleted

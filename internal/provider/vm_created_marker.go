@@ -30,7 +30,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/proxmoxsafe/terraform-provider-proxmoxsafe/internal/pve"
@@ -181,17 +180,15 @@ func (r *vmResource) markKeptVMCreated(ctx context.Context, state *tfsdk.State) 
 	if state.Raw.IsNull() {
 		return
 	}
-	var node types.String
-	var vmid types.Int64
-	if state.GetAttribute(ctx, pathNode, &node).HasError() || state.GetAttribute(ctx, pathVMID, &vmid).HasError() ||
-		!known(node) || !known(vmid) {
+	var kept vmResourceModel
+	if state.Get(ctx, &kept).HasError() || kept.vmid() == 0 {
 		return
 	}
 	probeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := r.markCreated(probeCtx, node.ValueString(), int(vmid.ValueInt64()), nil); err != nil {
+	if err := r.markCreated(probeCtx, kept.Node.ValueString(), kept.vmid(), nil); err != nil {
 		tflog.Warn(ctx, "could not mark the VM a failed create keeps in state as created", map[string]any{
-			"vmid": vmid.ValueInt64(), "error": err.Error(),
+			"vmid": kept.vmid(), "error": err.Error(),
 		})
 	}
 }

@@ -60,7 +60,7 @@ func (r *vmResource) Configure(_ context.Context, req resource.ConfigureRequest,
 func (r *vmResource) saveVM(ctx context.Context, plan *vmResourceModel, vm *pve.VM, state *tfsdk.State, diags *diag.Diagnostics) {
 	saved := *plan
 	saved.applyVM(ctx, vm, diags)
-	r.data.owned.add(vm.VMID, vm.Name)
+	r.data.owned.add(vm.VMID)
 	diags.Append(state.Set(ctx, &saved)...)
 }
 
@@ -94,7 +94,7 @@ func (r *vmResource) Read(ctx context.Context, req resource.ReadRequest, resp *r
 		resp.State.RemoveResource(ctx)
 		return
 	}
-	r.data.owned.add(vm.VMID, vm.Name)
+	r.data.owned.add(vm.VMID)
 	// In state, so Terraform saved it: a create or import is confirmed.
 	r.confirmCreated(ctx, vm)
 	r.readGuest(ctx, vm)

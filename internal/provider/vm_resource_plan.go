@@ -26,7 +26,7 @@ func (r *vmResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequ
 		return
 	}
 	if state != nil && r.data != nil {
-		r.data.owned.add(state.vmid(), state.Name.ValueString())
+		r.data.owned.add(state.vmid())
 	}
 	if req.Plan.Raw.IsNull() {
 		if state != nil && state.Protection.ValueBool() {

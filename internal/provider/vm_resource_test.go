@@ -776,7 +776,9 @@ func TestAccVMResource_failedCreateTaints(t *testing.T) {
 	flaky, slow := acctest.RandomName("flaky"), acctest.RandomName("slow")
 	const slowVMID = 4300
 	flakyVM := vmAt("flaky", flaky, lab.Node)
-	slowVM := vmAt("slow", slow, lab.Node, fmt.Sprintf("vmid = %d", slowVMID), `started = false`)
+	slowVM := func(lines ...string) string {
+		return vmAt("slow", slow, lab.Node, append([]string{fmt.Sprintf("vmid = %d", slowVMID), `started = false`}, lines...)...)
+	}
 	releaseSlow := sim.HoldTask("qmcreate", strconv.Itoa(slowVMID))
 	t.Cleanup(releaseSlow)
 	startFailed := `start VM.*start failed: QEMU exited with code 1`
@@ -788,8 +790,7 @@ func TestAccVMResource_failedCreateTaints(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() { sim.FailTasks("qmstart", 1, "start failed: QEMU exited with code 1") },
-				Config: lab.Config(flakyVM + vmAt("slow", slow, lab.Node, fmt.Sprintf("vmid = %d", slowVMID), `started = false`,
-					`timeouts = { create = "1s" }`)),
+				Config:    lab.Config(flakyVM + slowVM(`timeouts = { create = "1s" }`)),
 				// Both fail, in either order.
 				ExpectError: regexp.MustCompile(`(?s)(` + startFailed + `.*` + createTimedOut + `|` + createTimedOut + `.*` + startFailed + `)`),
 			},
@@ -824,7 +825,7 @@ func TestAccVMResource_failedCreateTaints(t *testing.T) {
 				},
 			},
 			{
-				Config: lab.Config(flakyVM + slowVM),
+				Config: lab.Config(flakyVM + slowVM()),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(vmRes("flaky"), plancheck.ResourceActionDestroyBeforeCreate),
@@ -843,7 +844,7 @@ func TestAccVMResource_failedCreateTaints(t *testing.T) {
 			},
 			{
 				Taint:  []string{vmRes("flaky")},
-				Config: lab.Config(flakyVM + slowVM),
+				Config: lab.Config(flakyVM + slowVM()),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(vmRes("flaky"), plancheck.ResourceActionDestroyBeforeCreate),
